@@ -1,0 +1,41 @@
+# Tongting: every target installs what it needs into .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+
+.PHONY: run test bench synth deploy schemas clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip<26.3"
+
+$(VENV)/.installed: pyproject.toml $(BIN)/python
+	$(BIN)/pip install -q -e ".[local,test]"
+	touch $@
+
+$(VENV)/.installed-cdk: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[local,test,cdk]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python -m infra.local.run
+
+test: $(VENV)/.installed-cdk
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.run_all
+
+schemas: $(VENV)/.installed
+	$(BIN)/python -m tools.gen_schemas
+
+synth: $(VENV)/.installed-cdk
+	$(BIN)/python -m infra.cdk.synth --stage $(STAGE)
+
+deploy: $(VENV)/.installed-cdk
+	$(BIN)/python -m infra.cdk.deploy --stage $(STAGE)
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache

@@ -1,0 +1,82 @@
+"""Time as a dependency: code takes a ``Clock`` so tests move time instead of sleeping.
+
+All instants are timezone-aware. Tariffs and calendar days are evaluated in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class ManualClock:
+    """A clock that only moves when told to. ``sleep`` blocks until ``advance`` passes its deadline,
+    so a workflow's Wait state in another thread resumes exactly when a test moves time."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+        if self._now.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._cond = threading.Condition()
+        self._sleepers = 0
+
+    def now(self) -> datetime:
+        with self._cond:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        with self._cond:
+            deadline = self._now + timedelta(seconds=seconds)
+            self._sleepers += 1
+            try:
+                while self._now < deadline:
+                    self._cond.wait()
+            finally:
+                self._sleepers -= 1
+
+    def advance(self, seconds: float = 0, **delta: float) -> datetime:
+        with self._cond:
+            self._now += timedelta(seconds=seconds, **delta)
+            self._cond.notify_all()
+            return self._now
+
+    def set(self, instant: datetime) -> None:
+        with self._cond:
+            self._now = instant
+            self._cond.notify_all()
+
+    @property
+    def sleepers(self) -> int:
+        """How many threads are blocked in ``sleep`` (tests wait for a workflow to reach its Wait)."""
+        with self._cond:
+            return self._sleepers
+
+
+def local_date(instant: datetime) -> str:
+    """The Asia/Shanghai calendar date of an instant, ``YYYY-MM-DD``."""
+    return instant.astimezone(SHANGHAI).date().isoformat()
+
+
+def iso(instant: datetime) -> str:
+    """RFC 3339 with the Shanghai offset, the form every stored and returned timestamp takes."""
+    return instant.astimezone(SHANGHAI).isoformat(timespec="seconds")

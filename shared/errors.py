@@ -1,0 +1,58 @@
+"""Domain errors. Each carries a machine-readable ``code`` and a human message.
+
+The HTTP status is *not* decided here: ``functions/api/errors.py`` maps error *types* to statuses in one
+table, so the domain stays free of transport concerns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InvalidInput(DomainError):
+    """The request is malformed or fails validation."""
+
+    code = "invalid_input"
+
+
+class PayloadTooLarge(DomainError):
+    code = "body_too_large"
+
+
+class Unauthenticated(DomainError):
+    """Who is calling could not be established (device signature, admin token)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not act on this resource (wrong lot, wrong district)."""
+
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """A conditional write lost: stale version, already exists."""
+
+    code = "conflict"

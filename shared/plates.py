@@ -1,0 +1,110 @@
+"""Chinese licence plates: validation, normalisation, conservative fuzzy matching and masking.
+
+A plate is a province character, a letter, then 5 characters (blue/yellow/white/black plates) or 6
+(green new-energy plates). Cameras misread confusable characters (0/O/D, 8/B, 1/I, 2/Z, 5/S) and
+sometimes drop the province character, so matching an exit to its entry must tolerate exactly those
+errors and nothing looser: a wrong match bills the wrong citizen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Serial characters: letters and digits (I and O stay allowed: they are exactly what misreads produce),
+# plus the special last characters of coach, police, trailer, HK/Macau and consular plates.
+_SERIAL = "A-Z0-9"
+_SPECIAL_LAST = "挂学警港澳领使"
+_PLATE_RE = re.compile(
+    rf"^(?P<province>[{PROVINCES}])?(?P<letter>[A-Z])(?P<serial>[{_SERIAL}]{{4,5}}[{_SERIAL}{_SPECIAL_LAST}]|[{_SERIAL}]{{6}})$"
+)
+
+# Each confusable group collapses to one representative; only these pairs are tolerated.
+_CONFUSABLE = {"O": "0", "D": "0", "B": "8", "I": "1", "Z": "2", "S": "5"}
+
+
+class PlateColour(str, Enum):
+    BLUE = "blue"
+    YELLOW = "yellow"
+    GREEN = "green"  # new-energy small vehicles
+    YELLOW_GREEN = "yellow_green"  # new-energy large vehicles
+    WHITE = "white"
+    BLACK = "black"
+
+
+@dataclass(frozen=True)
+class Plate:
+    """A validated plate as read. ``partial`` means the province character was not read."""
+
+    text: str
+
+    @property
+    def partial(self) -> bool:
+        return self.text[0] not in PROVINCES
+
+    @property
+    def without_province(self) -> str:
+        return self.text[1:] if not self.partial else self.text
+
+    @property
+    def new_energy(self) -> bool:
+        return len(self.without_province) == 7
+
+
+class MalformedPlate(ValueError):
+    pass
+
+
+def normalise(raw: str) -> str:
+    """Upper-case, drop spaces, dots and middle dots that OCR and people insert (苏B·12345)."""
+    return re.sub(r"[\s.·•\-]", "", raw).upper()
+
+
+def parse(raw: str) -> Plate:
+    text = normalise(raw)
+    if not _PLATE_RE.match(text):
+        raise MalformedPlate(f"not a Chinese plate: {mask(text)!r}")
+    return Plate(text)
+
+
+def skeleton(text: str) -> str:
+    """The plate with each confusable character replaced by its group representative."""
+    return "".join(_CONFUSABLE.get(ch, ch) for ch in text)
+
+
+class MatchKind(str, Enum):
+    EXACT = "exact"
+    FUZZY = "fuzzy"
+
+
+def fuzzy_equal(a: Plate, b: Plate) -> bool:
+    """True when the two reads can be the same plate under the tolerated misreads.
+
+    Conservative: same length once a missing province is allowed for, identical province when both were
+    read, and character-by-character equal up to the confusable groups.
+    """
+    if not a.partial and not b.partial and a.text[0] != b.text[0]:
+        return False
+    return skeleton(a.without_province) == skeleton(b.without_province)
+
+
+def best_match(read: Plate, candidates: list[Plate]) -> tuple[Plate, MatchKind] | None:
+    """Exact first; then a fuzzy match only if exactly one candidate qualifies (ambiguity is no match)."""
+    for c in candidates:
+        if c.text == read.text:
+            return c, MatchKind.EXACT
+    fuzzy = [c for c in candidates if fuzzy_equal(read, c)]
+    if len(fuzzy) == 1:
+        return fuzzy[0], MatchKind.FUZZY
+    return None
+
+
+def mask(text: str | None) -> str:
+    """Plates are personal data: keep the province and city letter and the last character only."""
+    if not text:
+        return ""
+    if len(text) <= 3:
+        return "*" * len(text)
+    return text[:2] + "*" * (len(text) - 3) + text[-1]

@@ -1,0 +1,138 @@
+"""Protocol v1 messages: device events in, acknowledgements out.
+
+Every field is validated here, so a bad event is rejected with a reason before it touches state.
+The JSON Schemas in ``events/schemas`` are generated from these models (``make schemas``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from shared import plates
+from shared.plates import PlateColour
+
+MAX_BATCH = 100
+MAX_BODY_BYTES = 256 * 1024
+
+EventId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+LotId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class VehicleClass(str, Enum):
+    SMALL = "small"
+    LARGE = "large"
+    MOTORCYCLE = "motorcycle"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: EventId = Field(description="Idempotency key, unique per lot: a resend carries the same id.")
+    lot_id: LotId
+    occurred_at: AwareDatetime = Field(description="RFC 3339 with an explicit offset, e.g. 2026-11-23T08:00:00+08:00.")
+
+
+class _VehicleEvent(_Event):
+    plate: str = Field(description="As read, e.g. 苏B12345; a missing province character is accepted and flagged.")
+    plate_colour: PlateColour
+    vehicle_class: VehicleClass = VehicleClass.SMALL
+    confidence: float = Field(1.0, ge=0.0, le=1.0, description="Recognition confidence 0..1.")
+    evidence_ref: str | None = Field(None, max_length=512, description="Reference to the evidence image.")
+
+    @field_validator("plate")
+    @classmethod
+    def _plate(cls, value: str) -> str:
+        try:
+            return plates.parse(value).text
+        except plates.MalformedPlate as exc:
+            raise ValueError(str(exc)) from None
+
+
+class EntryEvent(_VehicleEvent):
+    type: Literal["entry"]
+    lane: str = Field(min_length=1, max_length=32)
+
+
+class ExitEvent(_VehicleEvent):
+    type: Literal["exit"]
+    lane: str = Field(min_length=1, max_length=32)
+    etc_obu: bool = Field(False, description="The car carries an ETC on-board unit.")
+
+
+class BerthStartEvent(_VehicleEvent):
+    type: Literal["berth_start"]
+    berth: str = Field(min_length=1, max_length=32)
+
+
+class BerthEndEvent(_VehicleEvent):
+    type: Literal["berth_end"]
+    berth: str = Field(min_length=1, max_length=32)
+
+
+class OccupancyEvent(_Event):
+    """Absolute counts only: +1/-1 deltas drift after a network cut."""
+
+    type: Literal["occupancy"]
+    total: int = Field(ge=0, le=100_000)
+    free: int = Field(ge=0, le=100_000)
+
+    @field_validator("free")
+    @classmethod
+    def _free_within_total(cls, value: int, info) -> int:
+        total = info.data.get("total")
+        if total is not None and value > total:
+            raise ValueError("free exceeds total")
+        return value
+
+
+class HeartbeatEvent(_Event):
+    type: Literal["heartbeat"]
+    status: Literal["ok", "degraded"] = "ok"
+    detail: str | None = Field(None, max_length=256)
+
+
+DeviceEvent = Annotated[
+    Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent, OccupancyEvent, HeartbeatEvent],
+    Field(discriminator="type"),
+]
+VehicleEvent = Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent]
+
+
+class EventBatch(BaseModel):
+    """The body of ``POST /v1/events``: either one event object or ``{"events": [...]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[dict] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class AckStatus(str, Enum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class GateDecision(BaseModel):
+    decision: Literal["open", "pay"]
+    amount_fen: int = Field(0, ge=0)
+    reason: str
+    pay_url: str | None = None
+
+
+class Ack(BaseModel):
+    event_id: str | None
+    status: AckStatus
+    reason: str | None = None
+    message: str | None = None
+    session_id: str | None = None
+    match: Literal["exact", "fuzzy"] | None = None
+    flags: list[str] = Field(default_factory=list)
+    gate: GateDecision | None = None
+    accepted_at: datetime | None = None
+
+
+class AckResponse(BaseModel):
+    acks: list[Ack]

@@ -1,0 +1,244 @@
+"""The one definition of every AWS resource name, key schema, function and schedule.
+
+Both the embedded local stack (``infra/local``) and the CDK app (``infra/cdk``) read this module, so a
+name or a schedule changes in exactly one place. It is plain data: no boto3, no CDK imports.
+
+Names carry a stage prefix (``tongting-<stage>-...``); the stage comes from ``TONGTING_STAGE``
+(``local`` by default), so the same code addresses the right resources in every account.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+APP = "tongting"
+
+
+def stage() -> str:
+    return os.environ.get("TONGTING_STAGE", "local")
+
+
+def resource_name(logical: str, stage_name: str | None = None) -> str:
+    """The physical name of a logical resource in a stage, e.g. ``tongting-dev-sessions``."""
+    return f"{APP}-{stage_name or stage()}-{logical}"
+
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    hash_type: KeyType = "S"
+    range_type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table: keys, global secondary indexes, TTL and stream."""
+
+    logical: str
+    hash_key: str
+    range_key: str | None = None
+    hash_type: KeyType = "S"
+    range_type: KeyType = "S"
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    stream: bool = False
+    purpose: str = ""
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+
+# Registry: one table per aggregate keeps IAM least-privilege per function readable.
+OPERATORS = Table("operators", "operator_id", purpose="Lot operators (legal entities, payout account).")
+LOTS = Table(
+    "lots",
+    "lot_id",
+    indexes=(Index("by_district", "district_code", "lot_id"), Index("by_operator", "operator_id", "lot_id")),
+    purpose="Registered (备案) lots: enclosed lots and on-street berth zones.",
+)
+DEVICES = Table(
+    "devices",
+    "device_id",
+    indexes=(Index("by_lot", "lot_id", "device_id"),),
+    purpose="Devices and gateways with their KMS-encrypted signing secrets.",
+)
+# Sessions: pk session_id; "open pointer" items live in the same table under pk OPEN#lot#subject so an
+# open session is unique per plate (or berth) by a conditional write.
+SESSIONS = Table(
+    "sessions",
+    "pk",
+    indexes=(
+        Index("open_by_lot", "open_lot_id", "pk"),
+        Index("unmatched_by_lot", "unmatched_lot_id", "pk"),
+        Index("by_plate", "plate", "entered_at"),
+    ),
+    purpose="Parking sessions plus uniqueness pointers for open sessions.",
+)
+EVENT_ACKS = Table(
+    "event-acks",
+    "pk",
+    indexes=(Index("by_archive_object", "archive_key", "pk"),),
+    stream=True,
+    purpose="One acknowledgement per accepted event (idempotency record and archive outbox).",
+)
+NONCES = Table("nonces", "pk", ttl_attribute="expires_at", purpose="Seen request nonces, kept past the window.")
+LOT_STATUS = Table(
+    "lot-status",
+    "lot_id",
+    "item",
+    purpose="Live availability per lot and last-seen time per device.",
+)
+
+TABLES: tuple[Table, ...] = (OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    logical: str
+    object_lock_days: int = 0
+    purpose: str = ""
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+
+EVENT_ARCHIVE = Bucket(
+    "event-archive",
+    object_lock_days=3650,
+    purpose="Immutable JSON Lines archive of every accepted event, by date/district/lot.",
+)
+BUCKETS: tuple[Bucket, ...] = (EVENT_ARCHIVE,)
+
+DEVICE_SECRETS_KEY_ALIAS = f"alias/{APP}-device-secrets"
+ADMIN_TOKEN_PARAMETER = "admin-token-signing-key"  # SSM SecureString, see shared/adapters/parameters.py
+
+
+def parameter_name(logical: str, stage_name: str | None = None) -> str:
+    return f"/{APP}/{stage_name or stage()}/{logical}"
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda entry point in ``functions/``; ``handler`` is a dotted path to ``module.callable``."""
+
+    logical: str
+    handler: str
+    purpose: str
+    tables_read: tuple[str, ...] = ()
+    tables_write: tuple[str, ...] = ()
+    buckets_write: tuple[str, ...] = ()
+    state_machines_start: tuple[str, ...] = ()
+    stream_source: str | None = None  # logical name of a table whose stream feeds this function
+    batch_size: int = 100
+    timeout_s: int = 30
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    logical: str
+    definition_file: str  # relative to state_machines/
+    kind: Literal["STANDARD", "EXPRESS"]
+    tasks: tuple[str, ...]  # logical Function names substituted into ${...} placeholders
+    purpose: str = ""
+
+    @property
+    def name(self) -> str:
+        return resource_name(self.logical)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    logical: str
+    expression: str  # rate(...) or cron(...) in EventBridge syntax
+    function: str  # logical Function name
+    purpose: str = ""
+    payload: dict = field(default_factory=dict)
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        "api",
+        "functions.api.app.app",
+        "HTTP API: device events (entry/exit/berth/occupancy), public availability, admin registry.",
+        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status"),
+        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status"),
+        state_machines_start=("unmatched-exit-review",),
+    ),
+    Function(
+        "archive-writer",
+        "functions.archive_writer.handler.handler",
+        "Writes accepted events from the acks stream to the S3 archive in JSON Lines batches.",
+        tables_read=("event-acks",),
+        tables_write=("event-acks",),
+        buckets_write=("event-archive",),
+        stream_source="event-acks",
+        batch_size=500,
+        timeout_s=120,
+    ),
+    Function(
+        "session-review",
+        "functions.session_review.handler.handler",
+        "Workflow task: after the reconciliation window, flags an exit whose entry never came.",
+        tables_read=("sessions",),
+        tables_write=("sessions",),
+    ),
+    Function(
+        "lot-liveness",
+        "functions.lot_liveness.handler.handler",
+        "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
+        tables_read=("lots", "devices", "lot-status"),
+        tables_write=("lot-status",),
+    ),
+)
+
+STATE_MACHINES: tuple[StateMachine, ...] = (
+    StateMachine(
+        "unmatched-exit-review",
+        "unmatched_exit_review.asl.json",
+        "STANDARD",
+        tasks=("session-review",),
+        purpose="Waits the reconciliation window for a late entry, then flags the session for staff review.",
+    ),
+)
+
+SCHEDULES: tuple[Schedule, ...] = (
+    Schedule(
+        "lot-liveness-check",
+        "rate(5 minutes)",
+        "lot-liveness",
+        purpose="Find lots whose link is cut (S16 supervision).",
+    ),
+)
+
+
+def task_placeholder(function_logical: str) -> str:
+    """The ``${...}`` name an ASL file uses for a task function's ARN, e.g. ``SessionReviewFunctionArn``.
+
+    The local stack and CDK (``DefinitionSubstitutions``) both substitute it; the ASL file never changes.
+    """
+    return "".join(part.capitalize() for part in function_logical.split("-")) + "FunctionArn"
+
+
+def function(logical: str) -> Function:
+    return next(f for f in FUNCTIONS if f.logical == logical)
+
+
+def state_machine(logical: str) -> StateMachine:
+    return next(m for m in STATE_MACHINES if m.logical == logical)
+
+
+def table(logical: str) -> Table:
+    return next(t for t in TABLES if t.logical == logical)

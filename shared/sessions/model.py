@@ -1,0 +1,80 @@
+"""A parking session: one vehicle's stay in a lot (gate lanes) or on a berth (on-street)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+from shared.plates import PlateColour
+from shared.protocol.events import VehicleClass
+
+
+class SessionStatus(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+    AWAITING_ENTRY = "awaiting_entry"  # exit seen, entry not (yet): the reconciliation window is running
+    NEEDS_REVIEW = "needs_review"  # the window passed without an entry: staff decide, never silently free
+    ORPHANED = "orphaned"  # superseded by a later entry of the same plate: its exit was missed
+
+
+class Flag(str, Enum):
+    EXIT_WITHOUT_ENTRY = "exit_without_entry"
+    LATE_ENTRY_RECONCILED = "late_entry_reconciled"
+    ORPHANED_BY_NEW_ENTRY = "orphaned_by_new_entry"
+    STALE_ENTRY = "stale_entry"  # an entry older than the session already open for the plate
+    FUZZY_MATCH = "fuzzy_match"
+    PLATE_PARTIAL = "plate_partial"
+    LOW_CONFIDENCE = "low_confidence"
+    ALREADY_OPEN = "already_open"
+
+
+LOW_CONFIDENCE_BELOW = 0.8
+
+
+class ParkingSession(BaseModel):
+    session_id: str
+    lot_id: str
+    district_code: str
+    berth: str | None = None
+    plate: str = Field(description="The plate as read at entry (or at exit when the entry is unknown).")
+    plate_colour: PlateColour
+    vehicle_class: VehicleClass
+    status: SessionStatus
+    entered_at: datetime | None = None
+    exited_at: datetime | None = None
+    entry_event_id: str | None = None
+    exit_event_id: str | None = None
+    exit_plate: str | None = Field(None, description="The plate as read at exit, when it differs.")
+    match: str | None = None
+    flags: list[Flag] = Field(default_factory=list)
+    entry_evidence_ref: str | None = None
+    exit_evidence_ref: str | None = None
+    version: int = 1
+
+    @property
+    def subject(self) -> str:
+        """What makes an open session unique in its lot: the berth on-street, else the plate."""
+        return f"B#{self.berth}" if self.berth else f"P#{self.plate}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is SessionStatus.OPEN
+
+    @property
+    def is_unmatched(self) -> bool:
+        return self.status in (SessionStatus.AWAITING_ENTRY, SessionStatus.NEEDS_REVIEW)
+
+    @property
+    def duration_s(self) -> int | None:
+        if self.entered_at and self.exited_at:
+            return int((self.exited_at - self.entered_at).total_seconds())
+        return None
+
+
+def session_id_for(lot_id: str, event_id: str) -> str:
+    """Deterministic from the event that creates the session, so a retried event creates nothing new."""
+    digest = hashlib.sha256(f"{lot_id}\x00{event_id}".encode()).hexdigest()[:24]
+    return f"ses_{digest}"

@@ -1,0 +1,237 @@
+"""Decide what an entry or exit does to a lot's sessions. Pure: it reads a snapshot and returns a plan.
+
+The service loads the snapshot, asks for a plan and writes the plan in one DynamoDB transaction with
+the event's acknowledgement. Keeping the rules here lets them be tested (and property-tested) with
+no infrastructure, and makes every state change a single conditional write.
+
+Rules, in order:
+- Entry: a waiting exit of the same plate (or berth) that happened after this entry is reconciled with
+  it; otherwise an open session for the plate (berth) is closed as orphaned and a new one opened,
+  unless the arriving entry is older than that open session (then the arriving one is the stale one).
+- Exit: the open session of the exact plate (berth); else one fuzzy match among the lot's open
+  sessions; else a session with an unknown start that waits for its entry and is then reviewed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from shared import plates
+from shared.protocol.events import BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent
+from shared.sessions.model import LOW_CONFIDENCE_BELOW, Flag, ParkingSession, SessionStatus, session_id_for
+
+EntryLike = EntryEvent | BerthStartEvent
+ExitLike = ExitEvent | BerthEndEvent
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the planner may look at: loaded by the service, consistent enough for one decision."""
+
+    open_for_subject: ParkingSession | None = None  # the open session of this exact plate (or berth)
+    open_in_lot: tuple[ParkingSession, ...] = ()  # fuzzy-match candidates (gate exits only)
+    unmatched_in_lot: tuple[ParkingSession, ...] = ()  # exits still waiting for their entry
+
+
+@dataclass(frozen=True)
+class PointerWrite:
+    """The open-session pointer of ``subject``: set to ``session_id`` (None deletes) if it holds ``expected``."""
+
+    subject: str
+    session_id: str | None
+    expected: str | None
+
+
+@dataclass
+class Plan:
+    session_id: str
+    creates: list[ParkingSession] = field(default_factory=list)
+    updates: list[ParkingSession] = field(default_factory=list)  # each carries its new version (old + 1)
+    pointers: list[PointerWrite] = field(default_factory=list)
+    open_delta: int = 0
+    match: str | None = None
+    flags: list[Flag] = field(default_factory=list)
+    closed: ParkingSession | None = None  # the session this exit closed (for the gate decision)
+    start_review: bool = False
+
+
+def _subject(event: EntryLike | ExitLike) -> str:
+    return f"B#{event.berth}" if isinstance(event, (BerthStartEvent, BerthEndEvent)) else f"P#{event.plate}"
+
+
+def _berth(event: EntryLike | ExitLike) -> str | None:
+    return event.berth if isinstance(event, (BerthStartEvent, BerthEndEvent)) else None
+
+
+def _read_flags(event: EntryLike | ExitLike) -> list[Flag]:
+    flags = []
+    if plates.Plate(event.plate).partial:
+        flags.append(Flag.PLATE_PARTIAL)
+    if event.confidence < LOW_CONFIDENCE_BELOW:
+        flags.append(Flag.LOW_CONFIDENCE)
+    return flags
+
+
+def _bump(session: ParkingSession, **changes) -> ParkingSession:
+    return session.model_copy(update={**changes, "version": session.version + 1})
+
+
+def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, str] | None:
+    """The session whose plate matches ``read`` (exact first, then a single fuzzy candidate)."""
+    found = plates.best_match(plates.Plate(read), [plates.Plate(s.plate) for s in sessions])
+    if found is None:
+        return None
+    plate, kind = found
+    return next(s for s in sessions if s.plate == plate.text), kind.value
+
+
+def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> ParkingSession:
+    return ParkingSession(
+        session_id=session_id_for(event.lot_id, event.event_id),
+        lot_id=event.lot_id,
+        district_code=district_code,
+        berth=_berth(event),
+        plate=event.plate,
+        plate_colour=event.plate_colour,
+        vehicle_class=event.vehicle_class,
+        **fields,
+    )
+
+
+def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
+    berth = _berth(event)
+    waiting = sorted(
+        (
+            u
+            for u in snap.unmatched_in_lot
+            if u.berth == berth and u.exited_at is not None and u.exited_at >= event.occurred_at
+        ),
+        key=lambda u: u.exited_at,
+    )
+    found = _match(event.plate, waiting) if waiting else None
+    if found:
+        session, kind = found
+        flags = [Flag.LATE_ENTRY_RECONCILED] + ([Flag.FUZZY_MATCH] if kind == "fuzzy" else [])
+        reconciled = _bump(
+            session,
+            status=SessionStatus.CLOSED,
+            entered_at=event.occurred_at,
+            entry_event_id=event.event_id,
+            entry_evidence_ref=event.evidence_ref,
+            exit_plate=session.plate if session.plate != event.plate else None,
+            plate=event.plate,
+            match=kind,
+            flags=_merge(session.flags, flags + _read_flags(event)),
+        )
+        return Plan(reconciled.session_id, updates=[reconciled], match=kind, flags=flags, closed=reconciled)
+
+    read_flags = _read_flags(event)
+    new_open = _new_session(
+        event,
+        district_code,
+        status=SessionStatus.OPEN,
+        entered_at=event.occurred_at,
+        entry_event_id=event.event_id,
+        entry_evidence_ref=event.evidence_ref,
+        flags=read_flags,
+    )
+    current = snap.open_for_subject
+    if current is None:
+        return Plan(
+            new_open.session_id,
+            creates=[new_open],
+            pointers=[PointerWrite(new_open.subject, new_open.session_id, None)],
+            open_delta=1,
+            flags=read_flags,
+        )
+
+    if berth is not None and _match(event.plate, [current]) is not None:
+        # The berth already has this car's session open: a repeated start, not a new stay.
+        return Plan(current.session_id, flags=[Flag.ALREADY_OPEN])
+
+    if current.entered_at is not None and current.entered_at > event.occurred_at:
+        stale = new_open.model_copy(update={"status": SessionStatus.ORPHANED, "flags": read_flags + [Flag.STALE_ENTRY]})
+        return Plan(stale.session_id, creates=[stale], flags=[Flag.STALE_ENTRY])
+
+    orphaned = _bump(
+        current,
+        status=SessionStatus.ORPHANED,
+        flags=_merge(current.flags, [Flag.ORPHANED_BY_NEW_ENTRY]),
+    )
+    return Plan(
+        new_open.session_id,
+        creates=[new_open],
+        updates=[orphaned],
+        pointers=[PointerWrite(new_open.subject, new_open.session_id, current.session_id)],
+        flags=read_flags + [Flag.ORPHANED_BY_NEW_ENTRY],
+    )
+
+
+def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
+    started_before = [
+        s
+        for s in ([snap.open_for_subject] if snap.open_for_subject else []) + list(snap.open_in_lot)
+        if s.entered_at is None or s.entered_at <= event.occurred_at
+    ]
+    # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
+    if _berth(event) is not None:
+        started_before = [s for s in started_before if s.berth == event.berth]
+    found = _match(event.plate, _unique(started_before)) if started_before else None
+    read_flags = _read_flags(event)
+
+    if found:
+        session, kind = found
+        flags = ([Flag.FUZZY_MATCH] if kind == "fuzzy" else []) + read_flags
+        closed = _bump(
+            session,
+            status=SessionStatus.CLOSED,
+            exited_at=event.occurred_at,
+            exit_event_id=event.event_id,
+            exit_evidence_ref=event.evidence_ref,
+            exit_plate=event.plate if event.plate != session.plate else None,
+            match=kind,
+            flags=_merge(session.flags, flags),
+        )
+        return Plan(
+            closed.session_id,
+            updates=[closed],
+            pointers=[PointerWrite(session.subject, None, session.session_id)],
+            open_delta=-1,
+            match=kind,
+            flags=flags,
+            closed=closed,
+        )
+
+    waiting = _new_session(
+        event,
+        district_code,
+        status=SessionStatus.AWAITING_ENTRY,
+        exited_at=event.occurred_at,
+        exit_event_id=event.event_id,
+        exit_evidence_ref=event.evidence_ref,
+        flags=[Flag.EXIT_WITHOUT_ENTRY] + read_flags,
+    )
+    return Plan(
+        waiting.session_id,
+        creates=[waiting],
+        flags=[Flag.EXIT_WITHOUT_ENTRY] + read_flags,
+        closed=waiting,
+        start_review=True,
+    )
+
+
+def review_unmatched(session: ParkingSession) -> ParkingSession | None:
+    """At the end of the reconciliation window: an exit still without its entry goes to staff."""
+    if session.status is not SessionStatus.AWAITING_ENTRY:
+        return None
+    return _bump(session, status=SessionStatus.NEEDS_REVIEW)
+
+
+def _merge(existing: list[Flag], extra: list[Flag]) -> list[Flag]:
+    return existing + [f for f in extra if f not in existing]
+
+
+def _unique(sessions: list[ParkingSession]) -> list[ParkingSession]:
+    seen: dict[str, ParkingSession] = {}
+    for s in sessions:
+        seen.setdefault(s.session_id, s)
+    return list(seen.values())
