@@ -232,6 +232,11 @@ def task_placeholder(function_logical: str) -> str:
     return "".join(part.capitalize() for part in function_logical.split("-")) + "FunctionArn"
 
 
+def state_machine_env(logical: str) -> str:
+    """The environment variable through which a function learns a state machine's ARN."""
+    return "STATE_MACHINE_ARN_" + logical.upper().replace("-", "_")
+
+
 def function(logical: str) -> Function:
     return next(f for f in FUNCTIONS if f.logical == logical)
 

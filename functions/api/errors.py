@@ -1,0 +1,40 @@
+"""The one place where domain errors become HTTP responses: by type, never by message text."""
+
+from __future__ import annotations
+
+import json
+
+from chalice import Response
+
+from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
+
+STATUS_BY_TYPE: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+}
+
+
+def status_for(error: DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_TYPE:
+            return STATUS_BY_TYPE[cls]
+    return 400  # a domain error is always the caller's to fix
+
+
+def error_response(error: DomainError, request_id: str | None = None) -> Response:
+    body = error.as_dict()
+    if request_id:
+        body["request_id"] = request_id
+    return json_response(body, status_for(error))
+
+
+def json_response(body: object, status: int = 200) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, default=str),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )

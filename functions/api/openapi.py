@@ -1,0 +1,93 @@
+"""The OpenAPI 3.1 document of the HTTP API, built from the Chalice routes and the pydantic models,
+so it cannot drift from the code: a route without an entry here fails a test."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.availability.model import LotAvailability
+from shared.protocol.events import AckResponse, EventBatch
+from shared.registry.model import Device, Lot, Operator
+from shared.registry.service import DeviceRegistration, DeviceWithSecret
+from shared.sessions.model import ParkingSession
+
+DEVICE_SIGNED = [{"deviceSignature": []}]
+ADMIN = [{"bearerToken": []}]
+
+# (method, path) -> (summary, security, request model, response model)
+OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None, type[BaseModel] | None]] = {
+    ("POST", "/v1/events"): ("Post one protocol v1 event or a batch of up to 100", DEVICE_SIGNED, EventBatch, AckResponse),
+    ("POST", "/v1/lot-systems/{adapter}/events"): ("Post a lot system's own push shape, mapped onto protocol v1", DEVICE_SIGNED, None, AckResponse),
+    ("GET", "/v1/lots"): ("Lots with free spaces near a point, nearest first (lat, lon, radius_m, limit)", None, None, None),
+    ("GET", "/v1/lots/{lot_id}"): ("Live availability of one lot", None, None, LotAvailability),
+    ("GET", "/openapi.json"): ("This document", None, None, None),
+    ("GET", "/health"): ("Liveness probe", None, None, None),
+    ("GET", "/v1/admin/districts"): ("The city's districts (GB/T 2260 codes)", ADMIN, None, None),
+    ("POST", "/v1/admin/operators"): ("Register an operator", ADMIN, Operator, Operator),
+    ("GET", "/v1/admin/operators"): ("Operators the caller may see", ADMIN, None, None),
+    ("GET", "/v1/admin/operators/{operator_id}"): ("One operator", ADMIN, None, Operator),
+    ("PUT", "/v1/admin/operators/{operator_id}"): ("Change an operator (body names the version it is based on)", ADMIN, Operator, Operator),
+    ("POST", "/v1/admin/lots"): ("Register (备案) a lot", ADMIN, Lot, Lot),
+    ("GET", "/v1/admin/lots"): ("Lots the caller may see (?district=)", ADMIN, None, None),
+    ("GET", "/v1/admin/lots/{lot_id}"): ("One lot", ADMIN, None, Lot),
+    ("PUT", "/v1/admin/lots/{lot_id}"): ("Change a lot (body names the version it is based on)", ADMIN, Lot, Lot),
+    ("GET", "/v1/admin/lots/{lot_id}/devices"): ("A lot's devices", ADMIN, None, None),
+    ("POST", "/v1/admin/devices"): ("Register a device; its secret is returned once", ADMIN, DeviceRegistration, DeviceWithSecret),
+    ("GET", "/v1/admin/devices/{device_id}"): ("One device", ADMIN, None, Device),
+    ("PUT", "/v1/admin/devices/{device_id}"): ("Change a device's lane or active flag", ADMIN, None, Device),
+    ("POST", "/v1/admin/devices/{device_id}/rotate-secret"): ("Issue a new device secret", ADMIN, None, DeviceWithSecret),
+    ("GET", "/v1/admin/sessions/{session_id}"): ("One parking session (staff, district-scoped)", ADMIN, None, ParkingSession),
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+}
+
+
+def document(app) -> dict:
+    models = {m for op in OPERATIONS.values() for m in op[2:] if m is not None}
+    refs, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                    ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict] = {}
+    for path, methods in sorted(app.routes.items()):
+        for method in methods:
+            summary, security, request, response = OPERATIONS[(method, path)]
+            op: dict = {
+                "summary": summary,
+                "operationId": methods[method].view_name,
+                "responses": {
+                    "200" if method != "POST" or response is AckResponse else "201": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": refs[(response, "validation")] if response else {"type": "object"}}},
+                    },
+                    "4XX": {"description": "Refused", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                },
+            }
+            params = [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
+                      for p in path.split("/") if p.startswith("{")]
+            if params:
+                op["parameters"] = params
+            if security is not None:
+                op["security"] = security
+            if request is not None:
+                op["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(request, "validation")]}}}
+            paths.setdefault(path, {})[method.lower()] = op
+    schemas = dict(defs.get("$defs", {}))
+    schemas["Error"] = ERROR_SCHEMA
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tongting 通停通付 API", "version": "1.0.0",
+                 "description": "Wuxi city parking platform: protocol v1 for devices, public availability, admin registry."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "deviceSignature": {"type": "apiKey", "in": "header", "name": "X-Signature",
+                                    "description": "HMAC-SHA256 of timestamp\\nnonce\\nsha256(body) with X-Device-Id, X-Timestamp, X-Nonce"},
+            },
+        },
+    }

@@ -1,0 +1,1 @@
+"""DynamoDB adapters (pynamodb), one store per aggregate."""

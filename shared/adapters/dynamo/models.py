@@ -1,0 +1,163 @@
+"""PynamoDB models, one per table in ``shared.resources``. Names and keys come from there only.
+
+Records are stored as a JSON document (``doc``) plus the few attributes that keys, indexes and
+conditions need; the pydantic domain model stays the one description of a record's fields.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shared import resources
+
+
+class _Meta:
+    @staticmethod
+    def for_table(table: resources.Table) -> type:
+        attrs = {
+            "table_name": table.name,
+            "region": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            "max_retry_attempts": 3,
+        }
+        host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+        if host:
+            attrs["host"] = host
+        return type("Meta", (), attrs)
+
+
+def _index(table: resources.Table, name: str) -> type:
+    idx = next(i for i in table.indexes if i.name == name)
+    return type("Meta", (), {"index_name": idx.name, "projection": AllProjection()})
+
+
+class OperatorItem(Model):
+    Meta = _Meta.for_table(resources.OPERATORS)
+    operator_id = UnicodeAttribute(hash_key=True)
+    district_code = UnicodeAttribute()
+    version = NumberAttribute()
+    doc = JSONAttribute()
+
+
+class LotsByDistrict(GlobalSecondaryIndex):
+    Meta = _index(resources.LOTS, "by_district")
+    district_code = UnicodeAttribute(hash_key=True)
+    lot_id = UnicodeAttribute(range_key=True)
+
+
+class LotsByOperator(GlobalSecondaryIndex):
+    Meta = _index(resources.LOTS, "by_operator")
+    operator_id = UnicodeAttribute(hash_key=True)
+    lot_id = UnicodeAttribute(range_key=True)
+
+
+class LotItem(Model):
+    Meta = _Meta.for_table(resources.LOTS)
+    lot_id = UnicodeAttribute(hash_key=True)
+    district_code = UnicodeAttribute()
+    operator_id = UnicodeAttribute()
+    version = NumberAttribute()
+    doc = JSONAttribute()
+    by_district = LotsByDistrict()
+    by_operator = LotsByOperator()
+
+
+class DevicesByLot(GlobalSecondaryIndex):
+    Meta = _index(resources.DEVICES, "by_lot")
+    lot_id = UnicodeAttribute(hash_key=True)
+    device_id = UnicodeAttribute(range_key=True)
+
+
+class DeviceItem(Model):
+    Meta = _Meta.for_table(resources.DEVICES)
+    device_id = UnicodeAttribute(hash_key=True)
+    lot_id = UnicodeAttribute(null=True)  # district gateways have none: sparse in the index
+    district_code = UnicodeAttribute()
+    version = NumberAttribute()
+    doc = JSONAttribute()
+    secret_ciphertext = UnicodeAttribute()  # base64 of the KMS ciphertext, never the secret itself
+    by_lot = DevicesByLot()
+
+
+class OpenByLot(GlobalSecondaryIndex):
+    Meta = _index(resources.SESSIONS, "open_by_lot")
+    open_lot_id = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class UnmatchedByLot(GlobalSecondaryIndex):
+    Meta = _index(resources.SESSIONS, "unmatched_by_lot")
+    unmatched_lot_id = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class SessionsByPlate(GlobalSecondaryIndex):
+    Meta = _index(resources.SESSIONS, "by_plate")
+    plate = UnicodeAttribute(hash_key=True)
+    entered_at = UnicodeAttribute(range_key=True)
+
+
+class SessionItem(Model):
+    """Either a session (pk = session id) or an open-session pointer (pk = OPEN#lot#subject)."""
+
+    Meta = _Meta.for_table(resources.SESSIONS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    open_lot_id = UnicodeAttribute(null=True)  # set only while open: the index stays small
+    unmatched_lot_id = UnicodeAttribute(null=True)  # set only while waiting for an entry or review
+    plate = UnicodeAttribute(null=True)
+    entered_at = UnicodeAttribute(null=True)
+    session_id = UnicodeAttribute(null=True)  # pointers only
+    open_by_lot = OpenByLot()
+    unmatched_by_lot = UnmatchedByLot()
+    by_plate = SessionsByPlate()
+
+
+class AcksByArchiveObject(GlobalSecondaryIndex):
+    Meta = _index(resources.EVENT_ACKS, "by_archive_object")
+    archive_key = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class AckItem(Model):
+    """The acknowledgement of one accepted event, keyed ``lot#event_id``; its stream feeds the archive."""
+
+    Meta = _Meta.for_table(resources.EVENT_ACKS)
+    pk = UnicodeAttribute(hash_key=True)
+    lot_id = UnicodeAttribute()
+    district_code = UnicodeAttribute()
+    device_id = UnicodeAttribute()
+    accepted_at = UnicodeAttribute()
+    ack = JSONAttribute()
+    event = JSONAttribute()
+    archive_key = UnicodeAttribute(null=True)
+    by_archive_object = AcksByArchiveObject()
+
+
+class NonceItem(Model):
+    Meta = _Meta.for_table(resources.NONCES)
+    pk = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute()  # epoch seconds; DynamoDB TTL removes it after the window
+
+
+class LotStatusItem(Model):
+    """``item`` = ``LOT`` (counts, liveness) or ``DEVICE#<id>`` (last seen)."""
+
+    Meta = _Meta.for_table(resources.LOT_STATUS)
+    lot_id = UnicodeAttribute(hash_key=True)
+    item = UnicodeAttribute(range_key=True)
+    open_count = NumberAttribute(null=True)
+    reported_total = NumberAttribute(null=True)
+    reported_free = NumberAttribute(null=True)
+    reported_at = NumberAttribute(null=True)  # epoch milliseconds of occurred_at
+    last_seen = NumberAttribute(null=True)  # epoch milliseconds, server time
+    online = NumberAttribute(null=True)  # 1/0; written by the liveness check
+    offline_since = NumberAttribute(null=True)

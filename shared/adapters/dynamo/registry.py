@@ -1,0 +1,115 @@
+"""Versioned registry records: create only if absent, update only from the current version."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from shared.adapters.dynamo.models import DeviceItem, LotItem, OperatorItem
+from shared.errors import Conflict, NotFound
+from shared.registry.model import Device, Lot, Operator
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _conditional_failed(exc: PutError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+class _VersionedStore(Generic[R]):
+    record_cls: type[R]
+    item_cls: type
+    key_attr: str
+    kind: str
+
+    def _item(self, record: R, **extra) -> object:
+        doc = record.model_dump(mode="json")
+        attrs = {self.key_attr: doc[self.key_attr], "version": record.version, "doc": doc, **extra}
+        for attr in ("district_code", "operator_id", "lot_id"):
+            if attr in self.item_cls.get_attributes() and attr not in attrs:
+                attrs[attr] = doc.get(attr)
+        return self.item_cls(**attrs)
+
+    def get(self, key: str) -> R | None:
+        try:
+            return self.record_cls.model_validate(self.item_cls.get(key, consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def require(self, key: str) -> R:
+        record = self.get(key)
+        if record is None:
+            raise NotFound(f"{self.kind} {key} is not registered", code=f"unknown_{self.kind}")
+        return record
+
+    def create(self, record: R, **extra) -> R:
+        item = self._item(record.model_copy(update={"version": 1}), **extra)
+        key = getattr(self.item_cls, self.key_attr)
+        try:
+            item.save(condition=key.does_not_exist())
+        except PutError as exc:
+            if _conditional_failed(exc):
+                raise Conflict(f"{self.kind} {getattr(item, self.key_attr)} already exists", code="already_exists") from None
+            raise
+        return self.record_cls.model_validate(item.doc)
+
+    def replace(self, record: R, expected_version: int, **extra) -> R:
+        """Store ``record`` as version ``expected_version + 1`` if the stored one is still ``expected_version``."""
+        new = record.model_copy(update={"version": expected_version + 1})
+        item = self._item(new, **extra)
+        try:
+            item.save(condition=self.item_cls.version == expected_version)
+        except PutError as exc:
+            if _conditional_failed(exc):
+                current = self.require(getattr(item, self.key_attr))
+                raise Conflict(
+                    f"{self.kind} changed since version {expected_version} (now {current.version})",
+                    code="version_conflict",
+                    current_version=current.version,
+                ) from None
+            raise
+        return new
+
+
+class OperatorStore(_VersionedStore[Operator]):
+    record_cls, item_cls, key_attr, kind = Operator, OperatorItem, "operator_id", "operator"
+
+    def list(self, district_code: str | None = None) -> list[Operator]:
+        cond = OperatorItem.district_code == district_code if district_code else None
+        return [Operator.model_validate(i.doc) for i in OperatorItem.scan(filter_condition=cond)]
+
+
+class LotStore(_VersionedStore[Lot]):
+    record_cls, item_cls, key_attr, kind = Lot, LotItem, "lot_id", "lot"
+
+    def list(self, district_code: str | None = None, operator_id: str | None = None) -> list[Lot]:
+        if district_code:
+            items = LotItem.by_district.query(district_code)
+        elif operator_id:
+            items = LotItem.by_operator.query(operator_id)
+        else:
+            items = LotItem.scan()
+        return [Lot.model_validate(i.doc) for i in items]
+
+
+class DeviceStore(_VersionedStore[Device]):
+    record_cls, item_cls, key_attr, kind = Device, DeviceItem, "device_id", "device"
+
+    def get_with_secret(self, device_id: str) -> tuple[Device, str] | None:
+        try:
+            item = DeviceItem.get(device_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Device.model_validate(item.doc), item.secret_ciphertext
+
+    def ciphertext(self, device_id: str) -> str:
+        found = self.get_with_secret(device_id)
+        if found is None:
+            raise NotFound(f"device {device_id} is not registered", code="unknown_device")
+        return found[1]
+
+    def list(self, lot_id: str | None = None) -> list[Device]:
+        items = DeviceItem.by_lot.query(lot_id) if lot_id else DeviceItem.scan()
+        return [Device.model_validate(i.doc) for i in items]

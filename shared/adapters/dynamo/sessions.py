@@ -1,0 +1,112 @@
+"""Parking sessions and their open-session pointers; a plan is written in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem
+from shared.sessions.model import ParkingSession
+from shared.sessions.planner import Plan
+
+
+def pointer_key(lot_id: str, subject: str) -> str:
+    return f"OPEN#{lot_id}#{subject}"
+
+
+def _item(session: ParkingSession) -> SessionItem:
+    return SessionItem(
+        pk=session.session_id,
+        version=session.version,
+        doc=session.model_dump(mode="json"),
+        open_lot_id=session.lot_id if session.is_open else None,
+        unmatched_lot_id=session.lot_id if session.is_unmatched else None,
+        plate=session.plate,
+        entered_at=session.entered_at.isoformat() if session.entered_at else None,
+    )
+
+
+def _session(item: SessionItem) -> ParkingSession:
+    return ParkingSession.model_validate(item.doc)
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """``written``: the plan and its ack are stored. Otherwise ``ack_exists`` tells a concurrent
+    duplicate (someone stored this event's ack first) from a lost race on the sessions (retry)."""
+
+    written: bool
+    ack_exists: bool = False
+
+
+class SessionStore:
+    def get(self, session_id: str) -> ParkingSession | None:
+        try:
+            return _session(SessionItem.get(session_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def open_for(self, lot_id: str, subject: str) -> ParkingSession | None:
+        try:
+            pointer = SessionItem.get(pointer_key(lot_id, subject), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return self.get(pointer.session_id)
+
+    def open_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
+        return tuple(_session(i) for i in SessionItem.open_by_lot.query(lot_id))
+
+    def unmatched_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
+        return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
+
+    def for_plate(self, plate: str) -> list[ParkingSession]:
+        return [_session(i) for i in SessionItem.by_plate.query(plate)]
+
+    def write(self, lot_id: str, plan: Plan, ack: AckItem) -> WriteOutcome:
+        """Write the plan's sessions, pointers and open count with the ack, all or nothing."""
+        conn = Connection(region=SessionItem.Meta.region, host=getattr(SessionItem.Meta, "host", None))
+        try:
+            with TransactWrite(connection=conn) as tx:
+                tx.save(ack, condition=AckItem.pk.does_not_exist())
+                self._stage(tx, lot_id, plan)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            first = reasons[0] if reasons else None
+            if first is not None and first.code == "ConditionalCheckFailed":
+                return WriteOutcome(written=False, ack_exists=True)
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+                return WriteOutcome(written=False)
+            raise
+        return WriteOutcome(written=True)
+
+    def replace(self, session: ParkingSession) -> bool:
+        """Store a new version of one session (the workflow's review step); False if it moved on."""
+        try:
+            _item(session).save(condition=SessionItem.version == session.version - 1)
+            return True
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    @staticmethod
+    def _stage(tx: TransactWrite, lot_id: str, plan: Plan) -> None:
+        for session in plan.creates:
+            tx.save(_item(session), condition=SessionItem.pk.does_not_exist())
+        for session in plan.updates:
+            tx.save(_item(session), condition=SessionItem.version == session.version - 1)
+        for p in plan.pointers:
+            key = pointer_key(lot_id, p.subject)
+            cond = SessionItem.pk.does_not_exist() if p.expected is None else SessionItem.session_id == p.expected
+            if p.session_id is None:
+                tx.delete(SessionItem(pk=key), condition=cond)
+            else:
+                tx.save(SessionItem(pk=key, session_id=p.session_id), condition=cond)
+        if plan.open_delta:
+            tx.update(
+                LotStatusItem(lot_id=lot_id, item="LOT"),
+                actions=[LotStatusItem.open_count.add(plan.open_delta)],
+            )

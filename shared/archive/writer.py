@@ -1,0 +1,106 @@
+"""Writes accepted events to the archive in batches, each event in exactly one object.
+
+The acks table's stream delivers every accepted event at least once, in batches that a retry may cut
+differently. So each event is first *claimed* for one object key (a conditional write on its ack);
+an object's content is exactly the events claiming it, sorted, so rewriting it after a crash yields the
+same bytes, and no event can land in two objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.adapters.archive_bucket import ArchiveBucket
+from shared.adapters.dynamo.events import AckStore
+from shared.clock import local_date
+
+
+@dataclass(frozen=True)
+class ArchivedEvent:
+    pk: str
+    lot_id: str
+    district_code: str
+    device_id: str
+    accepted_at: str
+    event: dict
+    ack: dict
+
+    @classmethod
+    def from_image(cls, image: dict) -> "ArchivedEvent":
+        def doc(value):
+            return json.loads(value) if isinstance(value, str) else value
+
+        return cls(
+            pk=image["pk"],
+            lot_id=image["lot_id"],
+            district_code=image["district_code"],
+            device_id=image["device_id"],
+            accepted_at=image["accepted_at"],
+            event=doc(image["event"]),
+            ack=doc(image["ack"]),
+        )
+
+    @property
+    def partition(self) -> str:
+        date = local_date(datetime.fromisoformat(self.accepted_at))
+        return f"events/date={date}/district={self.district_code}/lot={self.lot_id}"
+
+    def line(self) -> str:
+        record = {
+            "lot_id": self.lot_id,
+            "district_code": self.district_code,
+            "device_id": self.device_id,
+            "accepted_at": self.accepted_at,
+            "event": self.event,
+            "ack": self.ack,
+        }
+        return json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def object_key(partition: str, events: Iterable[ArchivedEvent]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(e.pk for e in events)).encode()).hexdigest()[:20]
+    return f"{partition}/{digest}.jsonl"
+
+
+def render(events: Iterable[ArchivedEvent]) -> bytes:
+    ordered = sorted(events, key=lambda e: (e.accepted_at, e.pk))
+    return ("\n".join(e.line() for e in ordered) + "\n").encode()
+
+
+class ArchiveWriter:
+    def __init__(self, acks: AckStore, bucket: ArchiveBucket) -> None:
+        self._acks, self._bucket = acks, bucket
+
+    def write(self, events: list[ArchivedEvent]) -> list[str]:
+        """Archive a batch; returns the object keys written."""
+        groups: dict[str, list[ArchivedEvent]] = defaultdict(list)
+        for e in {e.pk: e for e in events}.values():
+            groups[e.partition].append(e)
+        objects: dict[str, list[ArchivedEvent]] = defaultdict(list)
+        elsewhere: set[str] = set()
+        for partition, members in groups.items():
+            key = object_key(partition, members)
+            for e in members:
+                owner = self._acks.claim_for_archive(e.pk, key)
+                if owner == key:
+                    objects[key].append(e)
+                else:
+                    elsewhere.add(owner)  # claimed by an earlier, interrupted run: finish that object
+        for key in elsewhere - set(objects):
+            objects[key] = [ArchivedEvent.from_image(i.attribute_values) for i in self._acks.in_archive_object(key)]
+        for key, members in objects.items():
+            self._bucket.put(key, render(members))
+        return sorted(objects)
+
+
+def read_archive(bucket: ArchiveBucket, prefix: str = "events/") -> list[dict]:
+    """Every archived record (latest object versions), for auditors and replay."""
+    records = []
+    for key in bucket.keys(prefix):
+        records.extend(json.loads(line) for line in bucket.get(key).decode().splitlines() if line)
+    return records

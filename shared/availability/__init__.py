@@ -1,0 +1,1 @@
+"""Live availability and guidance for the public service window (S1, S6)."""

@@ -1,0 +1,55 @@
+"""Who is posting: every request is signed by a registered device (protocol v1 transport)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+
+from shared.adapters.device_secrets import DeviceSecretVault
+from shared.adapters.dynamo.events import NonceStore
+from shared.adapters.dynamo.registry import DeviceStore
+from shared.clock import Clock
+from shared.errors import Unauthenticated
+from shared.protocol import signing
+from shared.registry.model import Device
+
+_NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+
+
+class DeviceAuthenticator:
+    def __init__(self, devices: DeviceStore, vault: DeviceSecretVault, nonces: NonceStore, clock: Clock) -> None:
+        self._devices, self._vault, self._nonces, self._clock = devices, vault, nonces, clock
+
+    def authenticate(self, headers: Mapping[str, str], body: bytes) -> Device:
+        h = {k.lower(): v for k, v in headers.items()}
+        device_id = h.get(signing.HEADER_DEVICE.lower())
+        timestamp = h.get(signing.HEADER_TIMESTAMP.lower())
+        nonce = h.get(signing.HEADER_NONCE.lower())
+        signature = h.get(signing.HEADER_SIGNATURE.lower())
+        if not (device_id and timestamp and nonce and signature):
+            raise Unauthenticated(
+                "X-Device-Id, X-Timestamp, X-Nonce and X-Signature are all required", code="signature_missing"
+            )
+        found = self._devices.get_with_secret(device_id)
+        if found is None:
+            raise Unauthenticated(f"device {device_id} is not registered", code="unknown_device")
+        device, ciphertext = found
+        if not device.active:
+            raise Unauthenticated(f"device {device_id} is deactivated", code="device_inactive")
+        if not timestamp.isdigit():
+            raise Unauthenticated("X-Timestamp must be Unix seconds", code="timestamp_invalid")
+        now = self._clock.now()
+        if abs(now.timestamp() - int(timestamp)) > signing.WINDOW_SECONDS:
+            raise Unauthenticated(
+                f"X-Timestamp is more than {signing.WINDOW_SECONDS} s from server time", code="timestamp_out_of_window"
+            )
+        if not _NONCE.match(nonce):
+            raise Unauthenticated("X-Nonce must be 8-64 characters [A-Za-z0-9_-]", code="nonce_invalid")
+        secret = self._vault.reveal(device_id, ciphertext)
+        if not signing.verify(secret, timestamp, nonce, body, signature):
+            raise Unauthenticated("signature does not match", code="bad_signature")
+        # Claimed only after the signature holds, so strangers cannot fill the nonce table.
+        if not self._nonces.claim(device_id, nonce, now + timedelta(seconds=2 * signing.WINDOW_SECONDS)):
+            raise Unauthenticated("nonce already used", code="nonce_replayed")
+        return device

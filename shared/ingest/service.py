@@ -1,0 +1,209 @@
+"""The device gateway: one request in, one acknowledgement per event out.
+
+Request-level failures (signature, size, JSON, a lot that is not the device's) refuse the whole
+request; event-level failures reject that event only, so a batch's good events are never lost
+because of a bad neighbour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter, ValidationError
+
+from shared.adapters.dynamo.events import AckStore
+from shared.adapters.dynamo.lot_status import LotStatusStore
+from shared.adapters.dynamo.registry import LotStore
+from shared.clock import Clock
+from shared.errors import Forbidden, InvalidInput, PayloadTooLarge
+from shared.ingest.authenticate import DeviceAuthenticator
+from shared.observability import logger, masked, metrics
+from shared.protocol import lot_systems
+from shared.protocol.events import (
+    MAX_BATCH,
+    MAX_BODY_BYTES,
+    Ack,
+    AckStatus,
+    BerthEndEvent,
+    BerthStartEvent,
+    DeviceEvent,
+    HeartbeatEvent,
+    OccupancyEvent,
+)
+from shared.registry.model import Device, Lot, LotKind, events_allowed
+from shared.sessions.service import SessionService
+
+_EVENT = TypeAdapter(DeviceEvent)
+FUTURE_TOLERANCE = timedelta(minutes=5)
+OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
+
+
+@dataclass
+class IngestResult:
+    acks: list[Ack]
+    single: bool
+
+
+class EventIngest:
+    def __init__(
+        self,
+        auth: DeviceAuthenticator,
+        lots: LotStore,
+        acks: AckStore,
+        sessions: SessionService,
+        status: LotStatusStore,
+        clock: Clock,
+    ) -> None:
+        self._auth, self._lots, self._acks = auth, lots, acks
+        self._sessions, self._status, self._clock = sessions, status, clock
+
+    def handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None = None) -> IngestResult:
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
+        device = self._auth.authenticate(headers, body)
+        payload = _json(body)
+        if adapter is not None:
+            if device.lot_id is None:
+                raise InvalidInput("lot-system adapters push for one lot: use a lot-bound device", code="adapter_needs_lot")
+            raws, single = lot_systems.get(adapter).to_events(payload, lot_id=device.lot_id), False
+        else:
+            raws, single = _envelope(payload)
+        lots = self._authorise(device, raws)
+        acks = [self._one(device, raw, lots) for raw in raws]
+        if device.lot_id:
+            self._status.touch_device(device.lot_id, device.device_id, self._clock.now())
+        return IngestResult(acks=acks, single=single)
+
+    def _authorise(self, device: Device, raws: list[dict]) -> dict[str, Lot]:
+        """Refuse the whole request if any event names a lot the device may not write for."""
+        lots: dict[str, Lot] = {}
+        for lot_id in {r.get("lot_id") for r in raws if isinstance(r.get("lot_id"), str)}:
+            lot = self._lots.get(lot_id)
+            if lot is None and device.lot_id is not None:
+                lot_ok = False
+            else:
+                lot_ok = lot is None or device.may_write_for(lot)
+            if not lot_ok:
+                raise Forbidden(f"device {device.device_id} may not write for lot {lot_id}", code="lot_forbidden")
+            if lot is not None:
+                lots[lot_id] = lot
+        return lots
+
+    def _one(self, device: Device, raw: dict, lots: dict[str, Lot]) -> Ack:
+        event_id = raw.get("event_id") if isinstance(raw.get("event_id"), str) else None
+        try:
+            event = _EVENT.validate_python(raw)
+        except ValidationError as exc:
+            return _rejected(event_id, _reason(exc), _summary(exc))
+        lot = lots.get(event.lot_id)
+        if lot is None:
+            return _rejected(event_id, "unknown_lot", f"lot {event.lot_id} is not registered")
+        problem = self._check(event, lot)
+        if problem:
+            return _rejected(event_id, *problem)
+
+        first = self._acks.get(lot.lot_id, event.event_id)
+        if first is not None:
+            return self._duplicate(lot, first)
+        accepted_at = self._clock.now()
+
+        def ack_item(ack: Ack):
+            return self._acks.item(
+                lot_id=lot.lot_id,
+                district_code=lot.district_code,
+                device_id=device.device_id,
+                event=event.model_dump(mode="json"),
+                ack=ack,
+            )
+
+        if isinstance(event, OccupancyEvent):
+            ack = self._occupancy(event, lot, accepted_at, ack_item)
+        elif isinstance(event, HeartbeatEvent):
+            ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, accepted_at=accepted_at)
+            ack = ack if self._acks.save(ack_item(ack)) else None
+        else:
+            ack = self._sessions.apply(event, lot, accepted_at, ack_item)
+        if ack is None:  # a concurrent copy of this event stored its ack first
+            return self._duplicate(lot, self._acks.get(lot.lot_id, event.event_id))
+        metrics.add_metric(name=f"Events_{event.type}_accepted", unit="Count", value=1)
+        if ack.gate:
+            metrics.add_metric(name=f"Gate_{ack.gate.decision}", unit="Count", value=1)
+        logger.info("event accepted", extra={"event": masked(event.model_dump(mode="json")), "ack": ack.flags})
+        return ack
+
+    def _check(self, event, lot: Lot) -> tuple[str, str] | None:
+        now = self._clock.now()
+        if event.type not in events_allowed(lot):
+            return "event_not_supported_by_lot", f"a {lot.kind.value} lot does not take {event.type} events"
+        if isinstance(event, (BerthStartEvent, BerthEndEvent)) and event.berth not in lot.berths:
+            return "unknown_berth", f"berth {event.berth} is not registered in lot {lot.lot_id}"
+        if event.occurred_at > now + FUTURE_TOLERANCE:
+            return "occurred_in_future", "occurred_at is later than server time"
+        if event.occurred_at < now - OLDEST_ACCEPTED:
+            return "occurred_too_long_ago", f"events older than {OLDEST_ACCEPTED.days} days are not accepted"
+        if isinstance(event, OccupancyEvent) and lot.kind is LotKind.ENCLOSED and event.total > lot.capacity * 2:
+            return "implausible_total", f"total {event.total} is far above the registered capacity {lot.capacity}"
+        return None
+
+    def _occupancy(self, event: OccupancyEvent, lot: Lot, accepted_at: datetime, ack_item) -> Ack | None:
+        ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, accepted_at=accepted_at)
+        stored = self._status.occupancy_with_ack(lot.lot_id, event.total, event.free, event.occurred_at, ack_item(ack))
+        if stored is None:
+            return None
+        if stored is False:  # an older report than the one shown: archived, not shown
+            ack = ack.model_copy(update={"flags": ["superseded"]})
+            return ack if self._acks.save(ack_item(ack)) else None
+        return ack
+
+    def _duplicate(self, lot: Lot, first: Ack) -> Ack:
+        metrics.add_metric(name="Events_duplicate", unit="Count", value=1)
+        self._sessions.resume_after_duplicate(lot.lot_id, first)
+        return first.model_copy(update={"status": AckStatus.DUPLICATE})
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"body is not JSON: {exc}", code="invalid_json") from None
+
+
+def _envelope(payload) -> tuple[list[dict], bool]:
+    if isinstance(payload, dict) and "events" in payload:
+        events = payload["events"]
+        if set(payload) != {"events"} or not isinstance(events, list):
+            raise InvalidInput('a batch is {"events": [...]} and nothing else', code="invalid_batch")
+        if not 1 <= len(events) <= MAX_BATCH:
+            raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
+        return [e if isinstance(e, dict) else {"_not_an_object": e} for e in events], False
+    if isinstance(payload, dict):
+        return [payload], True
+    raise InvalidInput("body must be an event object or a batch", code="invalid_batch")
+
+
+def _reason(exc: ValidationError) -> str:
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            return "unknown_event_type"
+        if "plate" in loc:
+            return "malformed_plate"
+        if "occurred_at" in loc:
+            return "bad_timestamp"
+    return "invalid_event"
+
+
+def _summary(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"][1:] or err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)
+
+
+def _rejected(event_id: str | None, reason: str, message: str) -> Ack:
+    metrics.add_metric(name="Events_rejected", unit="Count", value=1)
+    return Ack(event_id=event_id, status=AckStatus.REJECTED, reason=reason, message=message)

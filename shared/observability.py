@@ -1,0 +1,29 @@
+"""Logging, metrics and tracing (Powertools), shared by every function.
+
+Plates are personal data: anything logged goes through ``masked`` first.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.data_masking import DataMasking
+
+SERVICE = "tongting"
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Tongting")
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+
+PERSONAL_FIELDS = ("$..plate", "$..exit_plate")
+_masker = DataMasking(raise_on_missing_field=False)
+# An event without a plate (occupancy, heartbeat) is normal: no warning for the missing field.
+warnings.filterwarnings("ignore", message=".*not found", module=r"aws_lambda_powertools\.utilities\.data_masking.*")
+
+
+def masked(data: dict) -> dict:
+    """A copy of ``data`` with every plate replaced by a fixed mask, at any depth."""
+    return _masker.erase(data, fields=list(PERSONAL_FIELDS))

@@ -1,0 +1,103 @@
+"""Applies entry/exit/berth events to sessions and runs the review of unmatched exits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.adapters.dynamo.models import AckItem
+from shared.adapters.dynamo.sessions import SessionStore
+from shared.adapters.workflows import Workflows
+from shared.errors import Conflict, NotFound
+from shared.protocol.events import Ack, AckStatus, BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent, VehicleEvent
+from shared.registry.model import Lot
+from shared.sessions import planner
+from shared.sessions.gate import GatePolicy
+from shared.sessions.model import Flag, ParkingSession, SessionStatus
+
+REVIEW_WORKFLOW = "unmatched-exit-review"
+ATTEMPTS = 4
+
+
+class Contention(Conflict):
+    """Concurrent events kept changing the same sessions; the device retries with the same event_id."""
+
+    code = "contention"
+
+
+class SessionService:
+    def __init__(self, store: SessionStore, workflows: Workflows, gate: GatePolicy, review_after_s: int) -> None:
+        self._store, self._workflows, self._gate, self._review_after_s = store, workflows, gate, review_after_s
+
+    def apply(
+        self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_item: Callable[[Ack], AckItem]
+    ) -> Ack | None:
+        """Plan and write in one transaction with the ack. None: the ack was stored concurrently."""
+        for _ in range(ATTEMPTS):
+            plan = self._plan(event, lot)
+            gate = self._gate.decide(plan.closed, lot) if plan.closed is not None else None
+            ack = Ack(
+                event_id=event.event_id,
+                status=AckStatus.ACCEPTED,
+                session_id=plan.session_id,
+                match=plan.match,
+                flags=[f.value for f in plan.flags],
+                gate=gate,
+                accepted_at=accepted_at,
+            )
+            outcome = self._store.write(lot.lot_id, plan, ack_item(ack))
+            if outcome.written:
+                if plan.start_review:
+                    self.start_review(lot.lot_id, plan.session_id)
+                return ack
+            if outcome.ack_exists:
+                return None
+        raise Contention(f"lot {lot.lot_id} is busy; resend event {event.event_id}")
+
+    def _plan(self, event: VehicleEvent, lot: Lot) -> planner.Plan:
+        subject = f"B#{event.berth}" if isinstance(event, (BerthStartEvent, BerthEndEvent)) else f"P#{event.plate}"
+        current = self._store.open_for(lot.lot_id, subject)
+        if isinstance(event, (EntryEvent, BerthStartEvent)):
+            snap = planner.Snapshot(open_for_subject=current, unmatched_in_lot=self._store.unmatched_in_lot(lot.lot_id))
+            return planner.plan_entry(event, lot.district_code, snap)
+        candidates = () if current is not None or isinstance(event, BerthEndEvent) else self._store.open_in_lot(lot.lot_id)
+        snap = planner.Snapshot(open_for_subject=current, open_in_lot=candidates)
+        assert isinstance(event, (ExitEvent, BerthEndEvent))
+        return planner.plan_exit(event, lot.district_code, snap)
+
+    def start_review(self, lot_id: str, session_id: str) -> None:
+        """Idempotent: the execution is named after the session."""
+        self._workflows.start(
+            REVIEW_WORKFLOW,
+            name=session_id,
+            payload={"session_id": session_id, "lot_id": lot_id, "review_after_s": self._review_after_s},
+        )
+
+    def resume_after_duplicate(self, lot_id: str, ack: Ack) -> None:
+        """A resent exit may follow a crash between the write and the workflow start: start it again."""
+        if ack.session_id and Flag.EXIT_WITHOUT_ENTRY.value in ack.flags:
+            session = self._store.get(ack.session_id)
+            if session is not None and session.status is SessionStatus.AWAITING_ENTRY:
+                self.start_review(lot_id, ack.session_id)
+
+    def review(self, session_id: str) -> ParkingSession:
+        """The workflow's task: still no entry after the window → needs staff review."""
+        for _ in range(ATTEMPTS):
+            session = self._store.get(session_id)
+            if session is None:
+                raise NotFound(f"session {session_id} does not exist", code="unknown_session")
+            flagged = planner.review_unmatched(session)
+            if flagged is None or self._store.replace(flagged):
+                return flagged or session
+        raise Contention(f"session {session_id} keeps changing")
+
+    def get(self, session_id: str) -> ParkingSession | None:
+        return self._store.get(session_id)
+
+    def view(self, principal, session_id: str) -> ParkingSession:
+        """Staff read a session of their own district (auditors and city staff any)."""
+        session = self._store.get(session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} does not exist", code="unknown_session")
+        principal.require_read(session.district_code)
+        return session

@@ -1,0 +1,1 @@
+"""Supervision of lots (S16): links cut, data hidden."""

@@ -1,0 +1,78 @@
+"""Test helpers: a small city and event builders with realistic Wuxi data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+
+from shared.auth import Principal, Role
+from shared.clock import iso
+from shared.registry.service import RegistryService
+
+CITY_ADMIN = Principal(subject="test-city", role=Role.CITY_ADMIN)
+LIANGXI, XINWU = "320213", "320214"
+_ids = count(1)
+
+
+@dataclass
+class City:
+    secrets: dict[str, str]
+    enclosed: str = "lx-nanchang-st-01"
+    street: str = "lx-zhongshan-rd"
+    xinwu_lot: str = "xw-taihu-plaza"
+
+
+def build_city(registry: RegistryService) -> City:
+    for op, district in (("wx-city-parking", LIANGXI), ("xinwu-hitech", XINWU)):
+        registry.register_operator(CITY_ADMIN, {
+            "operator_id": op, "name": op, "credit_code": "91320200MA1XXXXX0A", "ownership": "state_owned",
+            "district_code": district, "payout_account_ref": f"acct_{op}"})
+    registry.register_lot(CITY_ADMIN, {
+        "lot_id": "lx-nanchang-st-01", "name": "南长街停车场", "district_code": LIANGXI, "operator_id": "wx-city-parking",
+        "kind": "enclosed", "capacity": 100, "location": {"lat": 31.5589, "lon": 120.3017}})
+    registry.register_lot(CITY_ADMIN, {
+        "lot_id": "lx-zhongshan-rd", "name": "中山路路内泊位", "district_code": LIANGXI, "operator_id": "wx-city-parking",
+        "kind": "on_street", "capacity": 3, "berths": ["ZS001", "ZS002", "ZS003"], "location": {"lat": 31.5800, "lon": 120.3000}})
+    registry.register_lot(CITY_ADMIN, {
+        "lot_id": "xw-taihu-plaza", "name": "太湖广场停车场", "district_code": XINWU, "operator_id": "xinwu-hitech",
+        "kind": "enclosed", "capacity": 50, "location": {"lat": 31.4900, "lon": 120.3600}})
+    secrets = {}
+    for dev in (
+        {"device_id": "lx-in1", "kind": "gate_camera", "lot_id": "lx-nanchang-st-01", "lane": "in-1"},
+        {"device_id": "lx-out1", "kind": "gate_camera", "lot_id": "lx-nanchang-st-01", "lane": "out-1"},
+        {"device_id": "zs-robot", "kind": "berth_robot", "lot_id": "lx-zhongshan-rd"},
+        {"device_id": "xw-in1", "kind": "gate_camera", "lot_id": "xw-taihu-plaza", "lane": "in-1"},
+        {"device_id": "gw-liangxi", "kind": "district_gateway", "district_code": LIANGXI},
+    ):
+        secrets[dev["device_id"]] = registry.register_device(CITY_ADMIN, dev).secret
+    return City(secrets=secrets)
+
+
+def gate_event(kind: str, plate: str, at: datetime, lot: str = "lx-nanchang-st-01", event_id: str | None = None, **extra) -> dict:
+    event = {
+        "event_id": event_id or f"{kind}-{next(_ids)}",
+        "type": kind,
+        "lot_id": lot,
+        "occurred_at": iso(at),
+        "plate": plate,
+        "plate_colour": "green" if len(plate) == 8 else "blue",
+        "lane": "in-1" if kind == "entry" else "out-1",
+        "confidence": 0.97,
+    }
+    event.update(extra)
+    return event
+
+
+def berth_event(kind: str, plate: str, berth: str, at: datetime, lot: str = "lx-zhongshan-rd", **extra) -> dict:
+    event = {
+        "event_id": f"{kind}-{next(_ids)}",
+        "type": kind,
+        "lot_id": lot,
+        "occurred_at": iso(at),
+        "plate": plate,
+        "plate_colour": "blue",
+        "berth": berth,
+    }
+    event.update(extra)
+    return event
