@@ -1,11 +1,13 @@
 """The HTTP API (Chalice): device events, public availability, the admin registry.
 
-Each route parses its input, calls one service and shapes the output. Errors are mapped once, in the
-middleware below, from domain error types.
+Each route parses its input, calls one service and shapes the output. Domain errors become HTTP
+errors in one place, ``route`` below, by type (Chalice turns a view's exception into a 500 before any
+middleware sees it, so the mapping wraps the views as they are registered).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
 from chalice import AuthResponse, Chalice
@@ -22,17 +24,25 @@ from shared.tokens import principal_from_claims, verify
 app = Chalice(app_name="tongting-api")
 
 
-@app.middleware("http")
-def domain_errors(event, get_response):
-    request_id = (event.context or {}).get("requestId")
-    logger.set_correlation_id(request_id)
-    try:
-        return get_response(event)
-    except DomainError as error:
-        logger.info("request refused", extra={"code": error.code, "path": event.path})
-        return error_response(error, request_id)
-    finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+def route(path: str, **options):
+    """``app.route`` with the domain-error mapping and a correlation id per request."""
+
+    def register(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            request_id = (app.current_request.context or {}).get("requestId")
+            logger.set_correlation_id(request_id)
+            try:
+                return view(*args, **kwargs)
+            except DomainError as error:
+                logger.info("request refused", extra={"code": error.code, "path": path})
+                return error_response(error, request_id)
+            finally:
+                metrics.flush_metrics(raise_on_empty_metrics=False)
+
+        return app.route(path, **options)(guarded)
+
+    return register
 
 
 @app.authorizer()
@@ -88,7 +98,7 @@ def _dump(model) -> dict:
 
 
 # Devices and lot systems (protocol v1)
-@app.route("/v1/events", methods=["POST"], content_types=["application/json"])
+@route("/v1/events", methods=["POST"], content_types=["application/json"])
 def post_events():
     req = app.current_request
     result = services().ingest.handle(req.headers, req.raw_body or b"")
@@ -99,7 +109,7 @@ def post_events():
     return json_response({"acks": acks})
 
 
-@app.route("/v1/lot-systems/{adapter}/events", methods=["POST"], content_types=["application/json"])
+@route("/v1/lot-systems/{adapter}/events", methods=["POST"], content_types=["application/json"])
 def post_lot_system_events(adapter):
     req = app.current_request
     result = services().ingest.handle(req.headers, req.raw_body or b"", adapter=adapter)
@@ -107,7 +117,7 @@ def post_lot_system_events(adapter):
 
 
 # Public service window
-@app.route("/v1/lots", methods=["GET"])
+@route("/v1/lots", methods=["GET"])
 def nearby_lots():
     lat, lon = query_float("lat"), query_float("lon")
     radius = query_float("radius_m", 2000)
@@ -116,91 +126,91 @@ def nearby_lots():
     return json_response({"lots": [_dump(v) for v in lots]})
 
 
-@app.route("/v1/lots/{lot_id}", methods=["GET"])
+@route("/v1/lots/{lot_id}", methods=["GET"])
 def lot_availability(lot_id):
     view = services().availability.lot(lot_id)
     return json_response(_dump(view.model_copy(update={"devices_last_seen": None})))
 
 
-@app.route("/openapi.json", methods=["GET"])
+@route("/openapi.json", methods=["GET"])
 def openapi_document():
     return json_response(openapi.document(app))
 
 
-@app.route("/health", methods=["GET"])
+@route("/health", methods=["GET"])
 def health():
     return json_response({"status": "ok"})
 
 
 # Admin registry (备案): city staff anywhere, district staff in their district
-@app.route("/v1/admin/districts", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/districts", methods=["GET"], authorizer=admin_token)
 def list_districts():
     principal()
     return json_response({"city": CITY_CODE, "districts": [{"code": c, "name": n} for c, n in DISTRICTS.items()]})
 
 
-@app.route("/v1/admin/operators", methods=["POST"], authorizer=admin_token)
+@route("/v1/admin/operators", methods=["POST"], authorizer=admin_token)
 def register_operator():
     return json_response(_dump(services().registry.register_operator(principal(), body())), 201)
 
 
-@app.route("/v1/admin/operators", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/operators", methods=["GET"], authorizer=admin_token)
 def list_operators():
     return json_response({"operators": [_dump(o) for o in services().registry.list_operators(principal())]})
 
 
-@app.route("/v1/admin/operators/{operator_id}", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/operators/{operator_id}", methods=["GET"], authorizer=admin_token)
 def get_operator(operator_id):
     return json_response(_dump(services().registry.get_operator(principal(), operator_id)))
 
 
-@app.route("/v1/admin/operators/{operator_id}", methods=["PUT"], authorizer=admin_token)
+@route("/v1/admin/operators/{operator_id}", methods=["PUT"], authorizer=admin_token)
 def update_operator(operator_id):
     return json_response(_dump(services().registry.update_operator(principal(), operator_id, body())))
 
 
-@app.route("/v1/admin/lots", methods=["POST"], authorizer=admin_token)
+@route("/v1/admin/lots", methods=["POST"], authorizer=admin_token)
 def register_lot():
     return json_response(_dump(services().registry.register_lot(principal(), body())), 201)
 
 
-@app.route("/v1/admin/lots", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/lots", methods=["GET"], authorizer=admin_token)
 def list_lots():
     district = (app.current_request.query_params or {}).get("district")
     return json_response({"lots": [_dump(lot) for lot in services().registry.list_lots(principal(), district)]})
 
 
-@app.route("/v1/admin/lots/{lot_id}", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/lots/{lot_id}", methods=["GET"], authorizer=admin_token)
 def get_lot(lot_id):
     return json_response(_dump(services().registry.get_lot(principal(), lot_id)))
 
 
-@app.route("/v1/admin/lots/{lot_id}", methods=["PUT"], authorizer=admin_token)
+@route("/v1/admin/lots/{lot_id}", methods=["PUT"], authorizer=admin_token)
 def update_lot(lot_id):
     return json_response(_dump(services().registry.update_lot(principal(), lot_id, body())))
 
 
-@app.route("/v1/admin/lots/{lot_id}/devices", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/lots/{lot_id}/devices", methods=["GET"], authorizer=admin_token)
 def list_lot_devices(lot_id):
     return json_response({"devices": [_dump(d) for d in services().registry.list_devices(principal(), lot_id)]})
 
 
-@app.route("/v1/admin/devices", methods=["POST"], authorizer=admin_token)
+@route("/v1/admin/devices", methods=["POST"], authorizer=admin_token)
 def register_device():
     return json_response(_dump(services().registry.register_device(principal(), body())), 201)
 
 
-@app.route("/v1/admin/devices/{device_id}", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/devices/{device_id}", methods=["GET"], authorizer=admin_token)
 def get_device(device_id):
     return json_response(_dump(services().registry.get_device(principal(), device_id)))
 
 
-@app.route("/v1/admin/devices/{device_id}", methods=["PUT"], authorizer=admin_token)
+@route("/v1/admin/devices/{device_id}", methods=["PUT"], authorizer=admin_token)
 def update_device(device_id):
     return json_response(_dump(services().registry.update_device(principal(), device_id, body())))
 
 
-@app.route("/v1/admin/devices/{device_id}/rotate-secret", methods=["POST"], authorizer=admin_token)
+@route("/v1/admin/devices/{device_id}/rotate-secret", methods=["POST"], authorizer=admin_token)
 def rotate_device_secret(device_id):
     version = body().get("version")
     if not isinstance(version, int):
@@ -208,6 +218,6 @@ def rotate_device_secret(device_id):
     return json_response(_dump(services().registry.rotate_secret(principal(), device_id, version)))
 
 
-@app.route("/v1/admin/sessions/{session_id}", methods=["GET"], authorizer=admin_token)
+@route("/v1/admin/sessions/{session_id}", methods=["GET"], authorizer=admin_token)
 def get_session(session_id):
     return json_response(_dump(services().sessions.view(principal(), session_id)))

@@ -28,9 +28,9 @@ CENTRES = {
 OPERATORS = [
     ("wx-city-parking", "无锡城市停车管理有限公司", "91320200MA1XXXXX0A", "state_owned", "320213"),
     ("liangxi-gov-parking", "梁溪区机关事务停车场", "11320213MB0YYYYY1B", "government", "320213"),
-    ("xinwu-hitech-parking", "新吴区高新停车运营有限公司", "91320214MA2ZZZZZ2C", "state_owned", "320214"),
+    ("xinwu-hitech-parking", "新吴区高新停车运营有限公司", "91320214MA2PPPPP2C", "state_owned", "320214"),
     ("jiangyin-parking", "江阴市停车场管理有限公司", "91320281MA3WWWWW3D", "state_owned", "320281"),
-    ("yixing-parking", "宜兴市静态交通有限公司", "91320282MA4VVVVV4E", "state_owned", "320282"),
+    ("yixing-parking", "宜兴市静态交通有限公司", "91320282MA4RRRRR4E", "state_owned", "320282"),
     ("wanda-plaza-wuxi", "无锡万达广场商业管理有限公司", "91320200MA5UUUUU5F", "social", "320211"),
 ]
 

@@ -1,15 +1,21 @@
 """Delivers a table's DynamoDB stream to its function in batches, as a Lambda event-source mapping does.
 
-moto keeps streams but never invokes functions from them without Docker; this pump reads with
-GetRecords and calls the handler. A failed batch is retried from the same position, like the real
+moto keeps streams but never invokes functions from them without Docker; this pump reads the stream
+and calls the handler. It reads through moto's streams backend directly: moto 5.2.5's HTTP handler for
+DynamoDB Streams answers "Not yet implemented" to botocore 1.44 clients, while the backend is complete. A failed batch is retried from the same position, like the real
 mapping, so the handler must be idempotent (it is).
 """
 
 from __future__ import annotations
 
+import os
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+from infra.local import lambda_dispatch
 from shared import resources
 from shared.adapters.aws import client
-from infra.local import lambda_dispatch
 
 
 class StreamPump:
@@ -20,21 +26,23 @@ class StreamPump:
         self._iterators: dict[str, str] = {}
         self.failures = 0
 
+    @staticmethod
+    def _backend():
+        return dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]
+
     def _shards(self) -> list[tuple[str, str]]:
         arn = client("dynamodb").describe_table(TableName=self._table.name)["Table"]["LatestStreamArn"]
-        shards = client("dynamodbstreams").describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        shards = self._backend().describe_stream(arn)["Shards"]
         return [(arn, s["ShardId"]) for s in shards]
 
     def pump(self) -> int:
         """Deliver everything pending; returns the number of records delivered."""
-        streams = client("dynamodbstreams")
+        streams = self._backend()
         delivered = 0
         for arn, shard in self._shards():
-            iterator = self._iterators.get(shard) or streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-            )["ShardIterator"]
+            iterator = self._iterators.get(shard) or streams.get_shard_iterator(arn, shard, "TRIM_HORIZON", None).arn
             while True:
-                out = streams.get_records(ShardIterator=iterator, Limit=self.function.batch_size)
+                out = streams.get_records(iterator, self.function.batch_size)
                 records = out.get("Records", [])
                 if not records:
                     break

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from shared.adapters.dynamo.events import AckStore
 from shared.adapters.dynamo.lot_status import LotStatusStore
 from shared.adapters.dynamo.registry import LotStore
-from shared.clock import Clock
+from shared.clock import SHANGHAI, Clock
 from shared.errors import Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.observability import logger, masked, metrics
@@ -80,7 +80,7 @@ class EventIngest:
     def _authorise(self, device: Device, raws: list[dict]) -> dict[str, Lot]:
         """Refuse the whole request if any event names a lot the device may not write for."""
         lots: dict[str, Lot] = {}
-        for lot_id in {r.get("lot_id") for r in raws if isinstance(r.get("lot_id"), str)}:
+        for lot_id in {r.get("lot_id") for r in raws if isinstance(r, dict) and isinstance(r.get("lot_id"), str)}:
             lot = self._lots.get(lot_id)
             if lot is None and device.lot_id is not None:
                 lot_ok = False
@@ -92,7 +92,9 @@ class EventIngest:
                 lots[lot_id] = lot
         return lots
 
-    def _one(self, device: Device, raw: dict, lots: dict[str, Lot]) -> Ack:
+    def _one(self, device: Device, raw: object, lots: dict[str, Lot]) -> Ack:
+        if not isinstance(raw, dict):
+            return _rejected(None, "invalid_event", "an event is a JSON object")
         event_id = raw.get("event_id") if isinstance(raw.get("event_id"), str) else None
         try:
             event = _EVENT.validate_python(raw)
@@ -108,7 +110,7 @@ class EventIngest:
         first = self._acks.get(lot.lot_id, event.event_id)
         if first is not None:
             return self._duplicate(lot, first)
-        accepted_at = self._clock.now()
+        accepted_at = self._clock.now().astimezone(SHANGHAI)
 
         def ack_item(ack: Ack):
             return self._acks.item(
@@ -171,14 +173,14 @@ def _json(body: bytes):
         raise InvalidInput(f"body is not JSON: {exc}", code="invalid_json") from None
 
 
-def _envelope(payload) -> tuple[list[dict], bool]:
+def _envelope(payload) -> tuple[list, bool]:
     if isinstance(payload, dict) and "events" in payload:
         events = payload["events"]
         if set(payload) != {"events"} or not isinstance(events, list):
             raise InvalidInput('a batch is {"events": [...]} and nothing else', code="invalid_batch")
         if not 1 <= len(events) <= MAX_BATCH:
             raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
-        return [e if isinstance(e, dict) else {"_not_an_object": e} for e in events], False
+        return events, False
     if isinstance(payload, dict):
         return [payload], True
     raise InvalidInput("body must be an event object or a batch", code="invalid_batch")

@@ -16,7 +16,8 @@ def get(name: str) -> LotSystemAdapter:
     try:
         return ADAPTERS[name]
     except (KeyError, TypeError):
-        raise NotFound(f"no lot-system adapter named {name!r}", code="unknown_adapter", known=sorted(ADAPTERS)) from None
+        known = sorted(ADAPTERS)
+        raise NotFound(f"no lot-system adapter named {name!r}", code="unknown_adapter", known=known) from None
 
 
 __all__ = ["ADAPTERS", "PAYLOAD_INVALID", "LotSystemAdapter", "get"]

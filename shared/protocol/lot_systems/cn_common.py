@@ -139,8 +139,7 @@ def _map(service: str, record: dict, lot_id: str) -> dict[str, Any]:
             event["berth"] = _text(record, "berth_no", "space_no")
         if v1_type == "exit" and _etc(record):
             event["etc_obu"] = True
-    event["event_id"] = _event_id(service, record, event)
-    return event
+    return {"type": v1_type, "event_id": _event_id(service, record, event), **event}
 
 
 def _vehicle(record: dict) -> dict[str, Any]:

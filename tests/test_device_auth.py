@@ -1,0 +1,100 @@
+"""Protocol v1 transport: every way a request can fail authentication gets 401 with its code."""
+
+import pytest
+
+from tests.support import gate_event
+
+
+def test_unknown_device_is_401(device, clock):
+    poster = device("lx-in1")
+    poster.device_id = "no-such-device"
+    status, body = poster.post(gate_event("entry", "苏B12345", clock.now()))
+    assert (status, body["code"]) == (401, "unknown_device")
+
+
+def test_wrong_signature_is_401(device, clock):
+    status, body = device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()), secret="not-the-secret")
+    assert (status, body["code"]) == (401, "bad_signature")
+
+
+def test_tampered_body_is_401(device, clock, api):
+    import json
+
+    from shared.protocol import signing
+
+    body = json.dumps(gate_event("entry", "苏B12345", clock.now())).encode()
+    headers = signing.signed_headers("lx-in1", device("lx-in1").secret, body, int(clock.now().timestamp()))
+    resp = api.post("/v1/events", headers=headers, body=body.replace(b"12345", b"12346"))
+    assert resp.status_code == 401 and json.loads(resp.body)["code"] == "bad_signature"
+
+
+@pytest.mark.parametrize("skew", [-301, 301])
+def test_timestamp_outside_window_is_401(device, clock, skew):
+    ts = int(clock.now().timestamp()) + skew
+    status, body = device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()), ts=ts)
+    assert (status, body["code"]) == (401, "timestamp_out_of_window")
+
+
+def test_timestamp_inside_window_is_accepted(device, clock):
+    ts = int(clock.now().timestamp()) - 299
+    status, _ = device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()), ts=ts)
+    assert status == 200
+
+
+def test_replayed_nonce_is_401_and_changes_nothing(device, clock, stack):
+    cam = device("lx-in1")
+    event = gate_event("entry", "苏B12345", clock.now())
+    assert cam.post(event, nonce="nonce-0001")[0] == 200
+    status, body = cam.post(gate_event("entry", "苏B99999", clock.now()), nonce="nonce-0001")
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    assert stack.services.availability.lot("lx-nanchang-st-01").free == 99  # only the first entry counted
+
+
+def test_missing_headers_is_401(api):
+    resp = api.post("/v1/events", headers={"Content-Type": "application/json"}, body=b"{}")
+    assert resp.status_code == 401
+
+
+def test_deactivated_device_is_401(device, clock, stack):
+    from tests.support import CITY_ADMIN
+
+    reg = stack.services.registry
+    reg.update_device(CITY_ADMIN, "lx-in1", {"active": False, "version": 1})
+    status, body = device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()))
+    assert (status, body["code"]) == (401, "device_inactive")
+
+
+def test_device_writing_for_another_lot_is_403_and_writes_nothing(device, clock, stack):
+    batch = {"events": [gate_event("entry", "苏B11111", clock.now()),
+                        gate_event("entry", "苏B22222", clock.now(), lot="xw-taihu-plaza")]}
+    status, body = device("lx-in1").post(batch)
+    assert (status, body["code"]) == (403, "lot_forbidden")
+    assert stack.services.availability.lot("lx-nanchang-st-01").free == 100
+
+
+def test_district_gateway_writes_for_its_district_only(device, clock):
+    gw = device("gw-liangxi")
+    assert gw.post(gate_event("entry", "苏B12345", clock.now()))[0] == 200
+    status, body = gw.post(gate_event("entry", "苏B12345", clock.now(), lot="xw-taihu-plaza"))
+    assert (status, body["code"]) == (403, "lot_forbidden")
+
+
+def test_oversized_body_is_413(device):
+    status, body = device("lx-in1").post(None, raw=b'{"events": [' + b" " * (256 * 1024) + b"]}")
+    assert (status, body["code"]) == (413, "body_too_large")
+
+
+def test_not_json_is_400(device):
+    status, body = device("lx-in1").post(None, raw="entry 苏B12345".encode())
+    assert (status, body["code"]) == (400, "invalid_json")
+
+
+def test_rotated_secret_replaces_the_old_one(device, clock, stack):
+    from tests.support import CITY_ADMIN
+
+    rotated = stack.services.registry.rotate_secret(CITY_ADMIN, "lx-in1", version=1)
+    old = device("lx-in1")
+    clock.advance(1)
+    # The vault caches by ciphertext, so the old secret stops working at once.
+    assert old.post(gate_event("entry", "苏B12345", clock.now()))[1]["code"] == "bad_signature"
+    assert old.post(gate_event("entry", "苏B12345", clock.now()), secret=rotated.secret)[0] == 200
