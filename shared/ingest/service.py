@@ -69,6 +69,8 @@ class EventIngest:
             if device.lot_id is None:
                 raise InvalidInput("lot-system adapters push for one lot: use a lot-bound device", code="adapter_needs_lot")
             raws, single = lot_systems.get(adapter).to_events(payload, lot_id=device.lot_id), False
+            if not 1 <= len(raws) <= MAX_BATCH:
+                raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
         else:
             raws, single = _envelope(payload)
         lots = self._authorise(device, raws)

@@ -123,7 +123,7 @@ class GateDecision(BaseModel):
 
 
 class Ack(BaseModel):
-    event_id: str | None
+    event_id: str | None = None
     status: AckStatus
     reason: str | None = None
     message: str | None = None

@@ -27,7 +27,8 @@ def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
 
 
 def verify(secret: str, timestamp: str, nonce: str, body: bytes, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, timestamp, nonce, body), signature.lower())
+    # Bytes, not str: compare_digest raises on non-ASCII text, which must be a plain mismatch (401).
+    return hmac.compare_digest(sign(secret, timestamp, nonce, body).encode(), signature.lower().encode())
 
 
 def signed_headers(device_id: str, secret: str, body: bytes, unix_now: int) -> dict[str, str]:
