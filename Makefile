@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m infra.local.run
 
 test: $(VENV)/.installed-cdk
-	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run_all
