@@ -1,0 +1,136 @@
+"""What each function needs, derived from its entry in ``shared.resources`` (plain data, no CDK).
+
+The stack turns these answers into IAM statements, queues and limits, and the tests check them without
+synthesising. Each rule reads a field of ``resources.Function``; no function is special-cased except
+the HTTP API, which is the Chalice app and verifies admin tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from shared import resources
+
+HTTP_API = "api"  # the logical name of the Chalice app in resources.FUNCTIONS
+
+TABLE_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+TABLE_WRITE = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",  # a TransactWriteItems condition on a table it writes
+)
+INDEX_READ = ("dynamodb:Query", "dynamodb:Scan")
+OBJECT_WRITE = ("s3:PutObject",)
+START_EXECUTION = ("states:StartExecution",)
+SEAL = ("kms:Encrypt",)
+REVEAL = ("kms:Decrypt",)
+READ_PARAMETER = ("ssm:GetParameter",)
+
+# A scheduled sweep runs alone: an overlapping run would double-process (and, for pushes, hit the
+# receiving platform twice). Workflow tasks are capped so a burst of executions (a district's link
+# coming back) cannot take the concurrency the device API needs; their ASL retries on throttling.
+SCHEDULED_CONCURRENCY = 1
+WORKFLOW_TASK_CONCURRENCY = 10
+
+Target = Literal["table", "index", "bucket-objects", "state-machine", "device-secrets-key", "parameter"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """``actions`` on one resource: ``name`` is a logical table, bucket, state machine or parameter,
+    or for an index ``table/index``."""
+
+    target: Target
+    name: str
+    actions: tuple[str, ...]
+
+
+def grants(fn: resources.Function) -> list[Grant]:
+    out: list[Grant] = []
+    for logical in sorted(set(fn.tables_read) | set(fn.tables_write)):
+        actions = _merge(
+            TABLE_READ if logical in fn.tables_read else (), TABLE_WRITE if logical in fn.tables_write else ()
+        )
+        out.append(Grant("table", logical, actions))
+        if logical in fn.tables_read:
+            out.extend(Grant("index", f"{logical}/{i.name}", INDEX_READ) for i in resources.table(logical).indexes)
+    out.extend(Grant("bucket-objects", b, OBJECT_WRITE) for b in fn.buckets_write)
+    out.extend(Grant("state-machine", m, START_EXECUTION) for m in fn.state_machines_start)
+    # The devices table holds secrets sealed with the KMS key: writing a device seals, reading reveals.
+    key_actions = _merge(
+        SEAL if resources.DEVICES.logical in fn.tables_write else (),
+        REVEAL if resources.DEVICES.logical in fn.tables_read else (),
+    )
+    if key_actions:
+        out.append(Grant("device-secrets-key", resources.DEVICE_SECRETS_KEY_ALIAS, key_actions))
+    if fn.logical == HTTP_API:
+        out.append(Grant("parameter", resources.ADMIN_TOKEN_PARAMETER, READ_PARAMETER))
+    return out
+
+
+def authorizer_grants() -> list[Grant]:
+    """The API's token authorizer only reads the signing key."""
+    return [Grant("parameter", resources.ADMIN_TOKEN_PARAMETER, READ_PARAMETER)]
+
+
+def scheduled(fn: resources.Function) -> bool:
+    return any(s.function == fn.logical for s in resources.SCHEDULES)
+
+
+def workflow_task(fn: resources.Function) -> bool:
+    return any(fn.logical in m.tasks for m in resources.STATE_MACHINES)
+
+
+def invoked_async(fn: resources.Function) -> bool:
+    """EventBridge invokes scheduled functions asynchronously: failures must land in a DLQ."""
+    return scheduled(fn)
+
+
+def reserved_concurrency(fn: resources.Function) -> int | None:
+    if scheduled(fn):
+        return SCHEDULED_CONCURRENCY
+    if workflow_task(fn):
+        return WORKFLOW_TASK_CONCURRENCY
+    return None
+
+
+def environment(fn: resources.Function, stage: str) -> dict[str, str]:
+    """Environment every function gets (state machine ARNs are added by the stack)."""
+    return {
+        "TONGTING_STAGE": stage,
+        "POWERTOOLS_SERVICE_NAME": "tongting",
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(stage),
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
+def metrics_namespace(stage: str) -> str:
+    """Custom metrics per stage, so two stages in one account never mix in a graph or alarm."""
+    return f"Tongting/{stage}"
+
+
+def iam_description(text: str) -> str:
+    """IAM descriptions accept printable Latin-1 only (a purpose may contain 备案) and 1000 characters."""
+    return "".join(c for c in text if c in "\t\n\r" or " " <= c <= "~" or "\u00a1" <= c <= "\u00ff")[:1000]
+
+
+def pascal(logical: str) -> str:
+    """``event-acks`` -> ``EventAcks``: construct ids stay readable in the template."""
+    return "".join(part.capitalize() for part in logical.replace("_", "-").split("-"))
+
+
+def _merge(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        seen.update(dict.fromkeys(group))
+    return tuple(seen)

@@ -1,0 +1,102 @@
+"""Fixtures for the infrastructure tests: one synthesis per set of inputs, shared by every worker.
+
+The first worker that needs templates runs ``tests.infra.synth_all`` in a subprocess under a file
+lock; its output is kept in ``cdk.out/.cache/tests-<hash of the inputs>`` so other xdist workers (and
+later runs with unchanged code) read the same templates instead of synthesising again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from infra.cdk.bundle import CACHE, ROOT, prune, tree_hash
+from infra.cdk.stages import STAGES, stack_name
+
+TOOLS = ROOT / "infra" / "cdk" / "tools"
+SYNTH_TIMEOUT_S = 600
+
+
+def _inputs() -> list[Path]:
+    """Everything a template depends on (node_modules and caches excluded)."""
+    paths = [ROOT / "pyproject.toml", ROOT / "shared", ROOT / "functions", ROOT / "state_machines"]
+    paths += sorted((ROOT / "infra" / "cdk").glob("*.py"))
+    paths += [Path(__file__).with_name("synth_all.py"), ROOT / "infra" / "local" / "provision.py"]
+    return [p for p in paths if p.exists()]
+
+
+def _key() -> str:
+    versions = "-".join(metadata.version(p) for p in ("aws-cdk-lib", "chalice"))
+    return f"{tree_hash(*_inputs())}-{versions}"
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture(scope="session")
+def synth_dir() -> Path:
+    out = CACHE / f"tests-{_key()}"
+    with _lock(CACHE / ".tests-synth.lock"):
+        if not (out / "done").exists():
+            prune("tests-*", keep=out)  # earlier versions of the code
+            env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+            run = subprocess.run(
+                [sys.executable, "-m", "tests.infra.synth_all", str(out)],
+                check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=SYNTH_TIMEOUT_S,
+            )  # fmt: skip
+            assert run.returncode == 0, f"synthesis failed:\n{run.stdout[-5000:]}\n{run.stderr[-10000:]}"
+            (out / "done").write_text("")
+    return out
+
+
+def template_path(synth_dir: Path, stage: str, variant: bool = False) -> Path:
+    if variant:
+        from tests.infra.synth_all import VARIANT_APP
+
+        return synth_dir / "variant" / f"{VARIANT_APP}-{stage}.template.json"
+    return synth_dir / "assembly" / f"{stack_name(stage)}.template.json"
+
+
+@pytest.fixture(scope="session")
+def raw_templates(synth_dir) -> dict[str, dict]:
+    """The synthesised templates as dicts, by stage, plus ``variant``."""
+    out = {stage: json.loads(template_path(synth_dir, stage).read_text()) for stage in STAGES}
+    out["variant"] = json.loads(template_path(synth_dir, "dev", variant=True).read_text())
+    return out
+
+
+@pytest.fixture(scope="session")
+def templates(raw_templates):
+    """``aws_cdk.assertions.Template`` per stage (and ``variant``)."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from aws_cdk.assertions import Template
+
+    return {name: Template.from_json(body) for name, body in raw_templates.items()}
+
+
+@pytest.fixture(scope="session")
+def asl_validator() -> Path:
+    """The npm ``asl-validator`` CLI, installed from infra/cdk/tools/package-lock.json when missing."""
+    binary = TOOLS / "node_modules" / ".bin" / "asl-validator"
+    with _lock(CACHE / ".npm-tools.lock"):
+        if not binary.exists():
+            run = subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                check=False, cwd=TOOLS, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert run.returncode == 0, f"npm ci in {TOOLS} failed:\n{run.stdout}\n{run.stderr}"
+    return binary

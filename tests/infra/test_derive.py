@@ -1,0 +1,118 @@
+"""The rules that turn shared.resources into IAM grants, limits and settings (no synthesis)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infra.cdk import bundle, derive
+from infra.cdk.stages import STAGES, stage_config
+from infra.cdk.waf import greater_than_regex
+from shared import resources
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_table_grants_are_exactly_the_declared_access(fn):
+    grants = {g.name: set(g.actions) for g in derive.grants(fn) if g.target == "table"}
+    assert set(grants) == set(fn.tables_read) | set(fn.tables_write)
+    for table, actions in grants.items():
+        assert ("dynamodb:GetItem" in actions) == (table in fn.tables_read)
+        assert ("dynamodb:PutItem" in actions) == (table in fn.tables_write)
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_indexes_are_granted_for_tables_read_only(fn):
+    indexes = {g.name for g in derive.grants(fn) if g.target == "index"}
+    expected = {f"{t}/{i.name}" for t in fn.tables_read for i in resources.table(t).indexes}
+    assert indexes == expected
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_no_derived_action_is_a_wildcard(fn):
+    actions = [a for g in derive.grants(fn) for a in g.actions]
+    assert actions and not [a for a in actions if "*" in a]
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_device_key_follows_access_to_the_devices_table(fn):
+    key = [g for g in derive.grants(fn) if g.target == "device-secrets-key"]
+    actions = set(key[0].actions) if key else set()
+    assert ("kms:Encrypt" in actions) == ("devices" in fn.tables_write)
+    assert ("kms:Decrypt" in actions) == ("devices" in fn.tables_read)
+
+
+def test_only_the_http_api_and_its_authorizer_read_the_admin_key():
+    readers = [f.logical for f in resources.FUNCTIONS if any(g.target == "parameter" for g in derive.grants(f))]
+    assert readers == [derive.HTTP_API]
+    assert [(g.target, g.actions) for g in derive.authorizer_grants()] == [("parameter", ("ssm:GetParameter",))]
+
+
+def test_reserved_concurrency_and_dlq_rules():
+    for fn in resources.FUNCTIONS:
+        if derive.scheduled(fn):
+            assert derive.reserved_concurrency(fn) == 1 and derive.invoked_async(fn)
+        elif derive.workflow_task(fn):
+            assert derive.reserved_concurrency(fn) == derive.WORKFLOW_TASK_CONCURRENCY
+        else:
+            assert derive.reserved_concurrency(fn) is None
+    assert derive.reserved_concurrency(resources.function(derive.HTTP_API)) is None
+
+
+def test_environment_names_the_stage_and_a_per_stage_metrics_namespace():
+    env = derive.environment(resources.FUNCTIONS[0], "staging")
+    assert env["TONGTING_STAGE"] == "staging"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Tongting/staging"
+
+
+LIMITS = [0, 5, 9, 10, 99, 100, 1000, 1999, 262144]
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_greater_than_regex_near_the_limit(limit):
+    pattern = re.compile(greater_than_regex(limit))
+    for n in range(max(0, limit - 1200), limit + 1200):
+        assert bool(pattern.match(str(n))) == (n > limit), n
+    assert bool(pattern.match("000" + str(limit + 1)))
+    assert not pattern.match("000" + str(limit))
+    assert not pattern.match("") and not pattern.match("12a") and not pattern.match("-5")
+
+
+@given(limit=st.sampled_from(LIMITS), n=st.integers(min_value=0, max_value=10**12))
+def test_greater_than_regex_anywhere(limit, n):
+    assert bool(re.match(greater_than_regex(limit), str(n))) == (n > limit)
+
+
+def test_stage_settings():
+    assert [stage_config(s, {}).name for s in STAGES] == list(STAGES)
+    prod = stage_config("prod", {})
+    assert prod.deletion_protection and prod.retain_data and prod.archive_lock_days is None
+    assert not stage_config("dev", {}).deletion_protection
+    with pytest.raises(ValueError):
+        stage_config("qa", {})
+
+
+def test_optional_domain_and_alarm_email_come_from_the_environment():
+    env = {
+        "TONGTING_DOMAIN_NAME": "api.example.cn",
+        "TONGTING_CERTIFICATE_ARN": "arn:aws:acm:x",
+        "TONGTING_ALARM_EMAIL": "ops@example.cn",
+    }
+    config = stage_config("prod", env)
+    assert config.domain.name == "api.example.cn" and config.domain.hosted_zone_id is None
+    assert config.alarm_email == "ops@example.cn"
+    with pytest.raises(ValueError, match="CERTIFICATE"):
+        stage_config("prod", {"TONGTING_DOMAIN_NAME": "api.example.cn"})
+
+
+def test_layer_requirements_are_the_project_pins_without_chalice():
+    pins = bundle.requirements()
+    assert not [p for p in pins if p.startswith("chalice")]
+    assert any(p.startswith("pydantic") for p in pins) and any(p.startswith("pynamodb") for p in pins)
+
+
+def test_role_descriptions_keep_only_what_iam_accepts():
+    assert derive.iam_description("Registered (备案) lots") == "Registered () lots"
+    assert len(derive.iam_description("x" * 2000)) == 1000

@@ -1,0 +1,105 @@
+"""Synthesised stacks, every stage: the HTTP API (throttling, access logs, WAF, domain) and the alarms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.cdk import derive
+from infra.cdk.stages import stage_config
+from shared import resources
+from tests.infra import cfn
+from tests.infra.cfn import PLAIN, each_stage
+
+pytestmark = pytest.mark.cdk
+
+
+@each_stage
+def test_http_api_throttling_access_logs_and_firewall(raw_templates, stage):
+    from infra.cdk.waf import greater_than_regex
+    from shared.protocol.events import MAX_BODY_BYTES
+
+    t = raw_templates[stage]
+    config = stage_config(stage, {})
+    api = t["Resources"]["RestAPI"]
+    p = api["Properties"]
+    (settings,) = p["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == config.api_rate_limit
+    assert settings["ThrottlingBurstLimit"] == config.api_burst_limit
+    assert settings["DataTraceEnabled"] is False
+    assert "$context.requestId" in p["AccessLogSetting"]["Format"]
+    (group_id,) = cfn.resource_ids_in(p["AccessLogSetting"]["DestinationArn"]) - {
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::AccountId",
+    }
+    assert (
+        cfn.props(t, group_id)["LogGroupName"]
+        == f"/aws/apigateway/{resources.resource_name(derive.HTTP_API, stage)}/access"
+    )
+    assert p["EndpointConfiguration"] == "REGIONAL" and p["TracingEnabled"] is True and "Domain" not in p
+    assert len(api["DependsOn"]) == 1 and t["Resources"][api["DependsOn"][0]]["Type"] == "AWS::ApiGateway::Account"
+    (acl,) = [a["Properties"] for a in cfn.of_type(t, "AWS::WAFv2::WebACL").values()]
+    rules = {r["Name"]: r["Statement"] for r in acl["Rules"]}
+    assert set(rules) == {"BodyOverLimit", "UriTooLong", "QueryTooLong", "RatePerIp"}
+    assert rules["BodyOverLimit"]["RegexMatchStatement"]["RegexString"] == greater_than_regex(MAX_BODY_BYTES)
+    assert rules["RatePerIp"]["RateBasedStatement"]["Limit"] == config.waf_requests_per_5min_per_ip
+    (assoc,) = [a["Properties"] for a in cfn.of_type(t, "AWS::WAFv2::WebACLAssociation").values()]
+    assert "/restapis/${RestAPI}/stages/${RestAPI.Stage}" in assoc["ResourceArn"]["Fn::Sub"]
+
+
+@each_stage
+def test_http_api_handler(raw_templates, stage):
+    t = raw_templates[stage]
+    spec = resources.function(derive.HTTP_API)
+    p = cfn.props(t, "APIHandler")
+    assert p["FunctionName"] == resources.resource_name(spec.logical, stage)
+    assert p["Handler"] == "app.app" and p["Tracing"] == "Active" and p["Timeout"] == spec.timeout_s
+    variables = p["Environment"]["Variables"]
+    for machine in spec.state_machines_start:
+        assert resources.resource_name(machine, stage) in json.dumps(variables[resources.state_machine_env(machine)])
+
+
+def test_custom_domain_and_alarm_email_when_configured(raw_templates):
+    from tests.infra.synth_all import VARIANT_ENV
+
+    t = raw_templates["variant"]
+    domain = cfn.props(t, "RestAPI")["Domain"]
+    assert domain["DomainName"] == VARIANT_ENV["TONGTING_DOMAIN_NAME"]
+    assert domain["CertificateArn"] == VARIANT_ENV["TONGTING_CERTIFICATE_ARN"]
+    assert domain["Route53"] == {"HostedZoneId": VARIANT_ENV["TONGTING_HOSTED_ZONE_ID"]}
+    subscriptions = [s["Properties"] for s in cfn.of_type(t, "AWS::SNS::Subscription").values()]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", VARIANT_ENV["TONGTING_ALARM_EMAIL"])]
+    assert cfn.of_type(raw_templates["prod"], "AWS::SNS::Subscription") == {}
+
+
+@each_stage
+def test_alarms_cover_functions_workflows_queues_and_operations(raw_templates, stage):
+    t = raw_templates[stage]
+    prefix = resources.resource_name("", stage).rstrip("-")
+    api = resources.resource_name(derive.HTTP_API, stage)
+    expected = {f"{name}-errors" for name in cfn.functions_by_name(t)}
+    expected |= {f"{resources.resource_name(m.logical, stage)}-failed-executions" for m in resources.STATE_MACHINES}
+    expected |= {
+        f"{resources.resource_name(f.logical, stage)}-dlq-depth"
+        for f in PLAIN
+        if derive.invoked_async(f) or f.stream_source
+    }
+    expected |= {f"{resources.resource_name(f.logical, stage)}-backlog" for f in PLAIN if f.stream_source}
+    expected |= {f"{prefix}-signature-failures", f"{prefix}-lots-offline", f"{api}-5xx"}
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in cfn.of_type(t, "AWS::CloudWatch::Alarm").values()}
+    assert set(alarms) == expected
+    (topic_id,) = cfn.of_type(t, "AWS::SNS::Topic")
+    assert all(a["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())
+    offline = alarms[f"{prefix}-lots-offline"]
+    assert (offline["Namespace"], offline["MetricName"]) == (derive.metrics_namespace(stage), "LotsOffline")
+    assert offline["Dimensions"] == [{"Name": "service", "Value": "tongting"}] and offline["EvaluationPeriods"] == 2
+    (metric_filter,) = [f["Properties"] for f in cfn.of_type(t, "AWS::Logs::MetricFilter").values()]
+    assert "bad_signature" in metric_filter["FilterPattern"] and "request refused" in metric_filter["FilterPattern"]
+    assert metric_filter["MetricTransformations"][0]["MetricNamespace"] == derive.metrics_namespace(stage)
+    assert cfn.ref_id(metric_filter["LogGroupName"]) == cfn.ref_id(
+        cfn.props(t, "APIHandler")["LoggingConfig"]["LogGroup"]
+    )
+    body = json.dumps(cfn.of_type(t, "AWS::CloudWatch::Dashboard"))
+    assert "LotsOffline" in body and "SignatureFailures" in body

@@ -1,0 +1,80 @@
+"""The operator commands that need no synthesis: secrets bootstrap, deploy plan, generated docs."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from infra.cdk import deploy, diagram, docs, secrets, synth
+from shared import resources
+
+
+@pytest.fixture
+def ssm(monkeypatch):
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "cn-north-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield boto3.client("ssm")
+
+
+def _key(ssm, stage):
+    return ssm.get_parameter(Name=secrets.admin_key_name(stage), WithDecryption=True)["Parameter"]
+
+
+def test_admin_key_is_created_once_as_a_secure_string(ssm):
+    assert secrets.ensure_admin_key("staging", ssm=ssm).endswith("created")
+    first = _key(ssm, "staging")
+    assert first["Type"] == "SecureString" and len(first["Value"]) >= 64
+    assert first["Name"] == resources.parameter_name(resources.ADMIN_TOKEN_PARAMETER, "staging")
+    assert secrets.ensure_admin_key("staging", ssm=ssm).endswith("unchanged")
+    assert _key(ssm, "staging")["Value"] == first["Value"]
+
+
+def test_rotation_replaces_the_admin_key(ssm, capsys):
+    secrets.ensure_admin_key("prod", ssm=ssm)
+    before = _key(ssm, "prod")["Value"]
+    secrets.main(["--stage", "prod", "--rotate"])
+    after = _key(ssm, "prod")["Value"]
+    assert after != before
+    assert after not in capsys.readouterr().out  # never printed
+
+
+def test_deploy_dry_run_prints_synth_deploy_and_secrets(capsys):
+    assert deploy.main(["--stage", "prod", "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("-m infra.cdk.synth --stage prod")
+    assert lines[1].startswith("npx --yes aws-cdk@2 deploy tongting-prod --app cdk.out/prod")
+    assert "--require-approval broadening" in lines[1]
+    assert lines[2].endswith("-m infra.cdk.secrets --stage prod")
+
+
+def test_deploy_passes_extra_arguments_to_cdk():
+    command = deploy.deploy_command("dev", ["--require-approval", "never"])
+    assert command.count("--require-approval") == 1 and command[-1] == "never"
+
+
+def test_synth_refuses_an_unknown_stage():
+    with pytest.raises(SystemExit):
+        synth.main(["--stage", "qa"])
+
+
+def test_ops_doc_and_diagram_are_current():
+    assert docs.main(["--check"]) == 0, "run: python -m infra.cdk.docs"
+
+
+def test_diagram_shows_every_resource():
+    svg = diagram.render()
+    ET.fromstring(svg)  # well-formed
+    names = [t.logical for t in resources.TABLES] + [b.logical for b in resources.BUCKETS]
+    names += [f.logical for f in resources.FUNCTIONS] + [m.logical for m in resources.STATE_MACHINES]
+    names += [s.logical for s in resources.SCHEDULES] + [s.expression for s in resources.SCHEDULES]
+    assert [n for n in names if f">{n}<" not in svg] == []
+    for word in ("Devices", "Payment providers", "HTTP API", "Auditors"):
+        assert word in svg
