@@ -88,13 +88,14 @@ class Scheduler:
     def run_due(self, now: datetime) -> dict[str, object]:
         results = {}
         for s in self.due(now):
-            results[s.logical] = fire(s)
+            results[s.logical] = fire(s, now)
         return results
 
 
-def fire(schedule: resources.Schedule) -> object:
-    """Invoke a schedule's function with an EventBridge scheduled-event payload."""
+def fire(schedule: resources.Schedule, now: datetime) -> object:
+    """Invoke a schedule's function with the payload the CDK rule sends (infra/cdk/schedules.py)."""
     fn = resources.function(schedule.function)
-    event = {"source": "aws.events", "detail-type": "Scheduled Event", "resources": [schedule.logical], "detail": schedule.payload}
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "resources": [schedule.logical],
+             "detail": schedule.payload, "time": now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     body, errored = lambda_dispatch.invoke(fn.name, event)
     return {"error": body} if errored else body
