@@ -199,7 +199,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "lot-liveness",
         "functions.lot_liveness.handler.handler",
         "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
-        tables_read=("lots", "devices", "lot-status"),
+        tables_read=("lots", "lot-status"),
         tables_write=("lot-status",),
     ),
 )
