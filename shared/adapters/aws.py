@@ -16,3 +16,6 @@ def client(service: str):
 def reset() -> None:
     """Forget cached clients (the local stack and tests start a fresh embedded AWS)."""
     client.cache_clear()
+    from shared.adapters.dynamo.models import reset_connections
+
+    reset_connections()

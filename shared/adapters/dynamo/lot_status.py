@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.dynamo.models import AckItem, LotStatusItem
+from shared.adapters.dynamo.models import AckItem, LotStatusItem, transaction_connection
 
 
 def _ms(instant: datetime) -> int:
@@ -33,9 +32,8 @@ class LotStatusStore:
         """Store an absolute count unless a newer one is stored. True: stored; False: an older report
         (only the ack is stored by the caller); None: the ack already existed (a concurrent duplicate)."""
         at = _ms(reported_at)
-        conn = Connection(region=LotStatusItem.Meta.region, host=getattr(LotStatusItem.Meta, "host", None))
         try:
-            with TransactWrite(connection=conn) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(ack, condition=AckItem.pk.does_not_exist())
                 tx.update(
                     LotStatusItem(lot_id=lot_id, item="LOT"),

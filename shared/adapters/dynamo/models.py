@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from pynamodb.connection import Connection
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
@@ -31,6 +32,24 @@ class _Meta:
         if host:
             attrs["host"] = host
         return type("Meta", (), attrs)
+
+
+_connection: Connection | None = None
+
+
+def transaction_connection() -> Connection:
+    """One connection for transactions, per process: creating a botocore client costs ~0.1 s."""
+    global _connection
+    if _connection is None:
+        meta = SessionItem.Meta
+        _connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+    return _connection
+
+
+def reset_connections() -> None:
+    """Forget the cached connection (the local stack starts a fresh embedded AWS)."""
+    global _connection
+    _connection = None
 
 
 def _index(table: resources.Table, name: str) -> type:

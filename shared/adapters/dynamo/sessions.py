@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem
+from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem, transaction_connection
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
 
@@ -67,9 +66,8 @@ class SessionStore:
 
     def write(self, lot_id: str, plan: Plan, ack: AckItem) -> WriteOutcome:
         """Write the plan's sessions, pointers and open count with the ack, all or nothing."""
-        conn = Connection(region=SessionItem.Meta.region, host=getattr(SessionItem.Meta, "host", None))
         try:
-            with TransactWrite(connection=conn) as tx:
+            with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(ack, condition=AckItem.pk.does_not_exist())
                 self._stage(tx, lot_id, plan)
         except TransactWriteError as exc:
