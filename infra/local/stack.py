@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from infra.local import clock_hooks, lambda_dispatch
+from infra.local import clock_hooks, dynamo_transactions, lambda_dispatch
 from infra.local.provision import provision
 from infra.local.scheduler import Scheduler
 from infra.local.stream_pump import StreamPump
@@ -49,6 +49,7 @@ class LocalStack:
             self._server.start()
             os.environ["MOTO_PORT"] = str(self.server_port)
         lambda_dispatch.install()
+        dynamo_transactions.install()
         clock_hooks.install(self.clock)
         aws.reset()
         parameters.clear_caches()
