@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from infra.local import clock_hooks, dynamo_transactions, lambda_dispatch
+from infra.local import clock_hooks, dynamo_transactions, lambda_dispatch, moto_lock
 from infra.local.provision import provision
 from infra.local.scheduler import Scheduler
 from infra.local.stream_pump import StreamPump
@@ -50,6 +50,7 @@ class LocalStack:
             os.environ["MOTO_PORT"] = str(self.server_port)
         lambda_dispatch.install()
         dynamo_transactions.install()
+        moto_lock.install()
         clock_hooks.install(self.clock)
         aws.reset()
         parameters.clear_caches()
