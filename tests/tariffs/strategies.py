@@ -1,0 +1,177 @@
+"""Hypothesis strategies: random valid tariffs and random stays (across midnights, month ends, 30 days)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from shared.clock import SHANGHAI
+from shared.plates import PlateColour
+from shared.protocol.events import VehicleClass
+from shared.tariffs.model import Tariff, TariffVersion
+
+FIRST_DAY = date(2025, 12, 1)
+LAST_DAY = date(2026, 3, 31)  # month ends of 30, 31 and 28 days, and a year end
+MONTH_ENDS = [
+    datetime(2025, 12, 31, 23, 0, tzinfo=SHANGHAI),
+    datetime(2026, 1, 31, 22, 30, tzinfo=SHANGHAI),
+    datetime(2026, 2, 28, 23, 45, tzinfo=SHANGHAI),
+    datetime(2026, 3, 1, 0, 0, tzinfo=SHANGHAI),
+]
+OFFSETS = [SHANGHAI, UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9, minutes=30))]
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+# Mostly round clock times, so rule boundaries line up with periods as they do in real tariffs.
+clock_minute = st.one_of(st.sampled_from([0, 420, 450, 480, 600, 720, 1080, 1200, 1320]), st.integers(0, 1439))
+day_sets = st.sampled_from([["workday"], ["rest_day"], ["workday", "rest_day"]])
+
+
+@st.composite
+def windows(draw) -> dict:
+    start = draw(clock_minute)
+    length = draw(st.one_of(st.sampled_from([60, 240, 600, 720, 750, 1440]), st.integers(1, 1440)))
+    end = (start + length) % 1440
+    return {
+        "days": draw(day_sets),
+        "start": _hhmm(start),
+        "end": "24:00" if end == 0 and draw(st.booleans()) else _hhmm(end),
+    }
+
+
+# Realistic values first: hypothesis otherwise favours 1-minute periods and zero prices, which hide bugs.
+period = st.one_of(st.sampled_from([15, 30, 60, 45, 120, 1440, 1]), st.integers(1, 200))
+price = st.one_of(st.sampled_from([300, 500, 100, 250, 0]), st.integers(0, 2000))
+
+
+@st.composite
+def blocks(draw) -> list[dict]:
+    n = draw(st.integers(1, 3))
+    out = [
+        {"period_minutes": draw(period), "price_fen": draw(price), "periods": draw(st.integers(1, 6))} for _ in range(n)
+    ]
+    out[-1]["periods"] = None
+    return out
+
+
+free_time = st.one_of(
+    st.none(),
+    st.builds(
+        lambda m, mode: {"minutes": m, "mode": mode}, st.integers(1, 300), st.sampled_from(["grace", "deducted"])
+    ),
+)
+ratio = st.builds(lambda n, d: {"num": n, "den": d}, st.integers(0, 5), st.integers(1, 4))
+
+
+def _valid(version: dict) -> bool:
+    try:
+        TariffVersion.model_validate(version)
+        return True
+    except ValidationError:
+        return False
+
+
+@st.composite
+def versions(draw, effective_from: datetime) -> dict:
+    version: dict = {"effective_from": effective_from.isoformat(), "free": draw(free_time), "rules": []}
+    if draw(st.integers(0, 4)) == 0:
+        version["rules"].append({"kind": "progressive", "blocks": draw(blocks()), "restart": "never"})
+    else:
+        # Windows are added one by one and kept only if the version stays valid (no overlap).
+        for _ in range(draw(st.integers(0, 3))):
+            rule: dict = {"windows": []}
+            if draw(st.booleans()):
+                rule.update(
+                    kind="progressive", blocks=draw(blocks()), restart=draw(st.sampled_from(["each_run", "never"]))
+                )
+            else:
+                rule.update(kind="flat", price_fen=draw(price), min_minutes=draw(st.sampled_from([1, 1, 30, 61, 600])))
+            version["rules"].append(rule)
+            candidates = [draw(windows()) for _ in range(draw(st.integers(1, 3)))]
+            if draw(st.integers(0, 3)) == 0:  # windows that touch: consecutive occurrences form one run
+                w = candidates[0]
+                days = w["days"] if draw(st.integers(0, 2)) else draw(day_sets)
+                candidates.insert(1, {"days": days, "start": w["end"].replace("24:00", "00:00"), "end": w["start"]})
+            for candidate in candidates:
+                rule["windows"].append(candidate)
+                if rule["kind"] == "flat":
+                    rule["min_minutes"] = min(rule["min_minutes"], min(_length(w) for w in rule["windows"]))
+                if not _valid(version):
+                    rule["windows"].pop()
+            if not rule["windows"]:
+                version["rules"].pop()
+    floor = _cap_floor(version)
+    if draw(st.booleans()):
+        version["cap"] = {
+            "period": draw(st.sampled_from(["calendar_day", "rolling_24h"])),
+            "amount_fen": floor + draw(st.integers(0, 4000)),
+            "restart_progression": draw(st.booleans()),
+        }
+    version["vehicle_classes"] = draw(
+        st.dictionaries(st.sampled_from([c.value for c in VehicleClass]), ratio, max_size=3)
+    )
+    if draw(st.booleans()):
+        nev: dict = {"free": draw(free_time), "ratio": draw(st.none() | ratio)}
+        if "cap" in version and draw(st.booleans()):
+            nev["cap_fen"] = floor + draw(st.integers(0, 3000))
+        version["new_energy"] = nev
+    holidays = draw(st.lists(st.dates(FIRST_DAY, LAST_DAY), max_size=12, unique=True))
+    workdays = draw(
+        st.lists(st.dates(FIRST_DAY, LAST_DAY).filter(lambda d: d not in holidays), max_size=4, unique=True)
+    )
+    version["calendar"] = {"holidays": holidays, "workdays": workdays}
+    return version
+
+
+def _length(w: dict) -> int:
+    def minute(text: str) -> int:
+        return int(text[:2]) * 60 + int(text[3:])
+
+    return (minute(w["end"]) - minute(w["start"])) % 1440 or 1440
+
+
+def _cap_floor(version: dict) -> int:
+    floor = 0
+    for rule in version["rules"]:
+        if rule["kind"] == "flat":
+            floor = max(floor, rule["price_fen"])
+        else:
+            floor = max(floor, next((b["price_fen"] for b in rule["blocks"] if b["price_fen"] > 0), 0))
+    return floor
+
+
+@st.composite
+def tariffs(draw) -> Tariff:
+    first = datetime(2020, 1, 1, tzinfo=SHANGHAI)
+    items = [draw(versions(first))]
+    if draw(st.booleans()):  # a second version in force from some day within the stays' range
+        switch = datetime(2026, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
+        items.append(draw(versions(switch)))
+    return Tariff.model_validate({"id": "random", "name": "random", "versions": items})
+
+
+@st.composite
+def instants(draw) -> datetime:
+    if draw(st.integers(0, 3)) == 0:
+        base = draw(st.sampled_from(MONTH_ENDS)) + timedelta(minutes=draw(st.integers(-180, 180)))
+    else:
+        span = (LAST_DAY - FIRST_DAY).days * 1440
+        base = datetime(2025, 12, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(st.integers(0, span)))
+    base += timedelta(seconds=draw(st.integers(0, 59)))
+    return base.astimezone(draw(st.sampled_from(OFFSETS)))
+
+
+def durations(max_minutes: int) -> st.SearchStrategy[timedelta]:
+    minutes = st.one_of(st.integers(0, 240), st.integers(0, 3 * 1440), st.integers(0, max_minutes))
+    return st.builds(lambda m, s: timedelta(minutes=m, seconds=s), minutes, st.integers(-59, 59)).map(
+        lambda d: max(d, timedelta(0))
+    )
+
+
+vehicle_classes = st.sampled_from(list(VehicleClass))
+plate_colours = st.sampled_from(list(PlateColour))

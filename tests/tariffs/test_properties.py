@@ -1,0 +1,82 @@
+"""Properties of the engine on random valid tariffs and stays, and agreement with the minute-by-minute reference."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.tariffs import quote
+from shared.tariffs.quote import round_half_up
+from shared.tariffs.reference import reference_quote
+from shared.tariffs.samples import SAMPLES
+from tests.tariffs.strategies import durations, instants, plate_colours, tariffs, vehicle_classes
+
+PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+AGREEMENT = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+MONTH = 30 * 1440
+
+
+def _agree(tariff, entered, exited, vehicle, colour) -> None:
+    fast = quote(tariff, entered, exited, vehicle, colour)
+    slow = reference_quote(tariff, entered, exited, vehicle, colour)
+    assert [(c.raw_fen, c.amount_fen) for c in fast.cycles] == slow.cycles
+    assert fast.amount_fen == slow.amount_fen
+
+
+@AGREEMENT
+@given(tariffs(), instants(), durations(4 * 1440), vehicle_classes, plate_colours)
+def test_engine_agrees_with_minute_by_minute_reference(tariff, entered, stay, vehicle, colour):
+    _agree(tariff, entered, entered + stay, vehicle, colour)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tariffs(), instants(), st.integers(MONTH - 1440, MONTH), vehicle_classes, plate_colours)
+def test_engine_agrees_with_reference_on_month_long_stays(tariff, entered, minutes, vehicle, colour):
+    _agree(tariff, entered, entered + timedelta(minutes=minutes), vehicle, colour)
+
+
+@AGREEMENT
+@given(st.sampled_from(sorted(SAMPLES)), instants(), durations(3 * 1440), vehicle_classes, plate_colours)
+def test_samples_agree_with_reference(tariff_id, entered, stay, vehicle, colour):
+    _agree(SAMPLES[tariff_id], entered, entered + stay, vehicle, colour)
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(MONTH), vehicle_classes, plate_colours)
+def test_never_negative_and_lines_add_up(tariff, entered, stay, vehicle, colour):
+    q = quote(tariff, entered, entered + stay, vehicle, colour)
+    assert q.amount_fen >= 0
+    assert all(c.amount_fen >= 0 and c.raw_fen >= 0 for c in q.cycles)
+    assert sum(line.amount_fen for line in q.lines) == q.amount_fen
+    assert sum(c.end_minute - c.start_minute for c in q.cycles) == q.minutes
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(MONTH), vehicle_classes, plate_colours)
+def test_never_more_than_the_cap_per_cap_period(tariff, entered, stay, vehicle, colour):
+    q = quote(tariff, entered, entered + stay, vehicle, colour)
+    version = tariff.version_at(entered)
+    if version.cap is None:
+        assert len(q.cycles) <= 1
+        return
+    cap = version.cap.amount_fen
+    if q.new_energy and version.new_energy and version.new_energy.cap_fen is not None:
+        cap = version.new_energy.cap_fen
+    num, den = q.ratio
+    for cycle in q.cycles:
+        assert cycle.capped_fen <= cap
+        assert cycle.amount_fen <= round_half_up(cap * num, den)
+        length = cycle.end_minute - cycle.start_minute
+        assert 0 < length <= 1440
+        if version.cap.period == "calendar_day":
+            assert cycle.start_minute // 1440 == (cycle.end_minute - 1) // 1440
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(MONTH), st.integers(0, 3 * 1440), vehicle_classes, plate_colours)
+def test_a_longer_stay_never_costs_less(tariff, entered, stay, extra, vehicle, colour):
+    shorter = quote(tariff, entered, entered + stay, vehicle, colour)
+    longer = quote(tariff, entered, entered + stay + timedelta(minutes=extra), vehicle, colour)
+    assert longer.amount_fen >= shorter.amount_fen
