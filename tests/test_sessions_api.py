@@ -5,6 +5,12 @@ from datetime import timedelta
 from tests.support import CITY_ADMIN, berth_event, gate_event
 
 
+def _unmatched_count(lot_id):
+    from shared.adapters.dynamo.models import LotStatusItem
+
+    return LotStatusItem.get(lot_id, "LOT").unmatched_count
+
+
 def _session(stack, session_id):
     return stack.services.sessions.view(CITY_ADMIN, session_id)
 
@@ -28,6 +34,7 @@ def test_exit_without_entry_is_flagged_never_silently_free(device, clock, stack)
     assert ack["gate"]["reason"] == "unmatched_exit_review"
     session = _session(stack, ack["session_id"])
     assert session.status.value == "awaiting_entry" and session.entered_at is None
+    assert _unmatched_count("lx-nanchang-st-01") == 1
 
 
 def test_exit_arriving_before_its_entry_is_reconciled_when_entry_lands(device, clock, stack):
@@ -40,6 +47,7 @@ def test_exit_arriving_before_its_entry_is_reconciled_when_entry_lands(device, c
     assert "late_entry_reconciled" in entry_ack["flags"]
     session = _session(stack, exit_ack["session_id"])
     assert session.status.value == "closed" and session.duration_s == 7200
+    assert _unmatched_count("lx-nanchang-st-01") == 0
     assert stack.services.availability.lot("lx-nanchang-st-01").free == 100
 
 

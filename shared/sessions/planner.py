@@ -48,6 +48,7 @@ class Plan:
     updates: list[ParkingSession] = field(default_factory=list)  # each carries its new version (old + 1)
     pointers: list[PointerWrite] = field(default_factory=list)
     open_delta: int = 0
+    unmatched_delta: int = 0  # exits waiting for their entry: lets entries skip the lookup when none wait
     match: str | None = None
     flags: list[Flag] = field(default_factory=list)
     closed: ParkingSession | None = None  # the session this exit closed (for the gate decision)
@@ -122,7 +123,9 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
             match=kind,
             flags=_merge(session.flags, flags + _read_flags(event)),
         )
-        return Plan(reconciled.session_id, updates=[reconciled], match=kind, flags=flags, closed=reconciled)
+        return Plan(
+            reconciled.session_id, updates=[reconciled], unmatched_delta=-1, match=kind, flags=flags, closed=reconciled
+        )
 
     read_flags = _read_flags(event)
     new_open = _new_session(
@@ -213,6 +216,7 @@ def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
     return Plan(
         waiting.session_id,
         creates=[waiting],
+        unmatched_delta=1,
         flags=[Flag.EXIT_WITHOUT_ENTRY] + read_flags,
         closed=waiting,
         start_review=True,

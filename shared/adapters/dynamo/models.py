@@ -174,6 +174,7 @@ class LotStatusItem(Model):
     lot_id = UnicodeAttribute(hash_key=True)
     item = UnicodeAttribute(range_key=True)
     open_count = NumberAttribute(null=True)
+    unmatched_count = NumberAttribute(null=True)  # exits still waiting for their entry
     reported_total = NumberAttribute(null=True)
     reported_free = NumberAttribute(null=True)
     reported_at = NumberAttribute(null=True)  # epoch milliseconds of occurred_at

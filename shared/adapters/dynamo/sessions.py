@@ -59,6 +59,14 @@ class SessionStore:
         return tuple(_session(i) for i in SessionItem.open_by_lot.query(lot_id))
 
     def unmatched_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
+        """Exits waiting for their entry. The count, kept in the same transactions, spares the index
+        query on the common path where none wait."""
+        try:
+            status = LotStatusItem.get(lot_id, "LOT", consistent_read=True, attributes_to_get=["unmatched_count"])
+        except DoesNotExist:
+            return ()
+        if not status.unmatched_count:
+            return ()
         return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
 
     def for_plate(self, plate: str) -> list[ParkingSession]:
@@ -103,8 +111,10 @@ class SessionStore:
                 tx.delete(SessionItem(pk=key), condition=cond)
             else:
                 tx.save(SessionItem(pk=key, session_id=p.session_id), condition=cond)
-        if plan.open_delta:
-            tx.update(
-                LotStatusItem(lot_id=lot_id, item="LOT"),
-                actions=[LotStatusItem.open_count.add(plan.open_delta)],
-            )
+        counts = [
+            attr.add(delta)
+            for attr, delta in ((LotStatusItem.open_count, plan.open_delta), (LotStatusItem.unmatched_count, plan.unmatched_delta))
+            if delta
+        ]
+        if counts:
+            tx.update(LotStatusItem(lot_id=lot_id, item="LOT"), actions=counts)
