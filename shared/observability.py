@@ -9,6 +9,7 @@ import os
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.utilities.data_masking import DataMasking
 
 SERVICE = "tongting"
@@ -27,3 +28,16 @@ warnings.filterwarnings("ignore", message=".*not found", module=r"aws_lambda_pow
 def masked(data: dict) -> dict:
     """A copy of ``data`` with every plate replaced by a fixed mask, at any depth."""
     return _masker.erase(data, fields=list(PERSONAL_FIELDS))
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to a count metric. Does nothing while metrics are disabled: Powertools would otherwise keep
+    the values (flush does not clear them) and print them anyway once a metric holds 100."""
+    if not is_metrics_disabled():
+        metrics.add_metric(name=name, unit="Count", value=value)
+
+
+def flush() -> None:
+    """Publish this request's metrics (EMF on stdout), outside a ``log_metrics`` handler."""
+    if not is_metrics_disabled() and metrics.metric_set:
+        metrics.flush_metrics()

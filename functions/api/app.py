@@ -17,7 +17,7 @@ from functions.api.errors import error_response, json_response
 from shared.auth import Principal
 from shared.bootstrap import services
 from shared.errors import DomainError, InvalidInput, Unauthenticated
-from shared.observability import logger, metrics
+from shared.observability import flush, logger
 from shared.registry.model import CITY_CODE, DISTRICTS
 from shared.tokens import principal_from_claims, verify
 
@@ -38,7 +38,7 @@ def route(path: str, **options):
                 logger.info("request refused", extra={"code": error.code, "path": path})
                 return error_response(error, request_id)
             finally:
-                metrics.flush_metrics(raise_on_empty_metrics=False)
+                flush()
 
         return app.route(path, **options)(guarded)
 

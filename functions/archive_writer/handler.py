@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from shared.archive.writer import ArchivedEvent
 from shared.bootstrap import services
-from shared.observability import logger, metrics
+from shared.observability import count, logger, metrics
 
 
 @metrics.log_metrics
@@ -19,6 +19,6 @@ def handler(event: DynamoDBStreamEvent, context) -> dict:
         if record.event_name == DynamoDBRecordEventName.INSERT and record.dynamodb and record.dynamodb.new_image
     ]
     keys = services().archive.write(inserted) if inserted else []
-    metrics.add_metric(name="EventsArchived", unit="Count", value=len(inserted))
+    count("EventsArchived", len(inserted))
     logger.info("archived", extra={"events": len(inserted), "objects": len(keys)})
     return {"archived": len(inserted), "objects": keys}

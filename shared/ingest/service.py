@@ -20,7 +20,7 @@ from shared.adapters.dynamo.registry import LotStore
 from shared.clock import SHANGHAI, Clock
 from shared.errors import Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
-from shared.observability import logger, masked, metrics
+from shared.observability import count, logger, masked
 from shared.protocol import lot_systems
 from shared.protocol.events import (
     MAX_BATCH,
@@ -132,9 +132,9 @@ class EventIngest:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
         if ack is None:  # a concurrent copy of this event stored its ack first
             return self._duplicate(lot, self._acks.get(lot.lot_id, event.event_id))
-        metrics.add_metric(name=f"Events_{event.type}_accepted", unit="Count", value=1)
+        count(f"Events_{event.type}_accepted")
         if ack.gate:
-            metrics.add_metric(name=f"Gate_{ack.gate.decision}", unit="Count", value=1)
+            count(f"Gate_{ack.gate.decision}")
         logger.info("event accepted", extra={"event": masked(event.model_dump(mode="json")), "ack": ack.flags})
         return ack
 
@@ -163,7 +163,7 @@ class EventIngest:
         return ack
 
     def _duplicate(self, lot: Lot, first: Ack) -> Ack:
-        metrics.add_metric(name="Events_duplicate", unit="Count", value=1)
+        count("Events_duplicate")
         self._sessions.resume_after_duplicate(lot.lot_id, first)
         return first.model_copy(update={"status": AckStatus.DUPLICATE})
 
@@ -209,5 +209,5 @@ def _summary(exc: ValidationError) -> str:
 
 
 def _rejected(event_id: str | None, reason: str, message: str) -> Ack:
-    metrics.add_metric(name="Events_rejected", unit="Count", value=1)
+    count("Events_rejected")
     return Ack(event_id=event_id, status=AckStatus.REJECTED, reason=reason, message=message)

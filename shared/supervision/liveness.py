@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from shared.adapters.dynamo.lot_status import LotStatusStore
 from shared.adapters.dynamo.registry import LotStore
 from shared.clock import Clock
-from shared.observability import logger, metrics
+from shared.observability import count, logger
 
 
 @dataclass
@@ -40,6 +40,6 @@ class LivenessCheck:
                 continue
             self._status.set_online(lot.lot_id, online, now)
             (report.came_back if online else report.went_offline).append(lot.lot_id)
-        metrics.add_metric(name="LotsOffline", unit="Count", value=len(report.offline))
+        count("LotsOffline", len(report.offline))
         logger.info("liveness checked", extra={"checked": report.checked, "offline": len(report.offline)})
         return report
