@@ -1,4 +1,3 @@
-from datetime import timedelta
 
 from tests.support import gate_event
 

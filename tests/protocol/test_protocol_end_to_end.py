@@ -8,7 +8,6 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from jsonschema import Draft202012Validator
 
 from shared.clock import SHANGHAI
