@@ -39,6 +39,12 @@ def background_loop(stack: LocalStack, stop: threading.Event) -> None:
             logger.exception("local background loop")
 
 
+def _stop(*_) -> None:
+    # Unwind serve_forever like Ctrl-C. (server.shutdown() here would deadlock: the signal handler
+    # runs on the very thread that serve_forever blocks, and shutdown waits for that loop to end.)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
@@ -64,7 +70,7 @@ Tongting local stack is up.
   Credentials   .local/devices.json (device secrets), .local/admin-token (city admin bearer token)
   Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345
 Ctrl-C stops.""", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: server.server.shutdown())
+    signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
