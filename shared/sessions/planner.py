@@ -55,7 +55,8 @@ class Plan:
     start_review: bool = False
 
 
-def _subject(event: EntryLike | ExitLike) -> str:
+def subject_of(event: EntryLike | ExitLike) -> str:
+    """What makes an event's open session unique in its lot (as ``ParkingSession.subject``)."""
     return f"B#{event.berth}" if isinstance(event, (BerthStartEvent, BerthEndEvent)) else f"P#{event.plate}"
 
 

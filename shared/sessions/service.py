@@ -55,8 +55,7 @@ class SessionService:
         raise Contention(f"lot {lot.lot_id} is busy; resend event {event.event_id}")
 
     def _plan(self, event: VehicleEvent, lot: Lot) -> planner.Plan:
-        subject = f"B#{event.berth}" if isinstance(event, (BerthStartEvent, BerthEndEvent)) else f"P#{event.plate}"
-        current = self._store.open_for(lot.lot_id, subject)
+        current = self._store.open_for(lot.lot_id, planner.subject_of(event))
         if isinstance(event, (EntryEvent, BerthStartEvent)):
             snap = planner.Snapshot(open_for_subject=current, unmatched_in_lot=self._store.unmatched_in_lot(lot.lot_id))
             return planner.plan_entry(event, lot.district_code, snap)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
+
+from shared.adapters.dynamo.conditions import save_if, update_if
 
 from shared.adapters.dynamo.models import AckItem, NonceItem
 from shared.protocol.events import Ack
@@ -36,26 +38,16 @@ class AckStore:
 
     def save(self, item: AckItem) -> bool:
         """Store an ack alone (events that change nothing else); False if it already exists."""
-        try:
-            item.save(condition=AckItem.pk.does_not_exist())
-            return True
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        return save_if(item, AckItem.pk.does_not_exist())
 
     def claim_for_archive(self, pk: str, archive_key: str) -> str:
         """Assign the event to an archive object once; returns the object it belongs to (maybe another)."""
-        try:
-            AckItem(pk=pk).update(
-                actions=[AckItem.archive_key.set(archive_key)],
-                condition=AckItem.pk.exists() & (AckItem.archive_key.does_not_exist() | (AckItem.archive_key == archive_key)),
-            )
-            return archive_key
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            return AckItem.get(pk, consistent_read=True).archive_key
+        claimed = update_if(
+            AckItem(pk=pk),
+            [AckItem.archive_key.set(archive_key)],
+            AckItem.pk.exists() & (AckItem.archive_key.does_not_exist() | (AckItem.archive_key == archive_key)),
+        )
+        return archive_key if claimed else AckItem.get(pk, consistent_read=True).archive_key
 
     def in_archive_object(self, archive_key: str) -> list[AckItem]:
         return list(AckItem.by_archive_object.query(archive_key))
@@ -64,13 +56,6 @@ class AckStore:
 class NonceStore:
     def claim(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
         """True the first time a device uses a nonce; False on a replay."""
-        try:
-            NonceItem(pk=f"{device_id}#{nonce}", expires_at=int(expires_at.timestamp())).save(
-                condition=NonceItem.pk.does_not_exist()
-            )
-            return True
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        nonce_item = NonceItem(pk=f"{device_id}#{nonce}", expires_at=int(expires_at.timestamp()))
+        return save_if(nonce_item, NonceItem.pk.does_not_exist())
 

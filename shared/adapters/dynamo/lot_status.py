@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.adapters.dynamo.conditions import failed_conditions, update_if
 from shared.adapters.dynamo.models import AckItem, LotStatusItem, transaction_connection
 
 
@@ -46,24 +47,19 @@ class LotStatusStore:
                 )
             return True
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                return None
-            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
-                return False
-            raise
+            failed = failed_conditions(exc)
+            if not failed:
+                raise
+            return None if 0 in failed else False  # item 0 is the ack, item 1 the count
 
     def touch_device(self, lot_id: str, device_id: str, now: datetime) -> None:
         """Last-seen only moves forward; a concurrent older write loses harmlessly."""
         at = _ms(now)
-        try:
-            LotStatusItem(lot_id=lot_id, item=f"DEVICE#{device_id}").update(
-                actions=[LotStatusItem.last_seen.set(at)],
-                condition=LotStatusItem.last_seen.does_not_exist() | (LotStatusItem.last_seen < at),
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        update_if(
+            LotStatusItem(lot_id=lot_id, item=f"DEVICE#{device_id}"),
+            [LotStatusItem.last_seen.set(at)],
+            LotStatusItem.last_seen.does_not_exist() | (LotStatusItem.last_seen < at),
+        )
 
     def set_online(self, lot_id: str, online: bool, since: datetime) -> None:
         actions = [LotStatusItem.online.set(1 if online else 0)]

@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
+from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.models import DeviceItem, LotItem, OperatorItem
 from shared.errors import Conflict, NotFound
 from shared.registry.model import Device, Lot, Operator
 
 R = TypeVar("R", bound=BaseModel)
-
-
-def _conditional_failed(exc: PutError) -> bool:
-    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 class _VersionedStore(Generic[R]):
@@ -47,29 +44,21 @@ class _VersionedStore(Generic[R]):
     def create(self, record: R, **extra) -> R:
         item = self._item(record.model_copy(update={"version": 1}), **extra)
         key = getattr(self.item_cls, self.key_attr)
-        try:
-            item.save(condition=key.does_not_exist())
-        except PutError as exc:
-            if _conditional_failed(exc):
-                raise Conflict(f"{self.kind} {getattr(item, self.key_attr)} already exists", code="already_exists") from None
-            raise
+        if not save_if(item, key.does_not_exist()):
+            raise Conflict(f"{self.kind} {getattr(item, self.key_attr)} already exists", code="already_exists")
         return self.record_cls.model_validate(item.doc)
 
     def replace(self, record: R, expected_version: int, **extra) -> R:
         """Store ``record`` as version ``expected_version + 1`` if the stored one is still ``expected_version``."""
         new = record.model_copy(update={"version": expected_version + 1})
         item = self._item(new, **extra)
-        try:
-            item.save(condition=self.item_cls.version == expected_version)
-        except PutError as exc:
-            if _conditional_failed(exc):
-                current = self.require(getattr(item, self.key_attr))
-                raise Conflict(
-                    f"{self.kind} changed since version {expected_version} (now {current.version})",
-                    code="version_conflict",
-                    current_version=current.version,
-                ) from None
-            raise
+        if not save_if(item, self.item_cls.version == expected_version):
+            current = self.require(getattr(item, self.key_attr))  # NotFound if it never existed
+            raise Conflict(
+                f"{self.kind} changed since version {expected_version} (now {current.version})",
+                code="version_conflict",
+                current_version=current.version,
+            )
         return new
 
 

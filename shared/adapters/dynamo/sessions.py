@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.adapters.dynamo.conditions import failed_conditions, save_if
 from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem, transaction_connection
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
@@ -69,9 +70,6 @@ class SessionStore:
             return ()
         return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
 
-    def for_plate(self, plate: str) -> list[ParkingSession]:
-        return [_session(i) for i in SessionItem.by_plate.query(plate)]
-
     def write(self, lot_id: str, plan: Plan, ack: AckItem) -> WriteOutcome:
         """Write the plan's sessions, pointers and open count with the ack, all or nothing."""
         try:
@@ -79,24 +77,15 @@ class SessionStore:
                 tx.save(ack, condition=AckItem.pk.does_not_exist())
                 self._stage(tx, lot_id, plan)
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            first = reasons[0] if reasons else None
-            if first is not None and first.code == "ConditionalCheckFailed":
-                return WriteOutcome(written=False, ack_exists=True)
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
-                return WriteOutcome(written=False)
-            raise
+            failed = failed_conditions(exc)
+            if not failed:
+                raise
+            return WriteOutcome(written=False, ack_exists=0 in failed)  # the ack is item 0
         return WriteOutcome(written=True)
 
     def replace(self, session: ParkingSession) -> bool:
         """Store a new version of one session (the workflow's review step); False if it moved on."""
-        try:
-            _item(session).save(condition=SessionItem.version == session.version - 1)
-            return True
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        return save_if(_item(session), SessionItem.version == session.version - 1)
 
     @staticmethod
     def _stage(tx: TransactWrite, lot_id: str, plan: Plan) -> None:
