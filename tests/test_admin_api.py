@@ -112,3 +112,12 @@ def test_district_staff_read_sessions_of_their_district_only(api, token, device,
     path = f"/v1/admin/sessions/{ack['session_id']}"
     assert call(api, "get", path, token(Role.DISTRICT_ADMIN, district="320213"))[0] == 200
     assert call(api, "get", path, token(Role.DISTRICT_ADMIN, district="320214"))[0] == 403
+
+
+def test_device_last_seen_is_for_district_staff_not_the_public(api, token, device, clock):
+    device("lx-in1").post({"event_id": "hb", "type": "heartbeat", "lot_id": "lx-nanchang-st-01",
+                           "occurred_at": clock.now().isoformat()})
+    status, body = call(api, "get", "/v1/admin/lots/lx-nanchang-st-01/status", token(Role.DISTRICT_ADMIN, district="320213"))
+    assert status == 200 and set(body["devices_last_seen"]) == {"lx-in1"}
+    assert call(api, "get", "/v1/admin/lots/lx-nanchang-st-01/status", token(Role.DISTRICT_ADMIN, district="320214"))[0] == 403
+    assert "devices_last_seen" not in call(api, "get", "/v1/lots/lx-nanchang-st-01")[1]

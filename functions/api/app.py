@@ -128,8 +128,7 @@ def nearby_lots():
 
 @route("/v1/lots/{lot_id}", methods=["GET"])
 def lot_availability(lot_id):
-    view = services().availability.lot(lot_id)
-    return json_response(_dump(view.model_copy(update={"devices_last_seen": None})))
+    return json_response(_dump(services().availability.lot(lot_id)))
 
 
 @route("/openapi.json", methods=["GET"])
@@ -188,6 +187,11 @@ def get_lot(lot_id):
 @route("/v1/admin/lots/{lot_id}", methods=["PUT"], authorizer=admin_token)
 def update_lot(lot_id):
     return json_response(_dump(services().registry.update_lot(principal(), lot_id, body())))
+
+
+@route("/v1/admin/lots/{lot_id}/status", methods=["GET"], authorizer=admin_token)
+def supervised_lot_status(lot_id):
+    return json_response(_dump(services().availability.supervised(principal(), lot_id)))
 
 
 @route("/v1/admin/lots/{lot_id}/devices", methods=["GET"], authorizer=admin_token)

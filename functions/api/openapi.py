@@ -32,6 +32,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/lots"): ("Lots the caller may see (?district=)", ADMIN, None, None),
     ("GET", "/v1/admin/lots/{lot_id}"): ("One lot", ADMIN, None, Lot),
     ("PUT", "/v1/admin/lots/{lot_id}"): ("Change a lot (body names the version it is based on)", ADMIN, Lot, Lot),
+    ("GET", "/v1/admin/lots/{lot_id}/status"): ("Live status with each device's last-seen time (staff)", ADMIN, None, LotAvailability),
     ("GET", "/v1/admin/lots/{lot_id}/devices"): ("A lot's devices", ADMIN, None, None),
     ("POST", "/v1/admin/devices"): ("Register a device; its secret is returned once", ADMIN, DeviceRegistration, DeviceWithSecret),
     ("GET", "/v1/admin/devices/{device_id}"): ("One device", ADMIN, None, Device),

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from shared.adapters.dynamo.lot_status import LotStatus, LotStatusStore
 from shared.adapters.dynamo.registry import LotStore
+from shared.auth import Principal
 from shared.availability.model import LotAvailability, availability, distance_m
 from shared.clock import SHANGHAI, Clock
 from shared.errors import InvalidInput, NotFound
@@ -19,15 +20,24 @@ class AvailabilityService:
         self._lots, self._status, self._clock = lots, status, clock
 
     def lot(self, lot_id: str) -> LotAvailability:
+        """The public view: counts only, from the lot's one status item."""
+        lot = self._require(lot_id)
+        return self._view(lot, self._status.many([lot_id])[lot_id])
+
+    def supervised(self, principal: Principal, lot_id: str) -> LotAvailability:
+        """Staff of the lot's district (and its operator) also see when each device was last heard."""
+        lot = self._require(lot_id)
+        principal.require_read(lot.district_code, lot.operator_id)
+        status = self._status.get(lot_id)
+        return self._view(lot, status).model_copy(update={"devices_last_seen": {
+            d: datetime.fromtimestamp(ms / 1000, SHANGHAI) for d, ms in (status.device_last_seen_ms or {}).items()
+        }})
+
+    def _require(self, lot_id: str) -> Lot:
         lot = self._lots.get(lot_id)
         if lot is None:
             raise NotFound(f"lot {lot_id} is not registered", code="unknown_lot")
-        status = self._status.get(lot_id)
-        view = self._view(lot, status)
-        view.devices_last_seen = {
-            d: datetime.fromtimestamp(ms / 1000, SHANGHAI) for d, ms in (status.device_last_seen_ms or {}).items()
-        }
-        return view
+        return lot
 
     def nearby(self, lat: float, lon: float, radius_m: float, limit: int = 50) -> list[LotAvailability]:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
