@@ -18,7 +18,6 @@ from moto.awslambda import models as lambda_models
 
 from shared import resources
 
-_original = lambda_models.LambdaFunction._invoke_lambda
 _overrides: dict[str, Callable[[Any, Any], Any]] = {}
 
 

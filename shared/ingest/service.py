@@ -84,14 +84,11 @@ class EventIngest:
         lots: dict[str, Lot] = {}
         for lot_id in {r.get("lot_id") for r in raws if isinstance(r, dict) and isinstance(r.get("lot_id"), str)}:
             lot = self._lots.get(lot_id)
-            if lot is None and device.lot_id is not None:
-                lot_ok = False
-            else:
-                lot_ok = lot is None or device.may_write_for(lot)
-            if not lot_ok:
+            if lot is None and device.lot_id is None:
+                continue  # a gateway naming an unregistered lot: that event is rejected as unknown_lot
+            if lot is None or not device.may_write_for(lot):  # an unknown lot is never a bound device's own
                 raise Forbidden(f"device {device.device_id} may not write for lot {lot_id}", code="lot_forbidden")
-            if lot is not None:
-                lots[lot_id] = lot
+            lots[lot_id] = lot
         return lots
 
     def _one(self, device: Device, raw: object, lots: dict[str, Lot]) -> Ack:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -140,9 +140,6 @@ class Device(_Record):
         if self.kind is DeviceKind.DISTRICT_GATEWAY:
             return lot.district_code == self.district_code
         return lot.lot_id == self.lot_id
-
-
-EventFamily = Literal["gate", "berth", "occupancy", "heartbeat"]
 
 
 def events_allowed(lot: Lot) -> frozenset[str]:
