@@ -7,10 +7,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from shared.archive.writer import ArchivedEvent
 from shared.bootstrap import services
-from shared.observability import count, logger, metrics
+from shared.observability import count, flush, logger
 
 
-@metrics.log_metrics
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context) -> dict:
     inserted = [
@@ -21,4 +20,5 @@ def handler(event: DynamoDBStreamEvent, context) -> dict:
     keys = services().archive.write(inserted) if inserted else []
     count("EventsArchived", len(inserted))
     logger.info("archived", extra={"events": len(inserted), "objects": len(keys)})
+    flush()
     return {"archived": len(inserted), "objects": keys}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from shared.bootstrap import services
-from shared.observability import metrics
+from shared.observability import flush
 
 
-@metrics.log_metrics
 def handler(event: dict, context) -> dict:
-    return asdict(services().liveness.run())
+    report = services().liveness.run()
+    flush()
+    return asdict(report)
