@@ -135,7 +135,7 @@ class RegistryService:
     def update_device(self, principal: Principal, device_id: str, data: dict) -> Device:
         """Lane and active flag only: moving a device to another lot is a new registration."""
         _require_writer(principal)
-        current = self.devices.require(device_id)
+        current, ciphertext = self.devices.require_with_secret(device_id)
         principal.require_district_write(current.district_code)
         version = data.get("version")
         if not isinstance(version, int):
@@ -145,7 +145,7 @@ class RegistryService:
             raise InvalidInput(f"only lane and active can change, not {sorted(unknown)}", code="device_field_immutable")
         changed = current.model_copy(update={k: data[k] for k in ("lane", "active") if k in data})
         parse(Device, changed.model_dump())
-        return self.devices.replace(changed, expected_version=version, secret_ciphertext=self.devices.ciphertext(device_id))
+        return self.devices.replace(changed, expected_version=version, secret_ciphertext=ciphertext)
 
     def rotate_secret(self, principal: Principal, device_id: str, version: int) -> DeviceWithSecret:
         _require_writer(principal)

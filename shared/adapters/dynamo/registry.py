@@ -93,11 +93,11 @@ class DeviceStore(_VersionedStore[Device]):
             return None
         return Device.model_validate(item.doc), item.secret_ciphertext
 
-    def ciphertext(self, device_id: str) -> str:
+    def require_with_secret(self, device_id: str) -> tuple[Device, str]:
         found = self.get_with_secret(device_id)
         if found is None:
             raise NotFound(f"device {device_id} is not registered", code="unknown_device")
-        return found[1]
+        return found
 
     def list(self, lot_id: str | None = None) -> list[Device]:
         items = DeviceItem.by_lot.query(lot_id) if lot_id else DeviceItem.scan()
