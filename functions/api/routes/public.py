@@ -1,0 +1,33 @@
+"""The public service window: availability, the API's own description, health."""
+
+from __future__ import annotations
+
+from functions.api import openapi
+from functions.api.errors import json_response
+from functions.api.http import app, dump, query_float, route
+from shared.bootstrap import services
+
+
+# Public service window
+@route("/v1/lots", methods=["GET"])
+def nearby_lots():
+    lat, lon = query_float("lat"), query_float("lon")
+    radius = query_float("radius_m", 2000)
+    limit = int(query_float("limit", 50))
+    lots = services().availability.nearby(lat, lon, radius, limit)
+    return json_response({"lots": [dump(v) for v in lots]})
+
+
+@route("/v1/lots/{lot_id}", methods=["GET"])
+def lot_availability(lot_id):
+    return json_response(dump(services().availability.lot(lot_id)))
+
+
+@route("/openapi.json", methods=["GET"])
+def openapi_document():
+    return json_response(openapi.document(app))
+
+
+@route("/health", methods=["GET"])
+def health():
+    return json_response({"status": "ok"})
