@@ -1,0 +1,243 @@
+"""The double-entry ledger in DynamoDB: postings written exactly once, with their lines and balances.
+
+Key scheme of the ``ledger`` table (pk, sk; index ``by_account``: account, sk):
+
+===============  ==============================================  =============================================
+item             pk / sk                                         attributes
+===============  ==============================================  =============================================
+posting header   ``POSTING#<posting_id>`` / ``POSTING``           doc (the posting's JSON), kind, occurred_at
+line, one per    ``POSTING#<posting_id>`` /                      account, amount_fen, posting_id, kind,
+entry            ``LINE#<utc time>#<posting_id>#<account>``      occurred_at
+balance          ``ACCOUNT#<account>`` / ``BALANCE``              balance (number, only ever ADDed to)
+===============  ==============================================  =============================================
+
+``<utc time>`` is fixed-width ISO (``2025-01-02T03:04:05.000000Z``), so sort keys order by time whatever
+zone the caller used. Only lines carry ``account``: the index is sparse and lists one account's lines in
+time order. The account in a line's sort key keeps two lines of one posting distinct in the table.
+
+A posting's header, lines and balance updates go in one transaction, and the header is put only if it
+does not exist yet: a posting id is stored once, and a balance never moves without its posting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.constants import ALL_OLD
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared import resources
+from shared.adapters.dynamo.conditions import failed_conditions
+from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
+from shared.errors import Conflict, DomainError, InvalidInput
+from shared.ledger import model
+from shared.ledger.model import Entry, Line, Posting, PostingKind
+
+_TABLE = resources.table("ledger")
+HEADER, BALANCE, LINE = "POSTING", "BALANCE", "LINE#"
+_ATTEMPTS = 4  # TransactionConflict: another transaction holds one of the items (a hot balance); retry
+
+
+def posting_key(posting_id: str) -> str:
+    return f"POSTING#{posting_id}"
+
+
+def account_key(account: str) -> str:
+    return f"ACCOUNT#{account}"
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def line_key(posting: Posting, account: str) -> str:
+    return f"{LINE}{_utc(posting.occurred_at)}#{posting.posting_id}#{account}"
+
+
+class LinesByAccount(GlobalSecondaryIndex):
+    Meta = _index(_TABLE, "by_account")
+    account = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class LedgerItem(Model):
+    """A posting header, a line or a balance; which one is told by ``sk`` (see the module docstring)."""
+
+    Meta = _Meta.for_table(_TABLE)
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)  # header
+    posting_id = UnicodeAttribute(null=True)  # header, line
+    kind = UnicodeAttribute(null=True)  # header, line
+    occurred_at = UnicodeAttribute(null=True)  # header, line
+    account = UnicodeAttribute(null=True)  # line only: keeps the index to lines
+    amount_fen = NumberAttribute(null=True)  # line
+    balance = NumberAttribute(null=True)  # balance
+    by_account = LinesByAccount()
+
+
+def _header(p: Posting) -> LedgerItem:
+    return LedgerItem(
+        pk=posting_key(p.posting_id),
+        sk=HEADER,
+        doc=p.model_dump(mode="json"),
+        posting_id=p.posting_id,
+        kind=p.kind.value,
+        occurred_at=p.occurred_at.isoformat(),
+    )
+
+
+def _line(p: Posting, e: Entry) -> LedgerItem:
+    return LedgerItem(
+        pk=posting_key(p.posting_id),
+        sk=line_key(p, e.account),
+        posting_id=p.posting_id,
+        kind=p.kind.value,
+        occurred_at=p.occurred_at.isoformat(),
+        account=e.account,
+        amount_fen=e.amount_fen,
+    )
+
+
+def transaction_conflict(exc: TransactWriteError) -> bool:
+    """True if the transaction lost to a concurrent one on the same item: nothing was written, retry."""
+    return any(r is not None and r.code == "TransactionConflict" for r in exc.cancellation_reasons or [])
+
+
+class LedgerStore:
+    # Writing
+    def stage(self, tx: TransactWrite, *postings: Posting) -> None:
+        """Add ``postings`` to the caller's transaction, so that they are stored together with the
+        caller's own conditional writes or not at all. Items: 1 + 2 per entry, balances merged per account
+        (one transaction may not touch an item twice). ``already_posted`` reads a cancellation."""
+        ids = [p.posting_id for p in postings]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("a posting id is staged twice in one transaction", code="duplicate_posting")
+        deltas: dict[str, int] = {}
+        for p in postings:
+            tx.save(_header(p), condition=LedgerItem.pk.does_not_exist(), return_values=ALL_OLD)
+            for e in p.entries:
+                tx.save(_line(p, e))
+                deltas[e.account] = deltas.get(e.account, 0) + e.amount_fen
+        for account, delta in sorted(deltas.items()):
+            if delta:
+                tx.update(LedgerItem(pk=account_key(account), sk=BALANCE), actions=[LedgerItem.balance.add(delta)])
+
+    @staticmethod
+    def already_posted(exc: TransactWriteError) -> set[str]:
+        """The staged posting ids that were cancelled because they are stored already (the header's
+        condition failed; DynamoDB returns the existing header, whatever its position in the transaction)."""
+        found = set()
+        for r in exc.cancellation_reasons or []:
+            item = r.raw_item if r is not None and r.code == "ConditionalCheckFailed" else None
+            if item and item.get("sk", {}).get("S") == HEADER:
+                found.add(item["pk"]["S"].removeprefix("POSTING#"))
+        return found
+
+    def post(self, posting: Posting) -> bool:
+        """Store ``posting`` in its own transaction. False if its id is stored already (nothing written);
+        Conflict if that stored posting moves different money (an id reused by mistake)."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                with TransactWrite(connection=transaction_connection()) as tx:
+                    self.stage(tx, posting)
+                return True
+            except TransactWriteError as exc:
+                if failed_conditions(exc):  # the header is the only conditional item
+                    self._require_same(posting)
+                    return False
+                if not transaction_conflict(exc) or attempt == _ATTEMPTS - 1:
+                    raise
+                time.sleep(0.02 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _require_same(self, posting: Posting) -> None:
+        stored = self.get(posting.posting_id)
+        if stored is None or (stored.kind, set(stored.entries)) != (posting.kind, set(posting.entries)):
+            raise Conflict(f"posting id {posting.posting_id} is stored with other entries", code="posting_id_reused")
+
+    # Reading
+    def get(self, posting_id: str) -> Posting | None:
+        try:
+            return Posting.model_validate(LedgerItem.get(posting_key(posting_id), HEADER, consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def balance(self, account: str) -> int:
+        try:
+            item = LedgerItem.get(account_key(account), BALANCE, consistent_read=True, attributes_to_get=["balance"])
+        except DoesNotExist:
+            return 0
+        return int(item.balance or 0)
+
+    def balances(self, prefix: str | None = None) -> dict[str, int]:
+        """Stored balances of every account (or those whose name starts with ``prefix``). A scan: for
+        reports and the check, not for a request path."""
+        cond = (LedgerItem.sk == BALANCE) & LedgerItem.pk.startswith(account_key(prefix or ""))
+        return {i.pk.removeprefix("ACCOUNT#"): int(i.balance or 0) for i in LedgerItem.scan(cond, consistent_read=True)}
+
+    def lines(self, account: str, since: datetime | None = None) -> list[Line]:
+        """An account's lines in time order (the index is eventually consistent)."""
+        cond = LinesByAccount.sk >= f"{LINE}{_utc(since)}" if since else LinesByAccount.sk.startswith(LINE)
+        return [
+            Line(
+                posting_id=i.posting_id,
+                kind=PostingKind(i.kind),
+                account=i.account,
+                amount_fen=int(i.amount_fen),
+                occurred_at=datetime.fromisoformat(i.occurred_at),
+            )
+            for i in LedgerItem.by_account.query(account, range_key_condition=cond)
+        ]
+
+    def scan_postings(self) -> Iterator[Posting]:
+        for item in LedgerItem.scan(LedgerItem.sk == HEADER, consistent_read=True):
+            yield Posting.model_validate(item.doc)
+
+    # Checking
+    def check(self) -> list[str]:
+        """Problems in the stored ledger; empty: every posting sums to zero, its lines match it, and every
+        stored balance is the sum of its entries. One consistent scan: exact while no one posts; on a live
+        ledger re-run it before trusting a finding about an account that was just posted to."""
+        problems: list[str] = []
+        postings: list[Posting] = []
+        stored: dict[str, int] = {}
+        lines: dict[str, set[tuple[str, int]]] = {}
+        for item in LedgerItem.scan(consistent_read=True):
+            if item.sk == HEADER:
+                postings.append(_lenient(item, problems))
+            elif item.sk == BALANCE:
+                stored[item.pk.removeprefix("ACCOUNT#")] = int(item.balance or 0)
+            elif item.sk.startswith(LINE):
+                pid = item.pk.removeprefix("POSTING#")
+                lines.setdefault(pid, set()).add((item.account, int(item.amount_fen or 0)))
+            else:
+                problems.append(f"unexpected item {item.pk} / {item.sk}")
+        for p in postings:
+            if lines.pop(p.posting_id, set()) != {(e.account, e.amount_fen) for e in p.entries}:
+                problems.append(f"posting {p.posting_id}: its lines differ from its entries")
+        problems += [f"lines of {pid} have no posting" for pid in sorted(lines)]
+        return problems + model.check(postings, stored)
+
+
+def _lenient(item: LedgerItem, problems: list[str]) -> Posting:
+    """The stored posting; if it no longer validates, a problem and its raw entries, so sums still count."""
+    try:
+        return Posting.model_validate(item.doc)
+    except (DomainError, ValidationError) as exc:
+        pid = item.pk.removeprefix("POSTING#")
+        problems.append(f"posting {pid}: stored document is invalid ({exc})")
+        raw = (item.doc or {}).get("entries") or []
+        entries = tuple(
+            Entry.model_construct(account=str(e.get("account")), amount_fen=e.get("amount_fen"))
+            for e in raw
+            if isinstance(e, dict) and type(e.get("amount_fen")) is int
+        )
+        return Posting.model_construct(posting_id=pid, entries=entries)

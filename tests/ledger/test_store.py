@@ -1,0 +1,167 @@
+"""The ledger in DynamoDB (moto): exactly once, all or nothing, and a check that finds tampering."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+from pynamodb.transactions import TransactWrite
+
+from shared.adapters.dynamo import ledger as store_module
+from shared.adapters.dynamo.ledger import LedgerItem, LedgerStore, account_key, posting_key
+from shared.adapters.dynamo.models import LotStatusItem, transaction_connection
+from shared.errors import Conflict
+from shared.ledger.model import Account, Posting, PostingKind
+
+CST = timezone(timedelta(hours=8))
+AT = datetime(2025, 3, 1, 8, 30, tzinfo=CST)
+PLATE, OP, PROVIDER = "苏B12345", "wx-city-parking", "wechat_pay"
+RECEIVABLE, REVENUE, CLEARING = (
+    Account.receivable(PLATE),
+    Account.operator_revenue(OP),
+    Account.provider_clearing(PROVIDER),
+)
+
+
+@pytest.fixture
+def ledger(stack) -> LedgerStore:
+    return LedgerStore()
+
+
+def _items() -> list[LedgerItem]:
+    return list(LedgerItem.scan(consistent_read=True))
+
+
+def test_a_posting_is_stored_once_and_moves_the_balances(ledger):
+    charge = Posting.charge("charge:b1", PLATE, OP, 1200, AT, {"bill_id": "b1"})
+    assert ledger.post(charge) is True
+    assert ledger.post(charge) is False
+    assert ledger.post(charge.model_copy(update={"occurred_at": AT + timedelta(seconds=5)})) is False  # a retry
+    assert ledger.get("charge:b1") == charge and ledger.get("nope") is None
+    assert len(_items()) == 1 + 2 + 2
+    assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT + timedelta(minutes=3))) is True
+    assert ledger.balance(RECEIVABLE) == 200
+    assert ledger.balance(REVENUE) == -1200 and ledger.balance(CLEARING) == 1000
+    assert ledger.balance(Account.write_off("320213")) == 0
+    assert ledger.balances() == {RECEIVABLE: 200, REVENUE: -1200, CLEARING: 1000}
+    assert ledger.balances("receivable:") == {RECEIVABLE: 200}
+    assert [(line.posting_id, line.amount_fen) for line in ledger.lines(RECEIVABLE)] == [
+        ("charge:b1", 1200),
+        ("pay:p1", -1000),
+    ]
+    assert [line.posting_id for line in ledger.lines(RECEIVABLE, since=AT + timedelta(minutes=1))] == ["pay:p1"]
+    assert ledger.lines(REVENUE)[0].kind is PostingKind.CHARGE and ledger.lines(REVENUE)[0].occurred_at == AT
+    assert ledger.check() == []
+
+
+def test_reusing_a_posting_id_for_other_money_is_a_conflict(ledger):
+    ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT))
+    with pytest.raises(Conflict) as info:
+        ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 999, AT))
+    assert info.value.code == "posting_id_reused"
+    assert ledger.balance(CLEARING) == 1000
+
+
+def test_lines_are_in_time_order_whatever_the_zone(ledger):
+    ledger.post(Posting.charge("late", PLATE, OP, 100, datetime(2025, 3, 1, 1, 0, tzinfo=UTC)))  # 09:00 CST
+    ledger.post(Posting.charge("early", PLATE, OP, 100, datetime(2025, 3, 1, 8, 0, tzinfo=CST)))  # 00:00 UTC
+    assert [line.posting_id for line in ledger.lines(RECEIVABLE)] == ["early", "late"]
+
+
+def _fail_other_write(tx: TransactWrite) -> None:
+    """The caller's own conditional write, whose condition does not hold (no such lot status yet)."""
+    tx.update(
+        LotStatusItem(lot_id="lot-1", item="LOT"),
+        actions=[LotStatusItem.open_count.add(1)],
+        condition=LotStatusItem.open_count == 7,
+    )
+
+
+def test_staged_with_a_failing_write_nothing_is_written(ledger):
+    with pytest.raises(TransactWriteError) as info, TransactWrite(connection=transaction_connection()) as tx:
+        ledger.stage(tx, Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT))
+        _fail_other_write(tx)
+    assert LedgerStore.already_posted(info.value) == set()
+    assert _items() == [] and ledger.get("pay:p1") is None and ledger.balance(CLEARING) == 0
+    assert ledger.check() == []
+
+
+def test_staged_with_another_write_both_land_or_a_duplicate_is_named(ledger):
+    pay = Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)
+    coupon = Posting.discount("coupon:c1", PLATE, OP, 300, AT)
+    with TransactWrite(connection=transaction_connection()) as tx:
+        ledger.stage(tx, pay, coupon)  # both credit the receivable: one merged balance update
+        tx.save(
+            LotStatusItem(lot_id="lot-1", item="LOT", open_count=1), condition=LotStatusItem.lot_id.does_not_exist()
+        )
+    assert ledger.balance(RECEIVABLE) == -1300 and LotStatusItem.get("lot-1", "LOT").open_count == 1
+    with pytest.raises(TransactWriteError) as info, TransactWrite(connection=transaction_connection()) as tx:
+        tx.update(LotStatusItem(lot_id="lot-1", item="LOT"), actions=[LotStatusItem.open_count.add(1)])
+        ledger.stage(tx, Posting.charge("charge:b2", PLATE, OP, 50, AT), coupon)
+    assert LedgerStore.already_posted(info.value) == {"coupon:c1"}
+    assert ledger.get("charge:b2") is None and LotStatusItem.get("lot-1", "LOT").open_count == 1
+    assert ledger.check() == []
+
+
+def test_check_finds_a_tampered_balance_line_or_posting(ledger):
+    ledger.post(Posting.charge("charge:b1", PLATE, OP, 1200, AT))
+    ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1200, AT))
+    assert ledger.check() == []
+
+    LedgerItem(pk=account_key(CLEARING), sk="BALANCE").update(actions=[LedgerItem.balance.add(1)])
+    problems = ledger.check()
+    assert any(CLEARING in p and "1201" in p for p in problems) and any("sum to 1 fen" in p for p in problems)
+    LedgerItem(pk=account_key(CLEARING), sk="BALANCE").update(actions=[LedgerItem.balance.add(-1)])
+    assert ledger.check() == []
+
+    line = next(i for i in _items() if i.account == REVENUE)
+    line.update(actions=[LedgerItem.amount_fen.set(-1100)])
+    assert ledger.check() == ["posting charge:b1: its lines differ from its entries"]
+    line.update(actions=[LedgerItem.amount_fen.set(-1200)])
+
+    header = LedgerItem.get(posting_key("pay:p1"), "POSTING")
+    doc = dict(header.doc)
+    doc["entries"] = [{**doc["entries"][0], "amount_fen": 1300}, doc["entries"][1]]
+    header.update(actions=[LedgerItem.doc.set(doc)])
+    problems = ledger.check()
+    assert any("pay:p1: stored document is invalid" in p for p in problems)
+    assert any("pay:p1 sums to 100" in p for p in problems)
+
+
+def test_concurrent_posts_of_one_posting_write_it_once(ledger):
+    pay = Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)
+    start, results = threading.Barrier(8), []
+
+    def post() -> None:
+        start.wait()
+        results.append(ledger.post(pay))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    assert ledger.balance(CLEARING) == 1000 and ledger.check() == []
+
+
+def test_a_transaction_conflict_is_retried(ledger, monkeypatch):
+    original, calls = TransactWrite._commit, []
+
+    def commit(self):
+        calls.append(1)
+        if len(calls) == 1:
+            cause = VerboseClientError(
+                {"Error": {"Code": "TransactionCanceledException", "Message": "conflict"}},
+                "TransactWriteItems",
+                cancellation_reasons=[CancellationReason(code="TransactionConflict"), None, None, None, None],
+            )
+            raise TransactWriteError("Failed to write transaction items", cause)
+        return original(self)
+
+    monkeypatch.setattr(TransactWrite, "_commit", commit)
+    monkeypatch.setattr(store_module.time, "sleep", lambda s: None)
+    assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)) is True
+    assert len(calls) == 2 and ledger.balance(CLEARING) == 1000
