@@ -1,0 +1,1 @@
+"""Payment-provider adapters: implementations of ``shared.payments.provider.PaymentProvider``."""
