@@ -25,9 +25,19 @@ from shared.clock import Clock, SystemClock
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.ingest.service import EventIngest
 from shared.registry.service import RegistryService
-from shared.sessions.gate import NoTariffGate
+from shared.adapters.dynamo.ledger import LedgerStore
+from shared.adapters.dynamo.money import MoneyStore
+from shared.adapters.dynamo.tariffs import TariffStore
+from shared.adapters.payments.providers import configured_providers
+from shared.bills.service import BillingService
+from shared.payments.applier import PaymentApplier
+from shared.payments.gate import BillingGate
+from shared.payments.service import PaymentService
+from shared.protocol.events import LegacyPaymentEvent, PaymentReport
+from shared.registry.model import Lot
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
+from shared.tariffs.registry import TariffService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -42,22 +52,61 @@ class Services:
     archive: ArchiveWriter
     liveness: LivenessCheck
     token_key: Callable[[], str]
+    tariffs: TariffService
+    billing: BillingService
+    payments: PaymentService
+    gate: BillingGate
+    ledger: LedgerStore
+    providers: dict
+
+
+DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
 
 
 def build(clock: Clock) -> Services:
-    lots, devices, acks, status = LotStore(), DeviceStore(), AckStore(), LotStatusStore()
+    lots, devices, acks, status, operators = LotStore(), DeviceStore(), AckStore(), LotStatusStore(), OperatorStore()
     vault = DeviceSecretVault()
     review_after = int(os.environ.get("TONGTING_REVIEW_WINDOW_S", DEFAULT_REVIEW_WINDOW_S))
-    sessions = SessionService(SessionStore(), Workflows(), NoTariffGate(), review_after)
+    tariffs = TariffService(TariffStore(), clock)
+
+    def price(lot, entered_at, until, session):
+        return tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+
+    ledger = LedgerStore()
+    money = MoneyStore(ledger)
+    providers, routing = configured_providers(clock)
+    billing = BillingService(money, price, clock)
+    applier = PaymentApplier(money, providers, clock)
+    payments = PaymentService(
+        money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock
+    )
+    pay_base = os.environ.get("TONGTING_PAY_BASE_URL", DEFAULT_PAY_BASE_URL)
+    gate = BillingGate(money, billing, payments, price, pay_base)
+    session_store = SessionStore()
+    sessions = SessionService(session_store, Workflows(), gate, review_after)
+
+    def legacy_payments(event: LegacyPaymentEvent, lot: Lot) -> PaymentReport:
+        parked = session_store.parked(lot.lot_id, event.plate)
+        report = payments.legacy_report(lot, event.plate, event.legacy_ref, event.amount_fen, event.occurred_at, parked)
+        return PaymentReport(**report)
+
     return Services(
         clock=clock,
-        registry=RegistryService(OperatorStore(), lots, devices, vault),
-        ingest=EventIngest(DeviceAuthenticator(devices, vault, NonceStore(), clock), lots, acks, sessions, status, clock),
+        registry=RegistryService(operators, lots, devices, vault),
+        ingest=EventIngest(
+            DeviceAuthenticator(devices, vault, NonceStore(), clock), lots, acks, sessions, status, clock, legacy_payments
+        ),
         sessions=sessions,
         availability=AvailabilityService(lots, status, clock),
         archive=ArchiveWriter(acks, ArchiveBucket()),
         liveness=LivenessCheck(lots, status, clock),
         token_key=admin_token_key,
+        tariffs=tariffs,
+        billing=billing,
+        payments=payments,
+        gate=gate,
+        ledger=ledger,
+        providers=providers,
     )
 
 

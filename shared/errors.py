@@ -56,3 +56,9 @@ class Conflict(DomainError):
     """A conditional write lost: stale version, already exists."""
 
     code = "conflict"
+
+
+class Unavailable(DomainError):
+    """A dependency (a payment provider) is down; the same request can be retried safely."""
+
+    code = "unavailable"

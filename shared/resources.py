@@ -97,7 +97,37 @@ LOT_STATUS = Table(
     purpose="Live availability per lot and last-seen time per device.",
 )
 
-TABLES: tuple[Table, ...] = (OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS)
+# Money. Bills and payments are separate aggregates: a payment is applied to a bill exactly once by one
+# transaction that also writes the ledger posting.
+TARIFFS = Table("tariffs", "tariff_id", purpose="Registered tariffs (收费标准) with their versions.")
+BILLS = Table(
+    "bills",
+    "pk",
+    indexes=(
+        Index("by_plate", "plate", "created_at"),
+        Index("by_lane", "lane_key", "exited_at"),
+        Index("by_lot", "lot_id", "created_at"),
+    ),
+    purpose="One bill per chargeable session (amount, discounts, paid, refunded) and its disputes.",
+)
+PAYMENTS = Table(
+    "payments",
+    "pk",
+    indexes=(Index("by_provider_ref", "provider_ref"), Index("by_provider_day", "provider_day", "created_at")),
+    purpose="Payments, refunds, provider callback receipts and reconciliation findings.",
+)
+COUPONS = Table("coupons", "pk", purpose="Operator-funded coupons and their redemptions (S17).")
+LEDGER = Table(
+    "ledger",
+    "pk",
+    "sk",
+    indexes=(Index("by_account", "account", "sk"),),
+    purpose="The double-entry ledger: postings, their lines and a balance per account (integer fen).",
+)
+
+TABLES: tuple[Table, ...] = (
+    OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +150,9 @@ BUCKETS: tuple[Bucket, ...] = (EVENT_ARCHIVE,)
 
 DEVICE_SECRETS_KEY_ALIAS = f"alias/{APP}-device-secrets"
 ADMIN_TOKEN_PARAMETER = "admin-token-signing-key"  # SSM SecureString, see shared/adapters/parameters.py
+# Provider secrets, SSM SecureString, set by ops (python -m infra.cdk.secrets prints what is missing).
+STRIPE_API_KEY_PARAMETER = "stripe-api-key"
+STRIPE_WEBHOOK_SECRET_PARAMETER = "stripe-webhook-secret"
 
 
 def parameter_name(logical: str, stage_name: str | None = None) -> str:

@@ -76,3 +76,22 @@ def berth_event(kind: str, plate: str, berth: str, at: datetime, lot: str = "lx-
     }
     event.update(extra)
     return event
+
+
+def price_lot(services, lot_id: str, tariff) -> None:
+    """Register ``tariff`` (a shared.tariffs.samples tariff) and make ``lot_id`` charge by it."""
+    services.tariffs.put(CITY_ADMIN, tariff.id, {"tariff": tariff.model_dump(mode="json")})
+    lot = services.registry.lots.require(lot_id)
+    services.registry.update_lot(CITY_ADMIN, lot_id, {**lot.model_dump(mode="json"), "tariff_ref": tariff.id})
+
+
+class CallbackPoster:
+    """Delivers a simulated provider's queued callbacks to the API, as the provider's servers would."""
+
+    def __init__(self, api, provider: str) -> None:
+        self.api, self.provider, self.responses = api, provider, []
+
+    def __call__(self, headers: dict, body: bytes) -> None:
+        resp = self.api.post(f"/v1/payments/callbacks/{self.provider}", headers={**headers, "Content-Type": "application/json"}, body=body)
+        self.responses.append((resp.status_code, resp.body))
+        assert resp.status_code == 200, resp.body

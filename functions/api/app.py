@@ -7,6 +7,6 @@ the app object, the error mapping and the authorizer.
 from __future__ import annotations
 
 from functions.api.http import admin_token, app
-from functions.api.routes import admin, devices, public  # noqa: F401  (importing registers the routes)
+from functions.api.routes import admin, devices, money_admin, payments, public  # noqa: F401  (registers routes)
 
 __all__ = ["admin_token", "app"]

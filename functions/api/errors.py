@@ -6,7 +6,7 @@ import json
 
 from chalice import Response
 
-from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
+from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated, Unavailable
 
 STATUS_BY_TYPE: dict[type[DomainError], int] = {
     InvalidInput: 400,
@@ -15,6 +15,7 @@ STATUS_BY_TYPE: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    Unavailable: 503,
 }
 
 

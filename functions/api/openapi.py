@@ -11,6 +11,7 @@ from shared.protocol.events import AckResponse, EventBatch
 from shared.registry.model import Device, Lot, Operator
 from shared.registry.service import DeviceRegistration, DeviceWithSecret
 from shared.sessions.model import ParkingSession
+from shared.tariffs.registry import RegisteredTariff
 
 DEVICE_SIGNED = [{"deviceSignature": []}]
 ADMIN = [{"bearerToken": []}]
@@ -39,6 +40,17 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("PUT", "/v1/admin/devices/{device_id}"): ("Change a device's lane or active flag", ADMIN, None, Device),
     ("POST", "/v1/admin/devices/{device_id}/rotate-secret"): ("Issue a new device secret", ADMIN, None, DeviceWithSecret),
     ("GET", "/v1/admin/sessions/{session_id}"): ("One parking session (staff, district-scoped)", ADMIN, None, ParkingSession),
+    # The one payment code
+    ("GET", "/v1/lots/{lot_id}/quote"): ("Price a stay (entry, exit, plate, vehicle_class, plate_colour) with the lot's tariff", None, None, None),
+    ("GET", "/v1/pay/{lot_id}"): ("The pay page of a lot's (?plate=) or lane's (?lane=) pay code: the car's bill, plate masked", None, None, None),
+    ("POST", "/v1/pay/{lot_id}/payments"): ("Pay a bill: {bill_id, channel, coupon?}; returns the provider's next action URL", None, None, None),
+    ("GET", "/v1/payments/{payment_id}"): ("A payment's state", None, None, None),
+    ("POST", "/v1/payments/callbacks/{provider}"): ("Provider callbacks (stripe, sandbox, etc), verified by the provider's own signature scheme", None, None, None),
+    ("PUT", "/v1/admin/tariffs/{tariff_id}"): ("Register or change a tariff: {district_code?, version?, tariff}", ADMIN, None, RegisteredTariff),
+    ("GET", "/v1/admin/tariffs/{tariff_id}"): ("One tariff", ADMIN, None, RegisteredTariff),
+    ("GET", "/v1/admin/tariffs"): ("Registered tariffs (?district=)", ADMIN, None, None),
+    ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
+    ("GET", "/v1/admin/ledger/check"): ("Prove the ledger balances: every posting sums to zero, balances match their lines", ADMIN, None, None),
 }
 
 ERROR_SCHEMA = {

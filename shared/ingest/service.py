@@ -8,7 +8,7 @@ because of a bad neighbour.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +18,7 @@ from shared.adapters.dynamo.events import AckStore
 from shared.adapters.dynamo.lot_status import LotStatusStore
 from shared.adapters.dynamo.registry import LotStore
 from shared.clock import SHANGHAI, Clock
-from shared.errors import Forbidden, InvalidInput, PayloadTooLarge
+from shared.errors import DomainError, Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.observability import count, logger, masked
 from shared.protocol import lot_systems
@@ -30,8 +30,12 @@ from shared.protocol.events import (
     BerthEndEvent,
     BerthStartEvent,
     DeviceEvent,
+    EntryEvent,
+    ExitEvent,
     HeartbeatEvent,
+    LegacyPaymentEvent,
     OccupancyEvent,
+    PaymentReport,
 )
 from shared.registry.model import Device, Lot, LotKind, events_allowed
 from shared.sessions.service import SessionService
@@ -56,7 +60,9 @@ class EventIngest:
         sessions: SessionService,
         status: LotStatusStore,
         clock: Clock,
+        legacy_payments: Callable[[LegacyPaymentEvent, Lot], PaymentReport] | None = None,
     ) -> None:
+        self._legacy_payments = legacy_payments
         self._auth, self._lots, self._acks = auth, lots, acks
         self._sessions, self._status, self._clock = sessions, status, clock
 
@@ -108,7 +114,7 @@ class EventIngest:
 
         first = self._acks.get(lot.lot_id, event.event_id)
         if first is not None:
-            return self._duplicate(lot, first)
+            return self._duplicate(lot, event, first)
         accepted_at = self._clock.now().astimezone(SHANGHAI)
 
         def ack_item(ack: Ack):
@@ -125,10 +131,15 @@ class EventIngest:
         elif isinstance(event, HeartbeatEvent):
             ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, accepted_at=accepted_at)
             ack = ack if self._acks.save(ack_item(ack)) else None
+        elif isinstance(event, LegacyPaymentEvent):
+            try:
+                ack = self._legacy_payment(event, lot, accepted_at, ack_item)
+            except DomainError as error:
+                return _rejected(event.event_id, error.code, error.message)
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
         if ack is None:  # a concurrent copy of this event stored its ack first
-            return self._duplicate(lot, self._acks.get(lot.lot_id, event.event_id))
+            return self._duplicate(lot, event, self._acks.get(lot.lot_id, event.event_id))
         count(f"Events_{event.type}_accepted")
         if ack.gate:
             count(f"Gate_{ack.gate.decision}")
@@ -159,9 +170,19 @@ class EventIngest:
             return ack if self._acks.save(ack_item(ack)) else None
         return ack
 
-    def _duplicate(self, lot: Lot, first: Ack) -> Ack:
+    def _legacy_payment(self, event: LegacyPaymentEvent, lot: Lot, accepted_at: datetime, ack_item) -> Ack | None:
+        """Applied first (idempotent by the lot's transaction id), then acknowledged: a crash in between
+        is healed by the device's resend."""
+        if self._legacy_payments is None:
+            raise InvalidInput("legacy payments are not taken here", code="legacy_payments_not_supported")
+        report = self._legacy_payments(event, lot)
+        ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, payment=report, accepted_at=accepted_at)
+        return ack if self._acks.save(ack_item(ack)) else None
+
+    def _duplicate(self, lot: Lot, event, first: Ack) -> Ack:
         count("Events_duplicate")
-        self._sessions.resume_after_duplicate(lot.lot_id, first)
+        if isinstance(event, (EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent)):
+            self._sessions.resume_after_duplicate(lot, event, first)
         return first.model_copy(update={"status": AckStatus.DUPLICATE})
 
 

@@ -73,6 +73,15 @@ class BerthEndEvent(_VehicleEvent):
     berth: str = Field(min_length=1, max_length=32)
 
 
+class LegacyPaymentEvent(_VehicleEvent):
+    """A payment the lot took through its own (legacy) pay code (S9), reported so that the platform never
+    charges the session again. ``occurred_at`` is when it was paid."""
+
+    type: Literal["legacy_payment"]
+    amount_fen: int = Field(gt=0, le=10_000_000, description="What the driver paid, integer fen.")
+    legacy_ref: str = Field(min_length=1, max_length=64, description="The lot system's own transaction id.")
+
+
 class OccupancyEvent(_Event):
     """Absolute counts only: +1/-1 deltas drift after a network cut."""
 
@@ -96,7 +105,7 @@ class HeartbeatEvent(_Event):
 
 
 DeviceEvent = Annotated[
-    Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent, OccupancyEvent, HeartbeatEvent],
+    Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent, OccupancyEvent, HeartbeatEvent, LegacyPaymentEvent],
     Field(discriminator="type"),
 ]
 VehicleEvent = Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent]
@@ -122,6 +131,13 @@ class GateDecision(BaseModel):
     pay_url: str | None = None
 
 
+class PaymentReport(BaseModel):
+    """What became of a reported legacy payment: applied, or a duplicate of one already applied."""
+
+    bill_id: str
+    outcome: Literal["applied", "duplicate"]
+
+
 class Ack(BaseModel):
     event_id: str | None = None
     status: AckStatus
@@ -131,6 +147,7 @@ class Ack(BaseModel):
     match: Literal["exact", "fuzzy"] | None = None
     flags: list[str] = Field(default_factory=list)
     gate: GateDecision | None = None
+    payment: PaymentReport | None = None
     accepted_at: datetime | None = None
 
 

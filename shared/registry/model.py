@@ -145,6 +145,8 @@ class Device(_Record):
 def events_allowed(lot: Lot) -> frozenset[str]:
     """Which protocol event types make sense for a lot of this kind."""
     common = {"occupancy", "heartbeat"}
+    if PayCode.LEGACY in lot.pay_codes:
+        common.add("legacy_payment")
     if lot.kind is LotKind.ENCLOSED:
         return frozenset(common | {"entry", "exit"})
     return frozenset(common | {"berth_start", "berth_end"})

@@ -35,7 +35,7 @@ class SessionService:
         """Plan and write in one transaction with the ack. None: the ack was stored concurrently."""
         for _ in range(ATTEMPTS):
             plan = self._plan(event, lot)
-            gate = self._gate.decide(plan.closed, lot) if plan.closed is not None else None
+            gate = self._gate.decide(plan.closed, lot, event) if plan.closed is not None else None
             ack = Ack(
                 event_id=event.event_id,
                 status=AckStatus.ACCEPTED,
@@ -49,6 +49,8 @@ class SessionService:
             if outcome.written:
                 if plan.start_review:
                     self.start_review(lot.lot_id, plan.session_id)
+                if plan.closed is not None and gate is not None:
+                    self._gate.after_close(plan.closed, lot, event, gate)
                 return ack
             if outcome.ack_exists:
                 return None
@@ -72,12 +74,18 @@ class SessionService:
             payload={"session_id": session_id, "lot_id": lot_id, "review_after_s": self._review_after_s},
         )
 
-    def resume_after_duplicate(self, lot_id: str, ack: Ack) -> None:
-        """A resent exit may follow a crash between the write and the workflow start: start it again."""
-        if ack.session_id and Flag.EXIT_WITHOUT_ENTRY.value in ack.flags:
-            session = self._store.get(ack.session_id)
-            if session is not None and session.status is SessionStatus.AWAITING_ENTRY:
-                self.start_review(lot_id, ack.session_id)
+    def resume_after_duplicate(self, lot: Lot, event: VehicleEvent, ack: Ack) -> None:
+        """A resent exit may follow a crash between the write and what follows it (the review workflow,
+        the bill): do those again; each is idempotent."""
+        if not ack.session_id:
+            return
+        session = self._store.get(ack.session_id)
+        if session is None:
+            return
+        if Flag.EXIT_WITHOUT_ENTRY.value in ack.flags and session.status is SessionStatus.AWAITING_ENTRY:
+            self.start_review(lot.lot_id, ack.session_id)
+        if ack.gate is not None and session.status is SessionStatus.CLOSED:
+            self._gate.after_close(session, lot, event, ack.gate)
 
     def review(self, session_id: str) -> ParkingSession:
         """The workflow's task: still no entry after the window → needs staff review."""
@@ -92,6 +100,9 @@ class SessionService:
 
     def get(self, session_id: str) -> ParkingSession | None:
         return self._store.get(session_id)
+
+    def parked(self, lot_id: str, plate: str) -> ParkingSession | None:
+        return self._store.parked(lot_id, plate)
 
     def view(self, principal, session_id: str) -> ParkingSession:
         """Staff read a session of their own district (auditors and city staff any)."""

@@ -181,3 +181,82 @@ class LotStatusItem(Model):
     last_seen = NumberAttribute(null=True)  # epoch milliseconds, server time
     online = NumberAttribute(null=True)  # 1/0; written by the liveness check
     offline_since = NumberAttribute(null=True)
+
+
+class TariffItem(Model):
+    Meta = _Meta.for_table(resources.TARIFFS)
+    tariff_id = UnicodeAttribute(hash_key=True)
+    district_code = UnicodeAttribute(null=True)  # None: a city-wide tariff
+    version = NumberAttribute()
+    doc = JSONAttribute()
+
+
+class BillsByPlate(GlobalSecondaryIndex):
+    Meta = _index(resources.BILLS, "by_plate")
+    plate = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class BillsByLane(GlobalSecondaryIndex):
+    Meta = _index(resources.BILLS, "by_lane")
+    lane_key = UnicodeAttribute(hash_key=True)
+    exited_at = UnicodeAttribute(range_key=True)
+
+
+class BillsByLot(GlobalSecondaryIndex):
+    Meta = _index(resources.BILLS, "by_lot")
+    lot_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class BillItem(Model):
+    """A bill (pk = bill id) or a dispute (pk = DISPUTE#id)."""
+
+    Meta = _Meta.for_table(resources.BILLS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    doc = JSONAttribute()
+    plate = UnicodeAttribute(null=True)
+    lot_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    lane_key = UnicodeAttribute(null=True)  # lot#lane, set once the car left through a lane
+    exited_at = UnicodeAttribute(null=True)
+    by_plate = BillsByPlate()
+    by_lane = BillsByLane()
+    by_lot = BillsByLot()
+
+
+class PaymentsByProviderRef(GlobalSecondaryIndex):
+    Meta = _index(resources.PAYMENTS, "by_provider_ref")
+    provider_ref = UnicodeAttribute(hash_key=True)
+
+
+class PaymentsByProviderDay(GlobalSecondaryIndex):
+    Meta = _index(resources.PAYMENTS, "by_provider_day")
+    provider_day = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class PaymentItem(Model):
+    """A payment (pk = pay_...), a refund (rf_...), a callback receipt (CALLBACK#...) or a reconciliation
+    finding (FINDING#...)."""
+
+    Meta = _Meta.for_table(resources.PAYMENTS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    provider_ref = UnicodeAttribute(null=True)
+    provider_day = UnicodeAttribute(null=True)  # provider#YYYY-MM-DD (Shanghai) of creation: reconciliation
+    created_at = UnicodeAttribute(null=True)
+    by_provider_ref = PaymentsByProviderRef()
+    by_provider_day = PaymentsByProviderDay()
+
+
+class CouponItem(Model):
+    """A coupon (pk = COUPON#code) or one redemption (pk = REDEEMED#code#bill)."""
+
+    Meta = _Meta.for_table(resources.COUPONS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    redeemed = NumberAttribute(null=True)

@@ -56,6 +56,18 @@ class SessionStore:
             return None
         return self.get(pointer.session_id)
 
+    def parked(self, lot_id: str, plate: str) -> ParkingSession | None:
+        """The open session of a plate in a lot: through the gate pointer, else (on-street, where
+        sessions are unique per berth) the plate's newest session."""
+        found = self.open_for(lot_id, f"P#{plate}")
+        if found is not None:
+            return found
+        for item in SessionItem.by_plate.query(plate, scan_index_forward=False, limit=5):
+            session = self.get(item.pk)
+            if session is not None and session.lot_id == lot_id and session.is_open:
+                return session
+        return None
+
     def open_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
         return tuple(_session(i) for i in SessionItem.open_by_lot.query(lot_id))
 

@@ -1,0 +1,41 @@
+"""Staff views of money: tariffs (收费标准), bills, and the ledger check."""
+
+from __future__ import annotations
+
+from functions.api.errors import json_response
+from functions.api.http import admin_token, app, body, dump, principal, route
+from shared.bootstrap import services
+from shared.errors import Forbidden
+
+
+@route("/v1/admin/tariffs/{tariff_id}", methods=["PUT"], authorizer=admin_token)
+def put_tariff(tariff_id):
+    return json_response(dump(services().tariffs.put(principal(), tariff_id, body())))
+
+
+@route("/v1/admin/tariffs/{tariff_id}", methods=["GET"], authorizer=admin_token)
+def get_tariff(tariff_id):
+    principal()
+    return json_response(dump(services().tariffs.get(tariff_id)))
+
+
+@route("/v1/admin/tariffs", methods=["GET"], authorizer=admin_token)
+def list_tariffs():
+    principal()
+    district = (app.current_request.query_params or {}).get("district")
+    return json_response({"tariffs": [dump(t) for t in services().tariffs.list(district)]})
+
+
+@route("/v1/admin/bills/{bill_id}", methods=["GET"], authorizer=admin_token)
+def get_bill(bill_id):
+    bill = services().billing.get(bill_id)
+    principal().require_read(bill.district_code, bill.operator_id)
+    return json_response(bill.view())
+
+
+@route("/v1/admin/ledger/check", methods=["GET"], authorizer=admin_token)
+def ledger_check():
+    if not principal().is_city:
+        raise Forbidden("the ledger check is for city staff and auditors", code="role_forbidden")
+    problems = services().ledger.check()
+    return json_response({"sound": not problems, "problems": problems})

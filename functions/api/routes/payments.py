@@ -1,0 +1,85 @@
+"""The one payment code (通停通付): quotes, the pay page of a lot or lane, payments and provider callbacks."""
+
+from __future__ import annotations
+
+from functions.api.errors import json_response
+from functions.api.http import app, body, route
+from shared import plates
+from shared.bootstrap import services
+from shared.errors import InvalidInput
+from shared.payments import queries
+from shared.payments.model import PaymentSource
+from shared.payments.provider import Channel
+
+
+def _query() -> dict:
+    return app.current_request.query_params or {}
+
+
+def _public_bill(bill) -> dict:
+    """What anyone holding the pay code sees: the amount and the stay, the plate masked."""
+    view = bill.view()
+    view["plate"] = plates.mask(bill.plate)
+    return {k: v for k, v in view.items() if k not in ("payments", "coupons", "session_id")}
+
+
+@route("/v1/lots/{lot_id}/quote", methods=["GET"])
+def quote(lot_id):
+    q = _query()
+    svc = services()
+    lot = svc.registry.lots.require(lot_id)
+    entered = queries.instant("entry", q.get("entry"))
+    exited = queries.instant("exit", q.get("exit"), default=svc.clock.now())
+    plate = queries.plate(q.get("plate"))
+    vclass, colour = queries.vehicle(q.get("vehicle_class"), q.get("plate_colour"), plate)
+    priced = svc.tariffs.price(lot, entered, exited, vclass, colour)
+    if priced is None:
+        return json_response({"lot_id": lot_id, "amount_fen": 0, "reason": "no_tariff"})
+    return json_response({"lot_id": lot_id, "vehicle_class": vclass.value, "plate_colour": colour.value, **priced.as_dict()})
+
+
+@route("/v1/pay/{lot_id}", methods=["GET"])
+def pay_page(lot_id):
+    q = _query()
+    svc = services()
+    lot = svc.registry.lots.require(lot_id)
+    plate = queries.plate(q.get("plate"))
+    parked = svc.sessions.parked(lot_id, plate.text) if plate else None
+    bill = svc.payments.bill_for_pay_code(lot, lane=q.get("lane"), plate=plate.text if plate else None, open_session=parked)
+    return json_response({"bill": _public_bill(bill), "channels": [c.value for c in Channel if c not in (Channel.ETC, Channel.LEGACY)]})
+
+
+@route("/v1/pay/{lot_id}/payments", methods=["POST"], content_types=["application/json"])
+def start_payment(lot_id):
+    data = body()
+    svc = services()
+    try:
+        channel = Channel(data.get("channel"))
+    except ValueError:
+        raise InvalidInput("channel must be wechat_pay, alipay or unionpay", code="bad_channel") from None
+    if channel in (Channel.ETC, Channel.LEGACY):
+        raise InvalidInput(f"{channel.value} is not paid through the pay code", code="bad_channel")
+    bill = svc.billing.get(str(data.get("bill_id", "")))
+    if bill.lot_id != lot_id:
+        raise InvalidInput("the bill is not of this lot", code="bill_not_of_lot")
+    if data.get("coupon"):
+        bill = svc.coupons.redeem(str(data["coupon"]), bill)
+    payment = svc.payments.pay(bill, channel, PaymentSource.PAY_CODE)
+    return json_response(_payment_view(payment), 201)
+
+
+def _payment_view(payment) -> dict:
+    return payment.model_dump(mode="json", include={
+        "payment_id", "bill_id", "channel", "amount_fen", "state", "next_action_url", "decline_code", "created_at",
+    })  # fmt: skip
+
+
+@route("/v1/payments/{payment_id}", methods=["GET"])
+def payment_status(payment_id):
+    return json_response(_payment_view(services().payments.payment(payment_id)))
+
+
+@route("/v1/payments/callbacks/{provider}", methods=["POST"])
+def provider_callback(provider):
+    req = app.current_request
+    return json_response(services().payments.callback(provider, req.headers, req.raw_body or b""))

@@ -1,0 +1,163 @@
+"""Bills, payments and refunds, and the one transaction that changes them together with the ledger.
+
+Every money movement is ``MoneyStore.commit``: new versions of bills, payments and refunds (each
+conditional on the version it was based on, or on not existing yet) and the ledger postings (each
+conditional on its id being new), all or nothing. A lost race returns False and the service re-decides
+from fresh reads; a posting that already exists means the movement already happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from shared.adapters.dynamo.conditions import failed_conditions, save_if
+from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
+from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
+from shared.bills.model import Bill
+from shared.clock import SHANGHAI
+from shared.ledger.model import Posting
+from shared.payments.model import Payment, Refund
+
+
+def _day(provider: str, at: datetime) -> str:
+    return f"{provider}#{at.astimezone(SHANGHAI).date().isoformat()}"
+
+
+def _bill_item(bill: Bill) -> BillItem:
+    return BillItem(
+        pk=bill.bill_id,
+        version=bill.version,
+        doc=bill.model_dump(mode="json"),
+        plate=bill.plate,
+        lot_id=bill.lot_id,
+        created_at=bill.created_at.isoformat(),
+        lane_key=f"{bill.lot_id}#{bill.lane}" if bill.lane and bill.exited_at else None,
+        exited_at=bill.exited_at.isoformat() if bill.exited_at else None,
+    )
+
+
+def _payment_item(payment: Payment) -> PaymentItem:
+    return PaymentItem(
+        pk=payment.payment_id,
+        version=payment.version,
+        doc=payment.model_dump(mode="json"),
+        provider_ref=payment.provider_ref,
+        provider_day=_day(payment.provider, payment.created_at),
+        created_at=payment.created_at.isoformat(),
+    )
+
+
+def _refund_item(refund: Refund) -> PaymentItem:
+    return PaymentItem(pk=refund.refund_id, version=refund.version, doc=refund.model_dump(mode="json"))
+
+
+@dataclass
+class Change:
+    """What one money movement writes. Records with version 1 are created; others replace version - 1."""
+
+    bills: list[Bill] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+
+
+class MoneyStore:
+    def __init__(self, ledger: LedgerStore) -> None:
+        self.ledger = ledger
+
+    # Reads (strongly consistent: every decision is followed by a conditional write)
+    def bill(self, bill_id: str) -> Bill | None:
+        try:
+            return Bill.model_validate(BillItem.get(bill_id, consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def payment(self, payment_id: str) -> Payment | None:
+        try:
+            item = PaymentItem.get(payment_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Payment.model_validate(item.doc) if item.doc else None
+
+    def refund(self, refund_id: str) -> Refund | None:
+        try:
+            return Refund.model_validate(PaymentItem.get(refund_id, consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def payment_by_ref(self, provider_ref: str) -> Payment | None:
+        for item in PaymentItem.by_provider_ref.query(provider_ref):
+            found = self.payment(item.pk)  # the index is eventually consistent: re-read the item
+            if found is not None:
+                return found
+        return None
+
+    def payments_of(self, bill: Bill) -> list[Payment]:
+        return [p for p in (self.payment(pid) for pid in bill.payments) if p is not None]
+
+    def payments_on(self, provider: str, day: str) -> Iterator[Payment]:
+        """Payments created on a local day at a provider (for reconciliation)."""
+        for item in PaymentItem.by_provider_day.query(f"{provider}#{day}"):
+            if item.doc and item.pk.startswith("pay_"):
+                yield Payment.model_validate(item.doc)
+
+    def bill_at_lane(self, lot_id: str, lane: str, since: datetime) -> Bill | None:
+        """The latest bill of a car that left through this lane since ``since``."""
+        items = BillItem.by_lane.query(
+            f"{lot_id}#{lane}", BillItem.exited_at >= since.isoformat(), scan_index_forward=False, limit=1
+        )
+        return next((self.bill(i.pk) for i in items), None)
+
+    def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
+        items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
+        return [b for b in (self.bill(i.pk) for i in items) if b is not None]
+
+    def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
+        items = BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)
+        return [Bill.model_validate(i.doc) for i in items]
+
+    # Writes
+    def create_payment(self, payment: Payment) -> bool:
+        """Record a payment before asking the provider; False if it exists (a retried request)."""
+        return save_if(_payment_item(payment), PaymentItem.pk.does_not_exist())
+
+    def commit(self, change: Change) -> bool:
+        """All of ``change`` or nothing; False if a condition failed (someone else moved first)."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                for item, version in _versioned(change):
+                    cond = type(item).pk.does_not_exist() if version == 1 else type(item).version == version - 1
+                    tx.save(item, condition=cond)
+                if change.postings:
+                    self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+        except TransactWriteError as exc:
+            if failed_conditions(exc) or transaction_conflict(exc):
+                return False  # someone moved first (or concurrently): re-read and re-decide
+            raise
+        return True
+
+    # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
+    def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool:
+        item = PaymentItem(pk=f"CALLBACK#{provider}#{event_id}", doc={**body, "received_at": at.isoformat()})
+        return save_if(item, PaymentItem.pk.does_not_exist())
+
+    def record_finding(self, key: str, finding: dict) -> bool:
+        """A reconciliation finding for staff; keyed so that a re-run records nothing new."""
+        return save_if(PaymentItem(pk=f"FINDING#{key}", doc=finding), PaymentItem.pk.does_not_exist())
+
+    def findings(self) -> list[dict]:
+        return [i.doc for i in PaymentItem.scan(PaymentItem.pk.startswith("FINDING#"))]
+
+
+def _versioned(change: Change) -> Iterable[tuple[object, int]]:
+    for bill in change.bills:
+        yield _bill_item(bill), bill.version
+    for payment in change.payments:
+        yield _payment_item(payment), payment.version
+    for refund in change.refunds:
+        yield _refund_item(refund), refund.version

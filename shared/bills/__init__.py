@@ -1,0 +1,1 @@
+"""Bills: what a session costs, what was discounted, paid, refunded, adjusted or written off."""

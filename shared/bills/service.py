@@ -1,0 +1,100 @@
+"""Pricing sessions into bills, finding a car's bill at a lane or by plate, and showing bills to the
+people allowed to see them.
+
+``ensure`` is idempotent and may run any number of times for a session (the exit, a retried exit, the pay
+page, prepay): it prices the session to its exit (or to now while parked), and posts only the difference
+from what was already charged, in the same transaction as the bill's new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from shared.adapters.dynamo.money import Change, MoneyStore
+from shared.bills.model import Bill, bill_id_for, price_until
+from shared.clock import Clock
+from shared.errors import Conflict, NotFound
+from shared.ledger.model import Posting
+from shared.registry.model import Lot
+from shared.sessions.model import ParkingSession
+from shared.tariffs.quote import Quote
+
+ATTEMPTS = 5
+LANE_LOOKBACK = timedelta(minutes=30)  # a lane's pay code shows cars that left it this recently
+
+Pricer = Callable[[Lot, datetime, datetime, ParkingSession], Quote | None]
+
+
+class BillContention(Conflict):
+    code = "contention"
+
+
+class BillingService:
+    def __init__(self, money: MoneyStore, pricer: Pricer, clock: Clock) -> None:
+        self._money, self._price, self._clock = money, pricer, clock
+
+    def ensure(self, session: ParkingSession, lot: Lot, lane: str | None = None) -> Bill | None:
+        """The session's bill, priced to its exit (or to now while parked); None if the lot charges nothing
+        or the stay has no known start (an exit without entry is reviewed by staff, never billed blind)."""
+        if session.entered_at is None:
+            return None
+        for _ in range(ATTEMPTS):
+            current = self._money.bill(bill_id_for(session.session_id))
+            end = price_until(current, session.exited_at or self._clock.now())
+            quote = self._price(lot, session.entered_at, end, session)
+            if quote is None:
+                return None
+            bill, change = self._reprice(current, session, lot, lane, end, quote)
+            if change is None or self._money.commit(change):
+                return bill
+        raise BillContention(f"the bill of session {session.session_id} keeps changing; retry")
+
+    def _reprice(self, current, session, lot, lane, end, quote) -> tuple[Bill, Change | None]:
+        now = self._clock.now()
+        exited = {"exited_at": session.exited_at, "lane": lane or (current.lane if current else None)}
+        if current is None:
+            bill = Bill(
+                bill_id=bill_id_for(session.session_id), session_id=session.session_id, lot_id=lot.lot_id,
+                operator_id=lot.operator_id, district_code=lot.district_code, plate=session.plate,
+                plate_colour=session.plate_colour, vehicle_class=session.vehicle_class,
+                entered_at=session.entered_at, priced_until=end, tariff_id=quote.tariff_id,
+                amount_fen=quote.amount_fen, breakdown=quote.as_dict(), created_at=now, **exited,
+            )  # fmt: skip
+            postings = [self._charge(bill, quote.amount_fen, 0)] if quote.amount_fen else []
+            return bill, Change(bills=[bill], postings=postings)
+        # Prices never fall as a stay grows (a property of the engine): a lower figure means a stale read.
+        delta = max(0, quote.amount_fen - current.amount_fen)
+        unchanged = delta == 0 and current.exited_at == session.exited_at and current.lane == exited["lane"]
+        if unchanged:
+            return current, None
+        bill = current.bumped(
+            amount_fen=current.amount_fen + delta, priced_until=max(end, current.priced_until or end),
+            breakdown=quote.as_dict() if delta else current.breakdown, **exited,
+        )  # fmt: skip
+        postings = [self._charge(bill, delta, current.version)] if delta else []
+        return bill, Change(bills=[bill], postings=postings)
+
+    def _charge(self, bill: Bill, amount_fen: int, sequence: int) -> Posting:
+        return Posting.charge(
+            f"charge:{bill.bill_id}:{sequence}", bill.plate, bill.operator_id, amount_fen, self._clock.now(),
+            refs={"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id},
+        )
+
+    def get(self, bill_id: str) -> Bill:
+        bill = self._money.bill(bill_id)
+        if bill is None:
+            raise NotFound(f"bill {bill_id} does not exist", code="unknown_bill")
+        return bill
+
+    def at_lane(self, lot_id: str, lane: str) -> Bill | None:
+        return self._money.bill_at_lane(lot_id, lane, self._clock.now() - LANE_LOOKBACK)
+
+    def latest_unsettled(self, plate: str, lot_id: str | None = None) -> Bill | None:
+        for bill in self._money.bills_of_plate(plate):
+            if (lot_id is None or bill.lot_id == lot_id) and bill.due_fen > 0 and not bill.is_open:
+                return bill
+        return None
+
+    def of_plate(self, plate: str) -> list[Bill]:
+        return self._money.bills_of_plate(plate)

@@ -1,0 +1,183 @@
+"""Applying provider results to bills and the ledger, exactly once, whatever the provider re-sends.
+
+Each result is one ``MoneyStore.commit``: the payment's new state, the bill's new figures and the ledger
+posting (``pay:<payment id>``), conditional on the versions read. A duplicate finds the payment already
+succeeded and changes nothing; a late ``failed`` after ``succeeded`` is ignored. After every result the
+bill is brought back to consistency: money paid twice (a QR payment, then an ETC deduction) is refunded
+automatically, newest payment first, and listeners (the pay-later workflow) hear that the bill is paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from shared.adapters.dynamo.money import Change, MoneyStore
+from shared.bills.model import Bill
+from shared.clock import Clock
+from shared.errors import Conflict
+from shared.ledger.model import Posting
+from shared.observability import count, logger
+from shared.payments.model import Payment, PaymentState, Refund, RefundReason, RefundState, refund_id_for
+from shared.payments.provider import PaymentProvider, ProviderError
+
+ATTEMPTS = 6
+PAYER_PRESENT_LAST = ("legacy",)  # the platform cannot refund money taken by a lot's own pay code
+
+BillListener = Callable[[Bill], None]
+
+
+class PaymentContention(Conflict):
+    code = "contention"
+
+
+def _refs(bill: Bill, **more: str) -> dict[str, str]:
+    return {"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id, **more}
+
+
+class PaymentApplier:
+    def __init__(self, money: MoneyStore, providers: dict[str, PaymentProvider], clock: Clock) -> None:
+        self._money, self._providers, self._clock = money, providers, clock
+        self.on_settled: list[BillListener] = []  # called when a bill has nothing left to pay
+
+    def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
+        """Apply a successful payment once. Returns applied / duplicate / unknown."""
+        for _ in range(ATTEMPTS):
+            payment = self._money.payment(payment_id)
+            if payment is None:
+                return "unknown"
+            bill = self._money.bill(payment.bill_id)
+            if payment.state is PaymentState.SUCCEEDED:
+                self.follow_up(bill)  # a crash may have cut the follow-up short the first time
+                return "duplicate"
+            if amount_fen != payment.amount_fen:
+                logger.warning("provider amount differs", extra={"payment_id": payment_id, "provider_fen": amount_fen})
+            paid = payment.bumped(
+                state=PaymentState.SUCCEEDED, succeeded_at=at, amount_fen=amount_fen,
+                provider_ref=provider_ref or payment.provider_ref, decline_code=None,
+            )  # fmt: skip
+            new_bill = bill.bumped(
+                paid_fen=bill.paid_fen + amount_fen, last_paid_at=at, payments=[*bill.payments, payment_id]
+            )
+            posting = Posting.payment(
+                f"pay:{payment_id}", bill.plate, payment.provider, amount_fen, at,
+                refs=_refs(bill, payment_id=payment_id, channel=payment.channel.value),
+            )  # fmt: skip
+            if self._money.commit(Change(bills=[new_bill], payments=[paid], postings=[posting])):
+                count("PaymentApplied")
+                self.follow_up(new_bill)
+                return "applied"
+        raise PaymentContention(f"payment {payment_id} could not be applied; the provider will resend")
+
+    def failed(self, payment_id: str, decline_code: str | None) -> str:
+        for _ in range(ATTEMPTS):
+            payment = self._money.payment(payment_id)
+            if payment is None:
+                return "unknown"
+            if payment.state in (PaymentState.SUCCEEDED, PaymentState.FAILED):
+                return "duplicate"  # out of order: a success is never undone by a late failure
+            if self._money.commit(Change(payments=[payment.bumped(state=PaymentState.FAILED, decline_code=decline_code)])):
+                return "applied"
+        raise PaymentContention(f"payment {payment_id} keeps changing")
+
+    def follow_up(self, bill: Bill | None) -> None:
+        """Refund what was paid twice; tell listeners a bill is settled. Idempotent."""
+        if bill is None:
+            return
+        if bill.overpaid_fen:
+            self.refund_excess(bill, RefundReason.DUPLICATE)
+            bill = self._money.bill(bill.bill_id) or bill
+        if not bill.is_open and bill.balance_fen <= 0:
+            for listener in self.on_settled:
+                listener(bill)
+
+    def refund_excess(self, bill: Bill, reason: RefundReason) -> None:
+        """Refund the bill's overpayment from its newest refundable payments (the platform's own channels
+        first: money taken by a lot's legacy pay code is refunded by the lot)."""
+        excess = bill.overpaid_fen - self._requested_not_done(bill)
+        payments = sorted(self._money.payments_of(bill), key=lambda p: (p.provider in PAYER_PRESENT_LAST, -bill.payments.index(p.payment_id)))
+        for payment in payments:
+            if excess <= 0:
+                break
+            amount = min(excess, payment.refundable_fen - self._pending_on(payment))
+            if amount <= 0 or payment.provider in PAYER_PRESENT_LAST:
+                continue
+            self.refund(payment.payment_id, amount, reason)
+            excess -= amount
+        if excess > 0:
+            logger.warning("overpayment needs a refund by the lot", extra={"bill_id": bill.bill_id, "fen": excess})
+
+    def _pending(self, payment: Payment) -> list[Refund]:
+        return [r for r in (self._money.refund(rid) for rid in payment.refunds) if r and r.state is RefundState.REQUESTED]
+
+    def _pending_on(self, payment: Payment) -> int:
+        return sum(r.amount_fen for r in self._pending(payment))
+
+    def _requested_not_done(self, bill: Bill) -> int:
+        return sum(self._pending_on(p) for p in self._money.payments_of(bill))
+
+    def refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
+        """Record the refund, then ask the provider with the refund's id as idempotency key."""
+        refund = self._record_refund(payment_id, amount_fen, reason)
+        if refund.state is RefundState.SUCCEEDED:
+            return refund
+        payment = self._money.payment(payment_id)
+        provider = self._providers[payment.provider]
+        try:
+            answer = provider.refund(payment.provider_ref, refund.amount_fen, refund_id=refund.refund_id, reason=reason.value)
+        except ProviderError:
+            logger.warning("refund not accepted yet; it is retried", extra={"refund_id": refund.refund_id})
+            return refund
+        if answer.status == "succeeded":
+            self.refund_succeeded(refund.refund_id, answer.provider_ref, self._clock.now())
+        return self._money.refund(refund.refund_id) or refund
+
+    def _record_refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
+        for _ in range(ATTEMPTS):
+            payment = self._money.payment(payment_id)
+            sequence = sum(1 for rid in payment.refunds if f"_{reason.value[:3]}" in rid)
+            refund_id = refund_id_for(payment_id, reason, sequence)
+            refund = Refund(
+                refund_id=refund_id, payment_id=payment_id, bill_id=payment.bill_id, provider=payment.provider,
+                amount_fen=amount_fen, reason=reason, created_at=self._clock.now(),
+            )  # fmt: skip
+            linked = payment.bumped(refunds=[*payment.refunds, refund_id])
+            if self._money.commit(Change(payments=[linked], refunds=[refund])):
+                return refund
+        raise PaymentContention(f"payment {payment_id} keeps changing")
+
+    def refund_succeeded(self, refund_id: str, provider_ref: str | None, at: datetime) -> str:
+        for _ in range(ATTEMPTS):
+            refund = self._money.refund(refund_id)
+            if refund is None:
+                return "unknown"
+            if refund.state is RefundState.SUCCEEDED:
+                return "duplicate"
+            payment = self._money.payment(refund.payment_id)
+            bill = self._money.bill(refund.bill_id)
+            done = refund.bumped(state=RefundState.SUCCEEDED, succeeded_at=at, provider_ref=provider_ref)
+            posting = Posting.refund(
+                f"refund:{refund_id}", bill.plate, refund.provider, refund.amount_fen, at,
+                refs=_refs(bill, payment_id=payment.payment_id, refund_id=refund_id, reason=refund.reason.value),
+            )  # fmt: skip
+            change = Change(
+                bills=[bill.bumped(refunded_fen=bill.refunded_fen + refund.amount_fen)],
+                payments=[payment.bumped(refunded_fen=payment.refunded_fen + refund.amount_fen)],
+                refunds=[done], postings=[posting],
+            )  # fmt: skip
+            if self._money.commit(change):
+                count("RefundApplied")
+                return "applied"
+        raise PaymentContention(f"refund {refund_id} could not be applied; it is retried")
+
+    def refund_callback(self, payment_id: str | None, provider_ref: str | None, amount_fen: int | None, at: datetime) -> str:
+        """A provider confirms a refund of a payment: settle the requested refund of that amount."""
+        payment = self._money.payment(payment_id) if payment_id else None
+        if payment is None and provider_ref:
+            payment = self._money.payment_by_ref(provider_ref)
+        if payment is None:
+            return "unknown"
+        for refund in self._pending(payment):
+            if amount_fen is None or refund.amount_fen == amount_fen:
+                return self.refund_succeeded(refund.refund_id, None, at)
+        return "duplicate"

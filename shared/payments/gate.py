@@ -1,0 +1,84 @@
+"""The exit gate decision with tariffs and payments: open when nothing is due (free, prepaid within the
+grace period), when the ETC issuer will deduct, or when the plate is registered for pay-later; otherwise
+ask to pay, with the amount and the lane's pay code.
+
+``decide`` runs before the session transaction and only reads; ``after_close`` runs after it and is
+idempotent (a resent exit runs it again): it writes the bill and starts the ETC deduction or pay-later.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shared.adapters.dynamo.money import MoneyStore
+from shared.bills.model import Bill, bill_id_for, price_until
+from shared.bills.service import BillingService, Pricer
+from shared.errors import Conflict
+from shared.payments.model import PaymentSource
+from shared.payments.provider import Channel
+from shared.payments.service import PaymentService
+from shared.protocol.events import ExitEvent, GateDecision, VehicleEvent
+from shared.registry.model import Lot, PayCode
+from shared.sessions.model import ParkingSession, SessionStatus
+
+
+class PayLater(Protocol):
+    """Pay-later registration (S6): who may leave without paying, and what happens then."""
+
+    def eligible(self, plate: str) -> bool: ...
+
+    def start(self, bill: Bill) -> None: ...
+
+
+class NoPayLater:
+    def eligible(self, plate: str) -> bool:
+        return False
+
+    def start(self, bill: Bill) -> None:
+        return None
+
+
+class BillingGate:
+    def __init__(
+        self, money: MoneyStore, billing: BillingService, payments: PaymentService, pricer: Pricer,
+        pay_base_url: str, pay_later: PayLater | None = None,
+    ) -> None:  # fmt: skip
+        self._money, self._billing, self._payments, self._price = money, billing, payments, pricer
+        self._base, self.pay_later = pay_base_url.rstrip("/"), pay_later or NoPayLater()
+
+    def decide(self, session: ParkingSession, lot: Lot, event: VehicleEvent) -> GateDecision:
+        if session.status is SessionStatus.AWAITING_ENTRY:
+            return GateDecision(decision="open", amount_fen=0, reason="unmatched_exit_review")
+        prepaid = self._money.bill(bill_id_for(session.session_id))
+        quote = self._price(lot, session.entered_at, price_until(prepaid, session.exited_at), session)
+        if quote is None:
+            return GateDecision(decision="open", amount_fen=0, reason="no_tariff")
+        credits = prepaid.amount_fen - prepaid.balance_fen if prepaid else 0
+        due = max(0, quote.amount_fen - credits)
+        if due == 0:
+            return GateDecision(decision="open", amount_fen=0, reason="paid" if prepaid and prepaid.paid_fen else "free")
+        if isinstance(event, ExitEvent) and event.etc_obu:
+            return GateDecision(decision="open", amount_fen=due, reason="etc")
+        if self.pay_later.eligible(session.plate):
+            return GateDecision(decision="open", amount_fen=due, reason="pay_later")
+        return GateDecision(decision="pay", amount_fen=due, reason="pay", pay_url=self._pay_url(lot, event))
+
+    def _pay_url(self, lot: Lot, event: VehicleEvent) -> str | None:
+        if PayCode.UNIFIED not in lot.pay_codes:
+            return None  # the lot's own (legacy) code collects; it reports the payment to the platform
+        lane = getattr(event, "lane", None)
+        return f"{self._base}/{lot.lot_id}" + (f"?lane={lane}" if lane else "")
+
+    def after_close(self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision) -> None:
+        if gate.reason in ("unmatched_exit_review", "no_tariff"):
+            return
+        bill = self._billing.ensure(session, lot, lane=getattr(event, "lane", None))
+        if bill is None or bill.due_fen <= 0:
+            return
+        if gate.reason == "etc":
+            try:
+                self._payments.pay(bill, Channel.ETC, PaymentSource.ETC)
+            except Conflict:
+                pass  # paid meanwhile through another channel
+        elif gate.reason == "pay_later":
+            self.pay_later.start(bill)

@@ -1,0 +1,93 @@
+"""Payments and refunds as the platform records them. Pure: no I/O.
+
+A payment record is written *before* the provider is asked, so every callback finds its payment; its id is
+the idempotency key sent to the provider. Status moves forward only: a late ``failed`` never undoes a
+``succeeded`` (providers deliver out of order), and ``succeeded`` is applied to the bill exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+from shared.payments.provider import Channel
+
+
+class PaymentState(str, Enum):
+    CREATED = "created"  # recorded; the provider has not answered yet
+    PENDING = "pending"  # the provider has it; the payer (or the issuer) has not finished
+    FAILED = "failed"  # declined; may still succeed (a payer retries on the same intent)
+    SUCCEEDED = "succeeded"  # applied to the bill and posted, once
+
+
+class PaymentSource(str, Enum):
+    PAY_CODE = "pay_code"  # the unified QR code, at a lane or inside the lot (prepay)
+    ETC = "etc"  # deduction by the ETC issuer at the exit
+    LEGACY = "legacy"  # a lot's own pay code, reported by the lot system
+    OFF_SESSION = "off_session"  # pay-later: the saved method charged without the payer
+    RECONCILIATION = "reconciliation"  # found at the provider, missing here (a lost callback)
+
+
+class Payment(BaseModel):
+    payment_id: str
+    bill_id: str
+    provider: str
+    channel: Channel
+    source: PaymentSource
+    amount_fen: int = Field(gt=0)
+    state: PaymentState = PaymentState.CREATED
+    provider_ref: str | None = None
+    next_action_url: str | None = None
+    decline_code: str | None = None
+    created_at: datetime
+    succeeded_at: datetime | None = None
+    refunded_fen: int = Field(0, ge=0)
+    refunds: list[str] = Field(default_factory=list, description="Refund ids requested against it.")
+    version: int = 1
+
+    @property
+    def refundable_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen if self.state is PaymentState.SUCCEEDED else 0
+
+    def bumped(self, **changes) -> "Payment":
+        return self.model_copy(update={**changes, "version": self.version + 1})
+
+
+class RefundState(str, Enum):
+    REQUESTED = "requested"
+    SUCCEEDED = "succeeded"
+
+
+class RefundReason(str, Enum):
+    DUPLICATE = "duplicate"  # the bill was already paid through another channel
+    DISPUTE = "dispute"  # staff reduced the bill
+    REQUESTED = "requested_by_customer"
+
+
+class Refund(BaseModel):
+    refund_id: str
+    payment_id: str
+    bill_id: str
+    provider: str
+    amount_fen: int = Field(gt=0)
+    reason: RefundReason
+    state: RefundState = RefundState.REQUESTED
+    provider_ref: str | None = None
+    created_at: datetime
+    succeeded_at: datetime | None = None
+    version: int = 1
+
+    def bumped(self, **changes) -> "Refund":
+        return self.model_copy(update={**changes, "version": self.version + 1})
+
+
+def payment_id_for(*parts: object) -> str:
+    """Deterministic from what makes the request the same request, so a retry reuses the payment."""
+    return "pay_" + hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()[:24]
+
+
+def refund_id_for(payment_id: str, reason: RefundReason, sequence: int = 0) -> str:
+    return f"rf_{payment_id.removeprefix('pay_')}_{reason.value[:3]}{sequence}"

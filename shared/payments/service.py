@@ -1,0 +1,175 @@
+"""The one payment code (通停通付): find the car's bill, start a payment on any channel, take the
+provider's callbacks, and report payments made through a lot's legacy pay code.
+
+A payment is recorded before the provider is asked, with an id derived from the bill's version, the
+channel and the amount: a driver who taps "pay" twice gets the same payment (and the same provider
+intent) back, never a second charge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.adapters.dynamo.money import Change, MoneyStore
+from shared.bills.model import Bill
+from shared.bills.service import BillingService
+from shared.clock import Clock
+from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.observability import logger
+from shared.payments.applier import ATTEMPTS, PaymentApplier, PaymentContention
+from shared.payments.model import Payment, PaymentSource, PaymentState, payment_id_for
+from shared.payments.provider import (
+    CallbackKind,
+    Channel,
+    PaymentProvider,
+    PaymentRequest,
+    PaymentStatus,
+    ProviderError,
+    ProviderPayment,
+)
+from shared.registry.model import Lot
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Which provider serves which channel: Stripe in production, the sandbox locally; ETC its issuer."""
+
+    by_channel: Mapping[Channel, str]
+
+    def provider_for(self, channel: Channel) -> str:
+        if channel not in self.by_channel:
+            raise InvalidInput(f"channel {channel.value} is not offered", code="channel_not_offered")
+        return self.by_channel[channel]
+
+
+class PaymentService:
+    def __init__(
+        self, money: MoneyStore, billing: BillingService, applier: PaymentApplier,
+        providers: dict[str, PaymentProvider], routing: Routing, payout_account, clock: Clock,
+    ) -> None:  # fmt: skip
+        self._money, self._billing, self.applier = money, billing, applier
+        self._providers, self._routing, self._payout, self._clock = providers, routing, payout_account, clock
+
+    # Starting payments
+    def pay(self, bill: Bill, channel: Channel, source: PaymentSource, **off_session) -> Payment:
+        """Collect what the bill says is due now, through ``channel``. Idempotent for the same bill state."""
+        if bill.disputed:
+            raise Conflict("the bill is disputed; staff decide before it can be paid", code="bill_disputed")
+        due = bill.due_fen
+        if due <= 0:
+            raise Conflict("nothing is due on this bill", code="nothing_due", bill_id=bill.bill_id)
+        provider_name = self._routing.provider_for(channel)
+        payment = Payment(
+            payment_id=payment_id_for(bill.bill_id, bill.version, channel.value, due, source.value),
+            bill_id=bill.bill_id, provider=provider_name, channel=channel, source=source, amount_fen=due,
+            created_at=self._clock.now(),
+        )  # fmt: skip
+        if not self._money.create_payment(payment):
+            payment = self._money.payment(payment.payment_id)
+            if payment.state is not PaymentState.CREATED:
+                return payment  # a retried request: the provider already has it
+        request = PaymentRequest(
+            payment_id=payment.payment_id, bill_id=bill.bill_id, amount_fen=due, channel=channel,
+            destination=self._payout(bill.operator_id), description=f"停车费 {bill.lot_id}",
+            metadata={"session_id": bill.session_id, "lot_id": bill.lot_id, "source": source.value},
+            plate=bill.plate if channel is Channel.ETC else None, **off_session,
+        )  # fmt: skip
+        try:
+            answer = self._providers[provider_name].create_payment(request)
+        except ProviderError as exc:
+            raise Unavailable(f"{provider_name} is unavailable; try again", code="provider_unavailable") from exc
+        return self._record_answer(payment.payment_id, answer)
+
+    def _record_answer(self, payment_id: str, answer: ProviderPayment) -> Payment:
+        """Keep the provider's reference; apply a synchronous success (off-session charges) at once."""
+        if answer.status is PaymentStatus.SUCCEEDED:
+            self.applier.succeeded(payment_id, answer.amount_fen, answer.provider_ref, self._clock.now())
+        elif answer.status is PaymentStatus.FAILED:
+            self.applier.failed(payment_id, answer.decline_code)
+        for _ in range(ATTEMPTS):
+            payment = self._money.payment(payment_id)
+            if payment.provider_ref == answer.provider_ref and payment.state is not PaymentState.CREATED:
+                return payment
+            state = payment.state if payment.state is not PaymentState.CREATED else PaymentState.PENDING
+            updated = payment.bumped(
+                provider_ref=answer.provider_ref, next_action_url=answer.next_action_url, state=state
+            )
+            if self._money.commit(Change(payments=[updated])):
+                return updated
+        raise PaymentContention(f"payment {payment_id} keeps changing")
+
+    def bill_for_pay_code(self, lot: Lot, *, lane: str | None, plate: str | None, open_session) -> Bill:
+        """The bill the lot's (or lane's) pay code shows: the car that just left this lane, or the car
+        with this plate, parked (prepay: priced to now) or gone with something still due."""
+        if plate:
+            if open_session is not None:
+                bill = self._billing.ensure(open_session, lot)
+            else:
+                bill = self._billing.latest_unsettled(plate, lot.lot_id)
+        elif lane:
+            bill = self._billing.at_lane(lot.lot_id, lane)
+        else:
+            raise InvalidInput("give the exit lane or the plate", code="lane_or_plate_required")
+        if bill is None:
+            raise NotFound("no bill for this car here", code="no_bill")
+        return bill
+
+    # Provider callbacks
+    def callback(self, provider_name: str, headers: Mapping[str, str], body: bytes) -> dict:
+        """Verify, record and apply one delivery. Unknown event types are acknowledged and ignored."""
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            raise NotFound(f"no provider {provider_name}", code="unknown_provider")
+        event = provider.parse_callback(headers, body)  # InvalidInput(bad_signature): nothing changes
+        first = self._money.record_receipt(provider_name, event.event_id, event.model_dump(mode="json"), self._clock.now())
+        payment_id = event.payment_id or self._payment_id_by_ref(event.provider_ref)
+        if event.kind is CallbackKind.PAYMENT_SUCCEEDED and payment_id:
+            outcome = self.applier.succeeded(payment_id, event.amount_fen, event.provider_ref, event.occurred_at)
+        elif event.kind is CallbackKind.PAYMENT_FAILED and payment_id:
+            outcome = self.applier.failed(payment_id, event.decline_code)
+        elif event.kind is CallbackKind.REFUND_SUCCEEDED:
+            outcome = self.applier.refund_callback(payment_id, event.provider_ref, event.amount_fen, event.occurred_at)
+        elif event.kind is CallbackKind.SETUP_SUCCEEDED:
+            outcome = "setup"  # pay-later registration reads the setup from the provider itself
+        else:
+            outcome = "ignored" if event.kind is CallbackKind.IGNORED else "unknown"
+        if outcome == "unknown":
+            logger.warning("callback for a payment the platform does not know", extra={"provider": provider_name, "event": event.event_id})
+        return {"received": True, "first_delivery": first, "outcome": outcome, "event_id": event.event_id}
+
+    def _payment_id_by_ref(self, provider_ref: str | None) -> str | None:
+        found = self._money.payment_by_ref(provider_ref) if provider_ref else None
+        return found.payment_id if found else None
+
+    # Legacy pay codes (S9): the lot system reports a payment it took itself
+    def legacy_paid(self, bill: Bill, report_id: str, amount_fen: int, at: datetime) -> str:
+        payment = Payment(
+            payment_id=payment_id_for("legacy", bill.lot_id, report_id), bill_id=bill.bill_id, provider="legacy",
+            channel=Channel.LEGACY, source=PaymentSource.LEGACY, amount_fen=amount_fen, state=PaymentState.PENDING,
+            provider_ref=f"legacy:{bill.lot_id}:{report_id}", created_at=at,
+        )  # fmt: skip
+        self._money.create_payment(payment)
+        return self.applier.succeeded(payment.payment_id, amount_fen, payment.provider_ref, at)
+
+    def payment(self, payment_id: str) -> Payment:
+        payment = self._money.payment(payment_id)
+        if payment is None:
+            raise NotFound(f"payment {payment_id} does not exist", code="unknown_payment")
+        return payment
+
+    def legacy_report(self, lot: Lot, plate: str, report_id: str, amount_fen: int, at: datetime, open_session) -> dict:
+        """A lot system reports a payment taken by its own code: apply it to the car's bill (the parked
+        car's, priced to now, or the latest one still due in this lot)."""
+        known = self._money.payment(payment_id_for("legacy", lot.lot_id, report_id))
+        if known is not None and known.state is PaymentState.SUCCEEDED:
+            return {"bill_id": known.bill_id, "outcome": "duplicate"}
+        bill = self._money.bill(known.bill_id) if known else None
+        if bill is None and open_session is not None:
+            bill = self._billing.ensure(open_session, lot)
+        bill = bill or self._billing.latest_unsettled(plate, lot.lot_id)
+        if bill is None:
+            raise NotFound(f"no bill for this plate in lot {lot.lot_id}", code="no_bill_for_payment")
+        outcome = self.legacy_paid(bill, report_id, amount_fen, at)
+        return {"bill_id": bill.bill_id, "outcome": "duplicate" if outcome == "duplicate" else "applied"}

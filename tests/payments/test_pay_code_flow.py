@@ -1,0 +1,168 @@
+"""End to end on the local stack: entry, exit with ``pay``, the unified pay code with the sandbox provider,
+callbacks repeated and out of order, the QR-then-ETC double payment, and the ledger after each."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from shared.ledger.accounts import Account
+from shared.tariffs.samples import ZHUMADIAN_CLASS1
+from tests.support import CallbackPoster, gate_event, price_lot
+
+LOT, OPERATOR, PLATE = "lx-nanchang-st-01", "wx-city-parking", "苏B12345"
+
+
+@pytest.fixture
+def priced(stack, city):
+    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    return stack.services
+
+
+def _park(device, clock, plate=PLATE, hours=2.5, **exit_extra):
+    device("lx-in1").post(gate_event("entry", plate, clock.now()))
+    clock.advance(hours * 3600)
+    status, body = device("lx-out1").post(gate_event("exit", plate, clock.now(), **exit_extra))
+    assert status == 200, body
+    return body["acks"][0]
+
+
+def _pay(api, bill_id, channel="wechat_pay"):
+    resp = api.post(f"/v1/pay/{LOT}/payments", headers={"Content-Type": "application/json"},
+                    body=json.dumps({"bill_id": bill_id, "channel": channel}))
+    return resp.status_code, json.loads(resp.body)
+
+
+def _balances(services):
+    ledger = services.ledger
+    return {
+        "receivable": ledger.balance(Account.receivable(PLATE)),
+        "revenue": ledger.balance(Account.operator_revenue(OPERATOR)),
+        "sandbox": ledger.balance(Account.provider_clearing("sandbox")),
+        "etc": ledger.balance(Account.provider_clearing("etc")),
+    }
+
+
+def test_exit_asks_to_pay_the_tariff_price_with_the_lanes_pay_code(priced, device, clock):
+    ack = _park(device, clock)
+    # Zhumadian class 1: 2 h 30 min = ¥4 for the first hour + ¥1 for each of 2 started hours.
+    assert ack["gate"] == {"decision": "pay", "amount_fen": 600, "reason": "pay",
+                           "pay_url": f"https://pay.tongting.example/v1/pay/{LOT}?lane=out-1"}
+
+
+def test_a_stay_within_the_free_half_hour_opens_free(priced, device, clock):
+    ack = _park(device, clock, hours=0.4)
+    assert ack["gate"]["decision"] == "open" and ack["gate"]["reason"] == "free"
+
+
+def test_pay_code_payment_applied_once_whatever_the_callbacks(priced, api, device, clock):
+    _park(device, clock)
+    page = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)
+    bill = page["bill"]
+    assert bill["due_fen"] == 600 and bill["plate"] == "苏B****5"
+
+    status, payment = _pay(api, bill["bill_id"])
+    assert status == 201 and payment["next_action_url"].startswith("http")
+    again_status, again = _pay(api, bill["bill_id"])  # the driver taps twice: the same payment
+    assert again["payment_id"] == payment["payment_id"]
+
+    sandbox = priced.providers["sandbox"]
+    ref = priced.payments.payment(payment["payment_id"]).provider_ref
+    sandbox.configure(duplicates=2, reverse_order=True)
+    sandbox.decline(ref)  # the first try is declined, the second goes through: failed then succeeded
+    sandbox.approve(ref)
+    poster = CallbackPoster(api, "sandbox")
+    assert sandbox.deliver(poster) == 6  # two events, each delivered three times, newest first
+
+    outcomes = [json.loads(body)["outcome"] for _, body in poster.responses]
+    assert outcomes.count("applied") == 1
+    stored = priced.billing.get(bill["bill_id"])
+    assert (stored.paid_fen, stored.balance_fen, stored.status.value) == (600, 0, "settled")
+    assert priced.payments.payment(payment["payment_id"]).state.value == "succeeded"
+    assert _balances(priced) == {"receivable": 0, "revenue": -600, "sandbox": 600, "etc": 0}
+    assert priced.ledger.check() == []
+
+
+def test_qr_then_etc_ends_with_one_charge_and_one_automatic_refund(priced, api, device, clock):
+    ack = _park(device, clock, etc_obu=True)
+    assert ack["gate"]["decision"] == "open" and ack["gate"]["reason"] == "etc"
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    _, payment = _pay(api, bill["bill_id"])  # the driver scans the QR code as well
+    sandbox, issuer = priced.providers["sandbox"], priced.providers["etc"].issuer
+    sandbox.approve(priced.payments.payment(payment["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    issuer.deliver(CallbackPoster(api, "etc"))  # ...and the ETC issuer deducts too
+    issuer.deliver(CallbackPoster(api, "etc"))
+
+    stored = priced.billing.get(bill["bill_id"])
+    assert (stored.paid_fen, stored.refunded_fen, stored.balance_fen) == (1200, 600, 0)
+    assert _balances(priced) == {"receivable": 0, "revenue": -600, "sandbox": 600, "etc": 0}
+    refunds = [p for p in map(priced.payments.payment, stored.payments) if p.refunded_fen]
+    assert [(p.channel.value, p.refunded_fen) for p in refunds] == [("etc", 600)]
+    assert priced.ledger.check() == []
+
+
+def test_prepaid_inside_the_lot_opens_within_the_grace_period(priced, api, device, clock):
+    device("lx-in1").post(gate_event("entry", PLATE, clock.now()))
+    clock.advance(hours=2)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?plate={PLATE}").body)["bill"]
+    assert bill["status"] == "open" and bill["due_fen"] == 500
+    _, payment = _pay(api, bill["bill_id"], "alipay")
+    sandbox = priced.providers["sandbox"]
+    sandbox.approve(priced.payments.payment(payment["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    clock.advance(minutes=10)
+    _, body = device("lx-out1").post(gate_event("exit", PLATE, clock.now()))
+    assert body["acks"][0]["gate"] == {"decision": "open", "amount_fen": 0, "reason": "paid"}
+
+
+def test_prepaid_but_late_pays_the_difference(priced, api, device, clock):
+    device("lx-in1").post(gate_event("entry", PLATE, clock.now()))
+    clock.advance(hours=2)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?plate={PLATE}").body)["bill"]
+    _, payment = _pay(api, bill["bill_id"])
+    sandbox = priced.providers["sandbox"]
+    sandbox.approve(priced.payments.payment(payment["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    clock.advance(minutes=50)  # past the 15-minute grace: a third started hour
+    _, body = device("lx-out1").post(gate_event("exit", PLATE, clock.now()))
+    assert body["acks"][0]["gate"]["decision"] == "pay" and body["acks"][0]["gate"]["amount_fen"] == 100
+    assert priced.ledger.check() == []
+
+
+def test_bad_signature_gets_400_and_changes_nothing(priced, api, device, clock):
+    _park(device, clock)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    _, payment = _pay(api, bill["bill_id"])
+    sandbox = priced.providers["sandbox"]
+    sandbox.approve(priced.payments.payment(payment["payment_id"]).provider_ref)
+    (headers, body), = sandbox.pending_deliveries()
+    forged = body.replace(b"600", b"60")
+    resp = api.post("/v1/payments/callbacks/sandbox", headers={**headers, "Content-Type": "application/json"}, body=forged)
+    assert resp.status_code == 400 and json.loads(resp.body)["code"] == "bad_signature"
+    assert priced.billing.get(bill["bill_id"]).paid_fen == 0
+    unknown = api.post("/v1/payments/callbacks/nowhere", headers={"Content-Type": "application/json"}, body=b"{}")
+    assert unknown.status_code == 404 and json.loads(unknown.body)["code"] == "unknown_provider"
+
+
+def test_pay_page_errors_are_clear(priced, api):
+    assert json.loads(api.get(f"/v1/pay/{LOT}?lane=out-9").body)["code"] == "no_bill"
+    assert json.loads(api.get(f"/v1/pay/{LOT}?plate=XX").body)["code"] == "malformed_plate"
+    assert api.get(f"/v1/pay/{LOT}").status_code == 400
+    assert api.get("/v1/pay/nowhere?lane=out-1").status_code == 404
+    status, body = _pay(api, "bill_nope")
+    assert status == 404 and body["code"] == "unknown_bill"
+
+
+def test_quote_endpoint_uses_the_same_engine(priced, api):
+    resp = api.get(f"/v1/lots/{LOT}/quote?entry=2026-11-23T08:00:00%2B08:00&exit=2026-11-23T10:30:00%2B08:00&plate=苏B12345")
+    body = json.loads(resp.body)
+    assert resp.status_code == 200 and body["amount_fen"] == 600 and body["tariff_id"] == ZHUMADIAN_CLASS1.id
+    unencoded = json.loads(api.get(f"/v1/lots/{LOT}/quote?entry=2026-11-23T08:00:00+08:00&exit=2026-11-23T10:30:00+08:00").body)
+    assert unencoded["amount_fen"] == 600
+    naive = api.get(f"/v1/lots/{LOT}/quote?entry=2026-11-23T08:00:00")
+    assert naive.status_code == 400 and json.loads(naive.body)["code"] == "bad_time"
+    backwards = api.get(f"/v1/lots/{LOT}/quote?entry=2026-11-23T10:00:00%2B08:00&exit=2026-11-23T08:00:00%2B08:00")
+    assert json.loads(backwards.body)["code"] == "quote_bad_interval"
