@@ -40,7 +40,7 @@ def resource_arns(scope: Construct, grant: Grant, data: DataStores, stage: str) 
         return [f"{data.tables[table].table_arn}/index/{index}"]
     if grant.target == "bucket-objects":
         return [data.buckets[grant.name].arn_for_objects("*")]
-    if grant.target == "state-machine":
+    if grant.target in ("state-machine", "task-tokens"):
         return [state_machine_arn(scope, grant.name, stage)]
     if grant.target == "device-secrets-key":
         return [data.device_secrets_key.key_arn]
@@ -59,7 +59,11 @@ def function_role(
     log_group: logs.ILogGroup,
     description: str,
 ) -> iam.Role:
-    """A role for one function: its grants, merged by target, plus writing to its own log group."""
+    """A role for one function: its grants plus writing to its own log group.
+
+    Grants with the same actions share one statement (every index read, every read-only table...): the
+    role's inline policy stays well under IAM's 10 KB, where CDK would start spilling statements into
+    managed "overflow" policies."""
     role = iam.Role(
         scope,
         construct_id,
@@ -69,8 +73,9 @@ def function_role(
     role.add_to_policy(
         iam.PolicyStatement(actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn])
     )
+    by_actions: dict[tuple[str, ...], list[str]] = {}
     for grant in grants:
-        role.add_to_policy(
-            iam.PolicyStatement(actions=list(grant.actions), resources=resource_arns(scope, grant, data, stage))
-        )
+        by_actions.setdefault(grant.actions, []).extend(resource_arns(scope, grant, data, stage))
+    for actions, arns in by_actions.items():
+        role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=arns))
     return role

@@ -77,7 +77,7 @@ class HttpApi(Construct):
             role.add_to_policy(iam.PolicyStatement(actions=XRAY_ACTIONS, resources=["*"]))
             authorizer_config[authorizer] = {"iam_role_arn": role.role_arn, "lambda_timeout": AUTHORIZER_TIMEOUT_S}
 
-        environment = derive.environment(spec, stage.name)
+        environment = derive.environment(spec, stage)
         for machine in spec.state_machines_start:
             environment[resources.state_machine_env(machine)] = state_machine_arn(self, machine, stage.name)
         chalice_stage = self.node.path  # Chalice names its stage after the construct's scope

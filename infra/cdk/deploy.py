@@ -4,6 +4,7 @@ It deploys ``cdk.out/<stage>`` with the AWS CDK CLI (``npx aws-cdk@2``), using t
 credentials and region (``AWS_PROFILE`` / ``AWS_REGION``). The account and region must have been
 bootstrapped once (``npx aws-cdk@2 bootstrap``). ``--dry-run`` prints the commands and runs nothing.
 Arguments after ``--`` go to ``cdk deploy`` (e.g. ``-- --require-approval never`` in a pipeline).
+Provider secrets (Stripe) are never generated: the last step reports those missing (``infra.cdk.secrets``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if result.returncode:
         return result.returncode
     print(secrets.ensure_admin_key(args.stage))
+    for line in secrets.provider_report(args.stage):
+        print(line)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from infra.cdk.stages import StageConfig
 from shared import resources
 
 HTTP_API = "api"  # the logical name of the Chalice app in resources.FUNCTIONS
@@ -32,8 +33,13 @@ TABLE_WRITE = (
 INDEX_READ = ("dynamodb:Query", "dynamodb:Scan")
 OBJECT_WRITE = ("s3:PutObject",)
 START_EXECUTION = ("states:StartExecution",)
+# Completing a waiting ``.waitForTaskToken`` task. IAM evaluates these on the ARN of the state machine whose
+# execution issued the token (what CDK's ``grantTaskResponse`` grants), so they are scoped like StartExecution.
+SEND_TASK = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
 SEAL = ("kms:Encrypt",)
 REVEAL = ("kms:Decrypt",)
+# SecureStrings under the AWS managed key aws/ssm: its key policy lets every principal of the account
+# decrypt through Parameter Store, so ssm:GetParameter on the parameter is the whole grant (no kms:Decrypt).
 READ_PARAMETER = ("ssm:GetParameter",)
 
 # A scheduled sweep runs alone: an overlapping run would double-process (and, for pushes, hit the
@@ -42,13 +48,13 @@ READ_PARAMETER = ("ssm:GetParameter",)
 SCHEDULED_CONCURRENCY = 1
 WORKFLOW_TASK_CONCURRENCY = 10
 
-Target = Literal["table", "index", "bucket-objects", "state-machine", "device-secrets-key", "parameter"]
+Target = Literal["table", "index", "bucket-objects", "state-machine", "task-tokens", "device-secrets-key", "parameter"]
 
 
 @dataclass(frozen=True)
 class Grant:
-    """``actions`` on one resource: ``name`` is a logical table, bucket, state machine or parameter,
-    or for an index ``table/index``."""
+    """``actions`` on one resource: ``name`` is a logical table, bucket, state machine (``state-machine``
+    to start it, ``task-tokens`` to complete its waiting tasks) or parameter, or for an index ``table/index``."""
 
     target: Target
     name: str
@@ -66,6 +72,7 @@ def grants(fn: resources.Function) -> list[Grant]:
             out.extend(Grant("index", f"{logical}/{i.name}", INDEX_READ) for i in resources.table(logical).indexes)
     out.extend(Grant("bucket-objects", b, OBJECT_WRITE) for b in fn.buckets_write)
     out.extend(Grant("state-machine", m, START_EXECUTION) for m in fn.state_machines_start)
+    out.extend(Grant("task-tokens", m, SEND_TASK) for m in fn.task_tokens_for)
     # The devices table holds secrets sealed with the KMS key: writing a device seals, reading reveals.
     key_actions = _merge(
         SEAL if resources.DEVICES.logical in fn.tables_write else (),
@@ -73,9 +80,21 @@ def grants(fn: resources.Function) -> list[Grant]:
     )
     if key_actions:
         out.append(Grant("device-secrets-key", resources.DEVICE_SECRETS_KEY_ALIAS, key_actions))
-    if fn.logical == HTTP_API:
-        out.append(Grant("parameter", resources.ADMIN_TOKEN_PARAMETER, READ_PARAMETER))
+    out.extend(Grant("parameter", p, READ_PARAMETER) for p in parameters(fn))
     return out
+
+
+def parameters(fn: resources.Function) -> tuple[str, ...]:
+    """The SSM parameters a function reads: its ``parameters_read``, and for the HTTP API the admin-token
+    signing key (it mints and checks admin tokens)."""
+    extra = (resources.ADMIN_TOKEN_PARAMETER,) if fn.logical == HTTP_API else ()
+    return tuple(dict.fromkeys((*extra, *fn.parameters_read)))
+
+
+def provider_parameters() -> tuple[str, ...]:
+    """Parameters some function reads that ops provide (never generated): all but the admin-token key."""
+    read = (p for f in resources.FUNCTIONS for p in f.parameters_read)
+    return tuple(dict.fromkeys(p for p in read if p != resources.ADMIN_TOKEN_PARAMETER))
 
 
 def authorizer_grants() -> list[Grant]:
@@ -104,12 +123,17 @@ def reserved_concurrency(fn: resources.Function) -> int | None:
     return None
 
 
-def environment(fn: resources.Function, stage: str) -> dict[str, str]:
-    """Environment every function gets (state machine ARNs are added by the stack)."""
+def environment(fn: resources.Function, stage: StageConfig) -> dict[str, str]:
+    """Environment every function gets (state machine ARNs are added by the stack).
+
+    ``TONGTING_PAYMENTS`` is set in every function, not only those reading the provider keys: a function
+    that wrongly reached for a provider fails on the missing grant instead of quietly using the sandbox
+    (the code's default when the variable is absent)."""
     return {
-        "TONGTING_STAGE": stage,
+        "TONGTING_STAGE": stage.name,
+        "TONGTING_PAYMENTS": stage.payments,
         "POWERTOOLS_SERVICE_NAME": "tongting",
-        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(stage),
+        "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace(stage.name),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 

@@ -2,7 +2,7 @@
 
 Columns, left to right: who calls the platform, what invokes functions (the HTTP API, schedules,
 workflows), the functions, and where data lives. Edges are the IAM grants of ``derive.grants`` (what a function may
-read, write, start), workflow tasks and stream sources, so the picture cannot drift from the stack.
+read, write, start, complete), workflow tasks and stream sources, so the picture cannot drift from the stack.
 Plain SVG written by hand: no graphviz needed, and the output is byte-for-byte reproducible.
 """
 
@@ -27,6 +27,7 @@ EDGE_STYLES = {
     "read": ("#b5651d", True, "reads only"),
     "replay": ("#6a6a6a", True, "auditors read the archive"),
     "start": ("#1f5fbf", False, "starts a workflow"),
+    "callback": ("#1f5fbf", True, "completes a waiting task"),
     "task": ("#2e8b57", False, "workflow invokes a task"),
     "stream": ("#7b3fa0", True, "stream feeds a function"),
     "secret": ("#8a8a00", True, "KMS key / SSM parameter"),
@@ -96,7 +97,16 @@ def _boxes() -> list[Box]:
     boxes.append(
         Box("key", "data", [(resources.DEVICE_SECRETS_KEY_ALIAS, "b"), ("KMS key: device secrets", "s")], "secret")
     )
-    boxes.append(Box("param", "data", [(resources.ADMIN_TOKEN_PARAMETER, "b"), ("SSM SecureString", "s")], "secret"))
+    boxes.append(
+        Box(
+            f"param:{resources.ADMIN_TOKEN_PARAMETER}",
+            "data",
+            [(resources.ADMIN_TOKEN_PARAMETER, "b"), ("SSM SecureString, generated", "s")],
+            "secret",
+        )
+    )
+    for logical in derive.provider_parameters():
+        boxes.append(Box(f"param:{logical}", "data", [(logical, "b"), ("SSM SecureString, set by ops", "s")], "secret"))
     # Last in its column: the auditors' edge leaves from its foot.
     for b in resources.BUCKETS:
         lock = f"Object Lock {b.object_lock_days} d, compliance" if b.object_lock_days else "versioned"
@@ -137,10 +147,12 @@ def _edges() -> list[Edge]:
                 edges.append(Edge(f"fn:{f.logical}", f"bucket:{g.name}", "write"))
             elif g.target == "state-machine":
                 edges.append(Edge(f"fn:{f.logical}", f"sm:{g.name}", "start"))
+            elif g.target == "task-tokens":
+                edges.append(Edge(f"fn:{f.logical}", f"sm:{g.name}", "callback"))
             elif g.target == "device-secrets-key":
                 edges.append(Edge(f"fn:{f.logical}", "key", "secret"))
             elif g.target == "parameter":
-                edges.append(Edge(f"fn:{f.logical}", "param", "secret"))
+                edges.append(Edge(f"fn:{f.logical}", f"param:{g.name}", "secret"))
         if f.stream_source:
             edges.append(Edge(f"table:{f.stream_source}", f"fn:{f.logical}", "stream"))
     for m in resources.STATE_MACHINES:

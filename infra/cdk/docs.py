@@ -83,12 +83,12 @@ def generated() -> str:
     ]
     rows = []
     for f in resources.FUNCTIONS:
-        grants = derive.grants(f)
-        other = [
-            f"{g.target} {g.name}: {', '.join(g.actions)}"
-            for g in grants
-            if g.target in ("state-machine", "device-secrets-key", "parameter", "bucket-objects")
-        ]
+        # Grants other than tables and indexes, one entry per kind and action set: "parameter a, b: ssm:GetParameter".
+        grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for g in derive.grants(f):
+            if g.target not in ("table", "index"):
+                grouped.setdefault((g.target, g.actions), []).append(g.name)
+        other = [f"{target} {', '.join(names)}: {', '.join(actions)}" for (target, actions), names in grouped.items()]
         rows.append(
             [
                 _name(f.logical),
@@ -96,7 +96,7 @@ def generated() -> str:
                 diagram._trigger(f),
                 _list(f.tables_read),
                 _list(f.tables_write),
-                _list(other),
+                "; ".join(other) or "–",
                 f"{f.timeout_s} s",
                 str(derive.reserved_concurrency(f) or "–"),
                 "yes" if derive.invoked_async(f) or f.stream_source else "–",

@@ -122,7 +122,7 @@ class PlainFunctions(Construct):
             log_group=logs_group,
             description=f"{name}: {spec.purpose}",
         )
-        environment = derive.environment(spec, stage.name)
+        environment = derive.environment(spec, stage)
         for machine in spec.state_machines_start:
             environment[resources.state_machine_env(machine)] = state_machine_arn(self, machine, stage.name)
         dlq = (

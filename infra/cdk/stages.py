@@ -14,6 +14,10 @@ from dataclasses import dataclass, replace
 from shared import resources
 
 STAGES = ("dev", "staging", "prod")
+# TONGTING_PAYMENTS in the functions (shared/adapters/payments/providers.py). The sandbox PSP answers on the
+# local stack only; a deployed stage may use it only where no real money moves (dev).
+PAYMENT_MODES = ("stripe", "sandbox")
+SANDBOX_STAGES = ("dev",)
 
 
 def stack_name(stage: str) -> str:
@@ -39,10 +43,17 @@ class StageConfig:
     reserved_concurrency: bool  # off where the account's concurrency quota is small (new dev accounts)
     archive_lock_days: int | None = None  # None: the value in shared.resources
     function_memory_mb: int = 512
+    payments: str = "stripe"  # one of PAYMENT_MODES; "sandbox" only in SANDBOX_STAGES
     signature_failures_alarm: int = 20  # per 5 minutes
     offline_lots_alarm: int = 1
     alarm_email: str | None = None
     domain: Domain | None = None
+
+    def __post_init__(self) -> None:
+        if self.payments not in PAYMENT_MODES:
+            raise ValueError(f"payments must be one of {', '.join(PAYMENT_MODES)}, not {self.payments!r}")
+        if self.payments == "sandbox" and self.name not in SANDBOX_STAGES:
+            raise ValueError(f"stage {self.name} cannot use the sandbox payment provider")
 
 
 _DEFAULTS = {

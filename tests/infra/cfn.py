@@ -54,20 +54,51 @@ def table_ids_by_name(template: dict) -> dict[str, str]:
     return {v["Properties"]["TableName"]: k for k, v in of_type(template, "AWS::DynamoDB::Table").items()}
 
 
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")  # CDK spills large policies into managed ones
+
+
 def statements(template: dict, role_id: str) -> list[dict]:
-    """Every statement of the inline policies attached to a role."""
+    """Every statement of the policies attached to a role (inline, and managed ones of the template)."""
     out = []
-    for policy in of_type(template, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+    for policy in of_type(template, *POLICY_TYPES).values():
+        if {"Ref": role_id} in policy["Properties"].get("Roles", []):
             out += policy["Properties"]["PolicyDocument"]["Statement"]
     for inline in props(template, role_id).get("Policies", []):
         out += inline["PolicyDocument"]["Statement"]
     return out
 
 
+def role_of(template: dict, function_name: str) -> str:
+    """The logical id of a function's role, by the function's physical name."""
+    return ref_id(props(template, functions_by_name(template)[function_name])["Role"])
+
+
+def arn_text(value) -> str:
+    """An ARN built with ``Fn::Join`` as text, pseudo parameters and references left empty:
+    ``arn::states:::stateMachine:tongting-dev-x``. Plain strings are returned as they are."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(arn_text(part) for part in parts)
+    return ""
+
+
+def granted(template: dict, role_id: str, service: str) -> dict[str, set[str]]:
+    """For one service prefix (``states``, ``ssm``...), the actions a role holds per resource, resources
+    written as ``arn_text`` (or ``*``)."""
+    out: dict[str, set[str]] = {}
+    for statement in statements(template, role_id):
+        actions = {a for a in listify(statement["Action"]) if a.startswith(f"{service}:")}
+        if actions:
+            for resource in listify(statement["Resource"]):
+                out.setdefault(arn_text(resource) or str(resource), set()).update(actions)
+    return out
+
+
 def all_statements(template: dict) -> list[dict]:
     out = []
-    for kind in ("AWS::IAM::Policy",):
+    for kind in POLICY_TYPES:
         for policy in of_type(template, kind).values():
             out += policy["Properties"]["PolicyDocument"]["Statement"]
     for role in of_type(template, "AWS::IAM::Role").values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -45,9 +46,54 @@ def test_device_key_follows_access_to_the_devices_table(fn):
 
 
 def test_only_the_http_api_and_its_authorizer_read_the_admin_key():
-    readers = [f.logical for f in resources.FUNCTIONS if any(g.target == "parameter" for g in derive.grants(f))]
+    readers = [
+        f.logical
+        for f in resources.FUNCTIONS
+        if any(g.target == "parameter" and g.name == resources.ADMIN_TOKEN_PARAMETER for g in derive.grants(f))
+    ]
     assert readers == [derive.HTTP_API]
-    assert [(g.target, g.actions) for g in derive.authorizer_grants()] == [("parameter", ("ssm:GetParameter",))]
+    assert [(g.target, g.name, g.actions) for g in derive.authorizer_grants()] == [
+        ("parameter", resources.ADMIN_TOKEN_PARAMETER, ("ssm:GetParameter",))
+    ]
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_parameters_are_granted_only_to_functions_listing_them(fn):
+    granted = [(g.name, g.actions) for g in derive.grants(fn) if g.target == "parameter"]
+    admin = [resources.ADMIN_TOKEN_PARAMETER] if fn.logical == derive.HTTP_API else []
+    assert sorted(granted) == sorted((p, derive.READ_PARAMETER) for p in {*admin, *fn.parameters_read})
+
+
+def test_provider_parameters_are_the_ones_functions_read_but_the_admin_key():
+    read = {p for f in resources.FUNCTIONS for p in f.parameters_read}
+    assert set(derive.provider_parameters()) == read - {resources.ADMIN_TOKEN_PARAMETER}
+    assert set(resources.PAYMENT_PARAMETERS) <= set(derive.provider_parameters())
+
+
+@pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_workflow_grants_are_exactly_the_declared_ones(fn):
+    starts = [g.name for g in derive.grants(fn) if g.actions == derive.START_EXECUTION]
+    completes = [g.name for g in derive.grants(fn) if g.target == "task-tokens"]
+    assert starts == list(fn.state_machines_start)
+    assert completes == list(fn.task_tokens_for)
+    assert all(g.actions == derive.SEND_TASK for g in derive.grants(fn) if g.target == "task-tokens")
+    # SendTask* appears nowhere else: only functions listing task_tokens_for complete waiting tasks.
+    others = [g for g in derive.grants(fn) if g.target != "task-tokens"]
+    assert not [a for g in others for a in g.actions if a.startswith("states:SendTask")]
+    logical = {m.logical for m in resources.STATE_MACHINES}
+    assert set(fn.state_machines_start) | set(fn.task_tokens_for) <= logical
+
+
+def test_least_privilege_examples():
+    """Spelled out for review: the parametrised tests cover every function the same way."""
+    reconciliation = {
+        g.name: g.actions for g in derive.grants(resources.function("reconciliation")) if g.target == "table"
+    }
+    assert "dynamodb:PutItem" not in reconciliation["citizens"]
+    escalation = derive.grants(resources.function("arrears-escalation"))
+    assert not [g for g in escalation if g.target in ("state-machine", "task-tokens") and g.name == "pay-later-billing"]
+    holders = [f.logical for f in resources.FUNCTIONS if any(g.target == "task-tokens" for g in derive.grants(f))]
+    assert holders == [f.logical for f in resources.FUNCTIONS if f.task_tokens_for]
 
 
 def test_reserved_concurrency_and_dlq_rules():
@@ -61,10 +107,22 @@ def test_reserved_concurrency_and_dlq_rules():
     assert derive.reserved_concurrency(resources.function(derive.HTTP_API)) is None
 
 
-def test_environment_names_the_stage_and_a_per_stage_metrics_namespace():
-    env = derive.environment(resources.FUNCTIONS[0], "staging")
+def test_environment_names_the_stage_the_payment_provider_and_a_per_stage_metrics_namespace():
+    env = derive.environment(resources.FUNCTIONS[0], stage_config("staging", {}))
     assert env["TONGTING_STAGE"] == "staging"
+    assert env["TONGTING_PAYMENTS"] == "stripe"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Tongting/staging"
+    sandbox = dataclasses.replace(stage_config("dev", {}), payments="sandbox")
+    assert derive.environment(resources.FUNCTIONS[0], sandbox)["TONGTING_PAYMENTS"] == "sandbox"
+
+
+def test_deployed_stages_take_real_payments_and_only_dev_may_use_the_sandbox():
+    assert stage_config("staging", {}).payments == stage_config("prod", {}).payments == "stripe"
+    for stage in ("staging", "prod"):
+        with pytest.raises(ValueError, match="sandbox"):
+            dataclasses.replace(stage_config(stage, {}), payments="sandbox")
+    with pytest.raises(ValueError, match="payments"):
+        dataclasses.replace(stage_config("dev", {}), payments="cash")
 
 
 LIMITS = [0, 5, 9, 10, 99, 100, 1000, 1999, 262144]

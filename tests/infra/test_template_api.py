@@ -58,7 +58,8 @@ def test_http_api_handler(raw_templates, stage):
     assert p["Handler"] == "app.app" and p["Tracing"] == "Active" and p["Timeout"] == spec.timeout_s
     variables = p["Environment"]["Variables"]
     for machine in spec.state_machines_start:
-        assert resources.resource_name(machine, stage) in json.dumps(variables[resources.state_machine_env(machine)])
+        arn = cfn.arn_text(variables[resources.state_machine_env(machine)])
+        assert arn == f"arn::states:::stateMachine:{resources.resource_name(machine, stage)}"
 
 
 def test_custom_domain_and_alarm_email_when_configured(raw_templates):
@@ -103,3 +104,41 @@ def test_alarms_cover_functions_workflows_queues_and_operations(raw_templates, s
     )
     body = json.dumps(cfn.of_type(t, "AWS::CloudWatch::Dashboard"))
     assert "LotsOffline" in body and "SignatureFailures" in body
+
+
+@each_stage
+@pytest.mark.parametrize("spec", resources.STATE_MACHINES, ids=lambda m: m.logical)
+def test_every_state_machine_alarms_on_failed_timed_out_and_aborted_executions(raw_templates, stage, spec):
+    """Issue 5: a workflow failure lands somewhere visible. One alarm per machine sums the three metrics."""
+    t = raw_templates[stage]
+    name = resources.resource_name(spec.logical, stage)
+    (machine_id,) = [
+        k for k, m in cfn.of_type(t, "AWS::StepFunctions::StateMachine").items()
+        if m["Properties"]["StateMachineName"] == name
+    ]  # fmt: skip
+    (alarm,) = [
+        a["Properties"] for a in cfn.of_type(t, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == f"{name}-failed-executions"
+    ]  # fmt: skip
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    stats = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert sorted(s["MetricName"] for s in stats) == ["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]
+    assert all(s["Namespace"] == "AWS/States" for s in stats)
+    assert all(s["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine_id}}] for s in stats)
+    (expression,) = [m["Expression"] for m in alarm["Metrics"] if m.get("ReturnData", True) and "Expression" in m]
+    assert expression.count("+") == 2
+
+
+@each_stage
+def test_asynchronously_invoked_functions_keep_their_failures(raw_templates, stage):
+    """Scheduled functions (invoked asynchronously by EventBridge): failed runs and undeliverable events go
+    to the function's DLQ, and a message there raises an alarm."""
+    t = raw_templates[stage]
+    queues = {k: q["Properties"]["QueueName"] for k, q in cfn.of_type(t, "AWS::SQS::Queue").items()}
+    alarms = {a["Properties"]["AlarmName"] for a in cfn.of_type(t, "AWS::CloudWatch::Alarm").values()}
+    scheduled = [f for f in PLAIN if derive.invoked_async(f)]
+    assert {s.function for s in resources.SCHEDULES} <= {f.logical for f in scheduled}
+    for spec in scheduled:
+        name = resources.resource_name(spec.logical, stage)
+        queue_id = cfn.ref_id(cfn.props(t, cfn.functions_by_name(t)[name])["DeadLetterConfig"]["TargetArn"])
+        assert queues[queue_id] == f"{name}-dlq" and f"{name}-dlq-depth" in alarms

@@ -33,7 +33,9 @@ def test_every_function_uses_the_two_shared_layers(raw_templates, stage):
     layers = set(cfn.of_type(t, "AWS::Lambda::LayerVersion"))
     for fn_id in cfn.functions_by_name(t).values():
         assert {cfn.ref_id(x) for x in cfn.props(t, fn_id)["Layers"]} == layers
-        assert cfn.props(t, fn_id)["Environment"]["Variables"]["TONGTING_STAGE"] == stage
+        variables = cfn.props(t, fn_id)["Environment"]["Variables"]
+        assert variables["TONGTING_STAGE"] == stage
+        assert variables["TONGTING_PAYMENTS"] == stage_config(stage, {}).payments
 
 
 @each_stage
@@ -47,8 +49,12 @@ def test_plain_function(raw_templates, stage, spec):
     concurrency = derive.reserved_concurrency(spec) if stage_config(stage, {}).reserved_concurrency else None
     assert p.get("ReservedConcurrentExecutions") == concurrency
     assert ("DeadLetterConfig" in p) == derive.invoked_async(spec)
+    variables = p["Environment"]["Variables"]
+    machines = {k for k in variables if k.startswith(resources.state_machine_env(""))}
+    assert machines == {resources.state_machine_env(m) for m in spec.state_machines_start}
     for machine in spec.state_machines_start:
-        assert resources.resource_name(machine, stage) in json.dumps(p["Environment"])
+        arn = cfn.arn_text(variables[resources.state_machine_env(machine)])
+        assert arn == f"arn::states:::stateMachine:{resources.resource_name(machine, stage)}"
     mappings = [
         m["Properties"]
         for m in cfn.of_type(t, "AWS::Lambda::EventSourceMapping").values()

@@ -67,10 +67,27 @@ def test_table(templates, raw_templates, stage, spec):
         {"Properties": Match.object_like(expected), "DeletionPolicy": "Retain" if config.retain_data else "Delete"},
     )
     table_id = cfn.table_ids_by_name(raw_templates[stage])[expected["TableName"]]
-    indexes = cfn.props(raw_templates[stage], table_id).get("GlobalSecondaryIndexes", [])
+    table = cfn.props(raw_templates[stage], table_id)
+    indexes = table.get("GlobalSecondaryIndexes", [])
     assert [
-        (i["IndexName"], i["KeySchema"][0]["AttributeName"], i["Projection"]["ProjectionType"]) for i in indexes
-    ] == [(i.name, i.hash_key, "ALL") for i in spec.indexes]
+        (
+            i["IndexName"],
+            [(k["AttributeName"], k["KeyType"]) for k in i["KeySchema"]],
+            i["Projection"]["ProjectionType"],
+        )
+        for i in indexes
+    ] == [
+        (i.name, [(i.hash_key, "HASH")] + ([(i.range_key, "RANGE")] if i.range_key else []), "ALL")
+        for i in spec.indexes
+    ]
+    types = {spec.hash_key: spec.hash_type}
+    if spec.range_key:
+        types[spec.range_key] = spec.range_type
+    for i in spec.indexes:
+        types[i.hash_key] = i.hash_type
+        if i.range_key:
+            types[i.range_key] = i.range_type
+    assert {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]} == types
 
 
 @each_stage

@@ -50,9 +50,9 @@ def test_function_role_holds_exactly_its_declared_data_access(raw_templates, sta
     assert granted == expected
     optional = {
         "s3": spec.buckets_write,
-        "states": spec.state_machines_start,
+        "states": spec.state_machines_start + spec.task_tokens_for,
         "kms": "devices" in spec.tables_read + spec.tables_write,
-        "ssm": spec.logical == derive.HTTP_API,
+        "ssm": derive.parameters(spec),
         "sqs": derive.invoked_async(spec) or spec.stream_source,
     }
     assert services <= {"logs", "dynamodb", "xray"} | {service for service, needed in optional.items() if needed}
@@ -71,3 +71,88 @@ def test_authorizer_may_only_read_the_signing_key(raw_templates, stage):
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
     }
+
+
+def _machine_arn(stage: str, logical: str) -> str:
+    return f"arn::states:::stateMachine:{resources.resource_name(logical, stage)}"
+
+
+def _parameter_arn(stage: str, logical: str) -> str:
+    return f"arn::ssm:::parameter{resources.parameter_name(logical, stage)}"
+
+
+@each_stage
+@pytest.mark.parametrize("spec", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_function_starts_and_completes_only_its_declared_workflows(raw_templates, stage, spec):
+    """StartExecution on ``state_machines_start``; SendTask* only with ``task_tokens_for``, on exactly
+    those state machines (never ``*``)."""
+    t = raw_templates[stage]
+    expected: dict[str, set[str]] = {}
+    for machine in spec.state_machines_start:
+        expected.setdefault(_machine_arn(stage, machine), set()).update(derive.START_EXECUTION)
+    for machine in spec.task_tokens_for:
+        expected.setdefault(_machine_arn(stage, machine), set()).update(derive.SEND_TASK)
+    assert cfn.granted(t, cfn.role_of(t, resources.resource_name(spec.logical, stage)), "states") == expected
+
+
+@each_stage
+@pytest.mark.parametrize("spec", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_function_reads_exactly_its_declared_parameters(raw_templates, stage, spec):
+    t = raw_templates[stage]
+    role = cfn.role_of(t, resources.resource_name(spec.logical, stage))
+    expected = {_parameter_arn(stage, p): {"ssm:GetParameter"} for p in derive.parameters(spec)}
+    assert cfn.granted(t, role, "ssm") == expected
+    # SecureStrings under aws/ssm need no kms grant: the only key a function may use is the device key.
+    key_ids = set(cfn.of_type(t, "AWS::KMS::Key"))
+    kms = [s for s in cfn.statements(t, role) if any(a.startswith("kms:") for a in cfn.listify(s["Action"]))]
+    assert all(cfn.resource_ids_in(s["Resource"]) <= key_ids and s["Resource"] != "*" for s in kms)
+    assert bool(kms) == ("devices" in spec.tables_read + spec.tables_write)
+
+
+@each_stage
+def test_least_privilege_examples(raw_templates, stage):
+    """Spelled out for review; the parametrised tests above cover every function the same way."""
+    t = raw_templates[stage]
+
+    def role(logical):
+        return cfn.role_of(t, resources.resource_name(logical, stage))
+
+    citizens = cfn.table_ids_by_name(t)[resources.resource_name("citizens", stage)]
+    reconciliation_on_citizens = {
+        a
+        for s in cfn.statements(t, role("reconciliation"))
+        if {"Fn::GetAtt": [citizens, "Arn"]} in cfn.listify(s["Resource"])
+        for a in cfn.listify(s["Action"])
+    }
+    writes = set(derive.TABLE_WRITE) - set(derive.TABLE_READ)  # ConditionCheckItem is in both
+    assert "dynamodb:GetItem" in reconciliation_on_citizens and not reconciliation_on_citizens & writes
+    assert _machine_arn(stage, "pay-later-billing") not in cfn.granted(t, role("arrears-escalation"), "states")
+    holders = [
+        f.logical
+        for f in resources.FUNCTIONS
+        if any("states:SendTaskSuccess" in a for a in cfn.granted(t, role(f.logical), "states").values())
+    ]
+    assert holders == [f.logical for f in resources.FUNCTIONS if f.task_tokens_for]
+    readers = [f.logical for f in resources.FUNCTIONS if cfn.granted(t, role(f.logical), "ssm")]
+    assert readers == [f.logical for f in resources.FUNCTIONS if derive.parameters(f)]
+
+
+@each_stage
+@pytest.mark.parametrize("spec", resources.STATE_MACHINES, ids=lambda m: m.logical)
+def test_state_machine_role_invokes_exactly_its_task_functions(raw_templates, stage, spec):
+    """One ``lambda:InvokeFunction`` grant serves both ``lambda:invoke`` and ``lambda:invoke.waitForTaskToken``
+    tasks (the integration invokes the function synchronously either way; test_asl checks the files use
+    only these two)."""
+    t = raw_templates[stage]
+    (machine,) = [
+        m["Properties"] for m in cfn.of_type(t, "AWS::StepFunctions::StateMachine").values()
+        if m["Properties"]["StateMachineName"] == resources.resource_name(spec.logical, stage)
+    ]  # fmt: skip
+    invoked = set()
+    for statement in cfn.statements(t, cfn.ref_id(machine["RoleArn"])):
+        actions = cfn.listify(statement["Action"])
+        assert not [a for a in actions if a.startswith("lambda:") and a != "lambda:InvokeFunction"]
+        if "lambda:InvokeFunction" in actions:
+            invoked |= cfn.resource_ids_in(statement["Resource"])
+    functions = cfn.functions_by_name(t)
+    assert invoked == {functions[resources.resource_name(task, stage)] for task in spec.tasks}

@@ -46,6 +46,72 @@ def test_rotation_replaces_the_admin_key(ssm, capsys):
     assert after not in capsys.readouterr().out  # never printed
 
 
+STRIPE_ENV = {"STRIPE_API_KEY": "sk_live_" + "k" * 24, "STRIPE_WEBHOOK_SECRET": "whsec_" + "w" * 32}
+
+
+def _provider_names(stage):
+    return [resources.parameter_name(p, stage) for p in resources.PAYMENT_PARAMETERS]
+
+
+def test_missing_provider_secrets_are_reported_not_created(ssm, capsys, monkeypatch):
+    for variable in STRIPE_ENV:
+        monkeypatch.delenv(variable, raising=False)
+    assert secrets.main(["--stage", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert secrets.admin_key_name("prod") in out  # the admin key is created as before
+    for name in _provider_names("prod"):
+        assert f"MISSING {name}" in out
+        with pytest.raises(ssm.exceptions.ParameterNotFound):
+            ssm.get_parameter(Name=name)
+    assert "--set-stripe" in out
+
+
+def test_set_stripe_reads_the_environment_and_never_prints_the_values(ssm, capsys, monkeypatch):
+    for variable, value in STRIPE_ENV.items():
+        monkeypatch.setenv(variable, value)
+    assert secrets.main(["--stage", "staging", "--set-stripe"]) == 0
+    printed = capsys.readouterr()
+    for name, value in zip(_provider_names("staging"), STRIPE_ENV.values(), strict=True):
+        stored = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+        assert stored["Type"] == "SecureString" and stored["Value"] == value
+        assert value not in printed.out + printed.err
+    assert "MISSING" not in printed.out and "present" in printed.out
+    monkeypatch.setenv("STRIPE_API_KEY", "rk_live_" + "r" * 24)  # a restricted key replaces the first one
+    secrets.main(["--stage", "staging", "--set-stripe"])
+    assert ssm.get_parameter(Name=_provider_names("staging")[0], WithDecryption=True)["Parameter"]["Value"].startswith(
+        "rk_"
+    )
+
+
+def test_set_stripe_refuses_missing_or_misplaced_values_and_writes_nothing(ssm, capsys, monkeypatch):
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    monkeypatch.setenv("STRIPE_API_KEY", STRIPE_ENV["STRIPE_API_KEY"])
+    assert secrets.main(["--stage", "dev", "--set-stripe"]) == 2
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_ENV["STRIPE_API_KEY"])  # the key pasted twice
+    assert secrets.main(["--stage", "dev", "--set-stripe"]) == 2
+    printed = capsys.readouterr()
+    assert "STRIPE_WEBHOOK_SECRET" in printed.err and STRIPE_ENV["STRIPE_API_KEY"] not in printed.out + printed.err
+    for name in _provider_names("dev"):
+        with pytest.raises(ssm.exceptions.ParameterNotFound):
+            ssm.get_parameter(Name=name)
+
+
+def test_secret_values_are_never_accepted_as_arguments():
+    with pytest.raises(SystemExit):
+        secrets.main(["--stage", "dev", "--set-stripe", STRIPE_ENV["STRIPE_API_KEY"]])
+
+
+def test_a_sandbox_stage_needs_no_provider_secret(ssm, monkeypatch):
+    import dataclasses
+
+    from infra.cdk.stages import stage_config
+
+    sandbox = dataclasses.replace(stage_config("dev", {}), payments="sandbox")
+    monkeypatch.setattr(secrets, "stage_config", lambda name, env=None: sandbox)
+    (line,) = secrets.provider_report("dev", ssm=ssm)
+    assert "sandbox" in line and "MISSING" not in line
+
+
 def test_deploy_dry_run_prints_synth_deploy_and_secrets(capsys):
     assert deploy.main(["--stage", "prod", "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
