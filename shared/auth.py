@@ -15,6 +15,7 @@ class Role(str, Enum):
     DISTRICT_PLATFORM = "district_platform"  # a district's own platform using the standard access (S4)
     OPERATOR = "operator"  # a lot operator: only its own lots, read-only in the registry
     AUDITOR = "auditor"  # read-only, city-wide
+    CITIZEN = "citizen"  # a service-window account: only its own vehicles' bills
 
 
 class Principal(BaseModel):
@@ -22,6 +23,10 @@ class Principal(BaseModel):
     role: Role
     district_code: str | None = None
     operator_id: str | None = None
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.role is Role.CITIZEN
 
     @property
     def is_city(self) -> bool:

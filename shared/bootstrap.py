@@ -13,28 +13,36 @@ from dataclasses import dataclass
 from shared.adapters import aws
 from shared.adapters.archive_bucket import ArchiveBucket
 from shared.adapters.device_secrets import DeviceSecretVault
+from shared.adapters.dynamo.arrears import ArrearsStore
+from shared.adapters.dynamo.citizens import AccountStore
+from shared.adapters.dynamo.coupons import CouponStore
 from shared.adapters.dynamo.events import AckStore, NonceStore
+from shared.adapters.dynamo.ledger import LedgerStore
 from shared.adapters.dynamo.lot_status import LotStatusStore
+from shared.adapters.dynamo.money import MoneyStore
 from shared.adapters.dynamo.registry import DeviceStore, LotStore, OperatorStore
 from shared.adapters.dynamo.sessions import SessionStore
+from shared.adapters.dynamo.tariffs import TariffStore
 from shared.adapters.parameters import admin_token_key
+from shared.adapters.payments.providers import configured_providers
 from shared.adapters.workflows import Workflows
 from shared.archive.writer import ArchiveWriter
+from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.service import AvailabilityService
+from shared.bills.disputes import DisputeService
+from shared.bills.service import BillingService
+from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
+from shared.coupons.service import CouponService
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.ingest.service import EventIngest
-from shared.registry.service import RegistryService
-from shared.adapters.dynamo.ledger import LedgerStore
-from shared.adapters.dynamo.money import MoneyStore
-from shared.adapters.dynamo.tariffs import TariffStore
-from shared.adapters.payments.providers import configured_providers
-from shared.bills.service import BillingService
+from shared.paylater.service import PayLaterService
 from shared.payments.applier import PaymentApplier
 from shared.payments.gate import BillingGate
 from shared.payments.service import PaymentService
 from shared.protocol.events import LegacyPaymentEvent, PaymentReport
 from shared.registry.model import Lot
+from shared.registry.service import RegistryService
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffService
@@ -58,6 +66,12 @@ class Services:
     gate: BillingGate
     ledger: LedgerStore
     providers: dict
+    citizens: CitizenService
+    arrears: ArrearsService
+    pay_later: PayLaterService
+    plate_verifier: SandboxVerifier
+    disputes: DisputeService
+    coupons: CouponService
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -81,9 +95,26 @@ def build(clock: Clock) -> Services:
         money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock
     )
     pay_base = os.environ.get("TONGTING_PAY_BASE_URL", DEFAULT_PAY_BASE_URL)
-    gate = BillingGate(money, billing, payments, price, pay_base)
+    workflows = Workflows()
     session_store = SessionStore()
-    sessions = SessionService(session_store, Workflows(), gate, review_after)
+    verifier = SandboxVerifier()  # the traffic-police registration lookup is not connected yet
+    setup_name = "stripe" if "stripe" in providers else "sandbox"
+    citizens = CitizenService(AccountStore(), verifier, lambda: (setup_name, providers[setup_name]), clock)
+    arrears = ArrearsService(ArrearsStore(), money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
+    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock)
+    applier.on_settled += [pay_later.bill_settled, arrears.bill_settled]
+    payments.on_setup.append(citizens.setup_confirmed)
+    gate = BillingGate(money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears)
+
+    def session_evidence(session_id: str) -> dict:
+        session = session_store.get(session_id)
+        return evidence_of(session) if session else {}
+
+    disputes = DisputeService(
+        money, applier, lambda principal, plate: citizens.get(principal).owns(plate), session_evidence,
+        arrears.set_paused, clock,
+    )
+    sessions = SessionService(session_store, workflows, gate, review_after)
 
     def legacy_payments(event: LegacyPaymentEvent, lot: Lot) -> PaymentReport:
         parked = session_store.parked(lot.lot_id, event.plate)
@@ -107,6 +138,12 @@ def build(clock: Clock) -> Services:
         gate=gate,
         ledger=ledger,
         providers=providers,
+        citizens=citizens,
+        arrears=arrears,
+        pay_later=pay_later,
+        plate_verifier=verifier,
+        disputes=disputes,
+        coupons=CouponService(CouponStore(ledger), money, lots, clock),
     )
 
 

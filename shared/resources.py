@@ -125,8 +125,26 @@ LEDGER = Table(
     purpose="The double-entry ledger: postings, their lines and a balance per account (integer fen).",
 )
 
+# Leave first, pay later (S6) and arrears (S7, S11).
+CITIZENS = Table(
+    "citizens",
+    "pk",
+    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent.",
+)
+ARREARS = Table(
+    "arrears",
+    "pk",
+    indexes=(
+        Index("by_district", "district_code", "opened_at"),
+        Index("by_operator", "operator_id", "opened_at"),
+        Index("by_plate", "plate", "opened_at"),
+    ),
+    purpose="Arrears cases with their evidence, ladder steps, contacts and recoveries.",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
+    CITIZENS, ARREARS,
 )
 
 
@@ -170,6 +188,8 @@ class Function:
     tables_write: tuple[str, ...] = ()
     buckets_write: tuple[str, ...] = ()
     state_machines_start: tuple[str, ...] = ()
+    parameters_read: tuple[str, ...] = ()  # logical SSM parameter names (SecureString)
+    task_tokens_for: tuple[str, ...] = ()  # state machines whose waiting tasks it may complete (SendTask*)
     stream_source: str | None = None  # logical name of a table whose stream feeds this function
     batch_size: int = 100
     timeout_s: int = 30
@@ -201,14 +221,20 @@ class Schedule:
     payload: dict = field(default_factory=dict)
 
 
+MONEY_TABLES = ("tariffs", "bills", "payments", "coupons", "ledger")
+PAYMENT_PARAMETERS = (STRIPE_API_KEY_PARAMETER, STRIPE_WEBHOOK_SECRET_PARAMETER)
+
 FUNCTIONS: tuple[Function, ...] = (
     Function(
         "api",
         "functions.api.app.app",
-        "HTTP API: device events (entry/exit/berth/occupancy), public availability, admin registry.",
-        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status"),
-        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status"),
-        state_machines_start=("unmatched-exit-review",),
+        "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
+        "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
+        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
+        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
+        state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
+        parameters_read=PAYMENT_PARAMETERS,
+        task_tokens_for=("pay-later-billing", "arrears-escalation"),
     ),
     Function(
         "archive-writer",
@@ -229,6 +255,36 @@ FUNCTIONS: tuple[Function, ...] = (
         tables_write=("sessions",),
     ),
     Function(
+        "reconciliation",
+        "functions.reconciliation.handler.handler",
+        "Scheduled daily: matches each provider's transactions of the day to the ledger; applies lost "
+        "callbacks, flags what only one side has or where amounts differ.",
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_write=(*MONEY_TABLES,),
+        parameters_read=PAYMENT_PARAMETERS,
+        task_tokens_for=("pay-later-billing", "arrears-escalation"),
+        timeout_s=300,
+    ),
+    Function(
+        "pay-later-billing",
+        "functions.pay_later_billing.handler.handler",
+        "Workflow tasks of pay-later billing: price, notify, wait for payment, charge the saved method, open arrears.",
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_write=(*MONEY_TABLES, "citizens", "arrears"),
+        state_machines_start=("arrears-escalation",),
+        parameters_read=PAYMENT_PARAMETERS,
+        task_tokens_for=("pay-later-billing", "arrears-escalation"),
+        timeout_s=60,
+    ),
+    Function(
+        "arrears-escalation",
+        "functions.arrears_escalation.handler.handler",
+        "Workflow tasks of the arrears ladder: official reminders, pay-later suspension, exit flags, hand-over.",
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_write=("bills", "ledger", "citizens", "arrears"),
+        task_tokens_for=("arrears-escalation",),
+    ),
+    Function(
         "lot-liveness",
         "functions.lot_liveness.handler.handler",
         "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
@@ -245,6 +301,20 @@ STATE_MACHINES: tuple[StateMachine, ...] = (
         tasks=("session-review",),
         purpose="Waits the reconciliation window for a late entry, then flags the session for staff review.",
     ),
+    StateMachine(
+        "pay-later-billing",
+        "pay_later_billing.asl.json",
+        "STANDARD",
+        tasks=("pay-later-billing",),
+        purpose="One per pay-later session: price, notify, grace period, off-session charge with retries, arrears.",
+    ),
+    StateMachine(
+        "arrears-escalation",
+        "arrears_escalation.asl.json",
+        "STANDARD",
+        tasks=("arrears-escalation",),
+        purpose="The arrears ladder of one case: reminders, suspension, exit flag, hand-over to collection.",
+    ),
 )
 
 SCHEDULES: tuple[Schedule, ...] = (
@@ -253,6 +323,12 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(5 minutes)",
         "lot-liveness",
         purpose="Find lots whose link is cut (S16 supervision).",
+    ),
+    Schedule(
+        "daily-reconciliation",
+        "cron(0 18 * * ? *)",
+        "reconciliation",
+        purpose="02:00 Asia/Shanghai: reconcile the previous local day with every provider.",
     ),
 )
 

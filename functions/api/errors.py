@@ -6,7 +6,16 @@ import json
 
 from chalice import Response
 
-from shared.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated, Unavailable
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+    Unavailable,
+)
 
 STATUS_BY_TYPE: dict[type[DomainError], int] = {
     InvalidInput: 400,

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.availability.model import LotAvailability
+from shared.coupons.model import Coupon
 from shared.protocol.events import AckResponse, EventBatch
 from shared.registry.model import Device, Lot, Operator
 from shared.registry.service import DeviceRegistration, DeviceWithSecret
@@ -50,6 +51,28 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/tariffs/{tariff_id}"): ("One tariff", ADMIN, None, RegisteredTariff),
     ("GET", "/v1/admin/tariffs"): ("Registered tariffs (?district=)", ADMIN, None, None),
     ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
+    ("POST", "/v1/bills/{bill_id}/payments"): ("Pay one bill by its id (arrears shown at an exit or in the service window)", None, None, None),
+    # The service window for citizens (bearer token of role citizen)
+    ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, None, None),
+    ("GET", "/v1/me/account"): ("My account: plates, pay-later status, saved method, official notices", ADMIN, None, None),
+    ("POST", "/v1/me/consent"): ("Consent to the current pay-later terms", ADMIN, None, None),
+    ("POST", "/v1/me/pay-later/{verb}"): ("Pause, resume or withdraw pay-later (open bills stay owed)", ADMIN, None, None),
+    ("POST", "/v1/me/plates"): ("Add a plate: a code goes to the phone on the vehicle's registration", ADMIN, None, None),
+    ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, None, None),
+    ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, None, None),
+    ("POST", "/v1/me/payment-method"): ("Save a payment method for off-session charges (a mandate)", ADMIN, None, None),
+    ("GET", "/v1/me/bills"): ("Bills and arrears of my verified plates", ADMIN, None, None),
+    ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, None, None),
+    # Arrears and disputes (staff)
+    ("GET", "/v1/admin/arrears"): ("The caller's collection queue: district staff their district, operators their lots", ADMIN, None, None),
+    ("GET", "/v1/admin/arrears/{case_id}"): ("One arrears case with its evidence and history", ADMIN, None, None),
+    ("POST", "/v1/admin/arrears/{case_id}/contacts"): ("Record a contact: {channel, outcome, note}", ADMIN, None, None),
+    ("POST", "/v1/admin/arrears/{case_id}/write-off"): ("Write a case off: {reason, approver}", ADMIN, None, None),
+    ("GET", "/v1/admin/disputes"): ("Disputes of the caller's district", ADMIN, None, None),
+    ("POST", "/v1/admin/disputes/{bill_id}/resolve"): ("Decide a dispute: {decision: upheld|rejected, fair_amount_fen, note}", ADMIN, None, None),
+    ("POST", "/v1/admin/coupons"): ("Create a coupon an operator funds: {code, operator_id?, lot_ids?, kind, amount_fen | percent (+max_off_fen?), min_due_fen?, valid_from, valid_until, max_redemptions, per_plate_limit?}", ADMIN, None, Coupon),
+    ("GET", "/v1/admin/coupons/{code}"): ("One coupon with its redemption count (city staff, its operator)", ADMIN, None, Coupon),
+    ("POST", "/v1/admin/coupons/{code}/deactivate"): ("Stop a coupon from applying (body names the version it is based on)", ADMIN, None, Coupon),
     ("GET", "/v1/admin/ledger/check"): ("Prove the ledger balances: every posting sums to zero, balances match their lines", ADMIN, None, None),
 }
 

@@ -31,7 +31,7 @@ class ArchivedEvent:
     ack: dict
 
     @classmethod
-    def from_image(cls, image: dict) -> "ArchivedEvent":
+    def from_image(cls, image: dict) -> ArchivedEvent:
         def doc(value):
             return json.loads(value) if isinstance(value, str) else value
 

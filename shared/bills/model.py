@@ -103,7 +103,7 @@ class Bill(BaseModel):
             "due_fen": self.due_fen,
         }
 
-    def bumped(self, **changes) -> "Bill":
+    def bumped(self, **changes) -> Bill:
         return self.model_copy(update={**changes, "version": self.version + 1})
 
 

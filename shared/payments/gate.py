@@ -27,11 +27,22 @@ class PayLater(Protocol):
 
     def eligible(self, plate: str) -> bool: ...
 
+    def eligible_ignoring_arrears(self, plate: str) -> bool: ...
+
     def start(self, bill: Bill) -> None: ...
+
+
+class Arrears(Protocol):
+    def open_cases(self, plate: str) -> list: ...
+
+    def flagged_due(self, plate: str) -> list[tuple[object, int]]: ...
 
 
 class NoPayLater:
     def eligible(self, plate: str) -> bool:
+        return False
+
+    def eligible_ignoring_arrears(self, plate: str) -> bool:
         return False
 
     def start(self, bill: Bill) -> None:
@@ -41,10 +52,10 @@ class NoPayLater:
 class BillingGate:
     def __init__(
         self, money: MoneyStore, billing: BillingService, payments: PaymentService, pricer: Pricer,
-        pay_base_url: str, pay_later: PayLater | None = None,
+        pay_base_url: str, pay_later: PayLater | None = None, arrears: Arrears | None = None,
     ) -> None:  # fmt: skip
         self._money, self._billing, self._payments, self._price = money, billing, payments, pricer
-        self._base, self.pay_later = pay_base_url.rstrip("/"), pay_later or NoPayLater()
+        self._base, self.pay_later, self.arrears = pay_base_url.rstrip("/"), pay_later or NoPayLater(), arrears
 
     def decide(self, session: ParkingSession, lot: Lot, event: VehicleEvent) -> GateDecision:
         if session.status is SessionStatus.AWAITING_ENTRY:
@@ -55,6 +66,10 @@ class BillingGate:
             return GateDecision(decision="open", amount_fen=0, reason="no_tariff")
         credits = prepaid.amount_fen - prepaid.balance_fen if prepaid else 0
         due = max(0, quote.amount_fen - credits)
+        arrears = self._arrears_due(session.plate)
+        if arrears is not None:
+            return GateDecision(decision="pay", amount_fen=due + arrears[1], reason=arrears[0],
+                                pay_url=self._pay_url(lot, event), arrears_fen=arrears[1])
         if due == 0:
             return GateDecision(decision="open", amount_fen=0, reason="paid" if prepaid and prepaid.paid_fen else "free")
         if isinstance(event, ExitEvent) and event.etc_obu:
@@ -62,6 +77,19 @@ class BillingGate:
         if self.pay_later.eligible(session.plate):
             return GateDecision(decision="open", amount_fen=due, reason="pay_later")
         return GateDecision(decision="pay", amount_fen=due, reason="pay", pay_url=self._pay_url(lot, event))
+
+    def _arrears_due(self, plate: str) -> tuple[str, int] | None:
+        """Flagged arrears stop the car at every networked exit; open ones only withhold pay-later (the
+        registered driver pays now, arrears shown with the bill)."""
+        if self.arrears is None:
+            return None
+        flagged = self.arrears.flagged_due(plate)
+        if flagged:
+            return "arrears", sum(fen for _, fen in flagged)
+        if self.arrears.open_cases(plate) and self.pay_later.eligible_ignoring_arrears(plate):
+            owed = sum(b.due_fen for b in (self._money.bill(c.bill_id) for c in self.arrears.open_cases(plate)) if b)
+            return ("arrears_block_pay_later", owed) if owed else None
+        return None
 
     def _pay_url(self, lot: Lot, event: VehicleEvent) -> str | None:
         if PayCode.UNIFIED not in lot.pay_codes:

@@ -52,7 +52,7 @@ class Payment(BaseModel):
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen if self.state is PaymentState.SUCCEEDED else 0
 
-    def bumped(self, **changes) -> "Payment":
+    def bumped(self, **changes) -> Payment:
         return self.model_copy(update={**changes, "version": self.version + 1})
 
 
@@ -80,7 +80,7 @@ class Refund(BaseModel):
     succeeded_at: datetime | None = None
     version: int = 1
 
-    def bumped(self, **changes) -> "Refund":
+    def bumped(self, **changes) -> Refund:
         return self.model_copy(update={**changes, "version": self.version + 1})
 
 

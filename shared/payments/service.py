@@ -51,10 +51,12 @@ class PaymentService:
     ) -> None:  # fmt: skip
         self._money, self._billing, self.applier = money, billing, applier
         self._providers, self._routing, self._payout, self._clock = providers, routing, payout_account, clock
+        self.on_setup: list = []  # pay-later registration: a saved method is confirmed
 
     # Starting payments
-    def pay(self, bill: Bill, channel: Channel, source: PaymentSource, **off_session) -> Payment:
-        """Collect what the bill says is due now, through ``channel``. Idempotent for the same bill state."""
+    def pay(self, bill: Bill, channel: Channel, source: PaymentSource, attempt: int = 0, **off_session) -> Payment:
+        """Collect what the bill says is due now, through ``channel``. Idempotent for the same bill state
+        (and, for off-session charges, the same attempt)."""
         if bill.disputed:
             raise Conflict("the bill is disputed; staff decide before it can be paid", code="bill_disputed")
         due = bill.due_fen
@@ -62,7 +64,7 @@ class PaymentService:
             raise Conflict("nothing is due on this bill", code="nothing_due", bill_id=bill.bill_id)
         provider_name = self._routing.provider_for(channel)
         payment = Payment(
-            payment_id=payment_id_for(bill.bill_id, bill.version, channel.value, due, source.value),
+            payment_id=payment_id_for(bill.bill_id, bill.version, channel.value, due, source.value, attempt),
             bill_id=bill.bill_id, provider=provider_name, channel=channel, source=source, amount_fen=due,
             created_at=self._clock.now(),
         )  # fmt: skip
@@ -132,7 +134,9 @@ class PaymentService:
         elif event.kind is CallbackKind.REFUND_SUCCEEDED:
             outcome = self.applier.refund_callback(payment_id, event.provider_ref, event.amount_fen, event.occurred_at)
         elif event.kind is CallbackKind.SETUP_SUCCEEDED:
-            outcome = "setup"  # pay-later registration reads the setup from the provider itself
+            for listener in self.on_setup:
+                listener(event)
+            outcome = "setup"
         else:
             outcome = "ignored" if event.kind is CallbackKind.IGNORED else "unknown"
         if outcome == "unknown":

@@ -105,7 +105,7 @@ class HeartbeatEvent(_Event):
 
 
 DeviceEvent = Annotated[
-    Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent, OccupancyEvent, HeartbeatEvent, LegacyPaymentEvent],
+    EntryEvent | ExitEvent | BerthStartEvent | BerthEndEvent | OccupancyEvent | HeartbeatEvent | LegacyPaymentEvent,
     Field(discriminator="type"),
 ]
 VehicleEvent = Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent]
@@ -126,9 +126,10 @@ class AckStatus(str, Enum):
 
 class GateDecision(BaseModel):
     decision: Literal["open", "pay"]
-    amount_fen: int = Field(0, ge=0)
-    reason: str
+    amount_fen: int = Field(0, ge=0, description="What is due, this stay and any arrears shown with it.")
+    reason: str = Field(description="free, paid, pay, etc, pay_later, arrears, no_tariff, unmatched_exit_review")
     pay_url: str | None = None
+    arrears_fen: int | None = Field(None, ge=0, description="Of amount_fen, what earlier unpaid bills of this plate owe.")
 
 
 class PaymentReport(BaseModel):

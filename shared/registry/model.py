@@ -80,7 +80,7 @@ class OpeningHours(BaseModel):
     closes: time | None = None
 
     @model_validator(mode="after")
-    def _window(self) -> "OpeningHours":
+    def _window(self) -> OpeningHours:
         if not self.always and (self.opens is None or self.closes is None):
             raise ValueError("opens and closes are required unless always is true")
         return self
@@ -102,7 +102,7 @@ class Lot(_Record):
     state_owned_enclosed_compliant: bool | None = None
 
     @model_validator(mode="after")
-    def _shape(self) -> "Lot":
+    def _shape(self) -> Lot:
         if self.kind is LotKind.ON_STREET:
             if not self.berths:
                 raise ValueError("an on-street lot lists its berth numbers")
@@ -126,7 +126,7 @@ class Device(_Record):
     active: bool = True
 
     @model_validator(mode="after")
-    def _scope(self) -> "Device":
+    def _scope(self) -> Device:
         if self.kind is DeviceKind.DISTRICT_GATEWAY:
             if self.lot_id is not None:
                 raise ValueError("a district gateway is bound to a district, not a lot")
@@ -134,7 +134,7 @@ class Device(_Record):
             raise ValueError("a device is bound to a lot")
         return self
 
-    def may_write_for(self, lot: "Lot") -> bool:
+    def may_write_for(self, lot: Lot) -> bool:
         if not self.active:
             return False
         if self.kind is DeviceKind.DISTRICT_GATEWAY:

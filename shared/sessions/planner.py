@@ -15,6 +15,7 @@ Rules, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from shared import plates
 from shared.protocol.events import BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent
 from shared.sessions.model import LOW_CONFIDENCE_BELOW, Flag, ParkingSession, SessionStatus, session_id_for

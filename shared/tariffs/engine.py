@@ -141,7 +141,7 @@ def _occurrences(c: _Compiled, windows, start: int, end: int) -> list[Span]:
                 a = base + s
                 b = a + length
                 if b > start and a < end:
-                    out.append((a if a > start else start, b if b < end else end))
+                    out.append((max(start, a), min(end, b)))
     return out
 
 
@@ -282,7 +282,7 @@ def _charge_progressive(c: _Compiled, cycles: _Cycles, start: int, end: int, fre
 def _charge_flat(c: _Compiled, cycles: _Cycles, start: int, end: int, free_end: int, counts: dict) -> None:
     for rule in c.flat:
         for a, b in _occurrences(c, rule.windows, start, end):
-            first = a if a > free_end else free_end
+            first = max(free_end, a)
             if b - first >= rule.min_minutes:
                 key = (cycles.of(first + rule.min_minutes - 1), rule.index, -1)
                 counts[key] = counts.get(key, 0) + 1

@@ -46,12 +46,26 @@ def pay_page(lot_id):
     plate = queries.plate(q.get("plate"))
     parked = svc.sessions.parked(lot_id, plate.text) if plate else None
     bill = svc.payments.bill_for_pay_code(lot, lane=q.get("lane"), plate=plate.text if plate else None, open_session=parked)
-    return json_response({"bill": _public_bill(bill), "channels": [c.value for c in Channel if c not in (Channel.ETC, Channel.LEGACY)]})
+    arrears = [svc.billing.get(c.bill_id) for c in svc.arrears.open_cases(bill.plate)]
+    return json_response({
+        "bill": _public_bill(bill),
+        "arrears": [_public_bill(b) for b in arrears if b.due_fen],  # payable together: POST /v1/bills/{id}/payments
+        "channels": [c.value for c in Channel if c not in (Channel.ETC, Channel.LEGACY)],
+    })  # fmt: skip
 
 
 @route("/v1/pay/{lot_id}/payments", methods=["POST"], content_types=["application/json"])
 def start_payment(lot_id):
-    data = body()
+    return _pay(body(), lot_id)
+
+
+@route("/v1/bills/{bill_id}/payments", methods=["POST"], content_types=["application/json"])
+def pay_bill(bill_id):
+    """Any bill by its id, wherever it was incurred: arrears shown at an exit or in the service window."""
+    return _pay({**body(), "bill_id": bill_id}, None)
+
+
+def _pay(data: dict, lot_id: str | None):
     svc = services()
     try:
         channel = Channel(data.get("channel"))
@@ -60,7 +74,7 @@ def start_payment(lot_id):
     if channel in (Channel.ETC, Channel.LEGACY):
         raise InvalidInput(f"{channel.value} is not paid through the pay code", code="bad_channel")
     bill = svc.billing.get(str(data.get("bill_id", "")))
-    if bill.lot_id != lot_id:
+    if lot_id is not None and bill.lot_id != lot_id:
         raise InvalidInput("the bill is not of this lot", code="bill_not_of_lot")
     if data.get("coupon"):
         bill = svc.coupons.redeem(str(data["coupon"]), bill)

@@ -8,7 +8,6 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist
 
 from shared.adapters.dynamo.conditions import save_if, update_if
-
 from shared.adapters.dynamo.models import AckItem, NonceItem
 from shared.protocol.events import Ack
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 
-from pynamodb.connection import Connection
 from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -260,3 +260,46 @@ class CouponItem(Model):
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     redeemed = NumberAttribute(null=True)
+
+
+class CitizenItem(Model):
+    """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique) or a pending plate
+    challenge (CHALLENGE#account#plate)."""
+
+    Meta = _Meta.for_table(resources.CITIZENS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    account_id = UnicodeAttribute(null=True)
+
+
+class ArrearsByDistrict(GlobalSecondaryIndex):
+    Meta = _index(resources.ARREARS, "by_district")
+    district_code = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class ArrearsByOperator(GlobalSecondaryIndex):
+    Meta = _index(resources.ARREARS, "by_operator")
+    operator_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class ArrearsByPlate(GlobalSecondaryIndex):
+    Meta = _index(resources.ARREARS, "by_plate")
+    plate = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class ArrearsItem(Model):
+    Meta = _Meta.for_table(resources.ARREARS)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    doc = JSONAttribute()
+    district_code = UnicodeAttribute()
+    operator_id = UnicodeAttribute()
+    plate = UnicodeAttribute()
+    opened_at = UnicodeAttribute()
+    by_district = ArrearsByDistrict()
+    by_operator = ArrearsByOperator()
+    by_plate = ArrearsByPlate()

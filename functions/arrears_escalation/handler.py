@@ -1,0 +1,19 @@
+"""Workflow tasks (arrears-escalation): one function, the ASL names the task in ``action``."""
+
+from __future__ import annotations
+
+from shared.bootstrap import services
+from shared.observability import flush
+
+ACTIONS = {
+    "next_step": lambda svc, e: svc.next_step(e["case_id"]),
+    "await_change": lambda svc, e: svc.await_change(e["case_id"], e["token"]),
+    "apply_step": lambda svc, e: svc.apply_step(e["case_id"], int(e["step"])),
+}
+
+
+def handler(event: dict, context) -> dict | None:
+    try:
+        return ACTIONS[event["action"]](services().arrears, event)
+    finally:
+        flush()

@@ -1,0 +1,20 @@
+"""Workflow tasks (pay-later-billing): one function, the ASL names the task in ``action``."""
+
+from __future__ import annotations
+
+from shared.bootstrap import services
+from shared.observability import flush
+
+ACTIONS = {
+    "price_and_notify": lambda svc, e: svc.price_and_notify(e["bill_id"]),
+    "await_payment": lambda svc, e: svc.await_payment(e["bill_id"], e["token"]),
+    "charge": lambda svc, e: svc.charge(e["bill_id"], int(e["attempt"])),
+    "open_arrears": lambda svc, e: svc.open_arrears(e["bill_id"]),
+}
+
+
+def handler(event: dict, context) -> dict | None:
+    try:
+        return ACTIONS[event["action"]](services().pay_later, event)
+    finally:
+        flush()

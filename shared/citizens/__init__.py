@@ -1,0 +1,1 @@
+"""Citizens of the service window: accounts, verified plates, pay-later consent and saved payment methods."""
