@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+_POLL_S = 0.005  # how often (real time) ``wait_for`` re-checks a condition another thread may have made true
 
 
 class Clock(Protocol):
@@ -19,14 +21,28 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def wait_for(self, predicate: Callable[[], bool], seconds: float) -> bool:
+        """Block until ``predicate()`` holds (True) or ``seconds`` of this clock's time pass (False)."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def wait_for(self, predicate: Callable[[], bool], seconds: float) -> bool:
+        """Block until ``predicate()`` holds (True) or ``seconds`` pass (False)."""
+        deadline = time.monotonic() + seconds
+        while not predicate():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            time.sleep(min(_POLL_S, remaining))
+        return True
 
 
 class ManualClock:
@@ -54,6 +70,22 @@ class ManualClock:
             finally:
                 self._sleepers -= 1
 
+    def wait_for(self, predicate: Callable[[], bool], seconds: float) -> bool:
+        """Block until ``predicate()`` holds (True) or ``advance`` moves time ``seconds`` past the call (False);
+        the predicate wins a tie. It is made true by other threads without telling the clock, so it is re-checked
+        every few milliseconds of real time. Counts in ``sleepers`` while blocked, like ``sleep``."""
+        with self._cond:
+            deadline = self._now + timedelta(seconds=seconds)
+            self._sleepers += 1
+            try:
+                while not predicate():
+                    if self._now >= deadline:
+                        return False
+                    self._cond.wait(_POLL_S)
+                return True
+            finally:
+                self._sleepers -= 1
+
     def advance(self, seconds: float = 0, **delta: float) -> datetime:
         with self._cond:
             self._now += timedelta(seconds=seconds, **delta)
@@ -67,7 +99,8 @@ class ManualClock:
 
     @property
     def sleepers(self) -> int:
-        """How many threads are blocked in ``sleep`` (tests wait for a workflow to reach its Wait)."""
+        """How many threads are blocked in ``sleep`` or ``wait_for`` (tests wait for a workflow to reach its Wait
+        state or its task-token wait)."""
         with self._cond:
             return self._sleepers
 
