@@ -1,0 +1,199 @@
+"""Leave first, pay later on the local stack: the real ASL files under moto's interpreter, task handlers
+dispatched to ours, time moved by the tests (a day of grace passes in a call to ``clock.advance``)."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from infra.local import lambda_dispatch
+from shared import resources
+from shared.auth import Role
+from shared.ledger.accounts import Account
+from shared.payments.model import PaymentSource
+from shared.tariffs.samples import ZHUMADIAN_CLASS1
+from shared.tokens import mint
+from tests.support import CallbackPoster, gate_event, price_lot
+
+LOT, PLATE = "lx-nanchang-st-01", "苏B12345"
+GRACE = 24 * 3600
+
+
+def _until(condition, what: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+    return value
+
+
+@pytest.fixture
+def citizen(stack, api, city, clock):
+    """A registered citizen: account with consent, 苏B12345 verified, a saved method (sandbox mandate)."""
+    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    token = mint(stack.services.token_key(), subject="citizen-1", role=Role.CITIZEN, now=clock.now(), ttl=timedelta(days=400))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(method, path, body=None):
+        resp = getattr(api, method)(path, headers=headers, body=json.dumps(body or {}))
+        return resp.status_code, json.loads(resp.body)
+
+    assert call("post", "/v1/me/account", {"consent": True})[0] == 201
+    assert call("post", "/v1/me/plates", {"plate": PLATE})[0] == 202
+    code = stack.services.plate_verifier.sent[PLATE]
+    assert call("post", "/v1/me/plates/verify", {"plate": PLATE, "code": code})[1]["plates"] == [PLATE]
+    assert call("post", "/v1/me/payment-method")[1]["ready"] is True
+    return call
+
+
+def _leave(device, clock, plate=PLATE, hours=2.5, lot=LOT, entry_dev="lx-in1", exit_dev="lx-out1"):
+    device(entry_dev).post(gate_event("entry", plate, clock.now(), lot=lot))
+    clock.advance(hours * 3600)
+    return device(exit_dev).post(gate_event("exit", plate, clock.now(), lot=lot))[1]["acks"][0]
+
+
+def _billing_execution(stack, bill_id):
+    arn = next(e["executionArn"] for e in stack.executions("pay-later-billing") if e["name"] == bill_id)
+    return arn
+
+
+def _waiting_for_payment(stack, bill_id):
+    """The execution waits on its task token (stored beside the bill) on the clock."""
+    from shared.adapters.dynamo.models import BillItem
+
+    def stored():
+        try:
+            return BillItem.get(f"PAYLATER#{bill_id}").doc["token"]
+        except Exception:  # noqa: BLE001 - not yet
+            return None
+
+    token = _until(stored, "the task token")
+    _until(lambda: stack.clock.sleepers, "the wait on the clock")
+    return token
+
+
+def _wait_token_change(stack, bill_id, old):
+    from shared.adapters.dynamo.models import BillItem
+
+    _until(lambda: BillItem.get(f"PAYLATER#{bill_id}").doc["token"] != old, "a new wait")
+    _until(lambda: stack.clock.sleepers, "the wait on the clock")
+
+
+def _finish(stack, arn):
+    out = _until(lambda: (o := stack.wait_execution(arn, timeout_s=0.05))["status"] != "RUNNING" and o, "the end")
+    return out
+
+
+def _bill(stack, bill_id):
+    return stack.services.billing.get(bill_id)
+
+
+def _off_session(stack, bill):
+    return [p for p in map(stack.services.payments.payment, bill.payments) if p.source is PaymentSource.OFF_SESSION]
+
+
+def test_exit_opens_on_pay_later_and_the_citizen_pays_within_the_grace_period(stack, api, device, clock, citizen):
+    ack = _leave(device, clock)
+    assert ack["gate"]["decision"] == "open" and ack["gate"]["reason"] == "pay_later" and ack["gate"]["amount_fen"] == 600
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    arn = _billing_execution(stack, bill_id)
+    _waiting_for_payment(stack, bill_id)
+    # A resent exit starts nothing new (the execution is named after the bill).
+    assert len(stack.executions("pay-later-billing")) == 1
+
+    resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "alipay"}))
+    sandbox = stack.services.providers["sandbox"]
+    sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+
+    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    bill = _bill(stack, bill_id)
+    assert bill.balance_fen == 0 and not _off_session(stack, bill)
+    notices = citizen("get", "/v1/me/account")[1]["notices"]
+    assert [n["kind"] for n in notices] == ["pay_later_bill"]
+
+
+def test_after_the_grace_period_the_saved_method_is_charged(stack, device, clock, citizen):
+    _leave(device, clock)
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    arn = _billing_execution(stack, bill_id)
+    _waiting_for_payment(stack, bill_id)
+    clock.advance(GRACE)
+    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    bill = _bill(stack, bill_id)
+    assert bill.balance_fen == 0 and [p.amount_fen for p in _off_session(stack, bill)] == [600]
+    assert stack.services.ledger.balance(Account.receivable(PLATE)) == 0 and stack.services.ledger.check() == []
+
+
+def test_a_declined_charge_is_retried_after_an_hour(stack, device, clock, citizen):
+    stack.services.providers["sandbox"].configure(fail_next_off_session=1)
+    _leave(device, clock)
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    arn = _billing_execution(stack, bill_id)
+    token = _waiting_for_payment(stack, bill_id)
+    clock.advance(GRACE)
+    _wait_token_change(stack, bill_id, token)
+    assert _bill(stack, bill_id).due_fen == 600
+    clock.advance(3600)
+    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    bill = _bill(stack, bill_id)
+    states = sorted(p.state.value for p in map(stack.services.payments.payment, _all_payments(stack, bill)))
+    assert bill.balance_fen == 0 and states == ["failed", "succeeded"]
+
+
+def _all_payments(stack, bill):
+    from shared.adapters.dynamo.models import PaymentItem
+
+    return [i.pk for i in PaymentItem.scan() if i.pk.startswith("pay_") and i.doc and i.doc["bill_id"] == bill.bill_id]
+
+
+def test_a_payment_during_an_in_flight_charge_ends_with_one_charge_and_one_refund(stack, api, device, clock, citizen):
+    _leave(device, clock)
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    arn = _billing_execution(stack, bill_id)
+    _waiting_for_payment(stack, bill_id)
+    resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "wechat_pay"}))
+    sandbox = stack.services.providers["sandbox"]
+    sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    # The citizen's payment is approved but its callback is still on the way when the grace period ends.
+    clock.advance(GRACE)
+    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    bill = _bill(stack, bill_id)
+    assert (bill.paid_fen, bill.refunded_fen, bill.balance_fen) == (1200, 600, 0)
+    assert len(_off_session(stack, bill)) == 1
+    assert stack.services.ledger.check() == []
+
+
+def test_a_crash_after_the_charge_is_retried_without_a_second_charge(stack, device, clock, citizen):
+    name = resources.function("pay-later-billing").name
+    from functions.pay_later_billing.handler import handler as real
+
+    crashed = []
+
+    def crash_once_after_charging(event, context):
+        result = real(event, context)
+        if event["action"] == "charge" and not crashed:
+            crashed.append(True)
+            raise RuntimeError("the Lambda died before answering")
+        return result
+
+    lambda_dispatch.override(name, crash_once_after_charging)
+    try:
+        _leave(device, clock)
+        bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+        arn = _billing_execution(stack, bill_id)
+        _waiting_for_payment(stack, bill_id)
+        clock.advance(GRACE)
+        _until(lambda: crashed and stack.clock.sleepers, "the Retry interval")
+        clock.advance(30)
+        assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    finally:
+        lambda_dispatch.override(name, None)
+    bill = _bill(stack, bill_id)
+    assert bill.paid_fen == 600 and len(_off_session(stack, bill)) == 1
+    sandbox = stack.services.providers["sandbox"]
+    assert len([i for i in sandbox._intents.values() if i.request.off_session]) == 1
