@@ -1,6 +1,7 @@
 """``make run``: the platform on the embedded AWS with a demo city, until Ctrl-C.
 
 - HTTP API (Chalice local server) on 127.0.0.1:8000
+- the sandbox payment app (payer and providers) on 127.0.0.1:8001
 - the embedded AWS (moto) on 127.0.0.1:4566 for the AWS CLI / boto3
 - streams pumped and schedules fired every second on the real clock
 Device credentials and an admin token are written to .local/ (git-ignored).
@@ -18,6 +19,7 @@ from pathlib import Path
 from chalice.config import Config
 from chalice.local import LocalDevServer
 
+from infra.local import payment_app
 from infra.local.seed import seed
 from infra.local.stack import LocalStack
 from shared import tokens
@@ -26,6 +28,7 @@ from shared.clock import SystemClock
 from shared.observability import logger
 
 API_PORT = int(os.environ.get("TONGTING_API_PORT", "8000"))
+PAY_PORT = int(os.environ.get("TONGTING_PAY_APP_PORT", "8001"))
 AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 LOCAL_DIR = Path(".local")
 
@@ -35,6 +38,7 @@ def background_loop(stack: LocalStack, stop: threading.Event) -> None:
         try:
             stack.pump_streams()
             stack.run_due_schedules()
+            payment_app.deliver_callbacks(stack.services.providers, f"http://127.0.0.1:{API_PORT}")
         except Exception:  # keep serving; the next tick retries from the same stream position
             logger.exception("local background loop")
 
@@ -47,19 +51,26 @@ def _stop(*_) -> None:
 
 def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("TONGTING_SANDBOX_URL", f"http://127.0.0.1:{PAY_PORT}")
+    os.environ.setdefault("TONGTING_PAY_BASE_URL", f"http://127.0.0.1:{API_PORT}/v1/pay")
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
-    credentials = seed(stack.services.registry)
+    credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
     LOCAL_DIR.mkdir(exist_ok=True)
     (LOCAL_DIR / "devices.json").write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
     token = tokens.mint(stack.services.token_key(), subject="local-city-admin", role=Role.CITY_ADMIN,
                         now=stack.clock.now(), ttl=timedelta(days=7))
     (LOCAL_DIR / "admin-token").write_text(token)
+    citizen = tokens.mint(stack.services.token_key(), subject="local-citizen", role=Role.CITIZEN,
+                          now=stack.clock.now(), ttl=timedelta(days=7))
+    (LOCAL_DIR / "citizen-token").write_text(citizen)
 
     from functions.api.app import app
 
     server = LocalDevServer(app, Config(chalice_stage="local"), host="127.0.0.1", port=API_PORT)
     stop = threading.Event()
     threading.Thread(target=background_loop, args=(stack, stop), daemon=True).start()
+    pay_app = payment_app.serve(stack.services.providers, PAY_PORT)
+    threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
 Tongting local stack is up.
@@ -67,8 +78,12 @@ Tongting local stack is up.
   Embedded AWS  http://127.0.0.1:{AWS_PORT}   e.g. aws --endpoint-url http://127.0.0.1:{AWS_PORT} dynamodb list-tables
                 (credentials: any; region us-east-1)
   Demo city     {len(lots)} lots, {len(credentials)} devices in 7 districts
-  Credentials   .local/devices.json (device secrets), .local/admin-token (city admin bearer token)
+  Payment app   http://127.0.0.1:{PAY_PORT}   (sandbox payer and ETC issuer: POST /pay/<ref>/approve)
+  Credentials   .local/devices.json (device secrets), .local/admin-token (city admin),
+                .local/citizen-token (a citizen of the service window)
   Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345
+                then exit, GET /v1/pay/liangxi-lot-01?lane=out-1, POST /v1/pay/liangxi-lot-01/payments
+                (see README: "Paying on the local stack")
 Ctrl-C stops.""", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
@@ -77,6 +92,7 @@ Ctrl-C stops.""", flush=True)
         pass
     finally:
         stop.set()
+        pay_app.shutdown()
         stack.stop()
 
 

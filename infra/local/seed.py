@@ -11,6 +11,7 @@ import random
 from shared.auth import Principal, Role
 from shared.registry.model import DISTRICTS, LEGACY_PAY_CODE_REQUIRED
 from shared.registry.service import RegistryService
+from shared.tariffs.samples import HANGZHOU_ROAD_BERTH, ZHUMADIAN_CLASS1
 
 CITY_ADMIN = Principal(subject="seed", role=Role.CITY_ADMIN)
 
@@ -81,14 +82,20 @@ def devices_for(lot: dict) -> list[dict]:
             {"device_id": f"{lot_id}-sys", "kind": "lot_system", "lot_id": lot_id}]
 
 
-def seed(registry: RegistryService, per_district: int = 4) -> dict[str, dict]:
-    """Register the demo city; returns device credentials {device_id: {secret, lot_id, kind}}."""
+def seed(registry: RegistryService, per_district: int = 4, tariffs=None) -> dict[str, dict]:
+    """Register the demo city; returns device credentials {device_id: {secret, lot_id, kind}}. With a
+    ``TariffService``, lots charge by sample tariffs: Zhumadian class 1 off-street, Hangzhou on-street."""
+    if tariffs is not None:
+        for tariff in (ZHUMADIAN_CLASS1, HANGZHOU_ROAD_BERTH):
+            tariffs.put(CITY_ADMIN, tariff.id, {"tariff": tariff.model_dump(mode="json")})
     for operator_id, name, credit, ownership, district in OPERATORS:
         registry.register_operator(CITY_ADMIN, {"operator_id": operator_id, "name": name, "credit_code": credit,
                                                 "ownership": ownership, "district_code": district,
                                                 "payout_account_ref": f"acct_demo_{operator_id}"})
     credentials: dict[str, dict] = {}
     for lot in demo_lots(per_district):
+        if tariffs is not None:
+            lot["tariff_ref"] = (HANGZHOU_ROAD_BERTH if lot["kind"] == "on_street" else ZHUMADIAN_CLASS1).id
         registry.register_lot(CITY_ADMIN, lot)
         for device in devices_for(lot):
             out = registry.register_device(CITY_ADMIN, device)
