@@ -16,6 +16,7 @@ from shared.adapters.device_secrets import DeviceSecretVault
 from shared.adapters.dynamo.arrears import ArrearsStore
 from shared.adapters.dynamo.citizens import AccountStore
 from shared.adapters.dynamo.coupons import CouponStore
+from shared.adapters.dynamo.disputes import DisputeStore
 from shared.adapters.dynamo.events import AckStore, NonceStore
 from shared.adapters.dynamo.ledger import LedgerStore
 from shared.adapters.dynamo.lot_status import LotStatusStore
@@ -111,7 +112,7 @@ def build(clock: Clock) -> Services:
         return evidence_of(session) if session else {}
 
     disputes = DisputeService(
-        money, applier, lambda principal, plate: citizens.get(principal).owns(plate), session_evidence,
+        DisputeStore(), money, applier, lambda principal, plate: citizens.get(principal).owns(plate), session_evidence,
         arrears.set_paused, clock,
     )
     sessions = SessionService(session_store, workflows, gate, review_after)

@@ -7,16 +7,11 @@ and, if the bill was paid, refunds the difference through the provider.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from enum import Enum
 
-from pydantic import BaseModel, Field
-from pynamodb.exceptions import DoesNotExist
-
-from shared.adapters.dynamo.conditions import save_if
-from shared.adapters.dynamo.models import BillItem
+from shared.adapters.dynamo.disputes import DisputeStore
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.auth import Principal, Role
+from shared.bills.dispute_model import Dispute, DisputeReason
 from shared.bills.model import Bill
 from shared.clock import Clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -27,34 +22,10 @@ from shared.payments.model import RefundReason
 ATTEMPTS = 6
 
 
-class DisputeReason(str, Enum):
-    MISREAD_PLATE = "misread_plate"  # not my car
-    MISSED_EXIT = "missed_exit"  # I left earlier than the bill says
-    PHANTOM_SESSION = "phantom_session"  # I was never there
-    OTHER = "other"
-
-
-class Dispute(BaseModel):
-    bill_id: str
-    district_code: str
-    operator_id: str
-    account_id: str
-    reason: DisputeReason
-    detail: str = Field("", max_length=1000)
-    opened_at: datetime
-    evidence: dict[str, str | None] = Field(default_factory=dict)
-    decision: str | None = None  # upheld / rejected
-    fair_amount_fen: int | None = None
-    note: str = ""
-    decided_by: str | None = None
-    decided_at: datetime | None = None
-    version: int = 1
-
-
 class DisputeService:
-    def __init__(self, money: MoneyStore, applier: PaymentApplier, owns: Callable[[Principal, str], bool],
+    def __init__(self, store: DisputeStore, money: MoneyStore, applier: PaymentApplier, owns: Callable[[Principal, str], bool],
                  evidence: Callable[[str], dict], paused: Callable[[str, bool, str], None], clock: Clock) -> None:
-        self._money, self._applier, self._owns, self._evidence = money, applier, owns, evidence
+        self._store, self._money, self._applier, self._owns, self._evidence = store, money, applier, owns, evidence
         self._paused, self._clock = paused, clock
 
     def _bill(self, bill_id: str) -> Bill:
@@ -64,16 +35,10 @@ class DisputeService:
         return bill
 
     def get(self, bill_id: str) -> Dispute | None:
-        try:
-            return Dispute.model_validate(BillItem.get(f"DISPUTE#{bill_id}", consistent_read=True).doc)
-        except DoesNotExist:
-            return None
+        return self._store.get(bill_id)
 
     def _save(self, dispute: Dispute) -> bool:
-        item = BillItem(pk=f"DISPUTE#{dispute.bill_id}", version=dispute.version, doc=dispute.model_dump(mode="json"),
-                        lot_id=f"DISPUTES#{dispute.district_code}", created_at=dispute.opened_at.isoformat())
-        cond = BillItem.pk.does_not_exist() if dispute.version == 1 else BillItem.version == dispute.version - 1
-        return save_if(item, cond)
+        return self._store.save(dispute)
 
     def open(self, principal: Principal, bill_id: str, data: dict) -> Dispute:
         bill = self._bill(bill_id)
@@ -112,8 +77,7 @@ class DisputeService:
         district = district_code if principal.is_city else principal.district_code
         if principal.role is Role.OPERATOR or district is None:
             raise Forbidden("the dispute queue is for district and city staff", code="role_forbidden")
-        items = BillItem.by_lot.query(f"DISPUTES#{district}")
-        return [Dispute.model_validate(i.doc) for i in items]
+        return self._store.of_district(district)
 
     def view(self, principal: Principal, bill_id: str) -> Dispute:
         dispute = self.get(bill_id)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pynamodb.exceptions import DoesNotExist
-
-from shared.adapters.dynamo.models import BillItem
+from shared.adapters.dynamo.disputes import PayLaterTokens
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.adapters.workflows import Workflows
 from shared.arrears.service import ArrearsService, evidence_of
@@ -34,9 +32,10 @@ ATTEMPTS = 6
 class PayLaterService:
     def __init__(
         self, money: MoneyStore, payments: PaymentService, citizens: CitizenService, arrears: ArrearsService,
-        workflows: Workflows, sessions, clock: Clock,
+        workflows: Workflows, sessions, clock: Clock, tokens: PayLaterTokens | None = None,
     ) -> None:  # fmt: skip
         self._money, self._payments, self._citizens, self._arrears = money, payments, citizens, arrears
+        self._tokens = tokens or PayLaterTokens()
         self._workflows, self._sessions, self._clock = workflows, sessions, clock
 
     # At the exit (the gate's PayLater port)
@@ -67,7 +66,7 @@ class PayLaterService:
 
     def await_payment(self, bill_id: str, token: str) -> None:
         """Keep the token beside the bill; if the bill was settled before it was kept, wake at once."""
-        BillItem(pk=f"PAYLATER#{bill_id}", version=1, doc={"token": token, "at": self._clock.now().isoformat()}).save()
+        self._tokens.keep(bill_id, token, self._clock.now().isoformat())
         if self._bill(bill_id).balance_fen <= 0:
             self._workflows.wake(token, {"paid": True})
 
@@ -102,11 +101,9 @@ class PayLaterService:
     def bill_settled(self, bill: Bill) -> None:
         if not bill.pay_later:
             return
-        try:
-            token = BillItem.get(f"PAYLATER#{bill.bill_id}", consistent_read=True).doc["token"]
-        except DoesNotExist:
-            return  # the workflow has not reached its wait yet: it will read the settled bill itself
-        self._workflows.wake(token, {"paid": True})
+        token = self._tokens.get(bill.bill_id)
+        if token is not None:  # else the workflow has not reached its wait yet: it reads the settled bill itself
+            self._workflows.wake(token, {"paid": True})
 
     def _bill(self, bill_id: str) -> Bill:
         bill = self._money.bill(bill_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from shared.adapters.dynamo.conditions import save_if
+from shared.adapters.dynamo.conditions import save_if, versioned
 from shared.adapters.dynamo.models import ArrearsItem
 from shared.arrears.model import ArrearsCase
 
@@ -22,8 +22,7 @@ class ArrearsStore:
             pk=case.case_id, version=case.version, doc=case.model_dump(mode="json"), district_code=case.district_code,
             operator_id=case.operator_id, plate=case.plate, opened_at=case.opened_at.isoformat(),
         )  # fmt: skip
-        cond = ArrearsItem.pk.does_not_exist() if case.version == 1 else ArrearsItem.version == case.version - 1
-        return save_if(item, cond)
+        return save_if(item, versioned(ArrearsItem, case.version))
 
     def of_plate(self, plate: str) -> list[ArrearsCase]:
         return [self.get(i.pk) for i in ArrearsItem.by_plate.query(plate)]

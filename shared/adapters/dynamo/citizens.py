@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from shared.adapters.dynamo.conditions import save_if
+from shared.adapters.dynamo.conditions import save_if, versioned
 from shared.adapters.dynamo.models import CitizenItem
 from shared.citizens.model import Account, PlateChallenge
 
@@ -20,8 +20,7 @@ class AccountStore:
         """Create (version 1) or replace version - 1; False if someone changed it first."""
         item = CitizenItem(pk=f"ACCOUNT#{account.account_id}", version=account.version,
                            doc=account.model_dump(mode="json"), account_id=account.account_id)
-        cond = CitizenItem.pk.does_not_exist() if account.version == 1 else CitizenItem.version == account.version - 1
-        return save_if(item, cond)
+        return save_if(item, versioned(CitizenItem, account.version))
 
     def owner_of(self, plate: str) -> str | None:
         try:

@@ -32,3 +32,8 @@ def update_if(item: Model, actions: list, condition: Condition) -> bool:
 def failed_conditions(exc: TransactWriteError) -> set[int]:
     """Positions of the transaction's items whose condition failed; empty if it failed otherwise."""
     return {i for i, r in enumerate(exc.cancellation_reasons or []) if r is not None and r.code == "ConditionalCheckFailed"}
+
+
+def versioned(model: type[Model], version: int) -> Condition:
+    """The condition for storing a record at ``version``: create it (version 1), or replace version - 1."""
+    return model.pk.does_not_exist() if version == 1 else model.version == version - 1

@@ -15,7 +15,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.dynamo.conditions import failed_conditions, save_if
+from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
 from shared.bills.model import Bill
@@ -131,8 +131,7 @@ class MoneyStore:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 for item, version in _versioned(change):
-                    cond = type(item).pk.does_not_exist() if version == 1 else type(item).version == version - 1
-                    tx.save(item, condition=cond)
+                    tx.save(item, condition=versioned(type(item), version))
                 if change.postings:
                     self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
         except TransactWriteError as exc:
