@@ -128,3 +128,30 @@ def test_collection_queue_contacts_and_the_incentive_on_recovery(stack, api, cit
     assert ledger.balance(Account.collection_incentive("district-320213")) == -36
     assert ledger.balance(Account.collection_incentive("city-platform")) == -24
     assert ledger.check() == []
+
+
+def test_a_crash_after_opening_the_case_loses_nothing_and_doubles_nothing(stack, device, clock, citizen):  # noqa: F811
+    from functions.pay_later_billing.handler import handler as real
+    from infra.local import lambda_dispatch
+    from shared import resources
+
+    name, crashed = resources.function("pay-later-billing").name, []
+
+    def crash_once_after_opening(event, context):
+        result = real(event, context)
+        if event["action"] == "open_arrears" and not crashed:
+            crashed.append(True)
+            raise RuntimeError("the Lambda died before answering")
+        return result
+
+    stack.services.providers["sandbox"].configure(fail_next_off_session=10)
+    lambda_dispatch.override(name, crash_once_after_opening)
+    try:
+        _leave(device, clock)
+        bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+        billing = _execution(stack, "pay-later-billing", bill_id)
+        _advance_until(stack, lambda: stack.wait_execution(billing, timeout_s=0.01)["status"] != "RUNNING", "billing ends")
+    finally:
+        lambda_dispatch.override(name, None)
+    assert crashed and stack.wait_execution(billing)["status"] == "SUCCEEDED"
+    assert len(stack.executions("arrears-escalation")) == 1 and _case(stack, bill_id).amount_fen == 600
