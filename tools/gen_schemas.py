@@ -28,6 +28,7 @@ from shared.protocol.events import (
     EntryEvent,
     EventBatch,
     ExitEvent,
+    LegacyPaymentEvent,
     HeartbeatEvent,
     OccupancyEvent,
 )
@@ -117,6 +118,12 @@ _MESSAGES: dict[str, tuple[Any, str, str]] = {
         lambda: _model(BerthEndEvent),
         "Protocol v1 on-street berth end event",
         "A vehicle left an on-street berth.",
+    ),
+    "legacy_payment": (
+        lambda: _model(LegacyPaymentEvent),
+        "Protocol v1 legacy payment report",
+        "A payment a lot took through its own (legacy) pay code (S9), reported so the platform never "
+        "charges the session again; applied once per legacy_ref.",
     ),
     "occupancy": (
         lambda: _model(OccupancyEvent),

@@ -21,6 +21,7 @@ from shared.protocol.events import (
     EventBatch,
     ExitEvent,
     HeartbeatEvent,
+    LegacyPaymentEvent,
     OccupancyEvent,
 )
 from shared.registry.model import Device, Lot, Operator
@@ -43,6 +44,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "berth_end": BerthEndEvent,
     "occupancy": OccupancyEvent,
     "heartbeat": HeartbeatEvent,
+    "legacy_payment": LegacyPaymentEvent,
     "ack-response": AckResponse,
     "operator": Operator,
     "lot": Lot,
