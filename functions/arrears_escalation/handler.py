@@ -6,9 +6,8 @@ from shared.bootstrap import services
 from shared.observability import flush
 
 ACTIONS = {
-    "next_step": lambda svc, e: svc.next_step(e["case_id"]),
+    "advance": lambda svc, e: svc.advance(e["case_id"]),
     "await_change": lambda svc, e: svc.await_change(e["case_id"], e["token"]),
-    "apply_step": lambda svc, e: svc.apply_step(e["case_id"], int(e["step"])),
 }
 
 

@@ -78,15 +78,21 @@ class ArrearsService:
         raise Conflict(f"case {case_id} keeps changing; retry", code="contention")
 
     # The ladder's tasks
-    def next_step(self, case_id: str) -> dict:
-        state, step, wait_s = next_step(self._require(case_id), self._clock.now())
-        return {"case_id": case_id, "state": state, "step": step if step is not None else -1, "wait_s": wait_s}
+    def advance(self, case_id: str) -> dict:
+        """Apply every rung that is due now, then say what the workflow does next: closed, handed_over, or
+        wait ``wait_s`` (until the next rung, or for a paused case's dispute to end). One task per rung keeps
+        Step Functions transitions (the billed unit) few."""
+        while True:
+            state, step, wait_s = next_step(self._require(case_id), self._clock.now())
+            if state != "due":
+                return {"case_id": case_id, "state": state, "wait_s": wait_s}
+            self.apply_step(case_id, step)
 
     def await_change(self, case_id: str, token: str) -> None:
         """Keep the token so a repayment, dispute or write-off wakes the ladder; if the case changed before
         the token was stored, wake it now."""
         case = self._change(case_id, lambda c: {"token": token})
-        if case.state is not CaseState.OPEN or next_step(case, self._clock.now())[0] == "due":
+        if case.state is not CaseState.OPEN or next_step(case, self._clock.now())[0] == "due":  # changed meanwhile
             self._workflows.wake(token, {"state": case.state.value})
 
     def apply_step(self, case_id: str, step: int) -> dict:

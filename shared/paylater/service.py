@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.adapters.dynamo.disputes import PayLaterTokens
+from shared.adapters.dynamo.pay_later import PayLaterTokens
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.adapters.workflows import Workflows
 from shared.arrears.service import ArrearsService, evidence_of
@@ -72,6 +72,7 @@ class PayLaterService:
 
     def charge(self, bill_id: str, attempt: int) -> dict:
         """One off-session attempt. retry: wait and try again; exhausted: open arrears; paid: done."""
+        self._tokens.forget(bill_id)  # the wait is over: a payment from now on need not wake anyone
         bill = self._bill(bill_id)
         result = {"bill_id": bill_id, "attempt": attempt + 1, "due_fen": bill.due_fen, "wait_s": 0}
         if bill.due_fen <= 0 or bill.disputed:

@@ -62,23 +62,17 @@ def _billing_execution(stack, bill_id):
 
 def _waiting_for_payment(stack, bill_id):
     """The execution waits on its task token (stored beside the bill) on the clock."""
-    from shared.adapters.dynamo.models import BillItem
+    from shared.adapters.dynamo.pay_later import PayLaterTokens
 
-    def stored():
-        try:
-            return BillItem.get(f"PAYLATER#{bill_id}").doc["token"]
-        except Exception:  # noqa: BLE001 - not yet
-            return None
-
-    token = _until(stored, "the task token")
+    token = _until(lambda: PayLaterTokens().get(bill_id), "the task token")
     _until(lambda: stack.clock.sleepers, "the wait on the clock")
     return token
 
 
 def _wait_token_change(stack, bill_id, old):
-    from shared.adapters.dynamo.models import BillItem
+    from shared.adapters.dynamo.pay_later import PayLaterTokens
 
-    _until(lambda: BillItem.get(f"PAYLATER#{bill_id}").doc["token"] != old, "a new wait")
+    _until(lambda: PayLaterTokens().get(bill_id) not in (None, old), "a new wait")
     _until(lambda: stack.clock.sleepers, "the wait on the clock")
 
 

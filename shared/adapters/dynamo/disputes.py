@@ -24,16 +24,3 @@ class DisputeStore:
 
     def of_district(self, district_code: str) -> list[Dispute]:
         return [Dispute.model_validate(i.doc) for i in BillItem.by_lot.query(f"DISPUTES#{district_code}")]
-
-
-class PayLaterTokens:
-    """The task token of a pay-later workflow waiting for its bill to be paid (pk PAYLATER#bill)."""
-
-    def keep(self, bill_id: str, token: str, at: str) -> None:
-        BillItem(pk=f"PAYLATER#{bill_id}", version=1, doc={"token": token, "at": at}).save()
-
-    def get(self, bill_id: str) -> str | None:
-        try:
-            return BillItem.get(f"PAYLATER#{bill_id}", consistent_read=True).doc["token"]
-        except DoesNotExist:
-            return None
