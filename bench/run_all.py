@@ -1,7 +1,7 @@
 """``make bench``: run every benchmark present, one after the other, and fail if any reports a problem.
 
-bench_ingest always; bench_tariffs when that module exists. Each writes its own results file under
-bench/results/ and prints its own summary.
+bench_ingest always; bench_tariffs and bench_paylater when those modules exist. Each writes its own results
+file under bench/results/ and prints its own summary.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs")
+BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs", "bench.bench_paylater")
 REQUIRED = {"bench.bench_ingest"}
 
 
