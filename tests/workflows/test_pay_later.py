@@ -191,3 +191,18 @@ def test_a_crash_after_the_charge_is_retried_without_a_second_charge(stack, devi
     assert bill.paid_fen == 600 and len(_off_session(stack, bill)) == 1
     sandbox = stack.services.providers["sandbox"]
     assert len([i for i in sandbox._intents.values() if i.request.off_session]) == 1
+
+
+def test_paused_or_withdrawn_registration_pays_at_the_exit_and_keeps_open_bills(stack, device, clock, citizen):
+    _leave(device, clock)  # a pay-later bill is open
+    assert citizen("post", "/v1/me/pay-later/pause")[1]["status"] == "paused"
+    ack = _leave(device, clock)
+    assert ack["gate"]["decision"] == "pay" and ack["gate"]["reason"] == "pay"
+    assert citizen("post", "/v1/me/pay-later/resume")[1]["status"] == "active"
+    assert citizen("post", "/v1/me/pay-later/withdraw")[1]["status"] == "withdrawn"
+    status, body = citizen("post", "/v1/me/pay-later/resume")
+    assert (status, body["code"]) == (409, "account_withdrawn")
+    assert citizen("post", "/v1/me/pay-later/sideways")[1]["code"] == "unknown_action"
+    bills = citizen("get", "/v1/me/bills")[1]["bills"]
+    assert sorted(b["due_fen"] for b in bills) == [600, 600]  # withdrawing forgives nothing
+    assert [b["pay_later"] for b in sorted(bills, key=lambda b: b["created_at"])] == [True, False]
