@@ -93,7 +93,13 @@ class PaymentApplier:
 
     def refund_excess(self, bill: Bill, reason: RefundReason) -> None:
         """Refund the bill's overpayment from its newest refundable payments (the platform's own channels
-        first: money taken by a lot's legacy pay code is refunded by the lot)."""
+        first: money taken by a lot's legacy pay code is refunded by the lot). Refunds recorded earlier but
+        not confirmed (a crash before the provider was asked, a provider outage) are sent again first: the
+        refund id is the provider's idempotency key, so a resend never refunds twice."""
+        for payment in self._money.payments_of(bill):
+            for pending in self._pending(payment):
+                self._send(pending, payment)
+        bill = self._money.bill(bill.bill_id) or bill
         excess = bill.overpaid_fen - self._requested_not_done(bill)
         payments = sorted(self._money.payments_of(bill), key=lambda p: (p.provider in PAYER_PRESENT_LAST, -bill.payments.index(p.payment_id)))
         for payment in payments:
@@ -121,16 +127,18 @@ class PaymentApplier:
         refund = self._record_refund(payment_id, amount_fen, reason)
         if refund.state is RefundState.SUCCEEDED:
             return refund
-        payment = self._money.payment(payment_id)
+        self._send(refund, self._money.payment(payment_id))
+        return self._money.refund(refund.refund_id) or refund
+
+    def _send(self, refund: Refund, payment: Payment) -> None:
         provider = self._providers[payment.provider]
         try:
-            answer = provider.refund(payment.provider_ref, refund.amount_fen, refund_id=refund.refund_id, reason=reason.value)
+            answer = provider.refund(payment.provider_ref, refund.amount_fen, refund_id=refund.refund_id, reason=refund.reason.value)
         except ProviderError:
-            logger.warning("refund not accepted yet; it is retried", extra={"refund_id": refund.refund_id})
-            return refund
+            logger.warning("refund not accepted yet; it is sent again on the next follow-up", extra={"refund_id": refund.refund_id})
+            return
         if answer.status == "succeeded":
             self.refund_succeeded(refund.refund_id, answer.provider_ref, self._clock.now())
-        return self._money.refund(refund.refund_id) or refund
 
     def _record_refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
         for _ in range(ATTEMPTS):

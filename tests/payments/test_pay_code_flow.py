@@ -166,3 +166,31 @@ def test_quote_endpoint_uses_the_same_engine(priced, api):
     assert naive.status_code == 400 and json.loads(naive.body)["code"] == "bad_time"
     backwards = api.get(f"/v1/lots/{LOT}/quote?entry=2026-11-23T10:00:00%2B08:00&exit=2026-11-23T08:00:00%2B08:00")
     assert json.loads(backwards.body)["code"] == "quote_bad_interval"
+
+
+def test_a_refund_the_provider_could_not_take_is_sent_again_by_the_next_delivery(priced, api, device, clock, monkeypatch):
+    from shared.payments.provider import ProviderError
+
+    priced.providers["etc"].issuer.configure(duplicates=1)  # the issuer will notify the deduction twice
+    _park(device, clock, etc_obu=True)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    _, payment = _pay(api, bill["bill_id"])
+    sandbox, etc = priced.providers["sandbox"], priced.providers["etc"]
+    sandbox.approve(priced.payments.payment(payment["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+
+    real_refund, calls = etc.refund, []
+
+    def down_once(*args, **kwargs):
+        calls.append(kwargs["refund_id"])
+        if len(calls) == 1:
+            raise ProviderError("issuer timeout")
+        return real_refund(*args, **kwargs)
+
+    monkeypatch.setattr(etc, "refund", down_once)
+    etc.issuer.deliver(CallbackPoster(api, "etc"))  # the deduction, delivered twice: the second sends the refund again
+
+    stored = priced.billing.get(bill["bill_id"])
+    assert (stored.paid_fen, stored.refunded_fen, stored.balance_fen) == (1200, 600, 0)
+    assert len(calls) == 2 and calls[0] == calls[1]  # the same refund id both times: one refund at the issuer
+    assert priced.ledger.check() == []
