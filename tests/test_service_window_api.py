@@ -108,3 +108,10 @@ def test_tariff_uploads_are_validated_and_history_is_immutable(stack, api, clock
     future["versions"].append({**changed["versions"][0], "effective_from": (clock.now() + timedelta(days=30)).isoformat()})
     status, body = liangxi("put", "/v1/admin/tariffs/zmd", {"tariff": future, "district_code": "320213", "version": 1})
     assert status == 200 and len(body["tariff"]["versions"]) == 2
+
+
+def test_openapi_states_the_status_each_post_answers(api):
+    doc = json.loads(api.get("/openapi.json").body)
+    assert "201" in doc["paths"]["/v1/pay/{lot_id}/payments"]["post"]["responses"]
+    assert "202" in doc["paths"]["/v1/me/plates"]["post"]["responses"]
+    assert "200" in doc["paths"]["/v1/admin/disputes/{bill_id}/resolve"]["post"]["responses"]

@@ -76,11 +76,23 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/ledger/check"): ("Prove the ledger balances: every posting sums to zero, balances match their lines", ADMIN, None, None),
 }
 
+# Success statuses other than 200: what each route's view answers.
+CREATED = {
+    ("POST", "/v1/admin/operators"), ("POST", "/v1/admin/lots"), ("POST", "/v1/admin/devices"),
+    ("POST", "/v1/pay/{lot_id}/payments"), ("POST", "/v1/bills/{bill_id}/payments"), ("POST", "/v1/me/account"),
+    ("POST", "/v1/me/payment-method"), ("POST", "/v1/me/bills/{bill_id}/disputes"), ("POST", "/v1/admin/coupons"),
+}
+ACCEPTED = {("POST", "/v1/me/plates")}
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["code", "message"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
 }
+
+
+def _status(method: str, path: str) -> str:
+    return "201" if (method, path) in CREATED else "202" if (method, path) in ACCEPTED else "200"
 
 
 def document(app) -> dict:
@@ -95,7 +107,7 @@ def document(app) -> dict:
                 "summary": summary,
                 "operationId": methods[method].view_name,
                 "responses": {
-                    "200" if method != "POST" or response is AckResponse else "201": {
+                    _status(method, path): {
                         "description": "OK",
                         "content": {"application/json": {"schema": refs[(response, "validation")] if response else {"type": "object"}}},
                     },

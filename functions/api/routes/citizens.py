@@ -6,6 +6,7 @@ from functions.api.errors import json_response
 from functions.api.http import admin_token, body, dump, principal, route
 from shared.bootstrap import services
 from shared.citizens.model import AccountStatus
+from shared.errors import NotFound
 
 STATUS_BY_VERB = {"pause": AccountStatus.PAUSED, "resume": AccountStatus.ACTIVE, "withdraw": AccountStatus.WITHDRAWN}
 
@@ -31,8 +32,6 @@ def give_consent():
 
 @route("/v1/me/pay-later/{verb}", methods=["POST"], authorizer=admin_token)
 def pay_later_status(verb):
-    from shared.errors import NotFound
-
     if verb not in STATUS_BY_VERB:
         raise NotFound("pause, resume or withdraw", code="unknown_action")
     return json_response(_account_view(services().citizens.set_status(principal(), STATUS_BY_VERB[verb])))
