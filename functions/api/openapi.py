@@ -50,6 +50,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("PUT", "/v1/admin/tariffs/{tariff_id}"): ("Register or change a tariff: {district_code?, version?, tariff}", ADMIN, None, RegisteredTariff),
     ("GET", "/v1/admin/tariffs/{tariff_id}"): ("One tariff", ADMIN, None, RegisteredTariff),
     ("GET", "/v1/admin/tariffs"): ("Registered tariffs (?district=)", ADMIN, None, None),
+    ("GET", "/v1/admin/lots/{lot_id}/pay-codes"): ("The URLs to print as the lot's and each lane's unified pay code (QR)", ADMIN, None, None),
     ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
     ("POST", "/v1/bills/{bill_id}/payments"): ("Pay one bill by its id (arrears shown at an exit or in the service window)", None, None, None),
     # The service window for citizens (bearer token of role citizen)

@@ -92,9 +92,13 @@ class BillingGate:
         return None
 
     def _pay_url(self, lot: Lot, event: VehicleEvent) -> str | None:
+        return self.pay_code_url(lot, getattr(event, "lane", None))
+
+    def pay_code_url(self, lot: Lot, lane: str | None = None) -> str | None:
+        """What the printed QR code of the lot (or of one exit lane) encodes; None where only the lot's
+        own (legacy) code collects, reporting its payments to the platform."""
         if PayCode.UNIFIED not in lot.pay_codes:
-            return None  # the lot's own (legacy) code collects; it reports the payment to the platform
-        lane = getattr(event, "lane", None)
+            return None
         return f"{self._base}/{lot.lot_id}" + (f"?lane={lane}" if lane else "")
 
     def after_close(self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision) -> None:

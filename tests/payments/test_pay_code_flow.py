@@ -194,3 +194,16 @@ def test_a_refund_the_provider_could_not_take_is_sent_again_by_the_next_delivery
     assert (stored.paid_fen, stored.refunded_fen, stored.balance_fen) == (1200, 600, 0)
     assert len(calls) == 2 and calls[0] == calls[1]  # the same refund id both times: one refund at the issuer
     assert priced.ledger.check() == []
+
+
+def test_staff_get_the_urls_to_print_as_pay_codes(priced, api, clock):
+    from datetime import timedelta
+
+    from shared.auth import Role
+    from shared.tokens import mint
+
+    token = mint(priced.token_key(), subject="lx", role=Role.DISTRICT_ADMIN, district_code="320213", now=clock.now(), ttl=timedelta(hours=1))
+    body = json.loads(api.get(f"/v1/admin/lots/{LOT}/pay-codes", headers={"Authorization": f"Bearer {token}"}).body)
+    base = f"https://pay.tongting.example/v1/pay/{LOT}"
+    assert body["pay_codes"] == [{"lane": None, "url": base}, {"lane": "in-1", "url": f"{base}?lane=in-1"},
+                                 {"lane": "out-1", "url": f"{base}?lane=out-1"}]

@@ -26,6 +26,16 @@ def list_tariffs():
     return json_response({"tariffs": [dump(t) for t in services().tariffs.list(district)]})
 
 
+@route("/v1/admin/lots/{lot_id}/pay-codes", methods=["GET"], authorizer=admin_token)
+def lot_pay_codes(lot_id):
+    """The URLs to print as QR codes: one for the lot (drivers type their plate), one per exit lane."""
+    svc = services()
+    lot = svc.registry.get_lot(principal(), lot_id)
+    lanes = sorted({d.lane for d in svc.registry.devices.list(lot_id) if d.lane and d.kind.value == "gate_camera"})
+    codes = [{"lane": None, "url": svc.gate.pay_code_url(lot)}] + [{"lane": lane, "url": svc.gate.pay_code_url(lot, lane)} for lane in lanes]
+    return json_response({"lot_id": lot_id, "pay_codes": [c for c in codes if c["url"]]})
+
+
 @route("/v1/admin/bills/{bill_id}", methods=["GET"], authorizer=admin_token)
 def get_bill(bill_id):
     bill = services().billing.get(bill_id)
