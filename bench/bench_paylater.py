@@ -146,11 +146,11 @@ ASSUMPTIONS = [
 ]
 
 TRANSITION_NOTES = (
-    "Choice and Succeed states are billed transitions like Task states: Due?/Charged? are 1 of 4 transitions when "
-    "the citizen pays and 5 of 16 in billing on the arrears path; Open? is 6 of the ladder's 18. The ladder's "
-    "Advance task applies every due rung itself (it was 33-36 transitions per case with a separate ApplyStep). "
-    "Going from PriceAndNotify straight to AwaitPayment (its task already wakes at once when nothing is due) "
-    "would drop Due? from every session."
+    "Choice and Succeed states are billed transitions like Task states: Charged? is one of them on the charge "
+    "path and 4 of 15 in billing on the arrears path; Open? is 6 of the ladder's 18. The ladder's "
+    "Advance task applies every due rung itself (it was 33-36 transitions per case with a separate ApplyStep), "
+    "and billing goes from PriceAndNotify straight to AwaitPayment (it was preceded by a Due? Choice), whose task "
+    "wakes at once when nothing is due."
 )
 
 
