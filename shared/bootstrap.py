@@ -112,7 +112,7 @@ def build(clock: Clock) -> Services:
         return evidence_of(session) if session else {}
 
     disputes = DisputeService(
-        DisputeStore(), money, applier, lambda principal, plate: citizens.get(principal).owns(plate), session_evidence,
+        DisputeStore(), money, applier, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), session_evidence,
         arrears.set_paused, clock,
     )
     sessions = SessionService(session_store, workflows, gate, review_after)

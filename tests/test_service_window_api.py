@@ -115,3 +115,18 @@ def test_openapi_states_the_status_each_post_answers(api):
     assert "201" in doc["paths"]["/v1/pay/{lot_id}/payments"]["post"]["responses"]
     assert "202" in doc["paths"]["/v1/me/plates"]["post"]["responses"]
     assert "200" in doc["paths"]["/v1/admin/disputes/{bill_id}/resolve"]["post"]["responses"]
+
+
+def test_a_new_keeper_does_not_see_the_previous_keepers_bills(stack, api, device, clock, city):
+    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    device("lx-in1").post(gate_event("entry", "苏B66666", clock.now()))
+    clock.advance(hours=2)
+    device("lx-out1").post(gate_event("exit", "苏B66666", clock.now()))  # the previous keeper's stay
+    clock.advance(days=3)
+    buyer = _caller(api, stack.services, clock, "buyer")
+    buyer("post", "/v1/me/account", {"consent": True})
+    buyer("post", "/v1/me/plates", {"plate": "苏B66666"})
+    buyer("post", "/v1/me/plates/verify", {"plate": "苏B66666", "code": stack.services.plate_verifier.sent["苏B66666"]})
+    assert buyer("get", "/v1/me/bills")[1]["bills"] == []
+    old_bill = stack.services.billing.of_plate("苏B66666")[0]
+    assert buyer("post", f"/v1/me/bills/{old_bill.bill_id}/disputes", {"reason": "other"})[1]["code"] == "not_your_bill"

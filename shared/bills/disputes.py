@@ -23,7 +23,7 @@ ATTEMPTS = 6
 
 
 class DisputeService:
-    def __init__(self, store: DisputeStore, money: MoneyStore, applier: PaymentApplier, owns: Callable[[Principal, str], bool],
+    def __init__(self, store: DisputeStore, money: MoneyStore, applier: PaymentApplier, owns: Callable[[Principal, Bill], bool],
                  evidence: Callable[[str], dict], paused: Callable[[str, bool, str], None], clock: Clock) -> None:
         self._store, self._money, self._applier, self._owns, self._evidence = store, money, applier, owns, evidence
         self._paused, self._clock = paused, clock
@@ -42,7 +42,7 @@ class DisputeService:
 
     def open(self, principal: Principal, bill_id: str, data: dict) -> Dispute:
         bill = self._bill(bill_id)
-        if not self._owns(principal, bill.plate):
+        if not self._owns(principal, bill):
             raise Forbidden("you can dispute only bills of your own verified plates", code="not_your_bill")
         try:
             reason = DisputeReason(data.get("reason"))

@@ -49,6 +49,9 @@ class Account(BaseModel):
     consent_version: str | None = None
     consented_at: datetime | None = None
     plates: list[str] = Field(default_factory=list, description="Plates whose ownership was verified.")
+    verified_at: dict[str, datetime] = Field(
+        default_factory=dict, description="When each plate was proved: the account sees its bills from then on only."
+    )
     method: SavedMethod | None = None
     suspended_by_arrears: list[str] = Field(default_factory=list, description="Arrears cases suspending pay-later.")
     notices: list[Notice] = Field(default_factory=list)
@@ -74,6 +77,11 @@ class Account(BaseModel):
 
     def owns(self, plate: str) -> bool:
         return plate in self.plates
+
+    def owns_bill(self, plate: str, created_at: datetime) -> bool:
+        """A plate's bills from before this account proved it belong to its previous keeper."""
+        since = self.verified_at.get(plate)
+        return self.owns(plate) and since is not None and created_at >= since
 
 
 class PlateChallenge(BaseModel):

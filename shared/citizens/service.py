@@ -148,11 +148,15 @@ class CitizenService:
         if not self._accounts.claim_plate(plate, account_id):
             raise Conflict("this plate is registered to another account", code="plate_taken")
         self._accounts.drop_challenge(account_id, plate)
-        return self._change(account_id, lambda a: None if a.owns(plate) else {"plates": [*a.plates, plate]})
+        return self._change(account_id, lambda a: None if a.owns(plate) else {
+            "plates": [*a.plates, plate], "verified_at": {**a.verified_at, plate: self._clock.now()},
+        })  # fmt: skip
 
     def remove_plate(self, principal: Principal, raw_plate: object) -> Account:
         account_id, plate = _citizen(principal), _plate(raw_plate)
-        account = self._change(account_id, lambda a: {"plates": [p for p in a.plates if p != plate]} if a.owns(plate) else None)
+        account = self._change(account_id, lambda a: {
+            "plates": [p for p in a.plates if p != plate], "verified_at": {k: v for k, v in a.verified_at.items() if k != plate},
+        } if a.owns(plate) else None)  # fmt: skip
         self._accounts.release_plate(plate, account_id)
         return account
 
