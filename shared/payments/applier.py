@@ -22,7 +22,7 @@ from shared.payments.model import Payment, PaymentState, Refund, RefundReason, R
 from shared.payments.provider import PaymentProvider, ProviderError
 
 ATTEMPTS = 6
-PAYER_PRESENT_LAST = ("legacy",)  # the platform cannot refund money taken by a lot's own pay code
+REFUNDED_BY_THE_LOT = ("legacy",)  # the platform cannot refund money taken by a lot's own pay code
 
 BillListener = Callable[[Bill], None]
 
@@ -92,21 +92,22 @@ class PaymentApplier:
                 listener(bill)
 
     def refund_excess(self, bill: Bill, reason: RefundReason) -> None:
-        """Refund the bill's overpayment from its newest refundable payments (the platform's own channels
-        first: money taken by a lot's legacy pay code is refunded by the lot). Refunds recorded earlier but
+        """Refund the bill's overpayment from its newest refundable payments (money taken by a lot's legacy
+        pay code is left to the lot to refund). Refunds recorded earlier but
         not confirmed (a crash before the provider was asked, a provider outage) are sent again first: the
         refund id is the provider's idempotency key, so a resend never refunds twice."""
         for payment in self._money.payments_of(bill):
             for pending in self._pending(payment):
                 self._send(pending, payment)
         bill = self._money.bill(bill.bill_id) or bill
-        excess = bill.overpaid_fen - self._requested_not_done(bill)
-        payments = sorted(self._money.payments_of(bill), key=lambda p: (p.provider in PAYER_PRESENT_LAST, -bill.payments.index(p.payment_id)))
-        for payment in payments:
+        payments = self._money.payments_of(bill)
+        pending = {p.payment_id: sum(r.amount_fen for r in self._pending(p)) for p in payments}
+        excess = bill.overpaid_fen - sum(pending.values())
+        for payment in sorted(payments, key=lambda p: bill.payments.index(p.payment_id), reverse=True):
             if excess <= 0:
                 break
-            amount = min(excess, payment.refundable_fen - self._pending_on(payment))
-            if amount <= 0 or payment.provider in PAYER_PRESENT_LAST:
+            amount = min(excess, payment.refundable_fen - pending[payment.payment_id])
+            if amount <= 0 or payment.provider in REFUNDED_BY_THE_LOT:
                 continue
             self.refund(payment.payment_id, amount, reason)
             excess -= amount
@@ -115,12 +116,6 @@ class PaymentApplier:
 
     def _pending(self, payment: Payment) -> list[Refund]:
         return [r for r in (self._money.refund(rid) for rid in payment.refunds) if r and r.state is RefundState.REQUESTED]
-
-    def _pending_on(self, payment: Payment) -> int:
-        return sum(r.amount_fen for r in self._pending(payment))
-
-    def _requested_not_done(self, bill: Bill) -> int:
-        return sum(self._pending_on(p) for p in self._money.payments_of(bill))
 
     def refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
         """Record the refund, then ask the provider with the refund's id as idempotency key."""
