@@ -202,15 +202,17 @@ class ArrearsService:
     def open_cases(self, plate: str) -> list[ArrearsCase]:
         return [c for c in self._cases.of_plate(plate) if c is not None and c.is_open]
 
-    def flagged_due(self, plate: str) -> list[tuple[ArrearsCase, int]]:
-        """Cases that flag this plate at every networked exit, with what each bill still owes."""
-        out = []
+    def owed(self, plate: str) -> tuple[int, int]:
+        """What the plate's open cases still owe, from one query: (of flagged cases, of all open cases).
+        Flagged arrears stop the car at every networked exit; the others only withhold pay-later."""
+        flagged = owed = 0
         for case in self.open_cases(plate):
+            bill = self._money.bill(case.bill_id)
+            due = bill.due_fen if bill is not None else 0
+            owed += due
             if case.flagged and case.state is CaseState.OPEN:
-                bill = self._money.bill(case.bill_id)
-                if bill is not None and bill.due_fen:
-                    out.append((case, bill.due_fen))
-        return out
+                flagged += due
+        return flagged, owed
 
 
 def _require_staff_write(principal: Principal, district_code: str) -> None:

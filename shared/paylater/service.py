@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.adapters.dynamo.pay_later import PayLaterTokens
 from shared.adapters.dynamo.money import Change, MoneyStore
+from shared.adapters.dynamo.pay_later import PayLaterTokens
 from shared.adapters.workflows import Workflows
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.bills.model import Bill

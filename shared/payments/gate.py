@@ -33,9 +33,9 @@ class PayLater(Protocol):
 
 
 class Arrears(Protocol):
-    def open_cases(self, plate: str) -> list: ...
-
-    def flagged_due(self, plate: str) -> list[tuple[object, int]]: ...
+    def owed(self, plate: str) -> tuple[int, int]:
+        """(what flagged cases owe, what all open cases owe)."""
+        ...
 
 
 class NoPayLater:
@@ -83,12 +83,11 @@ class BillingGate:
         registered driver pays now, arrears shown with the bill)."""
         if self.arrears is None:
             return None
-        flagged = self.arrears.flagged_due(plate)
+        flagged, owed = self.arrears.owed(plate)
         if flagged:
-            return "arrears", sum(fen for _, fen in flagged)
-        if self.arrears.open_cases(plate) and self.pay_later.eligible_ignoring_arrears(plate):
-            owed = sum(b.due_fen for b in (self._money.bill(c.bill_id) for c in self.arrears.open_cases(plate)) if b)
-            return ("arrears_block_pay_later", owed) if owed else None
+            return "arrears", flagged
+        if owed and self.pay_later.eligible_ignoring_arrears(plate):
+            return "arrears_block_pay_later", owed
         return None
 
     def _pay_url(self, lot: Lot, event: VehicleEvent) -> str | None:
