@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from shared import versioned
 from shared.adapters.dynamo.arrears import ArrearsStore
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.adapters.workflows import Workflows
@@ -26,7 +27,7 @@ from shared.auth import Principal, Role
 from shared.bills.model import Bill
 from shared.citizens.service import CitizenService
 from shared.clock import Clock
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.ledger.model import Posting
 
 WORKFLOW = "arrears-escalation"
@@ -65,17 +66,10 @@ class ArrearsService:
         return case
 
     def _change(self, case_id: str, changes: Callable[[ArrearsCase], dict | None], wake: bool = False) -> ArrearsCase:
-        for _ in range(ATTEMPTS):
-            case = self._require(case_id)
-            update = changes(case)
-            if update is None:
-                return case
-            new = case.bumped(**update)
-            if self._cases.save(new):
-                if wake and new.token:
-                    self._workflows.wake(new.token, {"state": new.state.value})
-                return new
-        raise Conflict(f"case {case_id} keeps changing; retry", code="contention")
+        case, changed = versioned.change(lambda: self._require(case_id), changes, self._cases.save, f"case {case_id}")
+        if changed and wake and case.token:
+            self._workflows.wake(case.token, {"state": case.state.value})
+        return case
 
     # The ladder's tasks
     def advance(self, case_id: str) -> dict:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
+from shared import versioned
 from shared.adapters.dynamo.citizens import AccountStore
 from shared.auth import Principal
 from shared.citizens.model import (
@@ -27,7 +28,6 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.payments.provider import PaymentProvider, SetupRequest
 from shared.plates import MalformedPlate, parse
 
-ATTEMPTS = 6
 MAX_CODE_ATTEMPTS = 5
 MAX_NOTICES = 200
 
@@ -91,15 +91,7 @@ class CitizenService:
         return account
 
     def _change(self, account_id: str, changes: Callable[[Account], dict | None]) -> Account:
-        for _ in range(ATTEMPTS):
-            account = self._require(account_id)
-            update = changes(account)
-            if update is None:
-                return account
-            new = account.bumped(**update)
-            if self._accounts.save(new):
-                return new
-        raise Conflict(f"account {account_id} keeps changing; retry", code="contention")
+        return versioned.change(lambda: self._require(account_id), changes, self._accounts.save, f"account {account_id}")[0]
 
     def set_status(self, principal: Principal, status: AccountStatus) -> Account:
         """Pause, resume or withdraw pay-later. Withdrawal keeps every bill already incurred."""
