@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -95,3 +96,41 @@ class CallbackPoster:
         resp = self.api.post(f"/v1/payments/callbacks/{self.provider}", headers={**headers, "Content-Type": "application/json"}, body=body)
         self.responses.append((resp.status_code, resp.body))
         assert resp.status_code == 200, resp.body
+
+
+def until(condition, what: str, timeout: float = 10.0):
+    """Poll (real time, briefly) for something another thread does; returns its value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.005)
+    return value
+
+
+@contextmanager
+def crash_once_after(function_logical: str, action: str):
+    """The workflow task function runs, then dies before answering, once, on ``action``: as a Lambda
+    killed after its side effects. Yields the list that records the crash."""
+    import importlib
+
+    from infra.local import lambda_dispatch
+    from shared import resources
+
+    spec = resources.function(function_logical)
+    module, attr = spec.handler.rsplit(".", 1)
+    real, crashed = getattr(importlib.import_module(module), attr), []
+
+    def crash_once(event, context):
+        result = real(event, context)
+        if event.get("action") == action and not crashed:
+            crashed.append(action)
+            raise RuntimeError("the Lambda died before answering")
+        return result
+
+    lambda_dispatch.override(spec.name, crash_once)
+    try:
+        yield crashed
+    finally:
+        lambda_dispatch.override(spec.name, None)

@@ -12,7 +12,7 @@ import pytest
 from shared.arrears.model import case_id_for
 from shared.auth import Principal, Role
 from shared.ledger.accounts import Account
-from tests.support import CallbackPoster
+from tests.support import CallbackPoster, crash_once_after
 from tests.workflows.test_pay_later import GRACE, PLATE, _leave, citizen  # noqa: F401  (fixture)
 
 HOUR = 3600
@@ -97,7 +97,7 @@ def test_a_dispute_pauses_the_ladder_and_an_upheld_one_closes_the_case(stack, ap
 
 
 def test_write_off_names_reason_and_approver_and_closes_the_case_in_the_ledger(stack, api, citizen, in_arrears):  # noqa: F811
-    bill_id, case = in_arrears
+    _, case = in_arrears
     other_district = Principal(subject="xw-staff", role=Role.DISTRICT_ADMIN, district_code="320214")
     from shared.errors import Forbidden, InvalidInput
 
@@ -131,27 +131,11 @@ def test_collection_queue_contacts_and_the_incentive_on_recovery(stack, api, cit
 
 
 def test_a_crash_after_opening_the_case_loses_nothing_and_doubles_nothing(stack, device, clock, citizen):  # noqa: F811
-    from functions.pay_later_billing.handler import handler as real
-    from infra.local import lambda_dispatch
-    from shared import resources
-
-    name, crashed = resources.function("pay-later-billing").name, []
-
-    def crash_once_after_opening(event, context):
-        result = real(event, context)
-        if event["action"] == "open_arrears" and not crashed:
-            crashed.append(True)
-            raise RuntimeError("the Lambda died before answering")
-        return result
-
     stack.services.providers["sandbox"].configure(fail_next_off_session=10)
-    lambda_dispatch.override(name, crash_once_after_opening)
-    try:
+    with crash_once_after("pay-later-billing", "open_arrears") as crashed:
         _leave(device, clock)
         bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
         billing = _execution(stack, "pay-later-billing", bill_id)
         _advance_until(stack, lambda: stack.wait_execution(billing, timeout_s=0.01)["status"] != "RUNNING", "billing ends")
-    finally:
-        lambda_dispatch.override(name, None)
     assert crashed and stack.wait_execution(billing)["status"] == "SUCCEEDED"
     assert len(stack.executions("arrears-escalation")) == 1 and _case(stack, bill_id).amount_fen == 600

@@ -12,17 +12,9 @@ import pytest
 
 from infra.local import lambda_dispatch, provision
 from shared.adapters.aws import client
+from tests.support import until
 
 GRACE_S = 900
-
-
-def _until(condition, what: str, timeout: float = 10.0):
-    """Poll (real time, briefly) for something another thread does; returns its value."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-    return value
 
 
 def _settle():
@@ -123,7 +115,7 @@ def billing(machines):
 
 def _await_token(tokens, clock) -> str:
     """The token the task handler stored, once the task waits on it (so a clock.advance counts from there)."""
-    _until(lambda: tokens and clock.sleepers, "the task-token wait")
+    until(lambda: tokens and clock.sleepers, "the task-token wait")
     return tokens[-1]
 
 
@@ -175,7 +167,7 @@ def test_a_callback_after_the_deadline_is_refused_with_task_timed_out(stack, clo
     failures["left"] = 1  # keeps the execution running (in its Retry interval) after the grace period
     execution, token = _start_bill(machines, clock, arn, tokens)
     clock.advance(GRACE_S)
-    _until(lambda: charges and clock.sleepers, "the charge's retry interval")
+    until(lambda: charges and clock.sleepers, "the charge's retry interval")
     for late in (lambda: machines.sfn.send_task_success(taskToken=token, output=json.dumps({"paid": True})),
                  lambda: machines.sfn.send_task_failure(taskToken=token, error="PaymentDeclined"),
                  lambda: machines.sfn.send_task_heartbeat(taskToken=token)):
@@ -205,7 +197,7 @@ def test_retry_backoff_is_measured_on_the_clock(stack, clock, machines, billing)
     execution, _ = _start_bill(machines, clock, arn, tokens)
     clock.advance(GRACE_S)
     for attempt, interval in ((1, 10), (2, 20)):  # IntervalSeconds 10, BackoffRate 2
-        _until(lambda n=attempt: len(charges) == n and clock.sleepers, f"attempt {attempt} failing into its retry interval")
+        until(lambda n=attempt: len(charges) == n and clock.sleepers, f"attempt {attempt} failing into its retry interval")
         clock.advance(interval - 1)
         _settle()
         assert len(charges) == attempt
@@ -318,7 +310,7 @@ def _assert_arrears_opened(stack, result, order):
 
 def test_wait_seconds_path_resumes_when_the_clock_passes_it(stack, clock, machines, escalation):
     execution = machines.start(escalation["via_lambda"], "bill-7", {"order": "bill-7", "cool_off_s": 86400})
-    _until(lambda: clock.sleepers, "the Wait state")
+    until(lambda: clock.sleepers, "the Wait state")
     clock.advance(86399)
     _settle()
     assert machines.status(execution) == "RUNNING"

@@ -4,30 +4,19 @@ dispatched to ours, time moved by the tests (a day of grace passes in a call to 
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
 
-from infra.local import lambda_dispatch
-from shared import resources
 from shared.auth import Role
 from shared.ledger.accounts import Account
 from shared.payments.model import PaymentSource
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 from shared.tokens import mint
-from tests.support import CallbackPoster, gate_event, price_lot
+from tests.support import CallbackPoster, crash_once_after, gate_event, price_lot, until
 
 LOT, PLATE = "lx-nanchang-st-01", "苏B12345"
 GRACE = 24 * 3600
-
-
-def _until(condition, what: str, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.005)
-    return value
 
 
 @pytest.fixture
@@ -64,20 +53,20 @@ def _waiting_for_payment(stack, bill_id):
     """The execution waits on its task token (stored beside the bill) on the clock."""
     from shared.adapters.dynamo.pay_later import PayLaterTokens
 
-    token = _until(lambda: PayLaterTokens().get(bill_id), "the task token")
-    _until(lambda: stack.clock.sleepers, "the wait on the clock")
+    token = until(lambda: PayLaterTokens().get(bill_id), "the task token")
+    until(lambda: stack.clock.sleepers, "the wait on the clock")
     return token
 
 
 def _wait_token_change(stack, bill_id, old):
     from shared.adapters.dynamo.pay_later import PayLaterTokens
 
-    _until(lambda: PayLaterTokens().get(bill_id) not in (None, old), "a new wait")
-    _until(lambda: stack.clock.sleepers, "the wait on the clock")
+    until(lambda: PayLaterTokens().get(bill_id) not in (None, old), "a new wait")
+    until(lambda: stack.clock.sleepers, "the wait on the clock")
 
 
 def _finish(stack, arn):
-    out = _until(lambda: (o := stack.wait_execution(arn, timeout_s=0.05))["status"] != "RUNNING" and o, "the end")
+    out = until(lambda: (o := stack.wait_execution(arn, timeout_s=0.05))["status"] != "RUNNING" and o, "the end")
     return out
 
 
@@ -163,30 +152,15 @@ def test_a_payment_during_an_in_flight_charge_ends_with_one_charge_and_one_refun
 
 
 def test_a_crash_after_the_charge_is_retried_without_a_second_charge(stack, device, clock, citizen):
-    name = resources.function("pay-later-billing").name
-    from functions.pay_later_billing.handler import handler as real
-
-    crashed = []
-
-    def crash_once_after_charging(event, context):
-        result = real(event, context)
-        if event["action"] == "charge" and not crashed:
-            crashed.append(True)
-            raise RuntimeError("the Lambda died before answering")
-        return result
-
-    lambda_dispatch.override(name, crash_once_after_charging)
-    try:
+    with crash_once_after("pay-later-billing", "charge") as crashed:
         _leave(device, clock)
         bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
         arn = _billing_execution(stack, bill_id)
         _waiting_for_payment(stack, bill_id)
         clock.advance(GRACE)
-        _until(lambda: crashed and stack.clock.sleepers, "the Retry interval")
+        until(lambda: crashed and stack.clock.sleepers, "the Retry interval")
         clock.advance(30)
         assert _finish(stack, arn)["status"] == "SUCCEEDED"
-    finally:
-        lambda_dispatch.override(name, None)
     bill = _bill(stack, bill_id)
     assert bill.paid_fen == 600 and len(_off_session(stack, bill)) == 1
     sandbox = stack.services.providers["sandbox"]
