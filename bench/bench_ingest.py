@@ -33,24 +33,24 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import http.client
-import importlib.metadata
 import itertools
 import json
 import math
 import os
-import platform
 import random
 import resource
 import socket
-import subprocess
 import sys
 import threading
 import time
 import traceback
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+
+from bench.report import git_commit, machine_info
+from bench.report import write as write_report
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "ingest.json"
 HOST = "127.0.0.1"  # all traffic stays on loopback
@@ -197,7 +197,7 @@ class Tally:
     samples: list = field(default_factory=list)  # first few failures, verbatim
     cut_short: bool = False
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: Tally) -> None:
         for name in ("latencies_ms", "done_at", "samples"):
             getattr(self, name).extend(getattr(other, name))
         for name in ("acks", "http", "flags", "reasons", "gate", "match"):
@@ -383,41 +383,6 @@ def run_scenario(
 # Machine, stack and report
 
 
-def machine_info() -> dict:
-    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
-    mem_kb = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), None)
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
-    versions = {}
-    for pkg in ("moto", "chalice", "boto3", "pynamodb", "pydantic", "aws-lambda-powertools"):
-        try:
-            versions[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or model,
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_total_gib": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "packages": versions,
-        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews figures
-    }
-
-
-def git_commit() -> str | None:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if head.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))
@@ -578,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "benchmark": "ingest",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
         "machine": machine,
         "parameters": {
@@ -597,8 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_report(args.output, report)
     print(summary(report))
     print(f"Results: {args.output}")
     return 0 if report["ok"] else 1

@@ -58,7 +58,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from bench.bench_ingest import git_commit, machine_info
+from bench.report import git_commit, machine_info
+from bench.report import write as write_report
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "paylater.json"
 SCENARIOS = ("pay_in_grace", "auto_charge", "arrears_repaid", "arrears_handover")
@@ -1084,8 +1085,7 @@ def main(argv: list[str] | None = None) -> int:
         "ok": not problems,
         "problems": problems,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_report(args.output, report)
     print(table(report))
     print(f"Results: {args.output}")
     return 0 if report["ok"] else 1

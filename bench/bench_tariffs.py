@@ -17,16 +17,14 @@ reference disagreed on any stay.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench.report import git_commit, machine_info
+from bench.report import write as write_report
 from shared.clock import SHANGHAI
 from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
@@ -98,27 +96,6 @@ def measure(label: str, length: timedelta, min_seconds: float) -> tuple[dict, li
     }, problems
 
 
-def machine_info() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), "")
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or model,
-        "cpu_model": model,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-    }
-
-
-def git_commit() -> str | None:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        return head.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="minimum time of each timing loop")
@@ -143,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "ok": not problems,
         "problems": problems[:20],
     }
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(RESULTS_FILE, report)
     m = report["machine"]
     print(
         f"Tariff benchmark  {report['date']}  ({m['cpu_model'] or m['processor']}, {m['cpu_count']} CPUs, Python {m['python']})"
