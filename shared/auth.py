@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared.errors import Forbidden
 
@@ -18,11 +18,26 @@ class Role(str, Enum):
     CITIZEN = "citizen"  # a service-window account: only its own vehicles' bills
 
 
+DISTRICT_ROLES = (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM)
+
+
 class Principal(BaseModel):
+    """Who is calling. A district only on district roles, an operator only on operators, each where its
+    role needs it: a principal that would carry scope its role does not have cannot be built."""
+
+    model_config = ConfigDict(frozen=True)
     subject: str
     role: Role
     district_code: str | None = None
     operator_id: str | None = None
+
+    @model_validator(mode="after")
+    def _scope_fits_role(self) -> Principal:
+        if (self.district_code is not None) != (self.role in DISTRICT_ROLES):
+            raise ValueError(f"a {self.role.value} {'needs' if self.role in DISTRICT_ROLES else 'has no'} district")
+        if (self.operator_id is not None) != (self.role is Role.OPERATOR):
+            raise ValueError(f"a {self.role.value} {'needs' if self.role is Role.OPERATOR else 'has no'} operator")
+        return self
 
     @property
     def is_citizen(self) -> bool:
@@ -33,13 +48,14 @@ class Principal(BaseModel):
         return self.role in (Role.CITY_ADMIN, Role.AUDITOR)
 
     def can_read_district(self, district_code: str) -> bool:
-        return self.is_city or self.district_code == district_code
+        """City-wide roles anywhere; district roles at home. Nobody else by a district claim."""
+        return self.is_city or (self.role in DISTRICT_ROLES and self.district_code == district_code)
 
     def require_district_write(self, district_code: str) -> None:
         """Registering and changing records: city admins anywhere, district staff and platforms at home."""
         if self.role is Role.CITY_ADMIN:
             return
-        if self.role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) and self.district_code == district_code:
+        if self.role in DISTRICT_ROLES and self.district_code == district_code:
             return
         raise Forbidden(
             f"{self.role.value} {self.subject} may not change records of district {district_code}",

@@ -1,32 +1,72 @@
-"""Admin bearer tokens: compact HS256 JWTs, minted and verified by the project for local and
-self-hosted use. In AWS the same claims come from Cognito groups; either way they become a
-``Principal`` and the domain enforces what it may do.
+"""Admin and citizen bearer tokens: HS256 JWTs signed and verified with PyJWT, for local and
+self-hosted use. In AWS the same claims come from Cognito (its groups map onto ``role``, custom attributes
+onto ``district`` and ``operator``); either way they are validated by one claims model per role and become
+a ``Principal``, and the domain (``shared/access.py``) decides what it may do.
 
-Claims: ``sub``, ``role``, ``district`` (district roles), ``operator`` (operator role), ``iat``, ``exp``.
+Claims: ``sub``, ``role``, ``district`` (district roles only), ``operator`` (operator role only), ``iat``,
+``exp``. A claim that does not belong to the role (a citizen with a district) is refused, never ignored:
+401 ``token_claims``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import ValidationError
+import jwt
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput, Unauthenticated
 
-_HEADER = {"alg": "HS256", "typ": "JWT"}
+ALGORITHM = "HS256"
+MAX_TOKEN_CHARS = 4096  # a header beyond this is not one of ours; refuse before decoding anything
+
+_Subject = Annotated[str, Field(min_length=1, max_length=128)]
+_District = Annotated[str, Field(pattern=r"^3202(05|06|11|13|14|81|82)$")]
+_Operator = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+class _Claims(BaseModel):
+    # Registered JWT claims (iat, exp, iss, ...) and Cognito's own pass; ours are typed strictly.
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    sub: _Subject
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+class CityClaims(_Claims):
+    """City staff and auditors: city-wide, so neither a district nor an operator."""
+
+    role: Literal["city_admin", "auditor"]
+    district: None = None
+    operator: None = None
+
+
+class CitizenClaims(_Claims):
+    """A service-window account: its own plates only."""
+
+    role: Literal["citizen"]
+    district: None = None
+    operator: None = None
+
+
+class DistrictClaims(_Claims):
+    """District staff and a district's platform: exactly one district."""
+
+    role: Literal["district_admin", "district_platform"]
+    district: _District
+    operator: None = None
+
+
+class OperatorClaims(_Claims):
+    """A lot operator: exactly one operator, no district (its lots say where it works)."""
+
+    role: Literal["operator"]
+    operator: _Operator
+    district: None = None
+
+
+Claims = Annotated[CityClaims | CitizenClaims | DistrictClaims | OperatorClaims, Field(discriminator="role")]
+_CLAIMS = TypeAdapter(Claims)
 
 
 def mint(
@@ -39,46 +79,67 @@ def mint(
     operator_id: str | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
-    if role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) and not district_code:
-        raise InvalidInput("a district role needs a district code", code="district_required")
-    if role is Role.OPERATOR and not operator_id:
-        raise InvalidInput("an operator role needs an operator id", code="operator_required")
-    claims = {"sub": subject, "role": role.value, "iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
-    if district_code:
+    claims: dict = {"sub": subject, "role": role.value}
+    if district_code is not None:
         claims["district"] = district_code
-    if operator_id:
+    if operator_id is not None:
         claims["operator"] = operator_id
-    signing_input = f"{_b64(json.dumps(_HEADER).encode())}.{_b64(json.dumps(claims).encode())}"
-    sig = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(sig)}"
+    try:
+        _CLAIMS.validate_python(claims)
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"a {role.value} token takes "
+            + {"district_admin": "a district", "district_platform": "a district", "operator": "an operator id"}.get(
+                role.value, "neither a district nor an operator"),
+            code="operator_required" if role is Role.OPERATOR else
+            "district_required" if role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) else "token_claims",
+        ) from exc  # fmt: skip
+    claims |= {"iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify(key: str, token: str, *, now: datetime) -> Principal:
+    """The principal of a valid token; 401 with a code for anything else, however malformed."""
+    if not token:
+        raise Unauthenticated("a bearer token is required", code="token_missing")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise Unauthenticated("malformed bearer token", code="token_malformed")
     try:
-        header_b64, claims_b64, sig_b64 = token.split(".")
-        header = json.loads(_unb64(header_b64))
-        signature = _unb64(sig_b64)
-    except (ValueError, json.JSONDecodeError) as exc:
+        # Expiry is checked below against the platform's clock (code takes a clock), not PyJWT's.
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"verify_exp": False, "verify_iat": False,
+                                                                           "verify_nbf": False, "require": ["exp", "sub"]})
+    except jwt.InvalidSignatureError as exc:
+        raise Unauthenticated("bad token signature", code="token_bad_signature") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise Unauthenticated("token claims incomplete", code="token_claims") from exc
+    except (jwt.InvalidTokenError, ValueError, TypeError, RecursionError) as exc:
         raise Unauthenticated("malformed bearer token", code="token_malformed") from exc
-    if header.get("alg") != "HS256":
-        raise Unauthenticated("unsupported token algorithm", code="token_malformed")
-    expected = hmac.new(key.encode(), f"{header_b64}.{claims_b64}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, signature):
-        raise Unauthenticated("bad token signature", code="token_bad_signature")
-    claims = json.loads(_unb64(claims_b64))
-    if int(claims.get("exp", 0)) <= now.timestamp():
+    if not isinstance(claims, dict):
+        raise Unauthenticated("malformed bearer token", code="token_malformed")
+    exp = claims.get("exp")
+    if type(exp) is not int:
+        raise Unauthenticated("token claims incomplete", code="token_claims")
+    if exp <= now.timestamp():
         raise Unauthenticated("token expired", code="token_expired")
     return principal_from_claims(claims)
 
 
-def principal_from_claims(claims: dict) -> Principal:
-    """Also used for Cognito: its groups map onto ``role`` and custom attributes onto the rest."""
+def principal_from_claims(claims: object) -> Principal:
+    """Our token's claims, or Cognito's: ``cognito:groups`` (one group: the role), ``custom:district``,
+    ``custom:operator``. Validated by the role's claims model; anything off is 401 ``token_claims``."""
+    if not isinstance(claims, dict):
+        raise Unauthenticated("token claims incomplete", code="token_claims")
+    if "cognito:groups" in claims:
+        groups = claims["cognito:groups"]
+        if isinstance(groups, str):  # API Gateway passes the list as one string, "[city_admin]"
+            groups = groups.strip("[]").replace(",", " ").split()
+        if not isinstance(groups, list) or len(groups) != 1:
+            raise Unauthenticated("a Cognito user belongs to exactly one role group", code="token_claims")
+        claims = {"sub": claims.get("sub"), "role": groups[0],
+                  **({"district": claims["custom:district"]} if claims.get("custom:district") else {}),
+                  **({"operator": claims["custom:operator"]} if claims.get("custom:operator") else {})}
     try:
-        return Principal(
-            subject=str(claims["sub"]),
-            role=Role(claims["role"]),
-            district_code=claims.get("district"),
-            operator_id=claims.get("operator"),
-        )
-    except (KeyError, ValueError, ValidationError) as exc:
-        raise Unauthenticated("token claims incomplete", code="token_claims") from exc
+        parsed = _CLAIMS.validate_python({k: v for k, v in claims.items() if k in ("sub", "role", "district", "operator")})
+    except ValidationError as exc:
+        raise Unauthenticated("token claims do not fit the role", code="token_claims") from exc
+    return Principal(subject=parsed.sub, role=Role(parsed.role), district_code=parsed.district, operator_id=parsed.operator)

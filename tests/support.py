@@ -45,6 +45,7 @@ def build_city(registry: RegistryService) -> City:
         {"device_id": "zs-robot", "kind": "berth_robot", "lot_id": "lx-zhongshan-rd"},
         {"device_id": "xw-in1", "kind": "gate_camera", "lot_id": "xw-taihu-plaza", "lane": "in-1"},
         {"device_id": "gw-liangxi", "kind": "district_gateway", "district_code": LIANGXI},
+        {"device_id": "lx-lotsys", "kind": "lot_system", "lot_id": "lx-nanchang-st-01"},  # pushes through an adapter
     ):
         secrets[dev["device_id"]] = registry.register_device(CITY_ADMIN, dev).secret
     return City(secrets=secrets)

@@ -8,17 +8,44 @@ from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 
-from chalice import AuthResponse, Chalice
+from chalice import AuthResponse, Chalice, Response
 
 from functions.api.errors import error_response
 from shared.auth import Principal
 from shared.bootstrap import services
-from shared.errors import DomainError, InvalidInput, Unauthenticated
+from shared.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from shared.jsonbody import parse_json
 from shared.observability import flush, logger
 from shared.tokens import principal_from_claims, verify
 
 app = Chalice(app_name="tongting-api")
+_PATH_PARAM = re.compile(r"[^\x00-\x20/\\\x7f]{1,128}")
+
+# Chalice's own refusals (415, 405, 400, and the 500 of a view that crashed) answer {"Code", "Message"};
+# the middleware below gives them the API's one error shape, {"code", "message"}.
+CHALICE_CODES = {
+    "UnsupportedMediaType": "unsupported_media_type",
+    "MethodNotAllowedError": "method_not_allowed",
+    "BadRequest": "bad_request",
+    "InternalServerError": "internal_error",
+}
+
+
+@app.middleware("http")
+def one_error_shape(event, get_response):
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        response = Response(
+            body=json.dumps({"code": CHALICE_CODES.get(body["Code"], str(body["Code"]).lower()),
+                             "message": str(body.get("Message", ""))}),
+            status_code=response.status_code,
+            headers={**response.headers, "Content-Type": "application/json; charset=utf-8"},
+        )  # fmt: skip
+    return response
 
 
 def route(path: str, **options):
@@ -30,6 +57,9 @@ def route(path: str, **options):
             request_id = (app.current_request.context or {}).get("requestId")
             logger.set_correlation_id(request_id)
             try:
+                for name, value in kwargs.items():
+                    if not _PATH_PARAM.fullmatch(value or ""):  # no id of ours looks like this: it does not exist
+                        raise NotFound(f"no {name} {value[:40]!r}", code=f"unknown_{name.removesuffix('_id')}")
                 return view(*args, **kwargs)
             except DomainError as error:
                 logger.info("request refused", extra={"code": error.code, "path": path})
@@ -46,9 +76,11 @@ def route(path: str, **options):
 def admin_token(auth_request):
     """Verifies the bearer token. An invalid token still reaches the app, which answers 401 with a
     machine-readable code (API Gateway's own 401 carries none)."""
-    token = (auth_request.token or "").removeprefix("Bearer ").strip()
+    token = (auth_request.token or "").strip()
     try:
-        principal = verify(services().token_key(), token, now=services().clock.now())
+        if not token.startswith("Bearer "):
+            raise Unauthenticated("Authorization: Bearer <token> is required", code="token_missing" if not token else "token_malformed")
+        principal = verify(services().token_key(), token.removeprefix("Bearer ").strip(), now=services().clock.now())
     except Unauthenticated as error:
         return AuthResponse(routes=["*"], principal_id="anonymous", context={"auth_error": error.code, "auth_message": error.message})
     context = {"sub": principal.subject, "role": principal.role.value}
@@ -60,7 +92,7 @@ def admin_token(auth_request):
 
 
 def principal() -> Principal:
-    ctx = app.current_request.context.get("authorizer") or {}
+    ctx = (app.current_request.context or {}).get("authorizer") or {}
     if "auth_error" in ctx:
         raise Unauthenticated(ctx.get("auth_message", "bad token"), code=ctx["auth_error"])
     if "role" not in ctx:
@@ -69,25 +101,46 @@ def principal() -> Principal:
 
 
 def body() -> dict:
-    try:
-        data = json.loads(app.current_request.raw_body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        data = None
+    data = parse_json(app.current_request.raw_body or b"null")
     if not isinstance(data, dict):
         raise InvalidInput("a JSON object body is required", code="invalid_json")
     return data
 
 
 def query_float(name: str, default: float | None = None) -> float:
+    """A finite number (``inf``, ``nan`` and ``1e400`` are refused, not carried into arithmetic)."""
     raw = (app.current_request.query_params or {}).get(name)
     if raw is None:
         if default is None:
             raise InvalidInput(f"query parameter {name} is required", code="bad_query")
         return default
     try:
-        return float(raw)
+        value = float(raw) if len(raw) <= 32 else math.nan
     except ValueError:
-        raise InvalidInput(f"query parameter {name} must be a number", code="bad_query") from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise InvalidInput(f"query parameter {name} must be a finite number", code="bad_query")
+    return value
+
+
+def query_int(name: str, default: int, low: int, high: int) -> int:
+    raw = (app.current_request.query_params or {}).get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not low <= int(raw) <= high:
+        raise InvalidInput(f"query parameter {name} must be an integer {low}..{high}", code="bad_query")
+    return int(raw)
+
+
+def parsed(model, data: object, code: str = "invalid_request"):
+    """``data`` through a strict pydantic request model: every field typed and bounded before a store sees it."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors()[:10]]
+        raise InvalidInput(f"invalid {model.__name__}", code=code, errors=details) from None
 
 
 def dump(model) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from shared import versioned
+from shared import access, versioned
 from shared.adapters.dynamo.arrears import ArrearsStore
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.adapters.workflows import Workflows
@@ -146,8 +146,8 @@ class ArrearsService:
         }, wake=True)  # fmt: skip
 
     def write_off(self, principal: Principal, case_id: str, reason: str, approver: str) -> ArrearsCase:
-        case = self._require(case_id)
-        _require_staff_write(principal, case.district_code)
+        case = self.view(principal, case_id)
+        _require_staff_write(principal, case)
         if not reason or not approver:
             raise InvalidInput("a write-off names its reason and its approver", code="write_off_incomplete")
         for _ in range(ATTEMPTS):
@@ -165,27 +165,25 @@ class ArrearsService:
 
     # Collection queues (S7): the district's and the operator's
     def queue(self, principal: Principal, district_code: str | None = None) -> list[ArrearsCase]:
+        access.require_staff(principal, "a collection queue")
         if principal.role is Role.OPERATOR:
             cases = self._cases.of_operator(principal.operator_id)
-        elif principal.is_city:
-            cases = self._cases.of_district(district_code) if district_code else self._cases.all()
-        elif principal.district_code:
-            cases = self._cases.of_district(principal.district_code)
         else:
-            raise Forbidden("no collection queue for this role", code="role_forbidden")
-        return sorted((c for c in cases if c.handed_over or principal.role is not Role.OPERATOR), key=lambda c: c.opened_at)
+            scope = access.district_scope(principal, district_code)
+            cases = self._cases.of_district(scope) if scope else self._cases.all()
+        return sorted((c for c in cases if access.may_read_case(principal, c)), key=lambda c: c.opened_at)
 
     def view(self, principal: Principal, case_id: str) -> ArrearsCase:
-        case = self._require(case_id)
-        principal.require_read(case.district_code, case.operator_id)
+        """The queue's rule for one case; a case the caller may not see answers as one that does not exist."""
+        access.require_staff(principal, "arrears cases")
+        case = self._cases.get(case_id)
+        access.require_visible(case is not None and access.may_read_case(principal, case), "arrears case", case_id, "unknown_case")
         return case
 
     def record_contact(self, principal: Principal, case_id: str, data: dict) -> ArrearsCase:
-        case = self._require(case_id)
-        if principal.role is Role.OPERATOR:
-            principal.require_read(case.district_code, case.operator_id)
-        else:
-            _require_staff_write(principal, case.district_code)
+        case = self.view(principal, case_id)
+        if principal.role is not Role.OPERATOR:  # an operator that sees the case is collecting it
+            _require_staff_write(principal, case)
         channel, outcome = str(data.get("channel", "")), str(data.get("outcome", ""))
         if channel not in ("phone", "letter", "visit", "sms_official") or not outcome:
             raise InvalidInput("a contact has a channel (phone, letter, visit, sms_official) and an outcome", code="bad_contact")
@@ -209,10 +207,9 @@ class ArrearsService:
         return flagged, owed
 
 
-def _require_staff_write(principal: Principal, district_code: str) -> None:
-    if principal.role is Role.CITY_ADMIN or (principal.role is Role.DISTRICT_ADMIN and principal.district_code == district_code):
-        return
-    raise Forbidden(f"{principal.role.value} may not act on arrears of district {district_code}", code="district_forbidden")
+def _require_staff_write(principal: Principal, case: ArrearsCase) -> None:
+    if not access.may_act_on_case(principal, case):
+        raise Forbidden(f"{principal.role.value} may not act on arrears of district {case.district_code}", code="district_forbidden")
 
 
 def evidence_of(session) -> dict[str, str | None]:

@@ -9,7 +9,7 @@ from shared.adapters.dynamo.registry import LotStore
 from shared.auth import Principal
 from shared.availability.model import LotAvailability, availability, distance_m
 from shared.clock import SHANGHAI, Clock
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.registry.model import Lot
 
 MAX_RADIUS_M = 50_000
@@ -26,8 +26,12 @@ class AvailabilityService:
 
     def supervised(self, principal: Principal, lot_id: str) -> LotAvailability:
         """Staff of the lot's district (and its operator) also see when each device was last heard."""
+        from shared import access
+
+        access.require_staff(principal, "supervision")
         lot = self._require(lot_id)
-        principal.require_read(lot.district_code, lot.operator_id)
+        if not access.may_read_lot(principal, lot):
+            raise Forbidden(f"{principal.subject} may not supervise lot {lot_id}", code="district_forbidden")
         status = self._status.get(lot_id)
         return self._view(lot, status).model_copy(update={"devices_last_seen": {
             d: datetime.fromtimestamp(ms / 1000, SHANGHAI) for d, ms in (status.device_last_seen_ms or {}).items()

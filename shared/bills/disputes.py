@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from shared import access
 from shared.adapters.dynamo.disputes import DisputeStore
 from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.auth import Principal, Role
@@ -16,6 +17,7 @@ from shared.bills.model import Bill
 from shared.clock import Clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ledger.model import Posting
+from shared.registry.model import DISTRICTS
 from shared.payments.applier import PaymentApplier
 from shared.payments.model import RefundReason
 
@@ -41,9 +43,10 @@ class DisputeService:
         return self._store.save(dispute)
 
     def open(self, principal: Principal, bill_id: str, data: dict) -> Dispute:
-        bill = self._bill(bill_id)
-        if not self._owns(principal, bill):
-            raise Forbidden("you can dispute only bills of your own verified plates", code="not_your_bill")
+        """A bill of someone else's plate answers as one that does not exist: ids cannot be probed."""
+        access.require_role(principal, Role.CITIZEN, what="disputes of the service window")
+        bill = self._money.bill(bill_id)
+        access.require_visible(bill is not None and self._owns(principal, bill), "bill", bill_id, "unknown_bill")
         try:
             reason = DisputeReason(data.get("reason"))
         except ValueError:
@@ -74,20 +77,16 @@ class DisputeService:
         raise Conflict(f"bill {bill_id} keeps changing; retry", code="contention")
 
     def queue(self, principal: Principal, district_code: str | None = None) -> list[Dispute]:
-        district = district_code if principal.is_city else principal.district_code
-        if principal.role is Role.OPERATOR or district is None:
+        if principal.role in (Role.OPERATOR, Role.CITIZEN):
             raise Forbidden("the dispute queue is for district and city staff", code="role_forbidden")
-        return self._store.of_district(district)
+        scope = access.district_scope(principal, district_code)
+        districts = [scope] if scope else sorted(DISTRICTS)
+        disputes = [d for code in districts for d in self._store.of_district(code)]
+        return sorted((d for d in disputes if access.may_read_dispute(principal, d)), key=lambda d: (d.opened_at, d.bill_id))
 
     def view(self, principal: Principal, bill_id: str) -> Dispute:
         dispute = self.get(bill_id)
-        if dispute is None:
-            raise NotFound("no dispute for this bill", code="unknown_dispute")
-        if principal.is_citizen:
-            if dispute.account_id != principal.subject:
-                raise Forbidden("not your dispute", code="not_your_bill")
-        else:
-            principal.require_read(dispute.district_code, dispute.operator_id)
+        access.require_visible(dispute is not None and access.may_read_dispute(principal, dispute), "dispute of bill", bill_id, "unknown_dispute")
         return dispute
 
     def resolve(self, principal: Principal, bill_id: str, data: dict) -> Dispute:

@@ -87,6 +87,15 @@ class BillingService:
             raise NotFound(f"bill {bill_id} does not exist", code="unknown_bill")
         return bill
 
+    def view(self, principal, bill_id: str) -> Bill:
+        """Staff of the bill's district and its operator; to anyone else it does not exist."""
+        from shared import access
+
+        access.require_staff(principal, "bills")
+        bill = self._money.bill(bill_id)
+        access.require_visible(bill is not None and access.may_read_bill(principal, bill), "bill", bill_id, "unknown_bill")
+        return bill
+
     def at_lane(self, lot_id: str, lane: str) -> Bill | None:
         return self._money.bill_at_lane(lot_id, lane, self._clock.now() - LANE_LOOKBACK)
 

@@ -15,6 +15,7 @@ from shared.protocol import signing
 from shared.registry.model import Device
 
 _NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
+_TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)  # Unix seconds; "²" passes str.isdigit() but is no digit
 
 
 class DeviceAuthenticator:
@@ -37,7 +38,7 @@ class DeviceAuthenticator:
         device, ciphertext = found
         if not device.active:
             raise Unauthenticated(f"device {device_id} is deactivated", code="device_inactive")
-        if not timestamp.isdigit():
+        if not _TIMESTAMP.fullmatch(timestamp):
             raise Unauthenticated("X-Timestamp must be Unix seconds", code="timestamp_invalid")
         now = self._clock.now()
         if abs(now.timestamp() - int(timestamp)) > signing.WINDOW_SECONDS:

@@ -7,7 +7,7 @@ because of a bad neighbour.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +20,7 @@ from shared.adapters.dynamo.registry import LotStore
 from shared.clock import SHANGHAI, Clock
 from shared.errors import DomainError, Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
+from shared.jsonbody import parse_json
 from shared.observability import count, logger, masked
 from shared.protocol import lot_systems
 from shared.protocol.events import (
@@ -37,10 +38,11 @@ from shared.protocol.events import (
     OccupancyEvent,
     PaymentReport,
 )
-from shared.registry.model import Device, Lot, LotKind, events_allowed
+from shared.registry.model import Device, DeviceKind, Lot, LotKind, events_allowed
 from shared.sessions.service import SessionService
 
 _EVENT = TypeAdapter(DeviceEvent)
+_LOT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # LotId: anything else is that event's invalid_event, never a lookup
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
 
@@ -74,6 +76,9 @@ class EventIngest:
         if adapter is not None:
             if device.lot_id is None:
                 raise InvalidInput("lot-system adapters push for one lot: use a lot-bound device", code="adapter_needs_lot")
+            if device.kind is not DeviceKind.LOT_SYSTEM:
+                raise Forbidden(f"a {device.kind.value} posts protocol v1 to /v1/events; adapters are for lot systems",
+                                code="adapter_needs_lot_system")
             raws, single = lot_systems.get(adapter).to_events(payload, lot_id=device.lot_id), False
             if not 1 <= len(raws) <= MAX_BATCH:
                 raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
@@ -88,7 +93,8 @@ class EventIngest:
     def _authorise(self, device: Device, raws: list[dict]) -> dict[str, Lot]:
         """Refuse the whole request if any event names a lot the device may not write for."""
         lots: dict[str, Lot] = {}
-        for lot_id in {r.get("lot_id") for r in raws if isinstance(r, dict) and isinstance(r.get("lot_id"), str)}:
+        named = {r.get("lot_id") for r in raws if isinstance(r, dict) and isinstance(r.get("lot_id"), str)}
+        for lot_id in {lot_id for lot_id in named if _LOT_ID.fullmatch(lot_id)}:
             lot = self._lots.get(lot_id)
             if lot is None and device.lot_id is None:
                 continue  # a gateway naming an unregistered lot: that event is rejected as unknown_lot
@@ -187,10 +193,7 @@ class EventIngest:
 
 
 def _json(body: bytes):
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"body is not JSON: {exc}", code="invalid_json") from None
+    return parse_json(body)
 
 
 def _envelope(payload) -> tuple[list, bool]:

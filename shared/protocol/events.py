@@ -40,7 +40,7 @@ class _VehicleEvent(_Event):
     plate: str = Field(description="As read, e.g. 苏B12345; a missing province character is accepted and flagged.")
     plate_colour: PlateColour
     vehicle_class: VehicleClass = VehicleClass.SMALL
-    confidence: float = Field(1.0, ge=0.0, le=1.0, description="Recognition confidence 0..1.")
+    confidence: float = Field(1.0, ge=0.0, le=1.0, strict=True, description="Recognition confidence 0..1.")
     evidence_ref: str | None = Field(None, max_length=512, description="Reference to the evidence image.")
 
     @field_validator("plate")
@@ -60,7 +60,7 @@ class EntryEvent(_VehicleEvent):
 class ExitEvent(_VehicleEvent):
     type: Literal["exit"]
     lane: str = Field(min_length=1, max_length=32)
-    etc_obu: bool = Field(False, description="The car carries an ETC on-board unit.")
+    etc_obu: bool = Field(False, strict=True, description="The car carries an ETC on-board unit.")
 
 
 class BerthStartEvent(_VehicleEvent):
@@ -78,7 +78,7 @@ class LegacyPaymentEvent(_VehicleEvent):
     charges the session again. ``occurred_at`` is when it was paid."""
 
     type: Literal["legacy_payment"]
-    amount_fen: int = Field(gt=0, le=10_000_000, description="What the driver paid, integer fen.")
+    amount_fen: int = Field(gt=0, le=10_000_000, strict=True, description="What the driver paid, integer fen.")
     legacy_ref: str = Field(min_length=1, max_length=64, description="The lot system's own transaction id.")
 
 
@@ -86,8 +86,8 @@ class OccupancyEvent(_Event):
     """Absolute counts only: +1/-1 deltas drift after a network cut."""
 
     type: Literal["occupancy"]
-    total: int = Field(ge=0, le=100_000)
-    free: int = Field(ge=0, le=100_000)
+    total: int = Field(ge=0, le=100_000, strict=True)  # "10" or true is a malformed count, not 10 or 1
+    free: int = Field(ge=0, le=100_000, strict=True)
 
     @field_validator("free")
     @classmethod

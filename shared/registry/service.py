@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared import access
 from shared.adapters.device_secrets import DeviceSecretVault
 from shared.adapters.dynamo.registry import DeviceStore, LotStore, OperatorStore
 from shared.auth import Principal, Role
@@ -64,19 +65,28 @@ class RegistryService:
 
     def update_operator(self, principal: Principal, operator_id: str, data: dict) -> Operator:
         _require_writer(principal)
-        current = self.operators.require(operator_id)
-        principal.require_district_write(current.district_code)
+        current = self.get_operator(principal, operator_id)
+        access.require_operator_change(principal, current, self._lot_districts(operator_id))
         operator = parse(Operator, {**data, "operator_id": operator_id})
         principal.require_district_write(operator.district_code)
         return self.operators.replace(operator, expected_version=operator.version)
 
     def get_operator(self, principal: Principal, operator_id: str) -> Operator:
+        access.require_staff(principal)
         operator = self.operators.require(operator_id)
-        principal.require_read(operator.district_code, operator.operator_id)
+        if not access.may_read_operator(principal, operator, self._lot_districts(operator_id)):
+            raise Forbidden(f"{principal.subject} may not read operator {operator_id}", code="district_forbidden")
         return operator
 
     def list_operators(self, principal: Principal) -> list[Operator]:
-        return [o for o in self.operators.list() if _may_read(principal, o.district_code, o.operator_id)]
+        access.require_staff(principal)
+        districts: dict[str, set[str]] = {}
+        for lot in self.lots.list():
+            districts.setdefault(lot.operator_id, set()).add(lot.district_code)
+        return [o for o in self.operators.list() if access.may_read_operator(principal, o, districts.get(o.operator_id, ()))]
+
+    def _lot_districts(self, operator_id: str) -> set[str]:
+        return {lot.district_code for lot in self.lots.list(operator_id=operator_id)}
 
     # Lots
     def register_lot(self, principal: Principal, data: dict) -> Lot:
@@ -98,20 +108,21 @@ class RegistryService:
         return self.lots.replace(lot, expected_version=lot.version)
 
     def get_lot(self, principal: Principal, lot_id: str) -> Lot:
+        access.require_staff(principal)
         lot = self.lots.require(lot_id)
-        principal.require_read(lot.district_code, lot.operator_id)
+        if not access.may_read_lot(principal, lot):
+            raise Forbidden(f"{principal.subject} may not read lot {lot_id}", code="district_forbidden")
         return lot
 
     def list_lots(self, principal: Principal, district_code: str | None = None) -> list[Lot]:
         if district_code and district_code not in DISTRICTS:
             raise InvalidInput(f"unknown district {district_code}", code="unknown_district")
+        access.require_staff(principal)
         if principal.role is Role.OPERATOR:
-            return self.lots.list(operator_id=principal.operator_id)
-        if not principal.is_city:
-            if district_code and district_code != principal.district_code:
-                raise Forbidden(f"{principal.subject} may not list district {district_code}", code="district_forbidden")
-            district_code = principal.district_code
-        return self.lots.list(district_code=district_code)
+            lots = self.lots.list(operator_id=principal.operator_id)
+        else:
+            lots = self.lots.list(district_code=access.district_scope(principal, district_code))
+        return [lot for lot in lots if access.may_read_lot(principal, lot) and (not district_code or lot.district_code == district_code)]
 
     def _check_lot(self, lot: Lot) -> None:
         self.operators.require(lot.operator_id)
@@ -158,8 +169,11 @@ class RegistryService:
         return DeviceWithSecret(device=stored, secret=secret)
 
     def get_device(self, principal: Principal, device_id: str) -> Device:
+        access.require_staff(principal)
         device = self.devices.require(device_id)
-        principal.require_read(device.district_code)
+        lot = self.lots.get(device.lot_id) if device.lot_id else None
+        if not access.may_read_device(principal, device, lot.operator_id if lot else None):
+            raise Forbidden(f"{principal.subject} may not read device {device_id}", code="district_forbidden")
         return device
 
     def list_devices(self, principal: Principal, lot_id: str) -> list[Device]:
@@ -173,10 +187,3 @@ class RegistryService:
             raise InvalidInput("a device is bound to a lot", code="lot_required")
         return self.lots.require(reg.lot_id).district_code
 
-
-def _may_read(principal: Principal, district_code: str, operator_id: str | None) -> bool:
-    try:
-        principal.require_read(district_code, operator_id)
-        return True
-    except Forbidden:
-        return False

@@ -106,8 +106,9 @@ class SessionService:
 
     def view(self, principal, session_id: str) -> ParkingSession:
         """Staff read a session of their own district (auditors and city staff any)."""
+        from shared import access  # the domain's one rule for who reads a session
+
+        access.require_staff(principal, "sessions")
         session = self._store.get(session_id)
-        if session is None:
-            raise NotFound(f"session {session_id} does not exist", code="unknown_session")
-        principal.require_read(session.district_code)
+        access.require_visible(session is not None and access.may_read_session(principal, session), "session", session_id, "unknown_session")
         return session

@@ -29,7 +29,7 @@ def _vendor(name: str) -> dict:
 
 
 def test_cn_common_push_entry_resend_and_exit(device, clock):
-    lot_system = device("lx-in1")  # any device bound to lx-nanchang-st-01 may push for it
+    lot_system = device("lx-lotsys")  # the lot's own system, bound to lx-nanchang-st-01
     status, body = lot_system.post(_vendor("car_in--batch.json"), path=CN)
     assert status == 200
     assert [a["status"] for a in _published(body)] == ["accepted"] * 3
@@ -47,7 +47,7 @@ def test_cn_common_push_entry_resend_and_exit(device, clock):
 
 
 def test_cn_common_occupancy_and_bad_record(device):
-    lot_system = device("lx-in1")
+    lot_system = device("lx-lotsys")
     push = _vendor("space_info.json")
     push.update(total_space=100, remain_space="41")  # the test city's lot has 100 spaces
     status, body = lot_system.post(push, path=CN)
@@ -65,7 +65,7 @@ def test_cn_common_occupancy_and_bad_record(device):
 
 
 def test_cn_common_refusals(device):
-    lot_system = device("lx-in1")
+    lot_system = device("lx-lotsys")
     status, body = lot_system.post({"service_name": "pay_notify", "data": {}}, path=CN)
     assert (status, body["code"]) == (400, "adapter_payload_invalid")
     status, body = lot_system.post(_vendor("car_in.json"), path="/v1/lot-systems/nope/events")

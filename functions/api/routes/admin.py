@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functions.api.errors import json_response
 from functions.api.http import admin_token, app, body, dump, principal, route
+from shared import access
 from shared.bootstrap import services
 from shared.errors import InvalidInput
 from shared.registry.model import CITY_CODE, DISTRICTS
@@ -12,7 +13,7 @@ from shared.registry.model import CITY_CODE, DISTRICTS
 # Admin registry (备案): city staff anywhere, district staff in their district
 @route("/v1/admin/districts", methods=["GET"], authorizer=admin_token)
 def list_districts():
-    principal()
+    access.require_staff(principal(), "the district list")
     return json_response({"city": CITY_CODE, "districts": [{"code": c, "name": n} for c, n in DISTRICTS.items()]})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functions.api.errors import json_response
 from functions.api.http import admin_token, app, body, dump, principal, route
+from shared import access
 from shared.bootstrap import services
 from shared.errors import Forbidden
 
@@ -15,13 +16,13 @@ def put_tariff(tariff_id):
 
 @route("/v1/admin/tariffs/{tariff_id}", methods=["GET"], authorizer=admin_token)
 def get_tariff(tariff_id):
-    principal()
+    access.require_staff(principal(), "the tariff register")
     return json_response(dump(services().tariffs.get(tariff_id)))
 
 
 @route("/v1/admin/tariffs", methods=["GET"], authorizer=admin_token)
 def list_tariffs():
-    principal()
+    access.require_staff(principal(), "the tariff register")
     district = (app.current_request.query_params or {}).get("district")
     return json_response({"tariffs": [dump(t) for t in services().tariffs.list(district)]})
 
@@ -38,9 +39,7 @@ def lot_pay_codes(lot_id):
 
 @route("/v1/admin/bills/{bill_id}", methods=["GET"], authorizer=admin_token)
 def get_bill(bill_id):
-    bill = services().billing.get(bill_id)
-    principal().require_read(bill.district_code, bill.operator_id)
-    return json_response(bill.view())
+    return json_response(services().billing.view(principal(), bill_id).view())
 
 
 @route("/v1/admin/ledger/check", methods=["GET"], authorizer=admin_token)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import app, body, route
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.api.http import app, body, parsed, route
 from shared import plates
 from shared.bootstrap import services
 from shared.errors import InvalidInput
@@ -14,6 +18,15 @@ from shared.payments.provider import Channel
 
 def _query() -> dict:
     return app.current_request.query_params or {}
+
+
+class PaymentRequest(BaseModel):
+    """The body of a pay-code payment: which bill, through which channel, with which coupon."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    bill_id: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:#\-]+$")]
+    channel: Literal["wechat_pay", "alipay", "unionpay"]
+    coupon: Annotated[str, Field(min_length=1, max_length=32)] | None = None
 
 
 def _public_bill(bill) -> dict:
@@ -46,7 +59,9 @@ def pay_page(lot_id):
     plate = queries.plate(q.get("plate"))
     parked = svc.sessions.parked(lot_id, plate.text) if plate else None
     bill = svc.payments.bill_for_pay_code(lot, lane=q.get("lane"), plate=plate.text if plate else None, open_session=parked)
-    arrears = [svc.billing.get(c.bill_id) for c in svc.arrears.open_cases(bill.plate)]
+    # A stranger typing a plate learns at most what is due at this lot, the plate masked: arrears
+    # incurred elsewhere (where, when, how much) are shown only to the plate's owner in the service window.
+    arrears = [svc.billing.get(c.bill_id) for c in svc.arrears.open_cases(bill.plate) if c.lot_id == lot_id]
     return json_response({
         "bill": _public_bill(bill),
         "arrears": [_public_bill(b) for b in arrears if b.due_fen],  # payable together: POST /v1/bills/{id}/payments
@@ -67,17 +82,15 @@ def pay_bill(bill_id):
 
 def _pay(data: dict, lot_id: str | None):
     svc = services()
-    try:
-        channel = Channel(data.get("channel"))
-    except ValueError:
-        raise InvalidInput("channel must be wechat_pay, alipay or unionpay", code="bad_channel") from None
-    if channel in (Channel.ETC, Channel.LEGACY):
-        raise InvalidInput(f"{channel.value} is not paid through the pay code", code="bad_channel")
-    bill = svc.billing.get(str(data.get("bill_id", "")))
+    if not isinstance(data.get("channel"), str) or data["channel"] not in ("wechat_pay", "alipay", "unionpay"):
+        raise InvalidInput("channel must be wechat_pay, alipay or unionpay", code="bad_channel")
+    request = parsed(PaymentRequest, data)
+    channel = Channel(request.channel)
+    bill = svc.billing.get(request.bill_id)
     if lot_id is not None and bill.lot_id != lot_id:
         raise InvalidInput("the bill is not of this lot", code="bill_not_of_lot")
-    if data.get("coupon"):
-        bill = svc.coupons.redeem(str(data["coupon"]), bill)
+    if request.coupon:
+        bill = svc.coupons.redeem(request.coupon, bill)
     payment = svc.payments.pay(bill, channel, PaymentSource.PAY_CODE)
     return json_response(_payment_view(payment), 201)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import app, dump, query_float, route
+from functions.api.http import app, dump, query_float, query_int, route
 from shared.bootstrap import services
 
 
@@ -13,7 +13,7 @@ from shared.bootstrap import services
 def nearby_lots():
     lat, lon = query_float("lat"), query_float("lon")
     radius = query_float("radius_m", 2000)
-    limit = int(query_float("limit", 50))
+    limit = query_int("limit", 50, 1, 200)
     lots = services().availability.nearby(lat, lon, radius, limit)
     return json_response({"lots": [dump(v) for v in lots]})
 
