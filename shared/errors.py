@@ -62,3 +62,16 @@ class Unavailable(DomainError):
     """A dependency (a payment provider) is down; the same request can be retried safely."""
 
     code = "unavailable"
+
+
+class TooManyRequests(DomainError):
+    """The caller asked too often (a plate's verification codes); ``retry_after`` seconds until it may again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "retry_after": self.retry_after}

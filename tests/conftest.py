@@ -35,9 +35,10 @@ def stack(clock):
 @pytest.fixture
 def api(stack):
     from functions.api.app import app
+    from infra.local.gateway import shape_test_client
 
     with Client(app) as client:
-        yield client.http
+        yield shape_test_client(client.http)  # the gateway's own refusals in the API's error shape
 
 
 @pytest.fixture

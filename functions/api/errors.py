@@ -13,6 +13,7 @@ from shared.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
 )
@@ -24,6 +25,7 @@ STATUS_BY_TYPE: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     PayloadTooLarge: 413,
+    TooManyRequests: 429,
     Unavailable: 503,
 }
 
@@ -39,7 +41,10 @@ def error_response(error: DomainError, request_id: str | None = None) -> Respons
     body = error.as_dict()
     if request_id:
         body["request_id"] = request_id
-    return json_response(body, status_for(error))
+    response = json_response(body, status_for(error))
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def json_response(body: object, status: int = 200) -> Response:

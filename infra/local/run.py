@@ -16,10 +16,8 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-from chalice.config import Config
-from chalice.local import LocalDevServer
-
 from infra.local import payment_app
+from infra.local.gateway import api_server
 from infra.local.seed import seed
 from infra.local.stack import LocalStack
 from shared import tokens
@@ -66,7 +64,7 @@ def main() -> None:
 
     from functions.api.app import app
 
-    server = LocalDevServer(app, Config(chalice_stage="local"), host="127.0.0.1", port=API_PORT)
+    server = api_server(app, "127.0.0.1", API_PORT)  # one current_request per thread (not LocalDevServer's shared one)
     stop = threading.Event()
     threading.Thread(target=background_loop, args=(stack, stop), daemon=True).start()
     pay_app = payment_app.serve(stack.services.providers, PAY_PORT)

@@ -47,6 +47,11 @@ class LotAvailability(BaseModel):
     distance_m: int | None = None
     devices_last_seen: dict[str, datetime] | None = None
 
+    def as_json(self) -> dict:
+        """Optional extras left out when empty; ``updated_at`` and ``online`` always there (null: no report)."""
+        return {**self.model_dump(mode="json", exclude_none=True), "updated_at": self.model_dump(mode="json")["updated_at"],
+                "online": self.online}
+
 
 def availability(
     lot: Lot,

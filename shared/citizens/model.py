@@ -93,6 +93,7 @@ class PlateChallenge(BaseModel):
     code_hash: str
     expires_at: datetime
     attempts: int = 0
+    sent: list[datetime] = Field(default_factory=list, description="When codes were sent, within the rate window.")
 
 
 def new_code() -> str:

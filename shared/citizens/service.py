@@ -24,11 +24,16 @@ from shared.citizens.model import (
     new_code,
 )
 from shared.clock import Clock
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from shared.payments.provider import PaymentProvider, SetupRequest
 from shared.plates import MalformedPlate, parse
 
 MAX_CODE_ATTEMPTS = 5
+# Each code texts the vehicle's keeper: requests are capped per (account, plate), per plate whoever asks,
+# and per account whatever the plate; wrong guesses carry over to the next code within the window.
+RATE_WINDOW = timedelta(hours=24)
+SENDS_PER_ACCOUNT_PLATE, SENDS_PER_PLATE, SENDS_PER_ACCOUNT = 3, 5, 10
+_ANY = "*"  # the pseudo account / plate of the per-plate and per-account counters
 MAX_NOTICES = 200
 
 
@@ -118,11 +123,27 @@ class CitizenService:
             return {"plate": plate, "verified": True}
         if len(account.plates) >= MAX_PLATES:
             raise Conflict(f"at most {MAX_PLATES} plates per account", code="too_many_plates")
+        now = self._clock.now()
+        previous = self._accounts.challenge(account.account_id, plate)
+        counters = [(previous, account.account_id, plate, SENDS_PER_ACCOUNT_PLATE),
+                    (self._accounts.challenge(_ANY, plate), _ANY, plate, SENDS_PER_PLATE),
+                    (self._accounts.challenge(account.account_id, _ANY), account.account_id, _ANY, SENDS_PER_ACCOUNT)]
+        recent = []
+        for counter, _, _, limit in counters:
+            sent = [t for t in (counter.sent if counter else []) if t > now - RATE_WINDOW]
+            if len(sent) >= limit:
+                retry_after = max(1, int((min(sent) + RATE_WINDOW - now).total_seconds()) + 1)
+                raise TooManyRequests(f"too many codes asked for; try again in {retry_after} s", retry_after=retry_after)
+            recent.append(sent)
         code = new_code()
+        attempts = previous.attempts if previous and recent[0] else 0  # a new code does not reset wrong guesses
         self._accounts.put_challenge(PlateChallenge(
             account_id=account.account_id, plate=plate, code_hash=code_hash(account.account_id, plate, code),
-            expires_at=self._clock.now() + timedelta(seconds=VERIFICATION_TTL_S),
+            expires_at=now + timedelta(seconds=VERIFICATION_TTL_S), attempts=attempts, sent=[*recent[0], now],
         ))  # fmt: skip
+        for (counter, owner, key, _), sent in list(zip(counters, recent))[1:]:
+            self._accounts.put_challenge(PlateChallenge(account_id=owner, plate=key, code_hash="", expires_at=now + RATE_WINDOW,
+                                                        sent=[*sent, now]))  # fmt: skip
         self._verifier.send_code(plate, code)
         return {"plate": plate, "verified": False, "code_sent_to": "the phone on the vehicle's registration"}
 
@@ -132,14 +153,17 @@ class CitizenService:
         challenge = self._accounts.challenge(account_id, plate)
         if challenge is None or challenge.expires_at < self._clock.now():
             raise InvalidInput("no verification is pending for this plate (or it expired)", code="verification_expired")
-        if challenge.attempts >= MAX_CODE_ATTEMPTS:
-            raise Forbidden("too many wrong codes; ask for a new one", code="verification_locked")
+        if challenge.attempts >= MAX_CODE_ATTEMPTS:  # a new code does not unlock it: the window must pass
+            first = min(challenge.sent, default=self._clock.now())
+            retry_after = max(1, int((first + RATE_WINDOW - self._clock.now()).total_seconds()) + 1)
+            raise TooManyRequests(f"too many wrong codes; try again in {retry_after} s", retry_after=retry_after,
+                                  code="verification_locked")
         if code_hash(account_id, plate, str(code or "")) != challenge.code_hash:
             self._accounts.put_challenge(challenge.model_copy(update={"attempts": challenge.attempts + 1}))
             raise InvalidInput("wrong code", code="verification_failed")
         if not self._accounts.claim_plate(plate, account_id):
             raise Conflict("this plate is registered to another account", code="plate_taken")
-        self._accounts.drop_challenge(account_id, plate)
+        self._accounts.drop_challenge(account_id, plate)  # the per-plate and per-account counters stay
         return self._change(account_id, lambda a: None if a.owns(plate) else {
             "plates": [*a.plates, plate], "verified_at": {**a.verified_at, plate: self._clock.now()},
         })  # fmt: skip

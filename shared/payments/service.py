@@ -16,7 +16,7 @@ from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.bills.model import Bill
 from shared.bills.service import BillingService
 from shared.clock import Clock
-from shared.errors import Conflict, InvalidInput, NotFound, Unavailable
+from shared.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from shared.observability import logger
 from shared.payments.applier import ATTEMPTS, PaymentApplier, PaymentContention
 from shared.payments.model import Payment, PaymentSource, PaymentState, payment_id_for
@@ -124,7 +124,7 @@ class PaymentService:
         provider = self._providers.get(provider_name)
         if provider is None:
             raise NotFound(f"no provider {provider_name}", code="unknown_provider")
-        event = provider.parse_callback(headers, body)  # InvalidInput(bad_signature): nothing changes
+        event = _checked(provider_name, lambda: provider.parse_callback(headers, body))  # InvalidInput: nothing changes
         first = self._money.record_receipt(provider_name, event.event_id, event.model_dump(mode="json"), self._clock.now())
         payment_id = event.payment_id or self._payment_id_by_ref(event.provider_ref)
         if event.kind is CallbackKind.PAYMENT_SUCCEEDED and payment_id:
@@ -177,3 +177,26 @@ class PaymentService:
             raise NotFound(f"no bill for this plate in lot {lot.lot_id}", code="no_bill_for_payment")
         outcome = self.legacy_paid(bill, report_id, amount_fen, at)
         return {"bill_id": bill.bill_id, "outcome": "duplicate" if outcome == "duplicate" else "applied"}
+
+
+# A signed body can still be malformed (a provider's bug, a replayed test event): what a provider's parser
+# trips over is the caller's 400, and an event that would move money carries what moving it needs.
+_PARSE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, ValueError, OverflowError, OSError, RecursionError)
+_MONEY_KINDS = (CallbackKind.PAYMENT_SUCCEEDED, CallbackKind.REFUND_SUCCEEDED)
+
+
+def _checked(provider_name: str, parse) -> CallbackEvent:
+    try:
+        event = parse()
+    except DomainError:
+        raise
+    except _PARSE_ERRORS as exc:
+        raise InvalidInput(f"the {provider_name} callback body is malformed: {type(exc).__name__}", code="bad_payload") from None
+    if not (0 < len(event.event_id) <= 255) or not 2000 <= event.occurred_at.year <= 2100:
+        raise InvalidInput("a callback names its event id and a plausible time", code="bad_payload")
+    if event.kind in _MONEY_KINDS and (type(event.amount_fen) is not int or not 0 <= event.amount_fen <= 10**10):
+        raise InvalidInput(f"a {event.raw_type or event.kind.value} callback carries its amount in integer fen", code="bad_payload")
+    for ref in (event.provider_ref, event.payment_id):
+        if ref is not None and not (isinstance(ref, str) and 0 < len(ref) <= 255):
+            raise InvalidInput("a callback's references are short strings", code="bad_payload")
+    return event

@@ -60,7 +60,7 @@ def update_lot(lot_id):
 
 @route("/v1/admin/lots/{lot_id}/status", methods=["GET"], authorizer=admin_token)
 def supervised_lot_status(lot_id):
-    return json_response(dump(services().availability.supervised(principal(), lot_id)))
+    return json_response(services().availability.supervised(principal(), lot_id).as_json())
 
 
 @route("/v1/admin/lots/{lot_id}/devices", methods=["GET"], authorizer=admin_token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import app, dump, query_float, query_int, route
+from functions.api.http import app, query_float, query_int, route
 from shared.bootstrap import services
 
 
@@ -15,12 +15,12 @@ def nearby_lots():
     radius = query_float("radius_m", 2000)
     limit = query_int("limit", 50, 1, 200)
     lots = services().availability.nearby(lat, lon, radius, limit)
-    return json_response({"lots": [dump(v) for v in lots]})
+    return json_response({"lots": [v.as_json() for v in lots]})
 
 
 @route("/v1/lots/{lot_id}", methods=["GET"])
 def lot_availability(lot_id):
-    return json_response(dump(services().availability.lot(lot_id)))
+    return json_response(services().availability.lot(lot_id).as_json())
 
 
 @route("/openapi.json", methods=["GET"])

@@ -1,0 +1,66 @@
+"""The local stand-in for API Gateway's own refusals, in the API's one error shape.
+
+Chalice's local gateway answers a missing ``Authorization`` header (401), a route it does not know (403)
+and an authorizer's denial (403) before the app runs, with bodies of its own (``{"message": ...}``). In AWS
+the same refusals are gateway responses, given the same shape in ``infra/cdk/api.py``. Here the local
+server's request handler and the test client reshape them, so every 4xx carries ``code`` and ``message``.
+
+The local server is built by ``api_server`` with Chalice's ``create_local_server``, which gives every
+request thread its own ``app.current_request`` (a bare ``LocalDevServer`` shares one between threads, and
+a request could read another's headers).
+"""
+
+from __future__ import annotations
+
+import json
+
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    ForbiddenError,
+    InvalidAuthorizerError,
+    LocalChalice,
+    LocalDevServer,
+    LocalGatewayException,
+    NotAuthorizedError,
+)
+
+# (status, code, message) per local gateway exception; the same as the CDK gateway responses
+GATEWAY_ERRORS: dict[type, tuple[str, str]] = {
+    NotAuthorizedError: ("token_missing", "Authorization: Bearer <token> is required"),
+    ForbiddenError: ("route_forbidden", "no such route, or the authorizer denied it"),
+    InvalidAuthorizerError: ("authorizer_error", "the authorizer could not decide; retry"),
+}
+
+
+def shaped(error: LocalGatewayException) -> tuple[int, dict, bytes]:
+    code, message = GATEWAY_ERRORS.get(type(error), ("gateway_error", "refused by the gateway"))
+    headers = {k: v for k, v in (error.headers or {}).items() if k.lower() != "content-type"}
+    headers["Content-Type"] = "application/json"
+    return error.CODE, headers, json.dumps({"code": code, "message": message}).encode()
+
+
+class ShapedRequestHandler(ChaliceRequestHandler):
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        self._send_http_response(*shaped(error))
+
+
+def api_server(app, host: str, port: int, stage: str = "local") -> LocalDevServer:
+    """Chalice's ``create_local_server`` (thread-local current_request), with gateway refusals reshaped."""
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, Config(chalice_stage=stage), host, port, handler_cls=ShapedRequestHandler)
+
+
+def shape_test_client(http_client):
+    """``chalice.test`` Client's HTTP client, answering gateway refusals in the same shape."""
+    from chalice.test import HTTPResponse
+
+    def error_response(error: LocalGatewayException):
+        status, headers, body = shaped(error)
+        return HTTPResponse(headers=headers, body=body, status_code=status)
+
+    http_client._error_response = error_response
+    return http_client
