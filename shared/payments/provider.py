@@ -90,7 +90,7 @@ class CallbackEvent(_Msg):
     occurred_at: AwareDatetime
     provider_ref: str | None = None  # the payment (or refund / setup) it is about
     payment_id: str | None = None  # ours, from the metadata we sent
-    amount_fen: int | None = None
+    amount_fen: int | None = Field(None, strict=True)  # "1" from a provider is malformed, not 1 fen
     decline_code: str | None = None
     # SETUP_SUCCEEDED only: the saved method and its customer, to charge off-session later (pay-later).
     payment_method_ref: str | None = None
