@@ -251,3 +251,18 @@ def test_expired_tokens_still_401(api, stack, clock, city):
     t = tokens.mint(stack.services.token_key(), subject="c", role=Role.CITY_ADMIN, now=clock.now(), ttl=timedelta(seconds=1))
     clock.advance(5)
     assert call(api, "get", "/v1/admin/lots", {"Authorization": f"Bearer {t}"})[1]["code"] == "token_expired"
+
+
+def test_simulated_provider_secrets_are_per_stack_and_the_sandbox_only_where_no_money_moves(monkeypatch):
+    from shared.adapters.payments import providers
+    from shared.clock import ManualClock
+
+    first, _ = providers.configured_providers(ManualClock())
+    second, _ = providers.configured_providers(ManualClock())
+    assert first["sandbox"].webhook_secret != second["sandbox"].webhook_secret
+    assert first["etc"]._secret != second["etc"]._secret
+    assert first["sandbox"].webhook_secret not in ("whsec_sandbox_local",)
+    for stage in ("staging", "prod"):
+        monkeypatch.setenv("TONGTING_STAGE", stage)
+        with pytest.raises(RuntimeError, match="sandbox"):
+            providers.configured_providers(ManualClock())

@@ -157,7 +157,7 @@ def _ref(prefix: str, key: str) -> str:
 class SimulatedEtcIssuer(CallbackSimulator):
     """An ETC issuer for the local stack and tests, with the sandbox's outbox and delivery knobs."""
 
-    def __init__(self, clock: Clock, *, secret: str = "etc_issuer_local", behaviour: EtcBehaviour | None = None):
+    def __init__(self, clock: Clock, *, secret: str, behaviour: EtcBehaviour | None = None):
         super().__init__(clock, secret, SIGNATURE_HEADER, behaviour or EtcBehaviour())
         self.behaviour: EtcBehaviour
         self.secret = secret

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -21,8 +22,17 @@ from shared.payments.provider import Channel, PaymentProvider
 from shared.payments.service import Routing
 
 PAYER_CHANNELS = (Channel.WECHAT_PAY, Channel.ALIPAY, Channel.UNIONPAY)
-LOCAL_ETC_SECRET = "etc_issuer_local"
-LOCAL_SANDBOX_SECRET = "whsec_sandbox_local"
+# The sandbox moves no real money, so it may answer only where none moves: the local stack, the tests and
+# the dev stage. Anywhere else building it is refused, whatever the environment says (infra/cdk/stages.py
+# refuses to synthesise such a stage too).
+SANDBOX_STAGES = ("local", "test", "dev")
+
+
+def stack_secret(env: str) -> str:
+    """A simulated provider's webhook secret: generated per stack (per process), never a constant in the
+    code; ``env`` may set it where two processes must agree (the payment app of ``make run`` shares the
+    process, so it needs none)."""
+    return os.environ.get(env) or "whsec_" + secrets.token_urlsafe(32)
 
 
 def _secret(logical: str) -> str:
@@ -43,9 +53,13 @@ def configured_providers(clock: Clock) -> tuple[dict[str, PaymentProvider], Rout
         return {"stripe": stripe}, Routing({c: "stripe" for c in PAYER_CHANNELS})
     if mode != "sandbox":
         raise ValueError(f"TONGTING_PAYMENTS must be sandbox or stripe, not {mode!r}")
+    stage = resources.stage()
+    if stage not in SANDBOX_STAGES:
+        raise RuntimeError(f"the sandbox payment provider is refused on stage {stage!r} (only {', '.join(SANDBOX_STAGES)})")
     base = os.environ.get("TONGTING_SANDBOX_URL", "http://127.0.0.1:8000/sandbox")
-    sandbox = SandboxProvider(clock, webhook_secret=LOCAL_SANDBOX_SECRET, base_url=base)
-    issuer = SimulatedEtcIssuer(clock, secret=LOCAL_ETC_SECRET)
-    etc = EtcProvider(issuer, secret=LOCAL_ETC_SECRET, clock=clock)
+    sandbox = SandboxProvider(clock, webhook_secret=stack_secret("TONGTING_SANDBOX_WEBHOOK_SECRET"), base_url=base)
+    etc_secret = stack_secret("TONGTING_ETC_WEBHOOK_SECRET")
+    issuer = SimulatedEtcIssuer(clock, secret=etc_secret)
+    etc = EtcProvider(issuer, secret=etc_secret, clock=clock)
     routing = Routing({**{c: "sandbox" for c in PAYER_CHANNELS}, Channel.ETC: "etc"})
     return {"sandbox": sandbox, "etc": etc}, routing

@@ -76,7 +76,7 @@ class SandboxProvider(CallbackSimulator):
         self,
         clock: Clock,
         *,
-        webhook_secret: str = "whsec_sandbox_local",
+        webhook_secret: str,
         base_url: str = "http://localhost:8000/sandbox",
         behaviour: Behaviour | None = None,
         tolerance_s: int = signed_callbacks.DEFAULT_TOLERANCE_S,
