@@ -26,6 +26,32 @@ from infra.cdk.waf import ApiFirewall
 from shared import resources
 
 API_STAGE = "api"
+# API Gateway's own refusals (before the app runs) in the API's one error shape, {"code", "message"}: the
+# same codes as the local stand-in (infra/local/gateway.py). $context.error.messageString is already quoted.
+GATEWAY_CODES = {
+    "UNAUTHORIZED": "token_missing",
+    "MISSING_AUTHENTICATION_TOKEN": "route_forbidden",
+    "ACCESS_DENIED": "route_forbidden",
+    "AUTHORIZER_FAILURE": "authorizer_error",
+    "AUTHORIZER_CONFIGURATION_ERROR": "authorizer_error",
+    "UNSUPPORTED_MEDIA_TYPE": "unsupported_media_type",
+    "REQUEST_TOO_LARGE": "body_too_large",
+    "THROTTLED": "throttled",
+    "QUOTA_EXCEEDED": "throttled",
+    "WAF_FILTERED": "waf_filtered",
+    "BAD_REQUEST_BODY": "invalid_json",
+    "DEFAULT_4XX": "gateway_refused",
+    "DEFAULT_5XX": "gateway_error",
+}
+
+
+def gateway_responses() -> dict:
+    return {
+        kind: {"ResponseTemplates": {"application/json": '{"code": "%s", "message": $context.error.messageString}' % code},
+               "ResponseParameters": {"Headers": {"Content-Type": "'application/json'"}}}
+        for kind, code in GATEWAY_CODES.items()
+    }  # fmt: skip
+
 AUTHORIZER_TIMEOUT_S = 10
 # One JSON line per request. No headers or bodies: plates and signatures stay out of the logs.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -114,6 +140,7 @@ class HttpApi(Construct):
         rest_api = self.chalice.get_resource("RestAPI")
         rest_api.add_property_override("Name", self.api_name)
         rest_api.add_property_override("TracingEnabled", True)
+        rest_api.add_property_override("GatewayResponses", gateway_responses())
         rest_api.add_property_override(
             "MethodSettings",
             [
