@@ -1,0 +1,113 @@
+"""The authorization matrix: for every route of the OpenAPI document, what each kind of caller gets.
+
+A new route without a row here fails ``test_matrix.py``. To add one, copy a similar row: give the path
+parameters (``params``, names of the world's records in ``test_matrix.World``), a body or query if the
+route needs one, and one expected outcome per role, in ROLES order.
+
+The world: Liangxi (320213) holds the target records (a lot, its operator wx-city-parking, its devices, a
+session, an unpaid bill of alice's plate with an arrears case not yet handed over, alice's dispute of it,
+a coupon of the operator); Xinwu (320214) is the other district. So each row says, per route:
+
+  city    city admin                      lx      Liangxi district admin (home)
+  xw      Xinwu district admin (other)    lxp     Liangxi district platform
+  op      operator wx-city-parking (own)  aud     auditor
+  alice   citizen owning the bill's plate bob     another citizen
+  anon    no token
+
+Outcomes: ``ok`` 2xx; ``pass`` got past authorization (anything but 401/403: a 400 for a body the role
+may send, a 409 for a version another role moved first, a public 404); ``401``, ``403``, ``404`` exactly
+(``404`` for a record hidden from the caller: shared/access.py). Within a row the refusals run first, so
+that nothing a refused caller did could have changed what an allowed caller sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("city", "lx", "xw", "lxp", "op", "aud", "alice", "bob", "anon")
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: str  # one outcome per role, in ROLES order, separated by spaces
+    params: dict[str, str] = field(default_factory=dict)  # path parameter -> a World attribute or a literal "=value"
+    query: str = ""
+    body: str | None = None  # a World attribute holding a body (dict), or None
+
+    def outcomes(self) -> dict[str, str]:
+        values = self.expect.split()
+        assert len(values) == len(ROLES), f"{self.expect!r}: one outcome per role {ROLES}"
+        return dict(zip(ROLES, values))
+
+
+PUBLIC_OK = "ok ok ok ok ok ok ok ok ok"
+PUBLIC = "pass pass pass pass pass pass pass pass pass"
+STAFF_READ = "ok ok ok ok ok ok 403 403 401"  # city-wide facts every staff role may read
+LX_READ = "ok ok 403 ok ok ok 403 403 401"  # a Liangxi registry record of the operator
+LX_WRITE = "pass pass 403 pass 403 403 403 403 401"  # registry writes: city and Liangxi staff and platform
+CITIZEN_ONLY = "403 403 403 403 403 403 ok ok 401"
+CITIZEN_PASS = "403 403 403 403 403 403 pass pass 401"
+
+# Rows run in this order against one world: destructive rows (write-off, dispute resolution) come last.
+MATRIX: dict[tuple[str, str], Row] = {
+    # Devices and lot systems: bearer tokens are no device signature
+    ("POST", "/v1/events"): Row("401 401 401 401 401 401 401 401 401", body="event"),
+    ("POST", "/v1/lot-systems/{adapter}/events"): Row("401 401 401 401 401 401 401 401 401", params={"adapter": "=cn_common"}, body="event"),
+    # Public
+    ("GET", "/health"): Row(PUBLIC_OK),
+    ("GET", "/openapi.json"): Row(PUBLIC_OK),
+    ("GET", "/v1/lots"): Row(PUBLIC_OK, query="lat=31.56&lon=120.30&radius_m=5000"),
+    ("GET", "/v1/lots/{lot_id}"): Row(PUBLIC_OK, params={"lot_id": "lx_lot"}),
+    ("GET", "/v1/lots/{lot_id}/quote"): Row(PUBLIC_OK, params={"lot_id": "lx_lot"}, query="entry=2026-11-23T08:00:00%2B08:00&exit=2026-11-23T10:00:00%2B08:00"),
+    ("GET", "/v1/pay/{lot_id}"): Row(PUBLIC, params={"lot_id": "lx_lot"}, query="plate=%E8%8B%8FB12345"),
+    ("GET", "/v1/payments/{payment_id}"): Row(PUBLIC, params={"payment_id": "=pay_unknown"}),
+    ("POST", "/v1/payments/callbacks/{provider}"): Row("pass pass pass pass pass pass pass pass pass", params={"provider": "=sandbox"}, body="event"),
+    # Registry
+    ("GET", "/v1/admin/districts"): Row(STAFF_READ),
+    ("GET", "/v1/admin/operators"): Row(STAFF_READ),
+    ("GET", "/v1/admin/operators/{operator_id}"): Row(LX_READ, params={"operator_id": "lx_operator"}),
+    ("GET", "/v1/admin/lots"): Row(STAFF_READ),
+    ("GET", "/v1/admin/lots/{lot_id}"): Row(LX_READ, params={"lot_id": "lx_lot"}),
+    ("GET", "/v1/admin/lots/{lot_id}/status"): Row(LX_READ, params={"lot_id": "lx_lot"}),
+    ("GET", "/v1/admin/lots/{lot_id}/devices"): Row(LX_READ, params={"lot_id": "lx_lot"}),
+    ("GET", "/v1/admin/lots/{lot_id}/pay-codes"): Row(LX_READ, params={"lot_id": "lx_lot"}),
+    ("GET", "/v1/admin/devices/{device_id}"): Row(LX_READ, params={"device_id": "lx_device"}),
+    ("POST", "/v1/admin/operators"): Row(LX_WRITE, body="new_operator"),
+    ("PUT", "/v1/admin/operators/{operator_id}"): Row(LX_WRITE, params={"operator_id": "lx_operator"}, body="operator_change"),
+    ("POST", "/v1/admin/lots"): Row(LX_WRITE, body="new_lot"),
+    ("PUT", "/v1/admin/lots/{lot_id}"): Row(LX_WRITE, params={"lot_id": "lx_lot"}, body="lot_change"),
+    ("POST", "/v1/admin/devices"): Row(LX_WRITE, body="new_device"),
+    ("PUT", "/v1/admin/devices/{device_id}"): Row(LX_WRITE, params={"device_id": "spare_device"}, body="device_change"),
+    ("POST", "/v1/admin/devices/{device_id}/rotate-secret"): Row(LX_WRITE, params={"device_id": "spare_device"}, body="device_change"),
+    # Sessions and money (hidden: 404)
+    ("GET", "/v1/admin/sessions/{session_id}"): Row("ok ok 404 ok 404 ok 403 403 401", params={"session_id": "lx_session"}),
+    ("GET", "/v1/admin/bills/{bill_id}"): Row("ok ok 404 ok ok ok 403 403 401", params={"bill_id": "lx_bill"}),
+    ("GET", "/v1/admin/tariffs"): Row(STAFF_READ),
+    ("GET", "/v1/admin/tariffs/{tariff_id}"): Row(STAFF_READ, params={"tariff_id": "tariff_id"}),
+    ("PUT", "/v1/admin/tariffs/{tariff_id}"): Row("pass pass 403 403 403 403 403 403 401", params={"tariff_id": "=lx-new-tariff"}, body="new_tariff"),
+    ("GET", "/v1/admin/ledger/check"): Row("ok 403 403 403 403 ok 403 403 401"),
+    ("POST", "/v1/pay/{lot_id}/payments"): Row(PUBLIC, params={"lot_id": "lx_lot"}, body="payment"),
+    ("POST", "/v1/bills/{bill_id}/payments"): Row(PUBLIC, params={"bill_id": "lx_bill"}, body="payment"),
+    # Coupons: city staff and the operator
+    ("POST", "/v1/admin/coupons"): Row("pass 403 403 403 pass 403 403 403 401", body="new_coupon"),
+    ("GET", "/v1/admin/coupons/{code}"): Row("ok 403 403 403 ok ok 403 403 401", params={"code": "coupon"}),
+    ("POST", "/v1/admin/coupons/{code}/deactivate"): Row("pass 403 403 403 pass 403 403 403 401", params={"code": "coupon"}, body="coupon_change"),
+    # The service window: citizens only, each their own
+    ("POST", "/v1/me/account"): Row(CITIZEN_PASS, body="consent"),
+    ("GET", "/v1/me/account"): Row(CITIZEN_ONLY),
+    ("POST", "/v1/me/consent"): Row(CITIZEN_PASS),
+    ("POST", "/v1/me/pay-later/{verb}"): Row(CITIZEN_PASS, params={"verb": "=resume"}),
+    ("POST", "/v1/me/plates"): Row(CITIZEN_PASS, body="other_plate"),
+    ("POST", "/v1/me/plates/verify"): Row(CITIZEN_PASS, body="wrong_code"),
+    ("POST", "/v1/me/plates/remove"): Row(CITIZEN_PASS, body="other_plate"),
+    ("POST", "/v1/me/payment-method"): Row(CITIZEN_PASS),
+    ("GET", "/v1/me/bills"): Row(CITIZEN_ONLY),
+    # Arrears (not yet handed over: the operator does not see it) and disputes
+    ("GET", "/v1/admin/arrears"): Row("ok ok ok ok ok ok 403 403 401"),
+    ("GET", "/v1/admin/arrears/{case_id}"): Row("ok ok 404 ok 404 ok 403 403 401", params={"case_id": "lx_case"}),
+    ("POST", "/v1/admin/arrears/{case_id}/contacts"): Row("pass pass 404 403 404 403 403 403 401", params={"case_id": "lx_case"}, body="contact"),
+    ("GET", "/v1/admin/disputes"): Row("ok ok ok ok 403 ok 403 403 401"),
+    ("POST", "/v1/me/bills/{bill_id}/disputes"): Row("403 403 403 403 403 403 pass 404 401", params={"bill_id": "lx_bill"}, body="dispute"),
+    ("POST", "/v1/admin/disputes/{bill_id}/resolve"): Row("pass pass 404 403 403 403 403 404 401", params={"bill_id": "lx_bill"}, body="decision"),
+    ("POST", "/v1/admin/arrears/{case_id}/write-off"): Row("pass pass 404 403 404 403 403 403 401", params={"case_id": "lx_case"}, body="write_off"),
+}
