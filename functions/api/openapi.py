@@ -85,10 +85,18 @@ CREATED = {
 }
 ACCEPTED = {("POST", "/v1/me/plates")}
 
+# Every 4xx, the gateway's own included (infra/cdk/api.py gateway responses, infra/local/gateway.py).
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["code", "message"],
-    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}},
+    "properties": {
+        "code": {"type": "string", "description": "Machine-readable, e.g. token_missing, token_claims, role_forbidden, unknown_bill"},
+        "message": {"type": "string"},
+        "details": {"type": "object"},
+        "request_id": {"type": "string"},
+        "retry_after": {"type": "integer", "description": "429 only: seconds until the caller may ask again"},
+        "acks": {"type": "array", "description": "POST /v1/events with one rejected event: its acknowledgement"},
+    },
 }
 
 
