@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs", "bench.bench_paylater")
+BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs", "bench.bench_paylater", "bench.bench_chaos")
 REQUIRED = {"bench.bench_ingest"}
 
 
