@@ -69,6 +69,26 @@ Claims = Annotated[CityClaims | CitizenClaims | DistrictClaims | OperatorClaims,
 _CLAIMS = TypeAdapter(Claims)
 
 
+def claims_for(subject: str, role: Role, district_code: str | None = None, operator_id: str | None = None) -> dict:
+    """The role's claims, validated as ``verify`` will: a district only for district roles, an operator
+    only for operators (``tools/mint_token`` refuses anything else before it fetches the key)."""
+    claims: dict = {"sub": subject, "role": role.value}
+    if district_code is not None:
+        claims["district"] = district_code
+    if operator_id is not None:
+        claims["operator"] = operator_id
+    try:
+        _CLAIMS.validate_python(claims)
+    except ValidationError as exc:
+        needs = {"district_admin": "a district", "district_platform": "a district", "operator": "an operator id"}
+        raise InvalidInput(
+            f"a {role.value} token takes {needs.get(role.value, 'neither a district nor an operator')}",
+            code="operator_required" if role is Role.OPERATOR else
+            "district_required" if role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) else "token_claims",
+        ) from exc  # fmt: skip
+    return claims
+
+
 def mint(
     key: str,
     *,
@@ -79,21 +99,7 @@ def mint(
     operator_id: str | None = None,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
-    claims: dict = {"sub": subject, "role": role.value}
-    if district_code is not None:
-        claims["district"] = district_code
-    if operator_id is not None:
-        claims["operator"] = operator_id
-    try:
-        _CLAIMS.validate_python(claims)
-    except ValidationError as exc:
-        raise InvalidInput(
-            f"a {role.value} token takes "
-            + {"district_admin": "a district", "district_platform": "a district", "operator": "an operator id"}.get(
-                role.value, "neither a district nor an operator"),
-            code="operator_required" if role is Role.OPERATOR else
-            "district_required" if role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) else "token_claims",
-        ) from exc  # fmt: skip
+    claims = claims_for(subject, role, district_code, operator_id)
     claims |= {"iat": int(now.timestamp()), "exp": int((now + ttl).timestamp())}
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 

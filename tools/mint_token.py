@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from shared import tokens
 from shared.adapters.parameters import admin_token_key
 from shared.auth import Role
+from shared.errors import InvalidInput
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--operator", help="operator id, for the operator role")
     p.add_argument("--hours", type=float, default=12)
     args = p.parse_args(argv)
+    try:  # a district only on district roles, an operator only on operators: refused before the key is read
+        tokens.claims_for(args.sub, Role(args.role), args.district, args.operator)
+    except InvalidInput as error:
+        p.error(error.message)
     print(tokens.mint(admin_token_key(), subject=args.sub, role=Role(args.role), now=datetime.now(timezone.utc),
                       district_code=args.district, operator_id=args.operator, ttl=timedelta(hours=args.hours)))
     return 0

@@ -266,3 +266,12 @@ def test_simulated_provider_secrets_are_per_stack_and_the_sandbox_only_where_no_
         monkeypatch.setenv("TONGTING_STAGE", stage)
         with pytest.raises(RuntimeError, match="sandbox"):
             providers.configured_providers(ManualClock())
+
+
+def test_mint_token_refuses_a_district_on_a_citizen_before_reading_the_key(monkeypatch, capsys):
+    from tools import mint_token
+
+    monkeypatch.setattr(mint_token, "admin_token_key", lambda: pytest.fail("the key was read"))
+    with pytest.raises(SystemExit):
+        mint_token.main(["--role", "citizen", "--sub", "x", "--district", LX])
+    assert "neither a district nor an operator" in capsys.readouterr().err
