@@ -275,3 +275,15 @@ def test_mint_token_refuses_a_district_on_a_citizen_before_reading_the_key(monke
     with pytest.raises(SystemExit):
         mint_token.main(["--role", "citizen", "--sub", "x", "--district", LX])
     assert "neither a district nor an operator" in capsys.readouterr().err
+
+
+def test_sandbox_fault_knobs_can_be_set_for_make_run(monkeypatch):
+    from shared.adapters.payments import providers
+    from shared.clock import ManualClock
+
+    monkeypatch.setenv("TONGTING_SANDBOX_FAULTS", "duplicates=2,reverse_order=1,delay_s=30")
+    built, _ = providers.configured_providers(ManualClock())
+    assert (built["sandbox"].behaviour.duplicates, built["sandbox"].behaviour.reverse_order, built["sandbox"].behaviour.delay_s) == (2, True, 30.0)
+    monkeypatch.setenv("TONGTING_SANDBOX_FAULTS", "explode=1")
+    with pytest.raises(ValueError):
+        providers.configured_providers(ManualClock())

@@ -61,5 +61,20 @@ def configured_providers(clock: Clock) -> tuple[dict[str, PaymentProvider], Rout
     etc_secret = stack_secret("TONGTING_ETC_WEBHOOK_SECRET")
     issuer = SimulatedEtcIssuer(clock, secret=etc_secret)
     etc = EtcProvider(issuer, secret=etc_secret, clock=clock)
+    for simulated in (sandbox, issuer):
+        simulated.configure(**fault_knobs(os.environ.get("TONGTING_SANDBOX_FAULTS", "")))
     routing = Routing({**{c: "sandbox" for c in PAYER_CHANNELS}, Channel.ETC: "etc"})
     return {"sandbox": sandbox, "etc": etc}, routing
+
+
+def fault_knobs(spec: str) -> dict:
+    """``TONGTING_SANDBOX_FAULTS="duplicates=2,reverse_order=1,delay_s=30"``: the simulated providers'
+    delivery faults for ``make run``, so the chaos of tests/chaos can be run against the running stack."""
+    knobs: dict = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, value = part.partition("=")
+        casts = {"duplicates": int, "reverse_order": lambda v: v.lower() in ("1", "true", "yes"), "delay_s": float}
+        if name not in casts:
+            raise ValueError(f"TONGTING_SANDBOX_FAULTS: unknown knob {name!r} (duplicates, reverse_order, delay_s)")
+        knobs[name] = casts[name](value)
+    return knobs
