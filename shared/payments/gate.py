@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.adapters.dynamo.money import MoneyStore
 from shared.bills.model import Bill, bill_id_for, price_until
 from shared.bills.service import BillingService, Pricer
 from shared.errors import Conflict
 from shared.payments.model import PaymentSource
+from shared.payments.ports import MoneyStore
 from shared.payments.provider import Channel
 from shared.payments.service import PaymentService
 from shared.protocol.events import ExitEvent, GateDecision, VehicleEvent

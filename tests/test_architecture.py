@@ -1,0 +1,54 @@
+"""The floors hold: the domain and its services import no adapter, no AWS SDK and no DynamoDB mapper;
+only ``shared/adapters/`` and the composition root (``shared/bootstrap.py``) do."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parent.parent / "shared"
+FORBIDDEN = ("shared.adapters", "boto3", "botocore", "pynamodb", "moto")
+ALLOWED = {SHARED / "bootstrap.py"}
+
+
+def _domain_modules() -> list[Path]:
+    return sorted(
+        p for p in SHARED.rglob("*.py") if (SHARED / "adapters") not in p.parents and p not in ALLOWED
+    )
+
+
+def _imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", _domain_modules(), ids=lambda p: str(p.relative_to(SHARED)))
+def test_domain_modules_import_no_adapter_and_no_aws(path):
+    bad = [n for n in _imports(path) if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)]
+    assert not bad, f"{path.relative_to(SHARED.parent)} imports {bad}: take a port (shared/<domain>/ports.py) instead"
+
+
+def test_the_rule_sees_a_violation(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from shared.adapters.dynamo.money import MoneyStore\nimport boto3\n")
+    assert _imports(bad) == ["shared.adapters.dynamo.money", "boto3"]
+
+
+def test_every_port_module_defines_a_protocol_with_a_contract():
+    ports = sorted(SHARED.rglob("ports.py"))
+    assert len(ports) >= 10
+    for path in ports:
+        tree = ast.parse(path.read_text())
+        protocols = [
+            n for n in tree.body
+            if isinstance(n, ast.ClassDef) and any("Protocol" in ast.unparse(b) for b in n.bases)
+        ]  # fmt: skip
+        assert protocols, f"{path} defines no Protocol"
+        assert any(ast.get_docstring(p) for p in protocols), f"{path}: no port states its contract"
