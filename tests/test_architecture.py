@@ -52,3 +52,23 @@ def test_every_port_module_defines_a_protocol_with_a_contract():
         ]  # fmt: skip
         assert protocols, f"{path} defines no Protocol"
         assert any(ast.get_docstring(p) for p in protocols), f"{path}: no port states its contract"
+
+
+def test_the_services_run_on_memory_stores_without_moto():
+    """The whole platform is built and an event goes through it with no embedded AWS loaded."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from shared import bootstrap
+from shared.clock import ManualClock
+from tests.support import build_city
+services = bootstrap.configure(ManualClock(), bootstrap.memory_stores())
+build_city(services.registry)
+assert services.ledger.check() == []
+leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('moto', 'pynamodb') or m.startswith('shared.adapters.dynamo'))
+assert not leaked, leaked
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=SHARED.parent, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
