@@ -25,8 +25,7 @@ def _image(record: AckRecord) -> dict:
 
 class AckStore:
     def __init__(self) -> None:
-        self.items: dict[str, dict] = {}
-        self.listeners: list = []  # the stream: called with each new image (the local archive in tests)
+        self.items: dict[str, dict] = {}  # pk -> the image DynamoDB's stream would carry
 
     def get(self, lot_id: str, event_id: str) -> Ack | None:
         item = self.items.get(f"{lot_id}#{event_id}")
@@ -41,9 +40,7 @@ class AckStore:
 
     def put(self, record: AckRecord) -> None:
         """Unconditional: the caller (a transaction of another store) checked ``absent`` under the lock."""
-        self.items[record.key] = image = _image(record)
-        for listener in self.listeners:
-            listener(dict(image))
+        self.items[record.key] = _image(record)
 
     def absent(self, record: AckRecord) -> bool:
         return record.key not in self.items
