@@ -39,7 +39,7 @@ from shared.payments.ports import MoneyStore
 from shared.payments.reconciliation import Reconciliation
 from shared.payments.service import PaymentService
 from shared.protocol.events import LegacyPaymentEvent, PaymentReport
-from shared.reactions import BILL_SETTLED, SETUP_CONFIRMED, Reactions
+from shared.reactions import BILL_SETTLED, LEFT_ON_PAY_LATER, SETUP_CONFIRMED, Reactions
 from shared.registry.model import Lot
 from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.service import RegistryService
@@ -183,7 +183,10 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     citizens = CitizenService(st.accounts, verifier, lambda: (setup_name, providers[setup_name]), clock)
     arrears = ArrearsService(st.arrears, money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
     pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock, st.pay_later_tokens)
-    gate = BillingGate(money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears)
+    gate = BillingGate(
+        money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears,
+        on_pay_later_exit=[reactions.listener(LEFT_ON_PAY_LATER)],
+    )
 
     def session_evidence(session_id: str) -> dict:
         session = session_store.get(session_id)
