@@ -83,3 +83,4 @@ def test_step_functions_start_once_per_name(aws_stack, uid):
     for _ in range(2):
         wf.start("unmatched-exit-review", f"s-{uid}", {"session_id": f"s-{uid}", "lot_id": "x", "review_after_s": 900})
     assert [e["name"] for e in aws_stack.executions("unmatched-exit-review")].count(f"s-{uid}") == 1
+

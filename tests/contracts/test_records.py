@@ -106,3 +106,34 @@ def test_a_bill_keeps_one_pay_later_token(stores, uid):
     tokens.forget(f"b-{uid}")
     tokens.forget(f"b-{uid}")
     assert tokens.get(f"b-{uid}") is None
+
+
+def test_registered_tariffs_are_versioned_records_listed_by_district(stores, uid):
+    from shared.tariffs.registry import RegisteredTariff
+    from shared.tariffs.samples import ZHUMADIAN_CLASS1
+
+    record = RegisteredTariff(tariff_id=f"t-{uid}", district_code="320211", tariff=ZHUMADIAN_CLASS1)
+    stored = stores.tariffs.create(record)
+    assert stored.version == 1 and stores.tariffs.get(record.tariff_id) == stored
+    with pytest.raises(Conflict):
+        stores.tariffs.create(record)
+    assert stores.tariffs.replace(stored, expected_version=1).version == 2
+    with pytest.raises(Conflict):
+        stores.tariffs.replace(stored, expected_version=1)
+    assert stores.tariffs.cached(f"never-{uid}") is None
+    assert record.tariff_id in {t.tariff_id for t in stores.tariffs.list("320211")}
+    assert record.tariff_id not in {t.tariff_id for t in stores.tariffs.list("320214")}
+
+
+def test_plate_challenges_and_setups_are_kept_per_account(stores, uid):
+    from shared.citizens.model import PlateChallenge
+
+    accounts, plate = stores.accounts, f"苏G{uid[:5]}"
+    challenge = PlateChallenge(account_id=f"acc-{uid}", plate=plate, code_hash="h", expires_at=T0)
+    accounts.put_challenge(challenge)
+    accounts.put_challenge(challenge.model_copy(update={"attempts": 1}))
+    assert accounts.challenge(f"acc-{uid}", plate).attempts == 1 and accounts.challenge(f"other-{uid}", plate) is None
+    accounts.drop_challenge(f"acc-{uid}", plate)
+    assert accounts.challenge(f"acc-{uid}", plate) is None
+    accounts.remember_setup(f"seti-{uid}", f"acc-{uid}")
+    assert accounts.account_of_setup(f"seti-{uid}") == f"acc-{uid}" and accounts.account_of_setup(f"x-{uid}") is None
