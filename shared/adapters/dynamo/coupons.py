@@ -27,7 +27,6 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if, update
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, CouponItem, transaction_connection
 from shared.adapters.dynamo.money import _bill_item
-from shared.bills.model import Bill
 from shared.coupons.model import Coupon
 from shared.coupons.ports import Outcome, Redemption
 from shared.errors import Conflict, NotFound

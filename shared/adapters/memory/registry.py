@@ -2,61 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 
-from shared.adapters.memory.db import LOCK, dump
-from shared.errors import Conflict, NotFound
+from shared.adapters.memory.db import LOCK
+from shared.adapters.records import VersionedRecords
+from shared.errors import NotFound
 from shared.registry.model import Device, Lot, Operator
 from shared.tariffs.registry import RegisteredTariff
 
 R = TypeVar("R", bound=BaseModel)
 
 
-class _VersionedRecords(Generic[R]):
-    record_cls: type[R]
-    key_attr: str
-    kind: str
+class _VersionedRecords(VersionedRecords[R]):
+    """The versioned-record rules (``shared.adapters.records``) on a dictionary."""
 
     def __init__(self) -> None:
         self._docs: dict[str, dict] = {}
         self._extra: dict[str, dict] = {}
 
-    def get(self, key: str) -> R | None:
-        doc = self._docs.get(key)
-        return self.record_cls.model_validate(doc) if doc is not None else None
+    def _load(self, key: str) -> dict | None:
+        return self._docs.get(key)
 
-    def require(self, key: str) -> R:
-        record = self.get(key)
-        if record is None:
-            raise NotFound(f"{self.kind} {key} is not registered", code=f"unknown_{self.kind}")
-        return record
-
-    def create(self, record: R, **extra) -> R:
-        doc = dump(record.model_copy(update={"version": 1}))
-        key = doc[self.key_attr]
-        with LOCK:
-            if key in self._docs:
-                raise Conflict(f"{self.kind} {key} already exists", code="already_exists")
-            self._docs[key], self._extra[key] = doc, extra
-        return self.record_cls.model_validate(doc)
-
-    def replace(self, record: R, expected_version: int, **extra) -> R:
-        new = record.model_copy(update={"version": expected_version + 1})
-        doc = dump(new)
+    def _put(self, doc: dict, expected_version: int | None, extra: dict) -> bool:
         key = doc[self.key_attr]
         with LOCK:
             stored = self._docs.get(key)
-            if stored is None or stored["version"] != expected_version:
-                current = self.require(key)
-                raise Conflict(
-                    f"{self.kind} changed since version {expected_version} (now {current.version})",
-                    code="version_conflict",
-                    current_version=current.version,
-                )
+            if (stored is not None) if expected_version is None else (stored is None or stored["version"] != expected_version):
+                return False
             self._docs[key], self._extra[key] = doc, extra
-        return new
+        return True
 
     def _all(self) -> list[R]:
         return [self.record_cls.model_validate(self._docs[k]) for k in sorted(self._docs)]
