@@ -1,5 +1,5 @@
-"""The floors hold: the domain and its services import no adapter, no AWS SDK and no DynamoDB mapper;
-only ``shared/adapters/`` and the composition root (``shared/bootstrap.py``) do."""
+"""The floors hold: the domain, its services and the entry points import no adapter, no AWS SDK and no
+DynamoDB mapper; only ``shared/adapters/`` and the composition root (``shared/bootstrap.py``) do."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def _imports(path: Path) -> list[str]:
 def test_domain_modules_import_no_adapter_and_no_aws(path):
     bad = [n for n in _imports(path) if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)]
     assert not bad, f"{path.relative_to(SHARED.parent)} imports {bad}: take a port (shared/<domain>/ports.py) instead"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((SHARED.parent / "functions").rglob("*.py")), ids=lambda p: str(p.relative_to(SHARED.parent))
+)
+def test_entry_points_reach_adapters_only_through_the_composition_root(path):
+    bad = [n for n in _imports(path) if any(n == f or n.startswith(f + ".") for f in FORBIDDEN)]
+    assert not bad, f"{path.relative_to(SHARED.parent)} imports {bad}: use shared.bootstrap.services()"
 
 
 def test_the_rule_sees_a_violation(tmp_path):
