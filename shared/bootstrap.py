@@ -1,7 +1,10 @@
-"""The composition root: builds the services once per process with their adapters and a clock.
+"""The composition root: builds the services once per process from their adapters and a clock.
 
-Lambda entry points call ``services()``; the local stack and tests call ``configure`` first to give
-their own clock (and get fresh clients pointed at the embedded AWS).
+``build(clock, stores)`` takes the adapters as parameters, in the spirit of cosmicpython's ``bootstrap``:
+``dynamo_stores()`` (the default: DynamoDB, KMS, S3, SSM, Step Functions) or ``memory_stores()`` (the
+in-memory adapters and a fake Workflows, for tests). Lambda entry points call ``services()``; the local stack
+and tests call ``configure`` first to give their own clock (and stores). Only this module and
+``shared/adapters/`` import adapters (``tests/test_architecture.py``).
 """
 
 from __future__ import annotations
@@ -10,43 +13,115 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from shared.adapters import aws
-from shared.adapters.archive_bucket import ArchiveBucket
-from shared.adapters.device_secrets import DeviceSecretVault
-from shared.adapters.dynamo.arrears import ArrearsStore
-from shared.adapters.dynamo.citizens import AccountStore
-from shared.adapters.dynamo.coupons import CouponStore
-from shared.adapters.dynamo.disputes import DisputeStore
-from shared.adapters.dynamo.events import AckStore, NonceStore
-from shared.adapters.dynamo.ledger import LedgerStore
-from shared.adapters.dynamo.lot_status import LotStatusStore
-from shared.adapters.dynamo.money import MoneyStore
-from shared.adapters.dynamo.registry import DeviceStore, LotStore, OperatorStore
-from shared.adapters.dynamo.sessions import SessionStore
-from shared.adapters.dynamo.tariffs import TariffStore
-from shared.adapters.parameters import admin_token_key
-from shared.adapters.payments.providers import configured_providers
-from shared.adapters.workflows import Workflows
+from shared.archive.ports import ArchiveBucket, ArchiveClaims
 from shared.archive.writer import ArchiveWriter
+from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
+from shared.availability.ports import LotStatusStore
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
+from shared.bills.ports import DisputeStore
 from shared.bills.service import BillingService
+from shared.citizens.ports import AccountStore
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
+from shared.coupons.ports import CouponStore
 from shared.coupons.service import CouponService
 from shared.ingest.authenticate import DeviceAuthenticator
+from shared.ingest.ports import AckStore, NonceStore
 from shared.ingest.service import EventIngest
+from shared.ledger.ports import Ledger
+from shared.paylater.ports import PayLaterTokens
 from shared.paylater.service import PayLaterService
 from shared.payments.applier import PaymentApplier
 from shared.payments.gate import BillingGate
+from shared.payments.ports import MoneyStore
+from shared.payments.reconciliation import Reconciliation
 from shared.payments.service import PaymentService
 from shared.protocol.events import LegacyPaymentEvent, PaymentReport
+from shared.reactions import BILL_SETTLED, LEFT_ON_PAY_LATER, SETUP_CONFIRMED, Reactions
 from shared.registry.model import Lot
+from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.service import RegistryService
+from shared.sessions.ports import SessionStore
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
-from shared.tariffs.registry import TariffService
+from shared.tariffs.registry import TariffRecords, TariffService
+from shared.workflows import Workflows
+
+
+@dataclass
+class Stores:
+    """Every adapter the services need, by port. New stores: a field at the end, built by both factories."""
+
+    operators: OperatorStore
+    lots: LotStore
+    devices: DeviceStore
+    vault: SecretVault
+    acks: AckStore  # also the ArchiveClaims of the archive
+    nonces: NonceStore
+    status: LotStatusStore
+    sessions: SessionStore
+    tariffs: TariffRecords
+    ledger: Ledger
+    money: MoneyStore
+    coupons: CouponStore
+    accounts: AccountStore
+    arrears: ArrearsStore
+    disputes: DisputeStore
+    pay_later_tokens: PayLaterTokens
+    archive: ArchiveBucket
+    workflows: Workflows
+    token_key: Callable[[], str]
+    providers: Callable[[Clock], tuple[dict, object]]  # (providers by name, Routing)
+
+
+def dynamo_stores() -> Stores:
+    """The deployed adapters: DynamoDB tables, KMS, S3, SSM and Step Functions (moto on the local stack)."""
+    from shared.adapters import aws
+    from shared.adapters.archive_bucket import ArchiveBucket as S3Archive
+    from shared.adapters.device_secrets import DeviceSecretVault
+    from shared.adapters.dynamo import arrears, citizens, coupons, disputes, events, ledger, lot_status, money
+    from shared.adapters.dynamo import pay_later, registry, sessions, tariffs
+    from shared.adapters.parameters import admin_token_key
+    from shared.adapters.payments.providers import configured_providers
+    from shared.adapters.workflows import Workflows as StepFunctions
+
+    aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
+    ledger_store = ledger.LedgerStore()
+    return Stores(
+        operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
+        vault=DeviceSecretVault(), acks=events.AckStore(), nonces=events.NonceStore(),
+        status=lot_status.LotStatusStore(), sessions=sessions.SessionStore(), tariffs=tariffs.TariffStore(),
+        ledger=ledger_store, money=money.MoneyStore(ledger_store), coupons=coupons.CouponStore(ledger_store),
+        accounts=citizens.AccountStore(), arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(),
+        pay_later_tokens=pay_later.PayLaterTokens(), archive=S3Archive(), workflows=StepFunctions(),
+        token_key=admin_token_key, providers=configured_providers,
+    )  # fmt: skip
+
+
+MEMORY_TOKEN_KEY = "memory-token-signing-key-not-a-secret"
+
+
+def memory_stores() -> Stores:
+    """The in-memory adapters (``shared/adapters/memory``) and a fake Workflows that records starts and
+    wakes: the whole domain runs without AWS. Payments go through the sandbox providers (in memory too)."""
+    from shared.adapters.memory import arrears, citizens, coupons, disputes, events, ledger, lot_status, money
+    from shared.adapters.memory import archive, pay_later, registry, sessions, vault, workflows
+    from shared.adapters.payments.providers import configured_providers
+
+    acks, ledger_store = events.AckStore(), ledger.Ledger()
+    status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
+    return Stores(
+        operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
+        vault=vault.SecretVault(), acks=acks, nonces=events.NonceStore(), status=status,
+        sessions=sessions.SessionStore(acks, status), tariffs=registry.TariffStore(), ledger=ledger_store,
+        money=money_store, coupons=coupons.CouponStore(money_store), accounts=citizens.AccountStore(),
+        arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
+        archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
+        providers=configured_providers,
+    )  # fmt: skip
+
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -65,7 +140,7 @@ class Services:
     billing: BillingService
     payments: PaymentService
     gate: BillingGate
-    ledger: LedgerStore
+    ledger: Ledger
     providers: dict
     citizens: CitizenService
     arrears: ArrearsService
@@ -73,46 +148,52 @@ class Services:
     plate_verifier: SandboxVerifier
     disputes: DisputeService
     coupons: CouponService
+    reconciliation: Reconciliation
+    stores: Stores  # the adapters, for tests and the local stack
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
 
 
-def build(clock: Clock) -> Services:
-    lots, devices, acks, status, operators = LotStore(), DeviceStore(), AckStore(), LotStatusStore(), OperatorStore()
-    vault = DeviceSecretVault()
+def build(clock: Clock, stores: Stores | None = None) -> Services:
+    st = stores or dynamo_stores()
+    lots, devices, acks, status, operators = st.lots, st.devices, st.acks, st.status, st.operators
+    vault = st.vault
     review_after = int(os.environ.get("TONGTING_REVIEW_WINDOW_S", DEFAULT_REVIEW_WINDOW_S))
-    tariffs = TariffService(TariffStore(), clock)
+    tariffs = TariffService(st.tariffs, clock)
+    reactions = Reactions()  # shared/reactions.py: bound below, once every service exists
 
     def price(lot, entered_at, until, session):
         return tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
 
-    ledger = LedgerStore()
-    money = MoneyStore(ledger)
-    providers, routing = configured_providers(clock)
+    ledger = st.ledger
+    money = st.money
+    providers, routing = st.providers(clock)
     billing = BillingService(money, price, clock)
-    applier = PaymentApplier(money, providers, clock)
+    applier = PaymentApplier(money, providers, clock, on_settled=[reactions.listener(BILL_SETTLED)])
     payments = PaymentService(
-        money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock
+        money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock,
+        on_setup=[reactions.listener(SETUP_CONFIRMED)],
     )
     pay_base = os.environ.get("TONGTING_PAY_BASE_URL", DEFAULT_PAY_BASE_URL)
-    workflows = Workflows()
-    session_store = SessionStore()
+    workflows = st.workflows
+    session_store = st.sessions
     verifier = SandboxVerifier()  # the traffic-police registration lookup is not connected yet
     setup_name = "stripe" if "stripe" in providers else "sandbox"
-    citizens = CitizenService(AccountStore(), verifier, lambda: (setup_name, providers[setup_name]), clock)
-    arrears = ArrearsService(ArrearsStore(), money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
-    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock)
-    applier.on_settled += [pay_later.bill_settled, arrears.bill_settled]
-    payments.on_setup.append(citizens.setup_confirmed)
-    gate = BillingGate(money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears)
+    citizens = CitizenService(st.accounts, verifier, lambda: (setup_name, providers[setup_name]), clock)
+    arrears = ArrearsService(st.arrears, money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
+    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock, st.pay_later_tokens)
+    gate = BillingGate(
+        money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears,
+        on_pay_later_exit=[reactions.listener(LEFT_ON_PAY_LATER)],
+    )
 
     def session_evidence(session_id: str) -> dict:
         session = session_store.get(session_id)
         return evidence_of(session) if session else {}
 
     disputes = DisputeService(
-        DisputeStore(), money, applier, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), session_evidence,
+        st.disputes, money, applier, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), session_evidence,
         arrears.set_paused, clock,
     )
     sessions = SessionService(session_store, workflows, gate, review_after)
@@ -122,17 +203,17 @@ def build(clock: Clock) -> Services:
         report = payments.legacy_report(lot, event.plate, event.legacy_ref, event.amount_fen, event.occurred_at, parked)
         return PaymentReport(**report)
 
-    return Services(
+    built = Services(
         clock=clock,
         registry=RegistryService(operators, lots, devices, vault),
         ingest=EventIngest(
-            DeviceAuthenticator(devices, vault, NonceStore(), clock), lots, acks, sessions, status, clock, legacy_payments
+            DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments
         ),
         sessions=sessions,
         availability=AvailabilityService(lots, status, clock),
-        archive=ArchiveWriter(acks, ArchiveBucket()),
+        archive=ArchiveWriter(_claims(acks), st.archive),
         liveness=LivenessCheck(lots, status, clock),
-        token_key=admin_token_key,
+        token_key=st.token_key,
         tariffs=tariffs,
         billing=billing,
         payments=payments,
@@ -144,17 +225,24 @@ def build(clock: Clock) -> Services:
         pay_later=pay_later,
         plate_verifier=verifier,
         disputes=disputes,
-        coupons=CouponService(CouponStore(ledger), money, lots, clock),
+        coupons=CouponService(st.coupons, money, lots, clock),
+        reconciliation=Reconciliation(money, applier, providers, clock),
+        stores=st,
     )
+    reactions.bind(built)
+    return built
+
+
+def _claims(acks: AckStore) -> ArchiveClaims:
+    return acks  # type: ignore[return-value]  # every AckStore adapter also keeps the archive claims
 
 
 _services: Services | None = None
 
 
-def configure(clock: Clock | None = None) -> Services:
+def configure(clock: Clock | None = None, stores: Stores | None = None) -> Services:
     global _services
-    aws.reset()
-    _services = build(clock or SystemClock())
+    _services = build(clock or SystemClock(), stores)
     return _services
 
 

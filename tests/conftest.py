@@ -1,10 +1,16 @@
-"""Fixtures: a fresh embedded AWS per test (moto in-process), a manual clock, the HTTP API's test
-client, and a small registered city with device credentials."""
+"""Fixtures: a manual clock; the platform on in-memory stores (``memory``, the default) or on a fresh
+embedded AWS (``stack``: moto in-process, real Step Functions); the HTTP API's test client and a small
+registered city with device credentials, on whichever of the two the test asked for.
+
+A test that names ``stack`` runs on the embedded AWS (keep those for adapters, workflows under the ASL
+interpreter, streams and the archive); every other test runs on memory stores, without moto.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
 import pytest
 
@@ -32,8 +38,42 @@ def stack(clock):
         yield st
 
 
+@dataclass
+class MemoryPlatform:
+    """The services on in-memory stores; ``workflows`` records the executions started and the tokens woken."""
+
+    clock: ManualClock
+    services: object
+
+    @property
+    def stores(self):
+        return self.services.stores
+
+    @property
+    def workflows(self):
+        return self.services.stores.workflows
+
+
 @pytest.fixture
-def api(stack):
+def memory(clock):
+    from shared import bootstrap
+
+    return MemoryPlatform(clock, bootstrap.configure(clock, bootstrap.memory_stores()))
+
+
+@pytest.fixture
+def platform(request):
+    """``stack`` if the test asked for it, else ``memory``: both have ``services`` and ``clock``."""
+    return request.getfixturevalue("stack" if "stack" in request.fixturenames else "memory")
+
+
+@pytest.fixture
+def services(platform):
+    return platform.services
+
+
+@pytest.fixture
+def api(platform):
     from functions.api.app import app
     from infra.local.gateway import shape_test_client
 
@@ -42,11 +82,11 @@ def api(stack):
 
 
 @pytest.fixture
-def city(stack):
+def city(platform):
     """Two operators, an enclosed lot and an on-street zone in Liangxi, a lot in Xinwu, their devices."""
     from tests.support import build_city
 
-    return build_city(stack.services.registry)
+    return build_city(platform.services.registry)
 
 
 class DevicePoster:

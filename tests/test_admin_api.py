@@ -13,9 +13,9 @@ LOT = {"lot_id": "lx-new-lot", "name": "新停车场", "district_code": "320213"
 
 
 @pytest.fixture
-def token(stack, clock, city):
+def token(platform, clock, city):
     def make(role: Role, district: str | None = None, operator: str | None = None, **kw) -> dict:
-        t = tokens.mint(stack.services.token_key(), subject=f"{role.value}-user", role=role, now=clock.now(),
+        t = tokens.mint(platform.services.token_key(), subject=f"{role.value}-user", role=role, now=clock.now(),
                         district_code=district, operator_id=operator, **kw)
         return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
 
@@ -85,7 +85,7 @@ def test_jiangyin_and_yixing_enclosed_lots_keep_their_legacy_pay_code(api, token
     assert call(api, "post", "/v1/admin/lots", city, jiangyin | {"pay_codes": ["unified", "legacy"]})[0] == 201
 
 
-def test_device_registration_returns_secret_once_and_stores_it_encrypted(api, token):
+def test_device_registration_returns_secret_once_and_stores_it_encrypted(api, token, stack):
     from shared.adapters.dynamo.models import DeviceItem
 
     city = token(Role.CITY_ADMIN)

@@ -41,13 +41,13 @@ def test_timestamp_inside_window_is_accepted(device, clock):
     assert status == 200
 
 
-def test_replayed_nonce_is_401_and_changes_nothing(device, clock, stack):
+def test_replayed_nonce_is_401_and_changes_nothing(device, clock, platform):
     cam = device("lx-in1")
     event = gate_event("entry", "苏B12345", clock.now())
     assert cam.post(event, nonce="nonce-0001")[0] == 200
     status, body = cam.post(gate_event("entry", "苏B99999", clock.now()), nonce="nonce-0001")
     assert (status, body["code"]) == (401, "nonce_replayed")
-    assert stack.services.availability.lot("lx-nanchang-st-01").free == 99  # only the first entry counted
+    assert platform.services.availability.lot("lx-nanchang-st-01").free == 99  # only the first entry counted
 
 
 def test_missing_headers_is_401(api):
@@ -55,21 +55,21 @@ def test_missing_headers_is_401(api):
     assert resp.status_code == 401
 
 
-def test_deactivated_device_is_401(device, clock, stack):
+def test_deactivated_device_is_401(device, clock, platform):
     from tests.support import CITY_ADMIN
 
-    reg = stack.services.registry
+    reg = platform.services.registry
     reg.update_device(CITY_ADMIN, "lx-in1", {"active": False, "version": 1})
     status, body = device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()))
     assert (status, body["code"]) == (401, "device_inactive")
 
 
-def test_device_writing_for_another_lot_is_403_and_writes_nothing(device, clock, stack):
+def test_device_writing_for_another_lot_is_403_and_writes_nothing(device, clock, platform):
     batch = {"events": [gate_event("entry", "苏B11111", clock.now()),
                         gate_event("entry", "苏B22222", clock.now(), lot="xw-taihu-plaza")]}
     status, body = device("lx-in1").post(batch)
     assert (status, body["code"]) == (403, "lot_forbidden")
-    assert stack.services.availability.lot("lx-nanchang-st-01").free == 100
+    assert platform.services.availability.lot("lx-nanchang-st-01").free == 100
 
 
 def test_district_gateway_writes_for_its_district_only(device, clock):
@@ -89,10 +89,10 @@ def test_not_json_is_400(device):
     assert (status, body["code"]) == (400, "invalid_json")
 
 
-def test_rotated_secret_replaces_the_old_one(device, clock, stack):
+def test_rotated_secret_replaces_the_old_one(device, clock, platform):
     from tests.support import CITY_ADMIN
 
-    rotated = stack.services.registry.rotate_secret(CITY_ADMIN, "lx-in1", version=1)
+    rotated = platform.services.registry.rotate_secret(CITY_ADMIN, "lx-in1", version=1)
     old = device("lx-in1")
     clock.advance(1)
     # The vault caches by ciphertext, so the old secret stops working at once.

@@ -28,16 +28,16 @@ def _caller(api, services, clock, subject, role=Role.CITIZEN, **claims):
 
 
 @pytest.fixture
-def alice(stack, api, city, clock):
-    me = _caller(api, stack.services, clock, "alice")
+def alice(platform, api, city, clock):
+    me = _caller(api, platform.services, clock, "alice")
     me("post", "/v1/me/account", {"consent": True})
     me("post", "/v1/me/plates", {"plate": "苏B12345"})
-    me("post", "/v1/me/plates/verify", {"plate": "苏B12345", "code": stack.services.plate_verifier.sent["苏B12345"]})
+    me("post", "/v1/me/plates/verify", {"plate": "苏B12345", "code": platform.services.plate_verifier.sent["苏B12345"]})
     return me
 
 
-def test_plate_verification_refusals(stack, api, clock, alice):
-    bob = _caller(api, stack.services, clock, "bob")
+def test_plate_verification_refusals(platform, api, clock, alice):
+    bob = _caller(api, platform.services, clock, "bob")
     assert bob("post", "/v1/me/plates", {"plate": "苏B12345"})[1]["code"] == "no_account"
     bob("post", "/v1/me/account", {"consent": True})
     assert bob("post", "/v1/me/plates", {"plate": "XX"})[1]["code"] == "malformed_plate"
@@ -45,53 +45,53 @@ def test_plate_verification_refusals(stack, api, clock, alice):
     bob("post", "/v1/me/plates", {"plate": "苏B12345"})
     status, body = bob("post", "/v1/me/plates/verify", {"plate": "苏B12345", "code": "000000x"})
     assert (status, body["code"]) == (400, "verification_failed")
-    status, body = bob("post", "/v1/me/plates/verify", {"plate": "苏B12345", "code": stack.services.plate_verifier.sent["苏B12345"]})
+    status, body = bob("post", "/v1/me/plates/verify", {"plate": "苏B12345", "code": platform.services.plate_verifier.sent["苏B12345"]})
     assert (status, body["code"]) == (409, "plate_taken")  # alice proved it first
     clock.advance(minutes=20)
     assert bob("post", "/v1/me/plates/verify", {"plate": "苏B99999", "code": "1"})[1]["code"] == "verification_expired"
 
 
-def test_staff_tokens_are_not_citizens_and_citizens_are_not_staff(stack, api, clock, alice):
-    staff = _caller(api, stack.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
+def test_staff_tokens_are_not_citizens_and_citizens_are_not_staff(platform, api, clock, alice):
+    staff = _caller(api, platform.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
     assert staff("get", "/v1/me/account")[1]["code"] == "citizen_only"
     assert alice("get", "/v1/admin/arrears")[0] == 403
     assert alice("get", "/v1/admin/ledger/check")[0] == 403
 
 
-def test_a_citizen_disputes_only_their_own_bills_and_a_partial_uphold_refunds_the_difference(stack, api, device, clock, alice):
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+def test_a_citizen_disputes_only_their_own_bills_and_a_partial_uphold_refunds_the_difference(platform, api, device, clock, alice):
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
     device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()))
     clock.advance(hours=2.5)
     device("lx-out1").post(gate_event("exit", "苏B12345", clock.now()))
     bill_id = alice("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
     resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "wechat_pay"}))
-    sandbox = stack.services.providers["sandbox"]
-    sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    sandbox = platform.services.providers["sandbox"]
+    sandbox.approve(platform.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
     sandbox.deliver(CallbackPoster(api, "sandbox"))
 
-    mallory = _caller(api, stack.services, clock, "mallory")
+    mallory = _caller(api, platform.services, clock, "mallory")
     mallory("post", "/v1/me/account", {"consent": True})
     assert mallory("post", f"/v1/me/bills/{bill_id}/disputes", {"reason": "other"})[1]["code"] == "unknown_bill"  # as if absent: no existence oracle
     assert alice("post", f"/v1/me/bills/{bill_id}/disputes", {"reason": "nonsense"})[1]["code"] == "bad_reason"
     status, dispute = alice("post", f"/v1/me/bills/{bill_id}/disputes", {"reason": "missed_exit", "detail": "left at 10:30"})
     assert status == 201 and dispute["evidence"]["entered_at"]
 
-    xinwu = _caller(api, stack.services, clock, "xw", Role.DISTRICT_ADMIN, district_code="320214")
+    xinwu = _caller(api, platform.services, clock, "xw", Role.DISTRICT_ADMIN, district_code="320214")
     assert xinwu("post", f"/v1/admin/disputes/{bill_id}/resolve", {"decision": "upheld", "fair_amount_fen": 400})[0] == 404  # another district's dispute answers as absent
-    liangxi = _caller(api, stack.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
+    liangxi = _caller(api, platform.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
     assert [d["bill_id"] for d in liangxi("get", "/v1/admin/disputes")[1]["disputes"]] == [bill_id]
     assert liangxi("post", f"/v1/admin/disputes/{bill_id}/resolve", {"decision": "upheld", "fair_amount_fen": 4.5})[1]["code"] == "bad_amount"
     status, decided = liangxi("post", f"/v1/admin/disputes/{bill_id}/resolve", {"decision": "upheld", "fair_amount_fen": 400, "note": "left at 10:30"})
     assert status == 200 and decided["decision"] == "upheld"
 
-    bill = stack.services.billing.get(bill_id)
+    bill = platform.services.billing.get(bill_id)
     assert (bill.paid_fen, bill.adjusted_fen, bill.refunded_fen, bill.balance_fen) == (600, 200, 200, 0)  # a partial refund
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.check() == []
 
 
-def test_tariff_uploads_are_validated_and_history_is_immutable(stack, api, clock, city):
-    city_admin = _caller(api, stack.services, clock, "city", Role.CITY_ADMIN)
-    liangxi = _caller(api, stack.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
+def test_tariff_uploads_are_validated_and_history_is_immutable(platform, api, clock, city):
+    city_admin = _caller(api, platform.services, clock, "city", Role.CITY_ADMIN)
+    liangxi = _caller(api, platform.services, clock, "lx", Role.DISTRICT_ADMIN, district_code="320213")
     tariff = ZHUMADIAN_CLASS1.model_dump(mode="json")
     bad = json.loads(json.dumps(tariff))
     bad["versions"][0]["rules"][0]["blocks"][0]["price_fen"] = -400
@@ -117,16 +117,16 @@ def test_openapi_states_the_status_each_post_answers(api):
     assert "200" in doc["paths"]["/v1/admin/disputes/{bill_id}/resolve"]["post"]["responses"]
 
 
-def test_a_new_keeper_does_not_see_the_previous_keepers_bills(stack, api, device, clock, city):
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+def test_a_new_keeper_does_not_see_the_previous_keepers_bills(platform, api, device, clock, city):
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
     device("lx-in1").post(gate_event("entry", "苏B66666", clock.now()))
     clock.advance(hours=2)
     device("lx-out1").post(gate_event("exit", "苏B66666", clock.now()))  # the previous keeper's stay
     clock.advance(days=3)
-    buyer = _caller(api, stack.services, clock, "buyer")
+    buyer = _caller(api, platform.services, clock, "buyer")
     buyer("post", "/v1/me/account", {"consent": True})
     buyer("post", "/v1/me/plates", {"plate": "苏B66666"})
-    buyer("post", "/v1/me/plates/verify", {"plate": "苏B66666", "code": stack.services.plate_verifier.sent["苏B66666"]})
+    buyer("post", "/v1/me/plates/verify", {"plate": "苏B66666", "code": platform.services.plate_verifier.sent["苏B66666"]})
     assert buyer("get", "/v1/me/bills")[1]["bills"] == []
-    old_bill = stack.services.billing.of_plate("苏B66666")[0]
+    old_bill = platform.services.billing.of_plate("苏B66666")[0]
     assert buyer("post", f"/v1/me/bills/{old_bill.bill_id}/disputes", {"reason": "other"})[1]["code"] == "unknown_bill"  # as if absent: no existence oracle

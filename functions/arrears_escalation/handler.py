@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from shared.bootstrap import services
 from shared.observability import flush
+from shared.workflows import ArrearsTask
 
 ACTIONS = {
-    "advance": lambda svc, e: svc.advance(e["case_id"]),
-    "await_change": lambda svc, e: svc.await_change(e["case_id"], e["token"]),
+    ArrearsTask.ADVANCE: lambda svc, e: svc.advance(e["case_id"]),
+    ArrearsTask.AWAIT_CHANGE: lambda svc, e: svc.await_change(e["case_id"], e["token"]),
 }
 
 

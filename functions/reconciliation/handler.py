@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from shared.adapters.dynamo.money import MoneyStore
 from shared.bootstrap import services
 from shared.observability import flush, logger
-from shared.payments.reconciliation import Reconciliation
 
 
 def handler(event: dict, context) -> dict:
     try:
         svc = services()
         day = date.fromisoformat(event["day"]) if (event or {}).get("day") else None
-        summary = Reconciliation(MoneyStore(svc.ledger), svc.payments.applier, svc.providers, svc.clock).run(day)
+        summary = svc.reconciliation.run(day)
         logger.info("reconciliation done", extra={"summary": summary})
         return summary
     finally:

@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.adapters.archive_bucket import ArchiveBucket
-from shared.adapters.dynamo.events import AckStore
+from shared.archive.ports import ArchiveBucket, ArchiveClaims
 from shared.clock import local_date
 
 
@@ -73,7 +72,7 @@ def render(events: Iterable[ArchivedEvent]) -> bytes:
 
 
 class ArchiveWriter:
-    def __init__(self, acks: AckStore, bucket: ArchiveBucket) -> None:
+    def __init__(self, acks: ArchiveClaims, bucket: ArchiveBucket) -> None:
         self._acks, self._bucket = acks, bucket
 
     def write(self, events: list[ArchivedEvent]) -> list[str]:
@@ -92,7 +91,7 @@ class ArchiveWriter:
                 else:
                     elsewhere.add(owner)  # claimed by an earlier, interrupted run: finish that object
         for key in elsewhere - set(objects):
-            objects[key] = [ArchivedEvent.from_image(i.attribute_values) for i in self._acks.in_archive_object(key)]
+            objects[key] = self._acks.in_archive_object(key)
         for key, members in objects.items():
             self._bucket.put(key, render(members))
         return sorted(objects)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared import access, versioned
-from shared.adapters.dynamo.arrears import ArrearsStore
-from shared.adapters.dynamo.money import Change, MoneyStore
-from shared.adapters.workflows import Workflows
+from shared.arrears.ports import ArrearsStore
+from shared.payments.ports import Change, MoneyStore
+from shared.workflows import ARREARS_ESCALATION, Workflows
 from shared.arrears.model import (
     ArrearsCase,
     CaseState,
@@ -30,7 +30,7 @@ from shared.clock import Clock
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.ledger.model import Posting
 
-WORKFLOW = "arrears-escalation"
+WORKFLOW = ARREARS_ESCALATION
 ATTEMPTS = 6
 
 

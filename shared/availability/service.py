@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.adapters.dynamo.lot_status import LotStatus, LotStatusStore
-from shared.adapters.dynamo.registry import LotStore
 from shared.auth import Principal
 from shared.availability.model import LotAvailability, availability, distance_m
+from shared.availability.ports import LotStatus, LotStatusStore
 from shared.clock import SHANGHAI, Clock
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.registry.model import Lot
+from shared.registry.ports import LotStore
 
 MAX_RADIUS_M = 50_000
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared import access
-from shared.adapters.dynamo.disputes import DisputeStore
-from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.auth import Principal, Role
 from shared.bills.dispute_model import Dispute, DisputeReason
 from shared.bills.model import Bill
+from shared.bills.ports import DisputeStore
 from shared.clock import Clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ledger.model import Posting
 from shared.registry.model import DISTRICTS
 from shared.payments.applier import PaymentApplier
 from shared.payments.model import RefundReason
+from shared.payments.ports import Change, MoneyStore
 
 ATTEMPTS = 6
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.bills.model import Bill, bill_id_for, price_until
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
 from shared.ledger.model import Posting
+from shared.payments.ports import Change, MoneyStore
 from shared.registry.model import Lot
 from shared.sessions.model import ParkingSession
 from shared.tariffs.quote import Quote

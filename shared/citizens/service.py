@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Protocol
 
 from shared import versioned
-from shared.adapters.dynamo.citizens import AccountStore
 from shared.auth import Principal
+from shared.citizens.ports import AccountStore
 from shared.citizens.model import (
     CONSENT_VERSION,
     MAX_PLATES,

@@ -11,15 +11,15 @@ import random
 import re
 import time
 
-from shared.adapters.dynamo.coupons import CouponStore, Outcome, Redemption
-from shared.adapters.dynamo.money import MoneyStore
-from shared.adapters.dynamo.registry import LotStore
 from shared.auth import Principal, Role
 from shared.bills.model import Bill
 from shared.clock import Clock
 from shared.coupons.model import CODE_PATTERN, Coupon, apply, discount_for
+from shared.coupons.ports import CouponStore, Outcome, Redemption
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.ledger.model import Posting
+from shared.payments.ports import MoneyStore
+from shared.registry.ports import LotStore
 from shared.registry.service import parse
 
 ATTEMPTS = 8  # lost races on the bill (a reprice, a payment) or on the coupon's counter: re-read and retry

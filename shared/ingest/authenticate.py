@@ -6,20 +6,19 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 
-from shared.adapters.device_secrets import DeviceSecretVault
-from shared.adapters.dynamo.events import NonceStore
-from shared.adapters.dynamo.registry import DeviceStore
 from shared.clock import Clock
 from shared.errors import Unauthenticated
+from shared.ingest.ports import NonceStore
 from shared.protocol import signing
 from shared.registry.model import Device
+from shared.registry.ports import DeviceStore, SecretVault
 
 _NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$", re.ASCII)  # Unix seconds; "²" passes str.isdigit() but is no digit
 
 
 class DeviceAuthenticator:
-    def __init__(self, devices: DeviceStore, vault: DeviceSecretVault, nonces: NonceStore, clock: Clock) -> None:
+    def __init__(self, devices: DeviceStore, vault: SecretVault, nonces: NonceStore, clock: Clock) -> None:
         self._devices, self._vault, self._nonces, self._clock = devices, vault, nonces, clock
 
     def authenticate(self, headers: Mapping[str, str], body: bytes) -> Device:

@@ -14,13 +14,12 @@ from datetime import datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
-from shared.adapters.dynamo.events import AckStore
-from shared.adapters.dynamo.lot_status import LotStatusStore
-from shared.adapters.dynamo.registry import LotStore
+from shared.availability.ports import LotStatusStore
 from shared.clock import SHANGHAI, Clock
 from shared.errors import DomainError, Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.jsonbody import parse_json
+from shared.ingest.ports import AckRecord, AckStore
 from shared.observability import count, logger, masked
 from shared.protocol import lot_systems
 from shared.protocol.events import (
@@ -39,6 +38,7 @@ from shared.protocol.events import (
     PaymentReport,
 )
 from shared.registry.model import Device, DeviceKind, Lot, LotKind, events_allowed
+from shared.registry.ports import LotStore
 from shared.sessions.service import SessionService
 
 _EVENT = TypeAdapter(DeviceEvent)
@@ -123,8 +123,8 @@ class EventIngest:
             return self._duplicate(lot, event, first)
         accepted_at = self._clock.now().astimezone(SHANGHAI)
 
-        def ack_item(ack: Ack):
-            return self._acks.item(
+        def ack_item(ack: Ack) -> AckRecord:
+            return AckRecord(
                 lot_id=lot.lot_id,
                 district_code=lot.district_code,
                 device_id=device.device_id,

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.adapters.dynamo.money import Change, MoneyStore
-from shared.adapters.dynamo.pay_later import PayLaterTokens
-from shared.adapters.workflows import Workflows
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.bills.model import Bill
 from shared.citizens.service import CitizenService
 from shared.clock import Clock
 from shared.errors import NotFound, Unavailable
+from shared.paylater.ports import PayLaterTokens
 from shared.payments.model import PaymentSource, PaymentState
+from shared.payments.ports import Change, MoneyStore
 from shared.payments.provider import Channel
 from shared.payments.service import PaymentService
+from shared.workflows import PAY_LATER_BILLING, Workflows
 
-WORKFLOW = "pay-later-billing"
+WORKFLOW = PAY_LATER_BILLING
 GRACE = timedelta(hours=24)  # the citizen may pay by themselves this long after leaving
 RETRY_WAITS = (timedelta(hours=1), timedelta(hours=24), timedelta(hours=72))  # after each declined charge
 ATTEMPTS = 6
@@ -32,10 +32,10 @@ ATTEMPTS = 6
 class PayLaterService:
     def __init__(
         self, money: MoneyStore, payments: PaymentService, citizens: CitizenService, arrears: ArrearsService,
-        workflows: Workflows, sessions, clock: Clock, tokens: PayLaterTokens | None = None,
+        workflows: Workflows, sessions, clock: Clock, tokens: PayLaterTokens,
     ) -> None:  # fmt: skip
         self._money, self._payments, self._citizens, self._arrears = money, payments, citizens, arrears
-        self._tokens = tokens or PayLaterTokens()
+        self._tokens = tokens
         self._workflows, self._sessions, self._clock = workflows, sessions, clock
 
     # At the exit (the gate's PayLater port)

@@ -9,16 +9,16 @@ automatically, newest payment first, and listeners (the pay-later workflow) hear
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.bills.model import Bill
 from shared.clock import Clock
 from shared.errors import Conflict
 from shared.ledger.model import Posting
 from shared.observability import count, logger
 from shared.payments.model import Payment, PaymentState, Refund, RefundReason, RefundState, refund_id_for
+from shared.payments.ports import Change, MoneyStore
 from shared.payments.provider import PaymentProvider, ProviderError
 
 ATTEMPTS = 6
@@ -36,9 +36,13 @@ def _refs(bill: Bill, **more: str) -> dict[str, str]:
 
 
 class PaymentApplier:
-    def __init__(self, money: MoneyStore, providers: dict[str, PaymentProvider], clock: Clock) -> None:
+    def __init__(
+        self, money: MoneyStore, providers: dict[str, PaymentProvider], clock: Clock,
+        on_settled: Sequence[BillListener] = (),
+    ) -> None:  # fmt: skip
         self._money, self._providers, self._clock = money, providers, clock
-        self.on_settled: list[BillListener] = []  # called when a bill has nothing left to pay
+        # called when a bill has nothing left to pay (the composition root passes the reactions table's)
+        self.on_settled: list[BillListener] = list(on_settled)
 
     def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
         """Apply a successful payment once. Returns applied / duplicate / unknown."""

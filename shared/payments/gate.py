@@ -8,13 +8,14 @@ idempotent (a resent exit runs it again): it writes the bill and starts the ETC 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from shared.adapters.dynamo.money import MoneyStore
 from shared.bills.model import Bill, bill_id_for, price_until
 from shared.bills.service import BillingService, Pricer
 from shared.errors import Conflict
 from shared.payments.model import PaymentSource
+from shared.payments.ports import MoneyStore
 from shared.payments.provider import Channel
 from shared.payments.service import PaymentService
 from shared.protocol.events import ExitEvent, GateDecision, VehicleEvent
@@ -23,13 +24,12 @@ from shared.sessions.model import ParkingSession, SessionStatus
 
 
 class PayLater(Protocol):
-    """Pay-later registration (S6): who may leave without paying, and what happens then."""
+    """Pay-later registration (S6): who may leave without paying. What happens then is a reaction
+    (``shared.reactions.LEFT_ON_PAY_LATER``), announced through ``on_pay_later_exit``."""
 
     def eligible(self, plate: str) -> bool: ...
 
     def eligible_ignoring_arrears(self, plate: str) -> bool: ...
-
-    def start(self, bill: Bill) -> None: ...
 
 
 class Arrears(Protocol):
@@ -53,9 +53,11 @@ class BillingGate:
     def __init__(
         self, money: MoneyStore, billing: BillingService, payments: PaymentService, pricer: Pricer,
         pay_base_url: str, pay_later: PayLater | None = None, arrears: Arrears | None = None,
+        on_pay_later_exit: Sequence[Callable[[Bill], None]] = (),
     ) -> None:  # fmt: skip
         self._money, self._billing, self._payments, self._price = money, billing, payments, pricer
         self._base, self.pay_later, self.arrears = pay_base_url.rstrip("/"), pay_later or NoPayLater(), arrears
+        self.on_pay_later_exit = list(on_pay_later_exit)  # the car left on pay-later with this bill due
 
     def decide(self, session: ParkingSession, lot: Lot, event: VehicleEvent) -> GateDecision:
         if session.status is SessionStatus.AWAITING_ENTRY:
@@ -112,4 +114,5 @@ class BillingGate:
             except Conflict:
                 pass  # paid meanwhile through another channel
         elif gate.reason == "pay_later":
-            self.pay_later.start(bill)
+            for react in self.on_pay_later_exit:
+                react(bill)

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
-from shared.adapters.dynamo.money import MoneyStore
 from shared.clock import SHANGHAI, Clock, iso
 from shared.observability import count, logger
 from shared.payments.applier import PaymentApplier, PaymentContention
 from shared.payments.model import Payment, PaymentState
+from shared.payments.ports import MoneyStore
 from shared.payments.provider import PaymentProvider, PaymentStatus, ProviderError, ProviderTransaction
 
 UNKNOWN_AT_PLATFORM = "unknown_at_platform"

@@ -8,11 +8,10 @@ intent) back, never a second charge.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.adapters.dynamo.money import Change, MoneyStore
 from shared.bills.model import Bill
 from shared.bills.service import BillingService
 from shared.clock import Clock
@@ -20,6 +19,7 @@ from shared.errors import Conflict, DomainError, InvalidInput, NotFound, Unavail
 from shared.observability import logger
 from shared.payments.applier import ATTEMPTS, PaymentApplier, PaymentContention
 from shared.payments.model import Payment, PaymentSource, PaymentState, payment_id_for
+from shared.payments.ports import Change, MoneyStore
 from shared.payments.provider import (
     CallbackKind,
     Channel,
@@ -48,10 +48,11 @@ class PaymentService:
     def __init__(
         self, money: MoneyStore, billing: BillingService, applier: PaymentApplier,
         providers: dict[str, PaymentProvider], routing: Routing, payout_account, clock: Clock,
+        on_setup: Sequence[Callable[..., None]] = (),
     ) -> None:  # fmt: skip
         self._money, self._billing, self.applier = money, billing, applier
         self._providers, self._routing, self._payout, self._clock = providers, routing, payout_account, clock
-        self.on_setup: list = []  # pay-later registration: a saved method is confirmed
+        self.on_setup: list = list(on_setup)  # pay-later registration: a saved method is confirmed
 
     # Starting payments
     def pay(self, bill: Bill, channel: Channel, source: PaymentSource, attempt: int = 0, **off_session) -> Payment:

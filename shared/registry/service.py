@@ -5,11 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared import access
-from shared.adapters.device_secrets import DeviceSecretVault
-from shared.adapters.dynamo.registry import DeviceStore, LotStore, OperatorStore
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, InvalidInput
 from shared.protocol import signing
+from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.model import (
     DISTRICTS,
     LEGACY_PAY_CODE_REQUIRED,
@@ -53,7 +52,7 @@ def _require_writer(principal: Principal) -> None:
 
 
 class RegistryService:
-    def __init__(self, operators: OperatorStore, lots: LotStore, devices: DeviceStore, vault: DeviceSecretVault):
+    def __init__(self, operators: OperatorStore, lots: LotStore, devices: DeviceStore, vault: SecretVault):
         self.operators, self.lots, self.devices, self._vault = operators, lots, devices, vault
 
     # Operators

@@ -1,8 +1,9 @@
 """Decide what an entry or exit does to a lot's sessions. Pure: it reads a snapshot and returns a plan.
 
-The service loads the snapshot, asks for a plan and writes the plan in one DynamoDB transaction with
-the event's acknowledgement. Keeping the rules here lets them be tested (and property-tested) with
-no infrastructure, and makes every state change a single conditional write.
+The service loads the snapshot, asks for a plan and writes the plan in one transaction with the event's
+acknowledgement (``SessionStore.write``). Keeping the rules here lets them be tested (and property-tested,
+``tests/sessions/test_planner_properties.py``, on the in-memory store) with no infrastructure, and makes
+every state change a single conditional write.
 
 Rules, in order:
 - Entry: a waiting exit of the same plate (or berth) that happened after this entry is reconciled with

@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.adapters.dynamo.models import AckItem
-from shared.adapters.dynamo.sessions import SessionStore
-from shared.adapters.workflows import Workflows
 from shared.errors import Conflict, NotFound
+from shared.ingest.ports import AckRecord
 from shared.protocol.events import Ack, AckStatus, BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent, VehicleEvent
 from shared.registry.model import Lot
 from shared.sessions import planner
 from shared.sessions.gate import GatePolicy
 from shared.sessions.model import Flag, ParkingSession, SessionStatus
+from shared.sessions.ports import SessionStore
+from shared.workflows import UNMATCHED_EXIT_REVIEW, Workflows
 
-REVIEW_WORKFLOW = "unmatched-exit-review"
+REVIEW_WORKFLOW = UNMATCHED_EXIT_REVIEW
 ATTEMPTS = 4
 
 
@@ -30,7 +30,7 @@ class SessionService:
         self._store, self._workflows, self._gate, self._review_after_s = store, workflows, gate, review_after_s
 
     def apply(
-        self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_item: Callable[[Ack], AckItem]
+        self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_record: Callable[[Ack], AckRecord]
     ) -> Ack | None:
         """Plan and write in one transaction with the ack. None: the ack was stored concurrently."""
         for _ in range(ATTEMPTS):
@@ -45,7 +45,7 @@ class SessionService:
                 gate=gate,
                 accepted_at=accepted_at,
             )
-            outcome = self._store.write(lot.lot_id, plan, ack_item(ack))
+            outcome = self._store.write(lot.lot_id, plan, ack_record(ack))
             if outcome.written:
                 if plan.start_review:
                     self.start_review(lot.lot_id, plan.session_id)

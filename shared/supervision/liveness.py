@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.adapters.dynamo.lot_status import LotStatusStore
-from shared.adapters.dynamo.registry import LotStore
+from shared.availability.ports import LotStatusStore
 from shared.clock import Clock
 from shared.observability import count, logger
+from shared.registry.ports import LotStore
 
 
 @dataclass

@@ -13,8 +13,7 @@ import pytest
 
 from functions.api.errors import status_for
 from shared import tokens
-from shared.adapters.dynamo.coupons import CouponStore
-from shared.adapters.dynamo.money import Change, MoneyStore
+from shared.payments.ports import Change, MoneyStore
 from shared.auth import Principal, Role
 from shared.bills.model import Bill, bill_id_for
 from shared.bootstrap import Services
@@ -34,14 +33,14 @@ OP = Principal(subject="op-user", role=Role.OPERATOR, operator_id=OPERATOR)
 
 
 @pytest.fixture
-def coupons(stack, city, clock) -> CouponService:
-    svc = stack.services
-    return CouponService(CouponStore(), MoneyStore(svc.ledger), svc.registry.lots, clock)
+def coupons(platform, city, clock) -> CouponService:
+    svc = platform.services
+    return CouponService(svc.stores.coupons, svc.stores.money, svc.registry.lots, clock)
 
 
 @pytest.fixture
-def money(stack) -> MoneyStore:
-    return MoneyStore(stack.services.ledger)
+def money(platform) -> MoneyStore:
+    return platform.services.stores.money
 
 
 def spec(clock, **over) -> dict:
@@ -78,13 +77,13 @@ def code_of(call) -> tuple[int, str]:
     return status_for(exc.value), exc.value.code
 
 
-def test_redeem_lowers_the_due_and_posts_a_balanced_discount(coupons, money, stack, clock):
+def test_redeem_lowers_the_due_and_posts_a_balanced_discount(coupons, money, platform, clock):
     coupons.create(OP, spec(clock))
     bill = make_bill(money, clock, 1)
     after = coupons.redeem("welcome-2", bill)  # codes are case-insensitive for drivers
     assert (after.discount_fen, after.due_fen, after.coupons, after.version) == (200, 400, ["WELCOME-2"], 2)
     assert money.bill(bill.bill_id) == after
-    ledger = stack.services.ledger
+    ledger = platform.services.ledger
     assert ledger.balance(Account.operator_discounts(OPERATOR)) == 200
     assert ledger.balance(Account.receivable(bill.plate)) == 400
     assert ledger.get(f"discount:{bill.bill_id}:WELCOME-2").amount_fen == 200
@@ -92,18 +91,18 @@ def test_redeem_lowers_the_due_and_posts_a_balanced_discount(coupons, money, sta
     assert coupons.get(OP, "WELCOME-2").redeemed == 1
 
 
-def test_a_retried_redeem_for_the_same_bill_is_idempotent(coupons, money, stack, clock):
+def test_a_retried_redeem_for_the_same_bill_is_idempotent(coupons, money, platform, clock):
     coupons.create(OP, spec(clock))
     bill = make_bill(money, clock, 1)
     first = coupons.redeem("WELCOME-2", bill)
     assert coupons.redeem("WELCOME-2", first) == first
     assert coupons.redeem("WELCOME-2", bill) == first  # the stale bill of a request sent twice
     assert coupons.get(CITY, "WELCOME-2").redeemed == 1
-    assert stack.services.ledger.balance(Account.operator_discounts(OPERATOR)) == 200
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.balance(Account.operator_discounts(OPERATOR)) == 200
+    assert platform.services.ledger.check() == []
 
 
-def test_a_lost_race_on_the_bill_is_retried_with_a_fresh_read(coupons, money, stack, clock):
+def test_a_lost_race_on_the_bill_is_retried_with_a_fresh_read(coupons, money, platform, clock):
     coupons.create(OP, spec(clock, code="HALF-OFF", kind="percent_off", amount_fen=None, percent=50))
     stale = make_bill(money, clock, 1, amount_fen=600)
     repriced = stale.bumped(amount_fen=800)  # the car stayed longer: the bill moved on
@@ -111,10 +110,10 @@ def test_a_lost_race_on_the_bill_is_retried_with_a_fresh_read(coupons, money, st
     assert money.commit(Change(bills=[repriced], postings=[charge]))
     after = coupons.redeem("HALF-OFF", stale)
     assert (after.version, after.amount_fen, after.discount_fen, after.due_fen) == (3, 800, 400, 400)
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.check() == []
 
 
-def test_max_redemptions_hold_under_concurrent_redeems(coupons, money, stack, clock):
+def test_max_redemptions_hold_under_concurrent_redeems(coupons, money, platform, clock):
     coupons.create(OP, spec(clock, max_redemptions=3))
     bills = [make_bill(money, clock, n) for n in range(8)]
 
@@ -129,18 +128,18 @@ def test_max_redemptions_hold_under_concurrent_redeems(coupons, money, stack, cl
     assert sorted(results, key=str) == [200] * 3 + ["coupon_exhausted"] * 5
     assert coupons.get(OP, "WELCOME-2").redeemed == 3
     assert sum(money.bill(b.bill_id).discount_fen for b in bills) == 600
-    assert stack.services.ledger.balance(Account.operator_discounts(OPERATOR)) == 600
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.balance(Account.operator_discounts(OPERATOR)) == 600
+    assert platform.services.ledger.check() == []
 
 
-def test_concurrent_redeems_of_one_bill_apply_the_coupon_once(coupons, money, stack, clock):
+def test_concurrent_redeems_of_one_bill_apply_the_coupon_once(coupons, money, platform, clock):
     coupons.create(OP, spec(clock))
     bill = make_bill(money, clock, 1)
     with ThreadPoolExecutor(6) as pool:
         results = list(pool.map(lambda _: coupons.redeem("WELCOME-2", bill), range(6)))
     assert {(b.version, b.discount_fen) for b in results} == {(2, 200)}
     assert coupons.get(OP, "WELCOME-2").redeemed == 1
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.check() == []
 
 
 def test_per_plate_limit(coupons, money, clock):
@@ -205,18 +204,18 @@ def _wired() -> bool:
 
 
 @pytest.fixture
-def wired(stack, city):
+def wired(platform, city):
     if not _wired():
         pytest.skip("coupons are not wired into bootstrap / the API yet")
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
-    return stack.services
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
+    return platform.services
 
 
 @pytest.fixture
-def token(stack, clock):
+def token(platform, clock):
     def make(role: Role, operator: str | None = None) -> dict:
         t = tokens.mint(
-            stack.services.token_key(), subject=f"{role.value}-user", role=role, now=clock.now(), operator_id=operator
+            platform.services.token_key(), subject=f"{role.value}-user", role=role, now=clock.now(), operator_id=operator
         )
         return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
 

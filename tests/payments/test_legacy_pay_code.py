@@ -22,10 +22,10 @@ def _legacy_lot(services):
     return secrets
 
 
-def test_a_reported_legacy_payment_settles_the_stay_once(stack, api, clock, city):
+def test_a_reported_legacy_payment_settles_the_stay_once(platform, api, clock, city):
     from tests.conftest import DevicePoster
 
-    secrets = _legacy_lot(stack.services)
+    secrets = _legacy_lot(platform.services)
     dev = {d: DevicePoster(api, clock, d, s) for d, s in secrets.items()}
     dev["jy-in"].post(gate_event("entry", "苏B77777", clock.now(), lot=LOT))
     clock.advance(hours=2)
@@ -39,22 +39,22 @@ def test_a_reported_legacy_payment_settles_the_stay_once(stack, api, clock, city
     clock.advance(minutes=5)
     _, out = dev["jy-out"].post(gate_event("exit", "苏B77777", clock.now(), lot=LOT))
     assert out["acks"][0]["gate"] == {"decision": "open", "amount_fen": 0, "reason": "paid"}
-    bill = stack.services.billing.of_plate("苏B77777")[0]
+    bill = platform.services.billing.of_plate("苏B77777")[0]
     assert (bill.paid_fen, bill.balance_fen, bill.payments[0].startswith("pay_")) == (500, 0, True)
-    assert stack.services.ledger.check() == []
+    assert platform.services.ledger.check() == []
 
 
-def test_a_legacy_report_for_an_unknown_car_is_rejected_with_a_reason(stack, api, clock, city):
+def test_a_legacy_report_for_an_unknown_car_is_rejected_with_a_reason(platform, api, clock, city):
     from tests.conftest import DevicePoster
 
-    secrets = _legacy_lot(stack.services)
+    secrets = _legacy_lot(platform.services)
     sys = DevicePoster(api, clock, "jy-sys", secrets["jy-sys"])
     status, body = sys.post({"event_id": "legacy-x", "type": "legacy_payment", "lot_id": LOT, "occurred_at": clock.now().isoformat(),
                              "plate": "苏B00001", "plate_colour": "blue", "amount_fen": 500, "legacy_ref": "JY-POS-1"})
     assert status == 400 and body["code"] == "no_bill_for_payment"
 
 
-def test_a_lot_without_a_legacy_code_cannot_report_legacy_payments(stack, api, device, clock, city):
+def test_a_lot_without_a_legacy_code_cannot_report_legacy_payments(platform, api, device, clock, city):
     status, body = device("lx-in1").post({"event_id": "l1", "type": "legacy_payment", "lot_id": "lx-nanchang-st-01",
                                           "occurred_at": clock.now().isoformat(), "plate": "苏B12345", "plate_colour": "blue",
                                           "amount_fen": 100, "legacy_ref": "X"})

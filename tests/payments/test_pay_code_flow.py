@@ -16,9 +16,9 @@ LOT, OPERATOR, PLATE = "lx-nanchang-st-01", "wx-city-parking", "苏B12345"
 
 
 @pytest.fixture
-def priced(stack, city):
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
-    return stack.services
+def priced(platform, city):
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
+    return platform.services
 
 
 def _park(device, clock, plate=PLATE, hours=2.5, **exit_extra):

@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from shared.adapters.dynamo.money import MoneyStore
 from shared.clock import SHANGHAI
 from shared.payments.provider import Channel, PaymentRequest, ProviderTransaction
 from shared.payments.reconciliation import Reconciliation
@@ -21,9 +20,9 @@ DAY = date(2026, 11, 23)  # the ManualClock starts at 09:00 that day, Shanghai
 
 
 @pytest.fixture
-def priced(stack, city):
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
-    return stack.services
+def priced(platform, city):
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
+    return platform.services
 
 
 def _park(device, clock, plate=PLATE, hours=2.5):
@@ -59,12 +58,12 @@ def _paid(api, services, device, clock, *, lose_callback=False):
 
 
 def _reconciliation(services, providers=None):
-    money = MoneyStore(services.ledger)
+    money = services.stores.money
     return Reconciliation(money, services.payments.applier, providers or services.providers, services.clock)
 
 
 def _findings(services, kind=None):
-    return [f for f in MoneyStore(services.ledger).findings() if kind is None or f["kind"] == kind]
+    return [f for f in services.stores.money.findings() if kind is None or f["kind"] == kind]
 
 
 def _postings(services):

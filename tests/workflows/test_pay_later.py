@@ -51,17 +51,15 @@ def _billing_execution(stack, bill_id):
 
 def _waiting_for_payment(stack, bill_id):
     """The execution waits on its task token (stored beside the bill) on the clock."""
-    from shared.adapters.dynamo.pay_later import PayLaterTokens
-
-    token = until(lambda: PayLaterTokens().get(bill_id), "the task token")
+    tokens = stack.services.stores.pay_later_tokens
+    token = until(lambda: tokens.get(bill_id), "the task token")
     until(lambda: stack.clock.sleepers, "the wait on the clock")
     return token
 
 
 def _wait_token_change(stack, bill_id, old):
-    from shared.adapters.dynamo.pay_later import PayLaterTokens
-
-    until(lambda: PayLaterTokens().get(bill_id) not in (None, old), "a new wait")
+    tokens = stack.services.stores.pay_later_tokens
+    until(lambda: tokens.get(bill_id) not in (None, old), "a new wait")
     until(lambda: stack.clock.sleepers, "the wait on the clock")
 
 

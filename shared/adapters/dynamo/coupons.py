@@ -18,9 +18,6 @@ or nowhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
 
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -30,10 +27,9 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if, update
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, CouponItem, transaction_connection
 from shared.adapters.dynamo.money import _bill_item
-from shared.bills.model import Bill
 from shared.coupons.model import Coupon
+from shared.coupons.ports import Outcome, Redemption
 from shared.errors import Conflict, NotFound
-from shared.ledger.model import Posting
 
 
 def coupon_key(code: str) -> str:
@@ -46,25 +42,6 @@ def redemption_key(code: str, bill_id: str) -> str:
 
 def plate_key(code: str, plate: str) -> str:
     return f"PLATE#{code}#{plate}"
-
-
-class Outcome(str, Enum):
-    REDEEMED = "redeemed"  # everything was written
-    ALREADY = "already"  # the coupon was applied to this bill before: nothing written
-    EXHAUSTED = "exhausted"  # max_redemptions reached
-    PLATE_LIMIT = "plate_limit"  # per_plate_limit reached for the bill's plate
-    STALE = "stale"  # the bill or the coupon changed since read, or a concurrent transaction won: re-read
-
-
-@dataclass(frozen=True)
-class Redemption:
-    """What one redemption writes: the coupon as read, the bill before and after, the ledger posting."""
-
-    coupon: Coupon
-    before: Bill
-    after: Bill
-    posting: Posting
-    at: datetime
 
 
 def _doc(coupon: Coupon) -> dict:

@@ -9,6 +9,8 @@ from pynamodb.exceptions import DoesNotExist
 
 from shared.adapters.dynamo.conditions import save_if, update_if
 from shared.adapters.dynamo.models import AckItem, NonceItem
+from shared.archive.writer import ArchivedEvent
+from shared.ingest.ports import AckRecord
 from shared.protocol.events import Ack
 
 
@@ -16,7 +18,21 @@ def ack_key(lot_id: str, event_id: str) -> str:
     return f"{lot_id}#{event_id}"
 
 
+def ack_item(record: AckRecord) -> AckItem:
+    return AckItem(
+        pk=record.key,
+        lot_id=record.lot_id,
+        district_code=record.district_code,
+        device_id=record.device_id,
+        accepted_at=record.ack.accepted_at.isoformat(),
+        ack=json.loads(record.ack.model_dump_json(exclude_none=True)),
+        event=record.event,
+    )
+
+
 class AckStore:
+    """The ``AckStore`` (``shared.ingest.ports``) and ``ArchiveClaims`` (``shared.archive.ports``) ports."""
+
     def get(self, lot_id: str, event_id: str) -> Ack | None:
         try:
             item = AckItem.get(ack_key(lot_id, event_id), consistent_read=True)
@@ -24,20 +40,9 @@ class AckStore:
             return None
         return Ack.model_validate(item.ack)
 
-    def item(self, *, lot_id: str, district_code: str, device_id: str, event: dict, ack: Ack) -> AckItem:
-        return AckItem(
-            pk=ack_key(lot_id, ack.event_id),
-            lot_id=lot_id,
-            district_code=district_code,
-            device_id=device_id,
-            accepted_at=ack.accepted_at.isoformat(),
-            ack=json.loads(ack.model_dump_json(exclude_none=True)),
-            event=event,
-        )
-
-    def save(self, item: AckItem) -> bool:
+    def save(self, record: AckRecord) -> bool:
         """Store an ack alone (events that change nothing else); False if it already exists."""
-        return save_if(item, AckItem.pk.does_not_exist())
+        return save_if(ack_item(record), AckItem.pk.does_not_exist())
 
     def claim_for_archive(self, pk: str, archive_key: str) -> str:
         """Assign the event to an archive object once; returns the object it belongs to (maybe another)."""
@@ -48,8 +53,8 @@ class AckStore:
         )
         return archive_key if claimed else AckItem.get(pk, consistent_read=True).archive_key
 
-    def in_archive_object(self, archive_key: str) -> list[AckItem]:
-        return list(AckItem.by_archive_object.query(archive_key))
+    def in_archive_object(self, archive_key: str) -> list[ArchivedEvent]:
+        return [ArchivedEvent.from_image(i.attribute_values) for i in AckItem.by_archive_object.query(archive_key)]
 
 
 class NonceStore:
@@ -57,4 +62,3 @@ class NonceStore:
         """True the first time a device uses a nonce; False on a replay."""
         nonce_item = NonceItem(pk=f"{device_id}#{nonce}", expires_at=int(expires_at.timestamp()))
         return save_if(nonce_item, NonceItem.pk.does_not_exist())
-

@@ -2,40 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.dynamo.conditions import failed_conditions, update_if
+from shared.adapters.dynamo.events import ack_item
 from shared.adapters.dynamo.models import AckItem, LotStatusItem, transaction_connection
+from shared.availability.ports import LotStatus
+from shared.ingest.ports import AckRecord
 
 
 def _ms(instant: datetime) -> int:
     return int(instant.timestamp() * 1000)
 
 
-@dataclass(frozen=True)
-class LotStatus:
-    lot_id: str
-    open_count: int = 0
-    reported_total: int | None = None
-    reported_free: int | None = None
-    reported_at_ms: int | None = None
-    online: bool | None = None
-    offline_since_ms: int | None = None
-    device_last_seen_ms: dict[str, int] | None = None
-
-
 class LotStatusStore:
-    def occupancy_with_ack(self, lot_id: str, total: int, free: int, reported_at: datetime, ack: AckItem) -> bool | None:
+    def occupancy_with_ack(self, lot_id: str, total: int, free: int, reported_at: datetime, ack: AckRecord) -> bool | None:
         """Store an absolute count unless a newer one is stored. True: stored; False: an older report
         (only the ack is stored by the caller); None: the ack already existed (a concurrent duplicate)."""
         at = _ms(reported_at)
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(ack, condition=AckItem.pk.does_not_exist())
+                tx.save(ack_item(ack), condition=AckItem.pk.does_not_exist())
                 tx.update(
                     LotStatusItem(lot_id=lot_id, item="LOT"),
                     actions=[

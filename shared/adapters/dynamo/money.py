@@ -9,7 +9,6 @@ from fresh reads; a posting that already exists means the movement already happe
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -20,8 +19,8 @@ from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
 from shared.bills.model import Bill
 from shared.clock import SHANGHAI
-from shared.ledger.model import Posting
 from shared.payments.model import Payment, Refund
+from shared.payments.ports import Change
 
 
 def _day(provider: str, at: datetime) -> str:
@@ -56,17 +55,9 @@ def _refund_item(refund: Refund) -> PaymentItem:
     return PaymentItem(pk=refund.refund_id, version=refund.version, doc=refund.model_dump(mode="json"))
 
 
-@dataclass
-class Change:
-    """What one money movement writes. Records with version 1 are created; others replace version - 1."""
-
-    bills: list[Bill] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    refunds: list[Refund] = field(default_factory=list)
-    postings: list[Posting] = field(default_factory=list)
-
-
 class MoneyStore:
+    """The ``MoneyStore`` port on DynamoDB (``shared.payments.ports``)."""
+
     def __init__(self, ledger: LedgerStore) -> None:
         self.ledger = ledger
 

@@ -2,64 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from pynamodb.exceptions import DoesNotExist
 
 from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.models import DeviceItem, LotItem, OperatorItem
-from shared.errors import Conflict, NotFound
+from shared.adapters.records import VersionedRecords
+from shared.errors import NotFound
 from shared.registry.model import Device, Lot, Operator
 
 R = TypeVar("R", bound=BaseModel)
 
 
-class _VersionedStore(Generic[R]):
-    record_cls: type[R]
-    item_cls: type
-    key_attr: str
-    kind: str
+class _VersionedStore(VersionedRecords[R]):
+    """The versioned-record rules (``shared.adapters.records``) on one DynamoDB table."""
 
-    def _item(self, record: R, **extra) -> object:
-        doc = record.model_dump(mode="json")
-        attrs = {self.key_attr: doc[self.key_attr], "version": record.version, "doc": doc, **extra}
+    item_cls: type
+
+    def _item(self, doc: dict, extra: dict) -> object:
+        attrs = {self.key_attr: doc[self.key_attr], "version": doc["version"], "doc": doc, **extra}
         for attr in ("district_code", "operator_id", "lot_id"):
             if attr in self.item_cls.get_attributes() and attr not in attrs:
                 attrs[attr] = doc.get(attr)
         return self.item_cls(**attrs)
 
-    def get(self, key: str) -> R | None:
+    def _load(self, key: str) -> dict | None:
         try:
-            return self.record_cls.model_validate(self.item_cls.get(key, consistent_read=True).doc)
+            return self.item_cls.get(key, consistent_read=True).doc
         except DoesNotExist:
             return None
 
-    def require(self, key: str) -> R:
-        record = self.get(key)
-        if record is None:
-            raise NotFound(f"{self.kind} {key} is not registered", code=f"unknown_{self.kind}")
-        return record
-
-    def create(self, record: R, **extra) -> R:
-        item = self._item(record.model_copy(update={"version": 1}), **extra)
+    def _put(self, doc: dict, expected_version: int | None, extra: dict) -> bool:
         key = getattr(self.item_cls, self.key_attr)
-        if not save_if(item, key.does_not_exist()):
-            raise Conflict(f"{self.kind} {getattr(item, self.key_attr)} already exists", code="already_exists")
-        return self.record_cls.model_validate(item.doc)
-
-    def replace(self, record: R, expected_version: int, **extra) -> R:
-        """Store ``record`` as version ``expected_version + 1`` if the stored one is still ``expected_version``."""
-        new = record.model_copy(update={"version": expected_version + 1})
-        item = self._item(new, **extra)
-        if not save_if(item, self.item_cls.version == expected_version):
-            current = self.require(getattr(item, self.key_attr))  # NotFound if it never existed
-            raise Conflict(
-                f"{self.kind} changed since version {expected_version} (now {current.version})",
-                code="version_conflict",
-                current_version=current.version,
-            )
-        return new
+        condition = key.does_not_exist() if expected_version is None else self.item_cls.version == expected_version
+        return save_if(self._item(doc, extra), condition)
 
 
 class OperatorStore(_VersionedStore[Operator]):

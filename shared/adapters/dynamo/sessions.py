@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.dynamo.conditions import failed_conditions, save_if
+from shared.adapters.dynamo.events import ack_item
 from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem, transaction_connection
+from shared.ingest.ports import AckRecord
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
+from shared.sessions.ports import WriteOutcome
 
 
 def pointer_key(lot_id: str, subject: str) -> str:
@@ -31,15 +32,6 @@ def _item(session: ParkingSession) -> SessionItem:
 
 def _session(item: SessionItem) -> ParkingSession:
     return ParkingSession.model_validate(item.doc)
-
-
-@dataclass(frozen=True)
-class WriteOutcome:
-    """``written``: the plan and its ack are stored. Otherwise ``ack_exists`` tells a concurrent
-    duplicate (someone stored this event's ack first) from a lost race on the sessions (retry)."""
-
-    written: bool
-    ack_exists: bool = False
 
 
 class SessionStore:
@@ -82,11 +74,11 @@ class SessionStore:
             return ()
         return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
 
-    def write(self, lot_id: str, plan: Plan, ack: AckItem) -> WriteOutcome:
+    def write(self, lot_id: str, plan: Plan, ack: AckRecord) -> WriteOutcome:
         """Write the plan's sessions, pointers and open count with the ack, all or nothing."""
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(ack, condition=AckItem.pk.does_not_exist())
+                tx.save(ack_item(ack), condition=AckItem.pk.does_not_exist())
                 self._stage(tx, lot_id, plan)
         except TransactWriteError as exc:
             failed = failed_conditions(exc)

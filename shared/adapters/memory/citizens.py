@@ -1,0 +1,55 @@
+"""Accounts, the unique owner of each verified plate, pending plate challenges and setups, in memory."""
+
+from __future__ import annotations
+
+from shared.adapters.memory.db import LOCK, dump, fits
+from shared.citizens.model import Account, PlateChallenge
+
+
+class AccountStore:
+    def __init__(self) -> None:
+        self.accounts: dict[str, dict] = {}
+        self.plates: dict[str, str] = {}
+        self.setups: dict[str, str] = {}
+        self.challenges: dict[tuple[str, str], dict] = {}
+
+    def get(self, account_id: str) -> Account | None:
+        doc = self.accounts.get(account_id)
+        return Account.model_validate(doc) if doc is not None else None
+
+    def save(self, account: Account) -> bool:
+        with LOCK:
+            if not fits(self.accounts, account.account_id, account.version):
+                return False
+            self.accounts[account.account_id] = dump(account)
+        return True
+
+    def owner_of(self, plate: str) -> str | None:
+        return self.plates.get(plate)
+
+    def claim_plate(self, plate: str, account_id: str) -> bool:
+        with LOCK:
+            if self.plates.setdefault(plate, account_id) != account_id:
+                return False
+        return True
+
+    def release_plate(self, plate: str, account_id: str) -> None:
+        with LOCK:
+            if self.plates.get(plate) == account_id:
+                del self.plates[plate]
+
+    def remember_setup(self, setup_ref: str, account_id: str) -> None:
+        self.setups[setup_ref] = account_id
+
+    def account_of_setup(self, setup_ref: str) -> str | None:
+        return self.setups.get(setup_ref)
+
+    def challenge(self, account_id: str, plate: str) -> PlateChallenge | None:
+        doc = self.challenges.get((account_id, plate))
+        return PlateChallenge.model_validate(doc) if doc is not None else None
+
+    def put_challenge(self, challenge: PlateChallenge) -> None:
+        self.challenges[(challenge.account_id, challenge.plate)] = dump(challenge)
+
+    def drop_challenge(self, account_id: str, plate: str) -> None:
+        self.challenges.pop((account_id, plate), None)

@@ -1,0 +1,73 @@
+"""The money port: bills, payments and refunds, and the one all-or-nothing change that moves money.
+
+``Change`` is the unit of work of every money movement; the services decide it from fresh reads and hand it
+to ``MoneyStore.commit``, which stores it whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from shared.bills.model import Bill
+from shared.ledger.model import Posting
+from shared.ledger.ports import Ledger
+from shared.payments.model import Payment, Refund
+
+
+@dataclass
+class Change:
+    """What one money movement writes. Records with version 1 are created; others replace version - 1."""
+
+    bills: list[Bill] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+
+
+class MoneyStore(Protocol):
+    """Contract (``tests/contracts/test_money.py``):
+
+    - Reads are strongly consistent: every decision is followed by a conditional write.
+    - ``commit(change)`` writes every record of ``change`` and its postings, or nothing. A record at version 1
+      is created only if absent; a record at version n replaces only version n - 1. A posting id already
+      stored fails the whole change. False: a condition failed (someone moved first): re-read, re-decide.
+    - ``create_payment`` is put-if-absent (False: a retried request); so are ``record_receipt`` (False: a
+      delivery seen before) and ``record_finding`` (False: a re-run).
+    - ``bill_at_lane`` is the newest bill that left through the lane at or after ``since``;
+      ``bills_of_plate`` and ``bills_of_lot`` newest first; ``payments_on`` a provider's payments created on a
+      local (Asia/Shanghai) day.
+    - ``ledger`` is the ledger the postings go to.
+    """
+
+    ledger: Ledger
+
+    def bill(self, bill_id: str) -> Bill | None: ...
+
+    def payment(self, payment_id: str) -> Payment | None: ...
+
+    def refund(self, refund_id: str) -> Refund | None: ...
+
+    def payment_by_ref(self, provider_ref: str) -> Payment | None: ...
+
+    def payments_of(self, bill: Bill) -> list[Payment]: ...
+
+    def payments_on(self, provider: str, day: str) -> Iterator[Payment]: ...
+
+    def bill_at_lane(self, lot_id: str, lane: str, since: datetime) -> Bill | None: ...
+
+    def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]: ...
+
+    def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]: ...
+
+    def create_payment(self, payment: Payment) -> bool: ...
+
+    def commit(self, change: Change) -> bool: ...
+
+    def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool: ...
+
+    def record_finding(self, key: str, finding: dict) -> bool: ...
+
+    def findings(self) -> list[dict]: ...

@@ -1,0 +1,106 @@
+"""The MoneyStore and Ledger contracts (shared.payments.ports, shared.ledger.ports), on both adapters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.errors import Conflict
+from shared.payments.model import PaymentState
+from shared.payments.ports import Change
+from tests.contracts.records import T0, bill, charge, payment
+
+
+def test_a_change_creates_records_at_version_1_only_once(stores, uid):
+    money = stores.money
+    b = bill(f"b-{uid}")
+    assert money.commit(Change(bills=[b], postings=[charge(f"c-{uid}")]))
+    assert not money.commit(Change(bills=[b]))  # version 1 exists: a retried creation writes nothing
+    assert money.bill(b.bill_id) == b
+
+
+def test_a_change_replaces_only_the_version_it_was_based_on(stores, uid):
+    money = stores.money
+    b = bill(f"b-{uid}")
+    assert money.commit(Change(bills=[b]))
+    v2 = b.bumped(paid_fen=600)
+    assert money.commit(Change(bills=[v2]))
+    assert not money.commit(Change(bills=[b.bumped(paid_fen=100)]))  # also based on version 1: lost the race
+    assert money.bill(b.bill_id).paid_fen == 600 and money.bill(b.bill_id).version == 2
+
+
+def test_a_change_is_all_or_nothing(stores, uid):
+    money, ledger = stores.money, stores.ledger
+    owed = ledger.balance("receivable:苏B12345")
+    first = bill(f"b1-{uid}")
+    assert money.commit(Change(bills=[first]))
+    p = payment(f"pay_{uid}", f"b2-{uid}")
+    stale = first.bumped(paid_fen=1)
+    assert money.commit(Change(bills=[stale]))
+    # a new bill, a new payment and a posting, with one stale bill: none of it is stored
+    change = Change(bills=[bill(f"b2-{uid}"), stale.model_copy(update={"paid_fen": 2})], payments=[p],
+                    postings=[charge(f"c-{uid}")])  # fmt: skip
+    assert not money.commit(change)
+    assert money.bill(f"b2-{uid}") is None and money.payment(p.payment_id) is None
+    assert ledger.get(f"c-{uid}") is None and ledger.balance("receivable:苏B12345") == owed
+
+
+def test_a_posting_already_stored_fails_the_whole_change(stores, uid):
+    money = stores.money
+    assert stores.ledger.post(charge(f"c-{uid}"))
+    assert not money.commit(Change(bills=[bill(f"b-{uid}")], postings=[charge(f"c-{uid}")]))
+    assert money.bill(f"b-{uid}") is None
+
+
+def test_payments_are_created_once_and_found_by_reference_and_day(stores, uid):
+    money = stores.money
+    p = payment(f"pay_{uid}", f"b-{uid}", provider=f"prov{uid}")
+    assert money.create_payment(p) and not money.create_payment(p)
+    paid = p.bumped(state=PaymentState.SUCCEEDED, provider_ref=f"ref-{uid}")
+    assert money.commit(Change(payments=[paid]))
+    assert money.payment_by_ref(f"ref-{uid}") == paid
+    assert [x.payment_id for x in money.payments_on(f"prov{uid}", "2026-11-23")] == [p.payment_id]
+    assert list(money.payments_on(f"prov{uid}", "2026-11-24")) == []
+
+
+def test_bills_are_found_by_lane_plate_and_lot_newest_first(stores, uid):
+    money, plate, lot = stores.money, f"苏A{uid[:5]}", f"lot-{uid}"
+    older = bill(f"b1-{uid}", plate=plate, lot_id=lot, lane="out-1", exited_at=T0, created_at=T0)
+    newer = bill(f"b2-{uid}", plate=plate, lot_id=lot, lane="out-1", exited_at=T0 + timedelta(minutes=5),
+                 created_at=T0 + timedelta(minutes=5))  # fmt: skip
+    assert money.commit(Change(bills=[older, newer]))
+    assert money.bill_at_lane(lot, "out-1", T0 - timedelta(minutes=1)).bill_id == newer.bill_id
+    assert money.bill_at_lane(lot, "out-1", T0 + timedelta(minutes=6)) is None
+    assert [b.bill_id for b in money.bills_of_plate(plate)] == [newer.bill_id, older.bill_id]
+    assert [b.bill_id for b in money.bills_of_lot(lot)] == [newer.bill_id, older.bill_id]
+
+
+def test_receipts_and_findings_are_recorded_once(stores, uid):
+    money = stores.money
+    assert money.record_receipt("sandbox", f"evt-{uid}", {"a": 1}, T0)
+    assert not money.record_receipt("sandbox", f"evt-{uid}", {"a": 1}, T0)
+    assert money.record_finding(f"k-{uid}", {"kind": "x", "uid": uid})
+    assert not money.record_finding(f"k-{uid}", {"kind": "x", "uid": uid})
+    assert sum(f.get("uid") == uid for f in money.findings()) == 1
+
+
+def test_the_ledger_stores_a_posting_once_and_refuses_a_reused_id(stores, uid):
+    ledger, plate = stores.ledger, f"苏C{uid[:5]}"
+    assert ledger.post(charge(f"c-{uid}", plate=plate))
+    assert not ledger.post(charge(f"c-{uid}", plate=plate))
+    with pytest.raises(Conflict) as err:
+        ledger.post(charge(f"c-{uid}", amount=700, plate=plate))
+    assert err.value.code == "posting_id_reused"
+    assert ledger.balance(f"receivable:{plate}") == 600 and ledger.balance("receivable:nobody") == 0
+
+
+def test_the_ledger_lists_an_account_in_time_order_and_checks_sound(stores, uid):
+    ledger, plate = stores.ledger, f"苏D{uid[:5]}"
+    ledger.post(charge(f"c2-{uid}", 200, plate, T0 + timedelta(hours=1)))
+    ledger.post(charge(f"c1-{uid}", 100, plate, T0))
+    lines = ledger.lines(f"receivable:{plate}")
+    assert [(line.posting_id, line.amount_fen) for line in lines] == [(f"c1-{uid}", 100), (f"c2-{uid}", 200)]
+    assert [line.posting_id for line in ledger.lines(f"receivable:{plate}", since=T0 + timedelta(minutes=1))] == [f"c2-{uid}"]
+    assert ledger.balances(f"receivable:{plate}") == {f"receivable:{plate}": 300}
+    assert ledger.check() == []
