@@ -34,6 +34,7 @@ from shared.bills.disputes import DisputeService
 from shared.bills.service import BillingService
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
+from shared.errors import NotFound
 from shared.coupons.service import CouponService
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.ingest.service import EventIngest
@@ -47,6 +48,8 @@ from shared.registry.service import RegistryService
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffService
+from shared.adapters.dynamo.hospital import DynamoBookingStore
+from shared.hospital.service import HospitalService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -73,6 +76,8 @@ class Services:
     plate_verifier: SandboxVerifier
     disputes: DisputeService
     coupons: CouponService
+    # Service scenarios (issue 13)
+    hospital: HospitalService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -122,7 +127,7 @@ def build(clock: Clock) -> Services:
         report = payments.legacy_report(lot, event.plate, event.legacy_ref, event.amount_fen, event.occurred_at, parked)
         return PaymentReport(**report)
 
-    return Services(
+    built = Services(
         clock=clock,
         registry=RegistryService(operators, lots, devices, vault),
         ingest=EventIngest(
@@ -146,6 +151,23 @@ def build(clock: Clock) -> Services:
         disputes=disputes,
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
     )
+    _scenarios(built, lots, citizens, clock)
+    return built
+
+
+def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock: Clock) -> None:
+    """Issue 13: hospital appointment parking, hooked into entries (the booking in the ack) and
+    availability (held spaces are not free)."""
+
+    def plates_of(principal) -> set[str]:
+        try:
+            return set(citizens.get(principal).plates)
+        except NotFound:
+            return set()
+
+    built.hospital = HospitalService(DynamoBookingStore(), lots.require, plates_of, clock)
+    built.sessions.arrivals = built.hospital
+    built.availability.reserved = built.hospital.reserved
 
 
 _services: Services | None = None

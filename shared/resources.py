@@ -142,9 +142,34 @@ ARREARS = Table(
     purpose="Arrears cases with their evidence, ladder steps, contacts and recoveries.",
 )
 
+# Service scenarios (issue 13, S8, S12): hospital appointment parking and the 24-hour hotline.
+HOSPITAL_BOOKINGS = Table(
+    "hospital-bookings",
+    "pk",
+    indexes=(
+        Index("by_plate", "plate", "appointment_at"),
+        Index("by_lot", "lot_id", "appointment_at"),
+        Index("held_by_lot", "held_lot_id", "entry_until"),
+        Index("held_by_end", "held", "entry_until"),
+    ),
+    purpose="Hospital lots' booking policies, per-slot booked counts (the quota) and bookings (S12).",
+)
+HOTLINE_TICKETS = Table(
+    "hotline-tickets",
+    "pk",
+    indexes=(
+        Index("by_district", "district_code", "created_at"),
+        Index("by_operator", "operator_id", "created_at"),
+        Index("open_by_due", "open", "due_at"),
+    ),
+    purpose="24-hour hotline tickets with their audit trail (S8).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
+    # Service scenarios (issue 13)
+    HOSPITAL_BOOKINGS, HOTLINE_TICKETS,
 )
 
 
@@ -223,6 +248,7 @@ class Schedule:
 
 MONEY_TABLES = ("tariffs", "bills", "payments", "coupons", "ledger")
 PAYMENT_PARAMETERS = (STRIPE_API_KEY_PARAMETER, STRIPE_WEBHOOK_SECRET_PARAMETER)
+SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets")  # issue 13
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -230,8 +256,10 @@ FUNCTIONS: tuple[Function, ...] = (
         "functions.api.app.app",
         "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
         "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
-        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
-        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears",
+                     *SCENARIO_TABLES),
+        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears",
+                      *SCENARIO_TABLES),
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -291,6 +319,16 @@ FUNCTIONS: tuple[Function, ...] = (
         tables_read=("lots", "lot-status"),
         tables_write=("lot-status",),
     ),
+    # Service scenarios (issue 13)
+    Function(
+        "scenario-sweep",
+        "functions.scenario_sweep.handler.handler",
+        "Scheduled: releases hospital bookings whose entry window closed unused (no-shows, S12); escalates "
+        "overdue hotline tickets (operator, then district, then city) and closes resolved tickets whose "
+        "confirmation timed out (S8).",
+        tables_read=("lots", *SCENARIO_TABLES),
+        tables_write=SCENARIO_TABLES,
+    ),
 )
 
 STATE_MACHINES: tuple[StateMachine, ...] = (
@@ -329,6 +367,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         "cron(0 18 * * ? *)",
         "reconciliation",
         purpose="02:00 Asia/Shanghai: reconcile the previous local day with every provider.",
+    ),
+    # Service scenarios (issue 13)
+    Schedule(
+        "scenario-sweep",
+        "rate(5 minutes)",
+        "scenario-sweep",
+        purpose="Hospital no-shows released; overdue hotline tickets escalated; unconfirmed closures timed out.",
     ),
 )
 

@@ -127,7 +127,7 @@ class AckStatus(str, Enum):
 class GateDecision(BaseModel):
     decision: Literal["open", "pay"]
     amount_fen: int = Field(0, ge=0, description="What is due, this stay and any arrears shown with it.")
-    reason: str = Field(description="free, paid, pay, etc, pay_later, arrears, no_tariff, unmatched_exit_review")
+    reason: str = Field(description="free, paid, pay, etc, pay_later, arrears, no_tariff, unmatched_exit_review; on an entry: booking")
     pay_url: str | None = None
     arrears_fen: int | None = Field(None, ge=0, description="Of amount_fen, what earlier unpaid bills of this plate owe.")
 
@@ -137,6 +137,14 @@ class PaymentReport(BaseModel):
 
     bill_id: str
     outcome: Literal["applied", "duplicate"]
+
+
+class BookingAck(BaseModel):
+    """The hospital appointment booking an entry used (S12): the gate opens with reason ``booking``."""
+
+    booking_id: str
+    appointment_at: datetime
+    stay_until: datetime = Field(description="The booked stay lasts until then at the booking's terms.")
 
 
 class Ack(BaseModel):
@@ -150,6 +158,7 @@ class Ack(BaseModel):
     gate: GateDecision | None = None
     payment: PaymentReport | None = None
     accepted_at: datetime | None = None
+    booking: BookingAck | None = None
 
 
 class AckResponse(BaseModel):
