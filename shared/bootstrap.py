@@ -50,6 +50,8 @@ from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffService
 from shared.adapters.dynamo.hospital import DynamoBookingStore
 from shared.hospital.service import HospitalService
+from shared.adapters.dynamo.hotline import DynamoTicketStore
+from shared.hotline.service import HotlineService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -78,6 +80,7 @@ class Services:
     coupons: CouponService
     # Service scenarios (issue 13)
     hospital: HospitalService | None = None
+    hotline: HotlineService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -157,7 +160,7 @@ def build(clock: Clock) -> Services:
 
 def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock: Clock) -> None:
     """Issue 13: hospital appointment parking, hooked into entries (the booking in the ack) and
-    availability (held spaces are not free)."""
+    availability (held spaces are not free); the 24-hour hotline."""
 
     def plates_of(principal) -> set[str]:
         try:
@@ -168,6 +171,7 @@ def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock:
     built.hospital = HospitalService(DynamoBookingStore(), lots.require, plates_of, clock)
     built.sessions.arrivals = built.hospital
     built.availability.reserved = built.hospital.reserved
+    built.hotline = HotlineService(DynamoTicketStore(), lots.require, clock)
 
 
 _services: Services | None = None

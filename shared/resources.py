@@ -160,7 +160,8 @@ HOTLINE_TICKETS = Table(
     indexes=(
         Index("by_district", "district_code", "created_at"),
         Index("by_operator", "operator_id", "created_at"),
-        Index("open_by_due", "open", "due_at"),
+        Index("by_citizen", "citizen", "created_at"),
+        Index("pending_by_due", "pending", "next_due_at"),
     ),
     purpose="24-hour hotline tickets with their audit trail (S8).",
 )

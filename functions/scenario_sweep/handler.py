@@ -11,6 +11,6 @@ from shared.observability import flush
 
 def handler(event: dict, context) -> dict:
     s = services()
-    report = {"hospital": asdict(s.hospital.release_no_shows())}
+    report = {"hospital": asdict(s.hospital.release_no_shows()), "hotline": asdict(s.hotline.sweep())}
     flush()
     return report
