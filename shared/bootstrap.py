@@ -52,6 +52,8 @@ from shared.adapters.dynamo.hospital import DynamoBookingStore
 from shared.hospital.service import HospitalService
 from shared.adapters.dynamo.hotline import DynamoTicketStore
 from shared.hotline.service import HotlineService
+from shared.adapters.dynamo.charging import DynamoChargingStore
+from shared.charging.service import ChargingService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -81,6 +83,7 @@ class Services:
     # Service scenarios (issue 13)
     hospital: HospitalService | None = None
     hotline: HotlineService | None = None
+    charging: ChargingService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -92,8 +95,14 @@ def build(clock: Clock) -> Services:
     review_after = int(os.environ.get("TONGTING_REVIEW_WINDOW_S", DEFAULT_REVIEW_WINDOW_S))
     tariffs = TariffService(TariffStore(), clock)
 
+    price_adjusters: list = []  # issue 13: EV charging (free/discounted parking while charging, idle fees)
+
     def price(lot, entered_at, until, session):
-        return tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        quote = tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        for adjust in price_adjusters if quote is not None else ():
+            quote = adjust(quote, lot, entered_at, until, session.plate, lambda t: tariffs.price(
+                lot, entered_at, t, session.vehicle_class, session.plate_colour).amount_fen)
+        return quote
 
     ledger = LedgerStore()
     money = MoneyStore(ledger)
@@ -155,6 +164,9 @@ def build(clock: Clock) -> Services:
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
     )
     _scenarios(built, lots, citizens, clock)
+    charging = ChargingService(DynamoChargingStore(), lots.require, clock)
+    built.charging, built.ingest.charging = charging, charging.report
+    price_adjusters.append(charging.adjust)
     return built
 
 

@@ -166,11 +166,18 @@ HOTLINE_TICKETS = Table(
     purpose="24-hour hotline tickets with their audit trail (S8).",
 )
 
+CHARGING = Table(
+    "charging",
+    "pk",
+    indexes=(Index("by_lot_plate", "lot_plate", "started_at"), Index("by_lot", "lot_id", "started_at")),
+    purpose="Lots' charging policies and the charging sessions charging operators report (S12).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
     # Service scenarios (issue 13)
-    HOSPITAL_BOOKINGS, HOTLINE_TICKETS,
+    HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING,
 )
 
 
@@ -249,7 +256,7 @@ class Schedule:
 
 MONEY_TABLES = ("tariffs", "bills", "payments", "coupons", "ledger")
 PAYMENT_PARAMETERS = (STRIPE_API_KEY_PARAMETER, STRIPE_WEBHOOK_SECRET_PARAMETER)
-SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets")  # issue 13
+SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets", "charging")  # issue 13
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -288,7 +295,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "functions.reconciliation.handler.handler",
         "Scheduled daily: matches each provider's transactions of the day to the ledger; applies lost "
         "callbacks, flags what only one side has or where amounts differ.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
         tables_write=(*MONEY_TABLES,),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -298,7 +305,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "pay-later-billing",
         "functions.pay_later_billing.handler.handler",
         "Workflow tasks of pay-later billing: price, notify, wait for payment, charge the saved method, open arrears.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
         tables_write=(*MONEY_TABLES, "citizens", "arrears"),
         state_machines_start=("arrears-escalation",),
         parameters_read=PAYMENT_PARAMETERS,
@@ -309,7 +316,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "arrears-escalation",
         "functions.arrears_escalation.handler.handler",
         "Workflow tasks of the arrears ladder: official reminders, pay-later suspension, exit flags, hand-over.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
         tables_write=("bills", "ledger", "citizens", "arrears"),
         task_tokens_for=("arrears-escalation",),
     ),
@@ -327,8 +334,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Scheduled: releases hospital bookings whose entry window closed unused (no-shows, S12); escalates "
         "overdue hotline tickets (operator, then district, then city) and closes resolved tickets whose "
         "confirmation timed out (S8).",
-        tables_read=("lots", *SCENARIO_TABLES),
-        tables_write=SCENARIO_TABLES,
+        tables_read=("lots", "hospital-bookings", "hotline-tickets"),
+        tables_write=("hospital-bookings", "hotline-tickets"),
     ),
 )
 
