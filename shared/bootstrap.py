@@ -100,8 +100,8 @@ def build(clock: Clock) -> Services:
     def price(lot, entered_at, until, session):
         quote = tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
         for adjust in price_adjusters if quote is not None else ():
-            quote = adjust(quote, lot, entered_at, until, session.plate, lambda t: tariffs.price(
-                lot, entered_at, t, session.vehicle_class, session.plate_colour).amount_fen)
+            quote = adjust(quote, lot, entered_at, until, session.plate, lambda a, b: tariffs.price(
+                lot, a, b, session.vehicle_class, session.plate_colour).amount_fen)
         return quote
 
     ledger = LedgerStore()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -111,23 +110,3 @@ def adjustments(
             lines.append({"kind": "idle_occupancy", "charger_id": r.charger_id, "minutes": r.idle_minutes(policy),
                           "amount_fen": r.idle_fee_fen(policy)})
     return lines
-
-
-@dataclass(frozen=True)
-class AdjustedQuote:
-    """The tariff's quote with the charging lines applied: what the bill and the gate charge."""
-
-    base: Any  # shared.tariffs.quote.Quote
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def tariff_id(self) -> str:
-        return self.base.tariff_id
-
-    @property
-    def amount_fen(self) -> int:
-        return max(0, self.base.amount_fen + sum(line["amount_fen"] for line in self.lines))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**self.base.as_dict(), "tariff_amount_fen": self.base.amount_fen, "amount_fen": self.amount_fen,
-                "adjustments": self.lines}

@@ -9,13 +9,13 @@ from datetime import date, datetime, timedelta
 
 from shared.auth import Principal, Role
 from shared.charging import model
-from shared.charging.model import AdjustedQuote, ChargingPolicy, ChargingRecord
+from shared.charging.model import ChargingPolicy, ChargingRecord
 from shared.charging.ports import ChargingStore
 from shared.clock import SHANGHAI, Clock
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.protocol.events import ChargingSessionEvent
 from shared.registry.model import Lot
-from shared.scenarios import parse
+from shared.scenarios import parse, with_lines
 
 # A charging session counts for a stay if it started before the stay's end and at most this long before
 # the car entered (a car that charged, left and came back is another stay; its charge is not this one's).
@@ -60,14 +60,14 @@ class ChargingService:
         ))  # fmt: skip
 
     def adjust(self, quote, lot: Lot, entered_at: datetime, until: datetime, plate: str,
-               price_to: Callable[[datetime], int]):  # fmt: skip
+               price: Callable[[datetime, datetime], int]):  # fmt: skip
         """The pricer hook: the tariff's quote with the stay's charging lines, or the quote unchanged."""
         policy = self._store.policy(lot.lot_id)
         if policy is None:
             return quote
         records = [r for r in self._store.of_plate(lot.lot_id, plate, until) if r.ended_at >= entered_at - LOOKBACK]
-        lines = model.adjustments(policy, records, entered_at, until, price_to) if records else []
-        return AdjustedQuote(quote, lines) if lines else quote
+        lines = model.adjustments(policy, records, entered_at, until, lambda t: price(entered_at, t)) if records else []
+        return with_lines(quote, lines)
 
     def sessions(self, principal: Principal, lot_id: str, day: str) -> list[dict]:
         """Staff and auditors: a day's charging sessions with their idle occupancy."""
