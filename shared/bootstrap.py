@@ -54,6 +54,8 @@ from shared.adapters.dynamo.hotline import DynamoTicketStore
 from shared.hotline.service import HotlineService
 from shared.adapters.dynamo.charging import DynamoChargingStore
 from shared.charging.service import ChargingService
+from shared.adapters.dynamo.sharing import DynamoSharingStore
+from shared.sharing.service import SharingService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -84,6 +86,7 @@ class Services:
     hospital: HospitalService | None = None
     hotline: HotlineService | None = None
     charging: ChargingService | None = None
+    sharing: SharingService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -163,16 +166,14 @@ def build(clock: Clock) -> Services:
         disputes=disputes,
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
     )
-    _scenarios(built, lots, citizens, clock)
-    charging = ChargingService(DynamoChargingStore(), lots.require, clock)
-    built.charging, built.ingest.charging = charging, charging.report
-    price_adjusters.append(charging.adjust)
+    _scenarios(built, lots, citizens, clock, price_adjusters)
     return built
 
 
-def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock: Clock) -> None:
+def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock: Clock, price_adjusters: list) -> None:
     """Issue 13: hospital appointment parking, hooked into entries (the booking in the ack) and
-    availability (held spaces are not free); the 24-hour hotline."""
+    availability (held spaces are not free); the 24-hour hotline; EV charging (a protocol message and
+    price lines) and shared-parking rights (price lines)."""
 
     def plates_of(principal) -> set[str]:
         try:
@@ -184,6 +185,10 @@ def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock:
     built.sessions.arrivals = built.hospital
     built.availability.reserved = built.hospital.reserved
     built.hotline = HotlineService(DynamoTicketStore(), lots.require, clock)
+    built.charging = ChargingService(DynamoChargingStore(), lots.require, clock)
+    built.ingest.charging = built.charging.report
+    built.sharing = SharingService(DynamoSharingStore(), lots.require, plates_of, clock)
+    price_adjusters += [built.sharing.adjust, built.charging.adjust]  # a shared-parking right first, then charging
 
 
 _services: Services | None = None

@@ -173,11 +173,18 @@ CHARGING = Table(
     purpose="Lots' charging policies and the charging sessions charging operators report (S12).",
 )
 
+SHARING = Table(
+    "sharing",
+    "pk",
+    indexes=(Index("by_plate", "plate", "pk"), Index("by_offer", "offer_id", "pk"), Index("by_applicant", "applicant", "pk")),
+    purpose="Off-peak and regional shared-parking offers, applications and the rights of named plates (S6, S12).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
     # Service scenarios (issue 13)
-    HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING,
+    HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING, SHARING,
 )
 
 
@@ -256,7 +263,7 @@ class Schedule:
 
 MONEY_TABLES = ("tariffs", "bills", "payments", "coupons", "ledger")
 PAYMENT_PARAMETERS = (STRIPE_API_KEY_PARAMETER, STRIPE_WEBHOOK_SECRET_PARAMETER)
-SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets", "charging")  # issue 13
+SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets", "charging", "sharing")  # issue 13
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -295,7 +302,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "functions.reconciliation.handler.handler",
         "Scheduled daily: matches each provider's transactions of the day to the ledger; applies lost "
         "callbacks, flags what only one side has or where amounts differ.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing"),
         tables_write=(*MONEY_TABLES,),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -305,7 +312,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "pay-later-billing",
         "functions.pay_later_billing.handler.handler",
         "Workflow tasks of pay-later billing: price, notify, wait for payment, charge the saved method, open arrears.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing"),
         tables_write=(*MONEY_TABLES, "citizens", "arrears"),
         state_machines_start=("arrears-escalation",),
         parameters_read=PAYMENT_PARAMETERS,
@@ -316,7 +323,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "arrears-escalation",
         "functions.arrears_escalation.handler.handler",
         "Workflow tasks of the arrears ladder: official reminders, pay-later suspension, exit flags, hand-over.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing"),
         tables_write=("bills", "ledger", "citizens", "arrears"),
         task_tokens_for=("arrears-escalation",),
     ),

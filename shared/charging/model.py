@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from shared.registry.model import Identifier
 
@@ -34,10 +34,10 @@ class ChargingPolicy(BaseModel):
 
     lot_id: Identifier
     mode: ChargingMode = ChargingMode.FREE
-    percent_off: int | None = Field(None, ge=1, le=100, description="discount: the share of the parking fee taken off.")
+    percent_off: StrictInt | None = Field(None, ge=1, le=100, description="discount: the share of the parking fee taken off.")
     grace_minutes: int = Field(30, ge=0, le=240, description="Parking stays free/discounted this long after charging.")
     idle_grace_minutes: int = Field(15, ge=0, le=240, description="A charged car may stay in the bay this long.")
-    idle_fee_fen_per_hour: int = Field(0, ge=0, le=100_000, description="Per started hour beyond it; 0: reported only.")
+    idle_fee_fen_per_hour: StrictInt = Field(0, ge=0, le=100_000, description="Per started hour beyond it; 0: reported only.")
     updated_by: str | None = None
     updated_at: AwareDatetime | None = None
     version: int = Field(1, ge=1)

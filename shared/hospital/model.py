@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import Enum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from shared.clock import SHANGHAI
 from shared.errors import InvalidInput
@@ -26,7 +26,7 @@ class BookingPolicy(BaseModel):
 
     lot_id: Identifier
     slot_minutes: int = Field(60, ge=15, le=240, description="Slot length; divides a day (15, 30, 60, 120...).")
-    quota_per_slot: int = Field(ge=1, le=10_000, description="Spaces set aside for bookings in each slot.")
+    quota_per_slot: StrictInt = Field(ge=1, le=10_000, description="Spaces set aside for bookings in each slot.")
     entry_before_min: int = Field(60, ge=0, le=240, description="Entry allowed from this long before the appointment.")
     entry_after_min: int = Field(30, ge=0, le=240, description="...until this long after it (a late patient).")
     default_stay_min: int = Field(180, ge=30, le=1440, description="How long a booked stay lasts by default.")

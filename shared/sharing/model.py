@@ -19,7 +19,7 @@ from datetime import datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from shared.clock import SHANGHAI
 from shared.registry.model import Identifier
@@ -66,8 +66,8 @@ class Offer(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     lot_ids: list[Identifier] = Field(min_length=1, max_length=50, description="One lot, or a regional pool.")
     windows: list[Window] = Field(min_length=1, max_length=14)
-    spaces: int = Field(ge=1, le=10_000)
-    monthly_fee_fen: int = Field(ge=0, le=10_000_000)
+    spaces: StrictInt = Field(ge=1, le=10_000)
+    monthly_fee_fen: StrictInt = Field(ge=0, le=10_000_000)
     district_code: str | None = None  # set by the service from the lots
     operator_id: str | None = None
     granted: int = Field(0, ge=0, description="Rights holding a space; kept by the store.")
@@ -98,7 +98,7 @@ class Application(BaseModel):
     offer_id: str
     applicant: str
     plates: list[str] = Field(min_length=1, max_length=5)
-    months: int = Field(ge=1, le=12)
+    months: StrictInt = Field(ge=1, le=12)
     status: ApplicationStatus = ApplicationStatus.PENDING
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
