@@ -188,7 +188,8 @@ def _scenarios(built: Services, lots: LotStore, citizens: CitizenService, clock:
     built.charging = ChargingService(DynamoChargingStore(), lots.require, clock)
     built.ingest.charging = built.charging.report
     built.sharing = SharingService(DynamoSharingStore(), lots.require, plates_of, clock)
-    price_adjusters += [built.sharing.adjust, built.charging.adjust]  # a shared-parking right first, then charging
+    # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
+    price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 
 
 _services: Services | None = None

@@ -33,7 +33,8 @@ CHARGING_LOT = {
 }  # fmt: skip
 CHARGING_POLICY = {"mode": "free", "grace_minutes": 30, "idle_grace_minutes": 15, "idle_fee_fen_per_hour": 500}
 HOSPITAL_POLICY = {"slot_minutes": 60, "quota_per_slot": 20, "entry_before_min": 60, "entry_after_min": 30,
-                   "default_stay_min": 180, "no_show_limit": 3, "no_show_lookback_days": 90, "restriction_days": 30}
+                   "default_stay_min": 180, "no_show_limit": 3, "no_show_lookback_days": 90, "restriction_days": 30,
+                   "booked_stay_fee_fen": 0}
 
 
 def _register(services: Services, lot: dict, credentials: dict) -> None:

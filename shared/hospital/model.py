@@ -4,13 +4,15 @@ A hospital lot sets aside ``quota_per_slot`` spaces per slot of ``slot_minutes``
 midnight). A booking names a plate and the appointment time; it holds a space while its entry window is
 open (``entry_before_min`` before the appointment to ``entry_after_min`` after it). The car that enters in
 the window is admitted with the booking (reason ``booking`` in the entry acknowledgement) and stays
-``default_stay_min`` at the booking's terms. A booking unused when its window closes is released as a
+``default_stay_min`` at the booking's terms (``booked_stay_fee_fen``: a flat fee for the booked stay,
+the tariff from its end on). A booking unused when its window closes is released as a
 no-show; a plate with ``no_show_limit`` no-shows within ``no_show_lookback_days`` may not book for
 ``restriction_days`` after the last one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -30,6 +32,11 @@ class BookingPolicy(BaseModel):
     entry_before_min: int = Field(60, ge=0, le=240, description="Entry allowed from this long before the appointment.")
     entry_after_min: int = Field(30, ge=0, le=240, description="...until this long after it (a late patient).")
     default_stay_min: int = Field(180, ge=30, le=1440, description="How long a booked stay lasts by default.")
+    booked_stay_fee_fen: StrictInt | None = Field(
+        None, ge=0, le=1_000_000,
+        description="The booking's terms: a flat fee for the booked stay (0: free); beyond it the tariff, from "
+        "the stay's end. None: the lot's tariff throughout.",
+    )
     booking_horizon_days: int = Field(7, ge=1, le=60, description="How far ahead an appointment may be booked.")
     no_show_limit: int = Field(3, ge=1, le=50, description="No-shows within the lookback that restrict a plate.")
     no_show_lookback_days: int = Field(90, ge=1, le=365)
@@ -159,3 +166,18 @@ class SlotView(BaseModel):
     quota: int
     booked: int
     free: int
+
+
+def booked_stay_line(
+    policy: BookingPolicy, booking: Booking, tariff_fen: int, entered_at: datetime, until: datetime,
+    price: Callable[[datetime, datetime], int],
+) -> dict | None:  # fmt: skip
+    """The bill line of a booked stay: the tariff replaced by the booking's fee for the booked time and the
+    tariff for what is past it (priced as a stay from the booked time's end). None: the tariff applies."""
+    if policy.booked_stay_fee_fen is None or booking.arrived_at is None:
+        return None
+    stay_end = booking.stay_until(booking.arrived_at)
+    beyond = price(stay_end, until) if until > stay_end else 0
+    return {"kind": "hospital_booking", "booking_id": booking.booking_id, "stay_until": stay_end.isoformat(),
+            "booked_fee_fen": policy.booked_stay_fee_fen, "beyond_fen": beyond,
+            "amount_fen": policy.booked_stay_fee_fen + beyond - tariff_fen}

@@ -21,7 +21,7 @@ from shared.hospital.model import Booking, BookingPolicy, SlotView
 from shared.hospital.ports import BookingStore, BookOutcome
 from shared.protocol.events import BookingAck
 from shared.registry.model import Lot
-from shared.scenarios import parse
+from shared.scenarios import parse, with_lines
 
 ATTEMPTS = 6
 
@@ -203,6 +203,17 @@ class HospitalService:
             if used is None or self._store.replace(used):
                 return
         raise Conflict(f"booking {booking_id} keeps changing", code="contention")
+
+    def adjust(self, quote, lot: Lot, entered_at: datetime, until: datetime, plate: str,
+               price: Callable[[datetime, datetime], int]):  # fmt: skip
+        """The pricer hook: a stay that used a booking is billed at the booking's terms."""
+        policy = self._store.policy(lot.lot_id)
+        if policy is None or policy.booked_stay_fee_fen is None:
+            return quote
+        used = [b for b in self._store.of_plate(plate)
+                if b.lot_id == lot.lot_id and b.status is model.BookingStatus.ARRIVED and b.arrived_at == entered_at]
+        line = model.booked_stay_line(policy, used[0], quote.amount_fen, entered_at, until, price) if used else None
+        return with_lines(quote, [line]) if line else quote
 
     def reserved(self, lot_id: str) -> int:
         """Spaces held now by bookings whose window is open: not offered as free."""

@@ -199,3 +199,34 @@ def test_who_may_book_see_and_cancel(call, token, citizen, hospital, clock):
     assert len(call("get", f"/v1/admin/lots/{LOT}/bookings?date={day}", auditor)[1]["bookings"]) == 1
     assert call("get", f"/v1/admin/lots/{LOT}/bookings?date={day}", other_operator)[0] == 403
     assert call("post", f"{path}/cancel", citizen)[1]["status"] == "cancelled"
+
+
+def test_a_booked_stay_is_billed_at_the_bookings_terms_and_by_the_tariff_beyond_it(stack, call, token, device, hospital, clock):
+    from shared.bills.model import bill_id_for
+    from shared.plates import PlateColour
+    from shared.protocol.events import VehicleClass
+    from shared.tariffs.engine import quote
+    from shared.tariffs.samples import ZHUMADIAN_CLASS1
+    from tests.support import price_lot
+
+    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    city = token(Role.CITY_ADMIN)
+    assert call("put", f"/v1/admin/lots/{LOT}/booking-policy", city, {**POLICY, "booked_stay_fee_fen": 0, "version": 1})[0] == 200
+    hospital.book(DESK, {"lot_id": LOT, "plate": "苏B31415", "appointment_at": iso(_appointment(clock, hours=0.5))})
+    entered = clock.now()
+    session_id = device("lx-in1").post(gate_event("entry", "苏B31415", entered))[1]["acks"][0]["session_id"]
+    clock.advance(4 * 3600)  # an hour past the booked 3 h
+    ack = device("lx-out1").post(gate_event("exit", "苏B31415", clock.now()))[1]["acks"][0]
+    beyond = quote(ZHUMADIAN_CLASS1, entered + timedelta(hours=3), clock.now(), VehicleClass.SMALL, PlateColour.BLUE).amount_fen
+    bill = call("get", f"/v1/admin/bills/{bill_id_for(session_id)}", city)[1]
+    line = bill["breakdown"]["adjustments"][0]
+    assert (line["kind"], line["booked_fee_fen"], line["beyond_fen"]) == ("hospital_booking", 0, beyond)
+    assert bill["amount_fen"] == beyond == ack["gate"]["amount_fen"] > 0
+    # A car without a booking pays the tariff for the same stay.
+    clock.advance(60)
+    entered = clock.now()
+    other = device("lx-in1").post(gate_event("entry", "苏B27182", entered))[1]["acks"][0]["session_id"]
+    clock.advance(4 * 3600)
+    device("lx-out1").post(gate_event("exit", "苏B27182", clock.now()))
+    plain = call("get", f"/v1/admin/bills/{bill_id_for(other)}", city)[1]
+    assert "adjustments" not in plain["breakdown"] and plain["amount_fen"] > beyond
