@@ -26,6 +26,7 @@ from shared.citizens.ports import AccountStore
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
 from shared.coupons.ports import CouponStore
+from shared.errors import NotFound
 from shared.coupons.service import CouponService
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.ingest.ports import AckStore, NonceStore
@@ -48,6 +49,14 @@ from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffRecords, TariffService
 from shared.workflows import Workflows
+from shared.hospital.ports import BookingStore
+from shared.hospital.service import HospitalService
+from shared.hotline.ports import TicketStore
+from shared.hotline.service import HotlineService
+from shared.charging.ports import ChargingStore
+from shared.charging.service import ChargingService
+from shared.sharing.ports import SharingStore
+from shared.sharing.service import SharingService
 
 
 @dataclass
@@ -74,6 +83,11 @@ class Stores:
     workflows: Workflows
     token_key: Callable[[], str]
     providers: Callable[[Clock], tuple[dict, object]]  # (providers by name, Routing)
+    # Service scenarios (issue 13)
+    bookings: BookingStore
+    tickets: TicketStore
+    charging: ChargingStore
+    sharing: SharingStore
 
 
 def dynamo_stores() -> Stores:
@@ -86,6 +100,10 @@ def dynamo_stores() -> Stores:
     from shared.adapters.parameters import admin_token_key
     from shared.adapters.payments.providers import configured_providers
     from shared.adapters.workflows import Workflows as StepFunctions
+    from shared.adapters.dynamo.charging import DynamoChargingStore
+    from shared.adapters.dynamo.hospital import DynamoBookingStore
+    from shared.adapters.dynamo.hotline import DynamoTicketStore
+    from shared.adapters.dynamo.sharing import DynamoSharingStore
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -97,6 +115,8 @@ def dynamo_stores() -> Stores:
         accounts=citizens.AccountStore(), arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(),
         pay_later_tokens=pay_later.PayLaterTokens(), archive=S3Archive(), workflows=StepFunctions(),
         token_key=admin_token_key, providers=configured_providers,
+        bookings=DynamoBookingStore(), tickets=DynamoTicketStore(), charging=DynamoChargingStore(),
+        sharing=DynamoSharingStore(),
     )  # fmt: skip
 
 
@@ -109,6 +129,10 @@ def memory_stores() -> Stores:
     from shared.adapters.memory import arrears, citizens, coupons, disputes, events, ledger, lot_status, money
     from shared.adapters.memory import archive, pay_later, registry, sessions, vault, workflows
     from shared.adapters.payments.providers import configured_providers
+    from shared.adapters.memory.charging import MemoryChargingStore
+    from shared.adapters.memory.hospital import MemoryBookingStore
+    from shared.adapters.memory.hotline import MemoryTicketStore
+    from shared.adapters.memory.sharing import MemorySharingStore
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -119,7 +143,8 @@ def memory_stores() -> Stores:
         money=money_store, coupons=coupons.CouponStore(money_store), accounts=citizens.AccountStore(),
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
-        providers=configured_providers,
+        providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
+        charging=MemoryChargingStore(), sharing=MemorySharingStore(),
     )  # fmt: skip
 
 
@@ -150,6 +175,11 @@ class Services:
     coupons: CouponService
     reconciliation: Reconciliation
     stores: Stores  # the adapters, for tests and the local stack
+    # Service scenarios (issue 13)
+    hospital: HospitalService | None = None
+    hotline: HotlineService | None = None
+    charging: ChargingService | None = None
+    sharing: SharingService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -163,8 +193,14 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     tariffs = TariffService(st.tariffs, clock)
     reactions = Reactions()  # shared/reactions.py: bound below, once every service exists
 
+    price_adjusters: list = []  # issue 13: EV charging (free/discounted parking while charging, idle fees)
+
     def price(lot, entered_at, until, session):
-        return tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        quote = tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        for adjust in price_adjusters if quote is not None else ():
+            quote = adjust(quote, lot, entered_at, until, session.plate, lambda a, b: tariffs.price(
+                lot, a, b, session.vehicle_class, session.plate_colour).amount_fen)
+        return quote
 
     ledger = st.ledger
     money = st.money
@@ -229,12 +265,35 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
     )
+    _scenarios(built, st, lots, citizens, clock, price_adjusters)
     reactions.bind(built)
     return built
 
 
 def _claims(acks: AckStore) -> ArchiveClaims:
     return acks  # type: ignore[return-value]  # every AckStore adapter also keeps the archive claims
+
+
+def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenService, clock: Clock, price_adjusters: list) -> None:
+    """Issue 13: hospital appointment parking, hooked into entries (the booking in the ack) and
+    availability (held spaces are not free); the 24-hour hotline; EV charging (a protocol message and
+    price lines) and shared-parking rights (price lines)."""
+
+    def plates_of(principal) -> set[str]:
+        try:
+            return set(citizens.get(principal).plates)
+        except NotFound:
+            return set()
+
+    built.hospital = HospitalService(st.bookings, lots.require, plates_of, clock)
+    built.sessions.arrivals = built.hospital
+    built.availability.reserved = built.hospital.reserved
+    built.hotline = HotlineService(st.tickets, lots.require, clock)
+    built.charging = ChargingService(st.charging, lots.require, clock)
+    built.ingest.charging = built.charging.report
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock)
+    # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
+    price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 
 
 _services: Services | None = None

@@ -142,9 +142,49 @@ ARREARS = Table(
     purpose="Arrears cases with their evidence, ladder steps, contacts and recoveries.",
 )
 
+# Service scenarios (issue 13, S8, S12): hospital appointment parking and the 24-hour hotline.
+HOSPITAL_BOOKINGS = Table(
+    "hospital-bookings",
+    "pk",
+    indexes=(
+        Index("by_plate", "plate", "appointment_at"),
+        Index("by_lot", "lot_id", "appointment_at"),
+        Index("held_by_lot", "held_lot_id", "entry_until"),
+        Index("held_by_end", "held", "entry_until"),
+    ),
+    purpose="Hospital lots' booking policies, per-slot booked counts (the quota) and bookings (S12).",
+)
+HOTLINE_TICKETS = Table(
+    "hotline-tickets",
+    "pk",
+    indexes=(
+        Index("by_district", "district_code", "created_at"),
+        Index("by_operator", "operator_id", "created_at"),
+        Index("by_citizen", "citizen", "created_at"),
+        Index("pending_by_due", "pending", "next_due_at"),
+    ),
+    purpose="24-hour hotline tickets with their audit trail (S8).",
+)
+
+CHARGING = Table(
+    "charging",
+    "pk",
+    indexes=(Index("by_lot_plate", "lot_plate", "started_at"), Index("by_lot", "lot_id", "started_at")),
+    purpose="Lots' charging policies and the charging sessions charging operators report (S12).",
+)
+
+SHARING = Table(
+    "sharing",
+    "pk",
+    indexes=(Index("by_plate", "plate", "pk"), Index("by_offer", "offer_id", "pk"), Index("by_applicant", "applicant", "pk")),
+    purpose="Off-peak and regional shared-parking offers, applications and the rights of named plates (S6, S12).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
+    # Service scenarios (issue 13)
+    HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING, SHARING,
 )
 
 
@@ -223,6 +263,7 @@ class Schedule:
 
 MONEY_TABLES = ("tariffs", "bills", "payments", "coupons", "ledger")
 PAYMENT_PARAMETERS = (STRIPE_API_KEY_PARAMETER, STRIPE_WEBHOOK_SECRET_PARAMETER)
+SCENARIO_TABLES = ("hospital-bookings", "hotline-tickets", "charging", "sharing")  # issue 13
 
 FUNCTIONS: tuple[Function, ...] = (
     Function(
@@ -230,8 +271,10 @@ FUNCTIONS: tuple[Function, ...] = (
         "functions.api.app.app",
         "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
         "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
-        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
-        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears",
+                     *SCENARIO_TABLES),
+        tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears",
+                      *SCENARIO_TABLES),
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -259,7 +302,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "functions.reconciliation.handler.handler",
         "Scheduled daily: matches each provider's transactions of the day to the ledger; applies lost "
         "callbacks, flags what only one side has or where amounts differ.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing", "hospital-bookings"),
         tables_write=(*MONEY_TABLES,),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -269,7 +312,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "pay-later-billing",
         "functions.pay_later_billing.handler.handler",
         "Workflow tasks of pay-later billing: price, notify, wait for payment, charge the saved method, open arrears.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing", "hospital-bookings"),
         tables_write=(*MONEY_TABLES, "citizens", "arrears"),
         state_machines_start=("arrears-escalation",),
         parameters_read=PAYMENT_PARAMETERS,
@@ -280,7 +323,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "arrears-escalation",
         "functions.arrears_escalation.handler.handler",
         "Workflow tasks of the arrears ladder: official reminders, pay-later suspension, exit flags, hand-over.",
-        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears"),
+        tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing", "hospital-bookings"),
         tables_write=("bills", "ledger", "citizens", "arrears"),
         task_tokens_for=("arrears-escalation",),
     ),
@@ -290,6 +333,16 @@ FUNCTIONS: tuple[Function, ...] = (
         "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
         tables_read=("lots", "lot-status"),
         tables_write=("lot-status",),
+    ),
+    # Service scenarios (issue 13)
+    Function(
+        "scenario-sweep",
+        "functions.scenario_sweep.handler.handler",
+        "Scheduled: releases hospital bookings whose entry window closed unused (no-shows, S12); escalates "
+        "overdue hotline tickets (operator, then district, then city) and closes resolved tickets whose "
+        "confirmation timed out (S8).",
+        tables_read=("lots", "hospital-bookings", "hotline-tickets"),
+        tables_write=("hospital-bookings", "hotline-tickets"),
     ),
 )
 
@@ -329,6 +382,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         "cron(0 18 * * ? *)",
         "reconciliation",
         purpose="02:00 Asia/Shanghai: reconcile the previous local day with every provider.",
+    ),
+    # Service scenarios (issue 13)
+    Schedule(
+        "scenario-sweep",
+        "rate(5 minutes)",
+        "scenario-sweep",
+        purpose="Hospital no-shows released; overdue hotline tickets escalated; unconfirmed closures timed out.",
     ),
 )
 

@@ -24,6 +24,7 @@ from shared.protocol.events import (
     AckResponse,
     BerthEndEvent,
     BerthStartEvent,
+    ChargingSessionEvent,
     DeviceEvent,
     EntryEvent,
     EventBatch,
@@ -124,6 +125,14 @@ _MESSAGES: dict[str, tuple[Any, str, str]] = {
         "Protocol v1 legacy payment report",
         "A payment a lot took through its own (legacy) pay code (S9), reported so the platform never "
         "charges the session again; applied once per legacy_ref.",
+    ),
+    "charging_session": (
+        lambda: _model(ChargingSessionEvent),
+        "Protocol v1 charging session report",
+        "A charging session at a lot's charger, reported by the charging operator when it ends (S12): "
+        "parking is free or discounted while charging by the lot's policy; bay_left_at, if the bay sensor "
+        "knows it, reveals idle occupancy. Also checked by the platform: started_at <= ended_at <= "
+        "bay_left_at, at most 2 days of charging, the whole plate.",
     ),
     "occupancy": (
         lambda: _model(OccupancyEvent),

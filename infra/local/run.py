@@ -19,6 +19,8 @@ from pathlib import Path
 from infra.local import payment_app
 from infra.local.gateway import api_server
 from infra.local.seed import seed
+from infra.local.seed_scenarios import seed_scenarios
+from shared.tariffs.samples import ZHUMADIAN_CLASS1
 from infra.local.stack import LocalStack
 from shared import tokens
 from shared.auth import Role
@@ -53,6 +55,7 @@ def main() -> None:
     os.environ.setdefault("TONGTING_PAY_BASE_URL", f"http://127.0.0.1:{API_PORT}/v1/pay")
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
     credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
+    credentials |= seed_scenarios(stack.services, ZHUMADIAN_CLASS1.id)  # issue 13: the hospital lot
     LOCAL_DIR.mkdir(exist_ok=True)
     (LOCAL_DIR / "devices.json").write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
     token = tokens.mint(stack.services.token_key(), subject="local-city-admin", role=Role.CITY_ADMIN,

@@ -46,6 +46,7 @@ class LotAvailability(BaseModel):
     online: bool | None
     distance_m: int | None = None
     devices_last_seen: dict[str, datetime] | None = None
+    reserved: int | None = None  # spaces held by bookings whose entry window is open (not in free)
 
     def as_json(self) -> dict:
         """Optional extras left out when empty; ``updated_at`` and ``online`` always there (null: no report)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from shared.auth import Principal
@@ -18,6 +19,7 @@ MAX_RADIUS_M = 50_000
 class AvailabilityService:
     def __init__(self, lots: LotStore, status: LotStatusStore, clock: Clock) -> None:
         self._lots, self._status, self._clock = lots, status, clock
+        self.reserved: Callable[[str], int] | None = None  # issue 13: spaces held by bookings, per lot
 
     def lot(self, lot_id: str) -> LotAvailability:
         """The public view: counts only, from the lot's one status item."""
@@ -62,6 +64,13 @@ class AvailabilityService:
         return views[:limit]
 
     def _view(self, lot: Lot, status: LotStatus) -> LotAvailability:
+        view = self._counted(lot, status)
+        held = self.reserved(lot.lot_id) if self.reserved is not None else 0
+        if held:  # issue 13: spaces held by appointment bookings are not offered as free
+            view = view.model_copy(update={"free": max(0, view.free - held), "reserved": held})
+        return view
+
+    def _counted(self, lot: Lot, status: LotStatus) -> LotAvailability:
         return availability(
             lot,
             open_count=status.open_count,

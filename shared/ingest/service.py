@@ -29,6 +29,7 @@ from shared.protocol.events import (
     AckStatus,
     BerthEndEvent,
     BerthStartEvent,
+    ChargingSessionEvent,
     DeviceEvent,
     EntryEvent,
     ExitEvent,
@@ -67,6 +68,8 @@ class EventIngest:
         self._legacy_payments = legacy_payments
         self._auth, self._lots, self._acks = auth, lots, acks
         self._sessions, self._status, self._clock = sessions, status, clock
+        # Issue 13: records a charging session (idempotent per lot and event_id); None: not taken here.
+        self.charging: Callable[[ChargingSessionEvent, Lot, str], None] | None = None
 
     def handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None = None) -> IngestResult:
         if len(body) > MAX_BODY_BYTES:
@@ -142,6 +145,12 @@ class EventIngest:
                 ack = self._legacy_payment(event, lot, accepted_at, ack_item)
             except DomainError as error:
                 return _rejected(event.event_id, error.code, error.message)
+        elif isinstance(event, ChargingSessionEvent):  # issue 13
+            if self.charging is None:
+                return _rejected(event.event_id, "charging_not_supported", "charging sessions are not taken here")
+            self.charging(event, lot, device.device_id)  # recorded first, then acknowledged, as legacy payments
+            ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, accepted_at=accepted_at)
+            ack = ack if self._acks.save(ack_item(ack)) else None
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
         if ack is None:  # a concurrent copy of this event stored its ack first

@@ -6,11 +6,11 @@ The JSON Schemas in ``events/schemas`` are generated from these models (``make s
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated, Literal, Union
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import plates
 from shared.plates import PlateColour
@@ -82,6 +82,42 @@ class LegacyPaymentEvent(_VehicleEvent):
     legacy_ref: str = Field(min_length=1, max_length=64, description="The lot system's own transaction id.")
 
 
+class ChargingSessionEvent(_Event):
+    """A charging session at a lot's charger, reported by the charging operator's system when it ends (S12).
+    ``occurred_at`` is when the report was made; parking is free or discounted while charging (the lot's
+    policy) and a car idling in the bay past the policy's grace is reported (and charged if it sets a fee)."""
+
+    type: Literal["charging_session"]
+    plate: str = Field(description="As read by the charger's camera or entered with the charge.")
+    plate_colour: PlateColour
+    charger_id: str = Field(min_length=1, max_length=64)
+    started_at: AwareDatetime
+    ended_at: AwareDatetime = Field(description="When charging stopped.")
+    energy_wh: int = Field(ge=0, le=1_000_000, description="Energy delivered, Wh.")
+    bay_left_at: AwareDatetime | None = Field(None, description="When the car left the charger bay, if the bay sensor knows.")
+
+    @field_validator("plate")
+    @classmethod
+    def _plate(cls, value: str) -> str:
+        try:
+            plate = plates.parse(value)
+        except plates.MalformedPlate as exc:
+            raise ValueError(str(exc)) from None
+        if plate.partial:
+            raise ValueError("a charging session names the whole plate")
+        return plate.text
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ChargingSessionEvent:
+        if self.ended_at < self.started_at:
+            raise ValueError("ended_at is before started_at")
+        if self.bay_left_at is not None and self.bay_left_at < self.ended_at:
+            raise ValueError("bay_left_at is before ended_at")
+        if self.ended_at - self.started_at > timedelta(days=2):
+            raise ValueError("a charging session lasts at most 2 days")
+        return self
+
+
 class OccupancyEvent(_Event):
     """Absolute counts only: +1/-1 deltas drift after a network cut."""
 
@@ -105,7 +141,8 @@ class HeartbeatEvent(_Event):
 
 
 DeviceEvent = Annotated[
-    EntryEvent | ExitEvent | BerthStartEvent | BerthEndEvent | OccupancyEvent | HeartbeatEvent | LegacyPaymentEvent,
+    EntryEvent | ExitEvent | BerthStartEvent | BerthEndEvent | OccupancyEvent | HeartbeatEvent | LegacyPaymentEvent
+    | ChargingSessionEvent,
     Field(discriminator="type"),
 ]
 VehicleEvent = Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent]
@@ -127,7 +164,7 @@ class AckStatus(str, Enum):
 class GateDecision(BaseModel):
     decision: Literal["open", "pay"]
     amount_fen: int = Field(0, ge=0, description="What is due, this stay and any arrears shown with it.")
-    reason: str = Field(description="free, paid, pay, etc, pay_later, arrears, no_tariff, unmatched_exit_review")
+    reason: str = Field(description="free, paid, pay, etc, pay_later, arrears, no_tariff, unmatched_exit_review; on an entry: booking")
     pay_url: str | None = None
     arrears_fen: int | None = Field(None, ge=0, description="Of amount_fen, what earlier unpaid bills of this plate owe.")
 
@@ -137,6 +174,14 @@ class PaymentReport(BaseModel):
 
     bill_id: str
     outcome: Literal["applied", "duplicate"]
+
+
+class BookingAck(BaseModel):
+    """The hospital appointment booking an entry used (S12): the gate opens with reason ``booking``."""
+
+    booking_id: str
+    appointment_at: datetime
+    stay_until: datetime = Field(description="The booked stay lasts until then at the booking's terms.")
 
 
 class Ack(BaseModel):
@@ -150,6 +195,7 @@ class Ack(BaseModel):
     gate: GateDecision | None = None
     payment: PaymentReport | None = None
     accepted_at: datetime | None = None
+    booking: BookingAck | None = None
 
 
 class AckResponse(BaseModel):

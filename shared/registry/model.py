@@ -148,5 +148,5 @@ def events_allowed(lot: Lot) -> frozenset[str]:
     if PayCode.LEGACY in lot.pay_codes:
         common.add("legacy_payment")
     if lot.kind is LotKind.ENCLOSED:
-        return frozenset(common | {"entry", "exit"})
+        return frozenset(common | {"entry", "exit", "charging_session"})  # charging_session: issue 13
     return frozenset(common | {"berth_start", "berth_end"})

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from shared.errors import Conflict, NotFound
 from shared.ingest.ports import AckRecord
-from shared.protocol.events import Ack, AckStatus, BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent, VehicleEvent
+from shared.protocol.events import (
+    Ack,
+    AckStatus,
+    BerthEndEvent,
+    BerthStartEvent,
+    BookingAck,
+    EntryEvent,
+    ExitEvent,
+    GateDecision,
+    VehicleEvent,
+)
 from shared.registry.model import Lot
 from shared.sessions import planner
 from shared.sessions.gate import GatePolicy
@@ -25,9 +36,22 @@ class Contention(Conflict):
     code = "contention"
 
 
+class Arrivals(Protocol):
+    """Bookings that hold a space for a plate (hospital appointment parking, issue 13)."""
+
+    def expected(self, lot: Lot, plate: str, at: datetime) -> BookingAck | None:
+        """Read-only: the booking an entry uses; runs before the session transaction."""
+        ...
+
+    def arrived(self, booking_id: str, session_id: str, at: datetime) -> None:
+        """After the transaction, and again for a resent entry: idempotent."""
+        ...
+
+
 class SessionService:
     def __init__(self, store: SessionStore, workflows: Workflows, gate: GatePolicy, review_after_s: int) -> None:
         self._store, self._workflows, self._gate, self._review_after_s = store, workflows, gate, review_after_s
+        self.arrivals: Arrivals | None = None  # issue 13: set by the composition root
 
     def apply(
         self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_record: Callable[[Ack], AckRecord]
@@ -36,6 +60,9 @@ class SessionService:
         for _ in range(ATTEMPTS):
             plan = self._plan(event, lot)
             gate = self._gate.decide(plan.closed, lot, event) if plan.closed is not None else None
+            booking = self._booking(event, lot, plan)  # issue 13: hospital appointment bookings
+            if booking is not None:
+                gate = GateDecision(decision="open", amount_fen=0, reason="booking")
             ack = Ack(
                 event_id=event.event_id,
                 status=AckStatus.ACCEPTED,
@@ -44,6 +71,7 @@ class SessionService:
                 flags=[f.value for f in plan.flags],
                 gate=gate,
                 accepted_at=accepted_at,
+                booking=booking,
             )
             outcome = self._store.write(lot.lot_id, plan, ack_record(ack))
             if outcome.written:
@@ -51,10 +79,20 @@ class SessionService:
                     self.start_review(lot.lot_id, plan.session_id)
                 if plan.closed is not None and gate is not None:
                     self._gate.after_close(plan.closed, lot, event, gate)
+                if booking is not None and self.arrivals is not None:
+                    self.arrivals.arrived(booking.booking_id, plan.session_id, event.occurred_at)
                 return ack
             if outcome.ack_exists:
                 return None
         raise Contention(f"lot {lot.lot_id} is busy; resend event {event.event_id}")
+
+    def _booking(self, event: VehicleEvent, lot: Lot, plan: planner.Plan) -> BookingAck | None:
+        """Issue 13: an entry that opens a session may use the plate's hospital booking."""
+        if self.arrivals is None or not isinstance(event, EntryEvent):
+            return None
+        if not any(s.status is SessionStatus.OPEN for s in plan.creates):
+            return None
+        return self.arrivals.expected(lot, event.plate, event.occurred_at)
 
     def _plan(self, event: VehicleEvent, lot: Lot) -> planner.Plan:
         current = self._store.open_for(lot.lot_id, planner.subject_of(event))
@@ -79,6 +117,8 @@ class SessionService:
         the bill): do those again; each is idempotent."""
         if not ack.session_id:
             return
+        if ack.booking is not None and self.arrivals is not None:  # issue 13
+            self.arrivals.arrived(ack.booking.booking_id, ack.session_id, event.occurred_at)
         session = self._store.get(ack.session_id)
         if session is None:
             return

@@ -62,6 +62,7 @@ class World:
                            "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=7)).isoformat(), "max_redemptions": 10},
             "coupon_change": {"version": 1},
             "consent": {"consent": True},
+            "empty": {},
             "other_plate": {"plate": "苏B99999"},
             "wrong_code": {"plate": "苏B99999", "code": "000000"},
             "contact": {"channel": "phone", "outcome": "no answer"},

@@ -7,12 +7,12 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shared import resources
-from shared.adapters.dynamo import ledger, models
+from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, sharing
 
 
 def _models() -> list[type[Model]]:
     found = {}
-    for module in (models, ledger):
+    for module in (models, ledger, hospital, hotline, charging, sharing):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Model) and value is not Model:
                 found[value.__name__] = value

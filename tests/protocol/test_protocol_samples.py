@@ -24,6 +24,7 @@ from shared.protocol.events import (
     LegacyPaymentEvent,
     OccupancyEvent,
 )
+from shared.protocol.events import ChargingSessionEvent
 from shared.registry.model import Device, Lot, Operator
 from tools import gen_schemas
 
@@ -45,6 +46,7 @@ _MODELS: dict[str, type[BaseModel]] = {
     "occupancy": OccupancyEvent,
     "heartbeat": HeartbeatEvent,
     "legacy_payment": LegacyPaymentEvent,
+    "charging_session": ChargingSessionEvent,
     "ack-response": AckResponse,
     "operator": Operator,
     "lot": Lot,

@@ -1,0 +1,116 @@
+"""Shared parking in the ``sharing`` table: ``OFFER#<id>`` and ``APP#<id>`` (doc, version; an application
+carries ``offer_id`` and ``applicant`` for its indexes) and, while a right is approved, one
+``RIGHT#<application>#<plate>`` per plate (``plate`` indexed) so that the exit finds a plate's rights."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared import resources
+from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
+from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
+from shared.sharing.model import Application, ApplicationStatus, Offer
+
+
+class _ByPlate(GlobalSecondaryIndex):
+    Meta = _index(resources.SHARING, "by_plate")
+    plate = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class _ByOffer(GlobalSecondaryIndex):
+    Meta = _index(resources.SHARING, "by_offer")
+    offer_id = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class _ByApplicant(GlobalSecondaryIndex):
+    Meta = _index(resources.SHARING, "by_applicant")
+    applicant = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class SharingItem(Model):
+    Meta = _Meta.for_table(resources.SHARING)
+    pk = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(null=True)
+    doc = JSONAttribute(null=True)
+    plate = UnicodeAttribute(null=True)
+    offer_id = UnicodeAttribute(null=True)
+    applicant = UnicodeAttribute(null=True)
+    application_id = UnicodeAttribute(null=True)
+    by_plate = _ByPlate()
+    by_offer = _ByOffer()
+    by_applicant = _ByApplicant()
+
+
+def _offer_item(offer: Offer) -> SharingItem:
+    return SharingItem(pk=f"OFFER#{offer.offer_id}", version=offer.version, doc=offer.model_dump(mode="json"))
+
+
+def _app_item(app: Application) -> SharingItem:
+    return SharingItem(pk=f"APP#{app.application_id}", version=app.version, doc=app.model_dump(mode="json"),
+                       offer_id=app.offer_id, applicant=app.applicant)
+
+
+def _on(version: int):
+    return SharingItem.version == version - 1
+
+
+class DynamoSharingStore:
+    def offer(self, offer_id: str) -> Offer | None:
+        try:
+            return Offer.model_validate(SharingItem.get(f"OFFER#{offer_id}", consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def save_offer(self, offer: Offer) -> bool:
+        return save_if(_offer_item(offer), versioned(SharingItem, offer.version))
+
+    def application(self, application_id: str) -> Application | None:
+        try:
+            return Application.model_validate(SharingItem.get(f"APP#{application_id}", consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def save_application(self, application: Application) -> bool:
+        return save_if(_app_item(application), versioned(SharingItem, application.version))
+
+    def _together(self, offer: Offer, app: Application, plates_present: bool) -> bool:
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.save(_offer_item(offer), condition=_on(offer.version))
+                tx.save(_app_item(app), condition=_on(app.version))
+                for plate in app.plates:
+                    key = f"RIGHT#{app.application_id}#{plate}"
+                    if plates_present:
+                        tx.save(SharingItem(pk=key, plate=plate, application_id=app.application_id))
+                    else:
+                        tx.delete(SharingItem(pk=key))
+        except TransactWriteError as exc:
+            if failed_conditions(exc):
+                return False
+            raise
+        return True
+
+    def grant(self, offer: Offer, application: Application) -> bool:
+        return self._together(offer, application, plates_present=True)
+
+    def release(self, offer: Offer, application: Application) -> bool:
+        return self._together(offer, application, plates_present=False)
+
+    def of_offer(self, offer_id: str) -> list[Application]:
+        return sorted((Application.model_validate(i.doc) for i in SharingItem.by_offer.query(offer_id)),
+                      key=lambda a: a.created_at)
+
+    def of_applicant(self, applicant: str) -> list[Application]:
+        return sorted((Application.model_validate(i.doc) for i in SharingItem.by_applicant.query(applicant)),
+                      key=lambda a: a.created_at)
+
+    def rights_of_plate(self, plate: str) -> list[Application]:
+        found = (self.application(i.application_id) for i in SharingItem.by_plate.query(plate))
+        return [a for a in found if a is not None and a.status is ApplicationStatus.APPROVED]

@@ -1,0 +1,46 @@
+"""Fixtures of the service-scenario tests: bearer tokens by role and a citizen with a verified plate."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from shared import tokens
+from shared.auth import Role
+
+CITIZEN_PLATE = "苏B12345"
+
+
+@pytest.fixture
+def token(stack, clock, city):
+    def make(role: Role, district: str | None = None, operator: str | None = None, subject: str | None = None) -> dict:
+        t = tokens.mint(stack.services.token_key(), subject=subject or f"{role.value}-user", role=role, now=clock.now(),
+                        district_code=district, operator_id=operator, ttl=timedelta(days=400))
+        return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
+
+    return make
+
+
+@pytest.fixture
+def call(api):
+    def do(method: str, path: str, headers: dict | None = None, body=None):
+        kw = {"headers": headers or {"Content-Type": "application/json"}}
+        if body is not None:
+            kw["body"] = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
+        resp = getattr(api, method)(path, **kw)
+        return resp.status_code, json.loads(resp.body or b"null")
+
+    return do
+
+
+@pytest.fixture
+def citizen(stack, call, token):
+    """citizen-1 with 苏B12345 verified on their account; returns their headers."""
+    headers = token(Role.CITIZEN, subject="citizen-1")
+    assert call("post", "/v1/me/account", headers, {"consent": True})[0] == 201
+    assert call("post", "/v1/me/plates", headers, {"plate": CITIZEN_PLATE})[0] == 202
+    code = stack.services.plate_verifier.sent[CITIZEN_PLATE]
+    assert call("post", "/v1/me/plates/verify", headers, {"plate": CITIZEN_PLATE, "code": code})[0] == 200
+    return headers
