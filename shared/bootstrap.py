@@ -47,6 +47,9 @@ from shared.registry.service import RegistryService
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffService
+from shared.citypush.service import CityPushService
+from shared.settlement.config import fee_rates
+from shared.settlement.service import PROVIDERS, PlatformFeeService, SettlementService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -73,6 +76,10 @@ class Services:
     plate_verifier: SandboxVerifier
     disputes: DisputeService
     coupons: CouponService
+    # The city's governance loop (issue 11)
+    settlement: SettlementService | None = None
+    platform_fee: PlatformFeeService | None = None
+    city_push: CityPushService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -122,7 +129,7 @@ def build(clock: Clock) -> Services:
         report = payments.legacy_report(lot, event.plate, event.legacy_ref, event.amount_fen, event.occurred_at, parked)
         return PaymentReport(**report)
 
-    return Services(
+    services = Services(
         clock=clock,
         registry=RegistryService(operators, lots, devices, vault),
         ingest=EventIngest(
@@ -146,6 +153,35 @@ def build(clock: Clock) -> Services:
         disputes=disputes,
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
     )
+    _governance(services, ledger, money, operators, lots, status, providers, clock)
+    return services
+
+
+def _governance(services: Services, ledger, money, operators, lots, status, providers, clock: Clock) -> None:
+    """Settlement, the platform service fee and the city push (issue 11), wired from the stores above."""
+    from shared.adapters.city_push import HttpTransport, PushTable, push_target
+    from shared.adapters.dynamo.settlement import LedgerReader, StatementTable
+
+    class _Owners:
+        def operators(self):
+            return [(o.operator_id, o.district_code, o.ownership.value) for o in operators.list()]
+
+        def lot(self, lot_id):
+            found = lots.get(lot_id)
+            return (found.operator_id, found.district_code) if found else None
+
+        def bill_lot(self, bill_id):
+            bill = money.bill(bill_id)
+            return bill.lot_id if bill else None
+
+    reader, statements, owners = LedgerReader(ledger), StatementTable(), _Owners()
+    services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
+    services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
+
+    def occupancy(lot_ids):
+        return {lot_id: s for lot_id, s in status.many(lot_ids).items()}
+
+    services.city_push = CityPushService(PushTable(), HttpTransport(), push_target(), lots, occupancy, statements, clock)
 
 
 _services: Services | None = None
