@@ -30,6 +30,16 @@ class Receiver:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
+            def do_GET(self) -> None:
+                """What arrived so far (first copy per key), newest last: to see the pushes of ``make run``."""
+                with receiver._lock:
+                    body = json.dumps({"received": receiver.received[-200:], "deliveries": len(receiver.deliveries),
+                                       "bad_signatures": receiver.bad_signatures}, ensure_ascii=False).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(body)
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with receiver._lock:

@@ -150,3 +150,14 @@ def test_daily_statistics_are_pushed_once_the_statement_is_issued(receiver):
 
 def test_backoff_grows_and_is_capped():
     assert [model.backoff(n).total_seconds() for n in (1, 2, 3, 10)] == [30, 60, 120, 1800]
+
+
+def test_the_local_receiver_lists_what_arrived(receiver):
+    import json
+    import urllib.request
+
+    clock = ManualClock(datetime(2026, 11, 23, 9, 1, tzinfo=SHANGHAI))
+    service(receiver.url, clock, lots=("lot-a",)).run()
+    with urllib.request.urlopen(receiver.url, timeout=2) as resp:
+        seen = json.loads(resp.read())
+    assert [p["push_id"] for p in seen["received"]] == ["occ:lot-a:20261123T0900"] and seen["bad_signatures"] == 0
