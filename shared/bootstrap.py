@@ -181,6 +181,9 @@ def _governance(services: Services, ledger, money, operators, lots, status, prov
     def occupancy(lot_ids):
         return {lot_id: s for lot_id, s in status.many(lot_ids).items()}
 
+    from shared.adapters.dynamo.supervision import AnomalyTable
+
+    services.liveness = LivenessCheck(lots, status, clock, anomalies=AnomalyTable())  # with comms anomalies (S16)
     services.city_push = CityPushService(PushTable(), HttpTransport(), push_target(), lots, occupancy, statements, clock)
 
 

@@ -156,10 +156,17 @@ CITY_PUSHES = Table(
     purpose="Outbox of signed pushes to the city operation platform, ordered per lot, kept until delivered.",
 )
 
+ANOMALIES = Table(
+    "anomalies",
+    "lot_id",
+    "sk",
+    purpose="Supervision anomalies per lot: comms_lost / comms_restored with their flags (S16).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
-    SETTLEMENTS, CITY_PUSHES,
+    SETTLEMENTS, CITY_PUSHES, ANOMALIES,
 )
 
 
@@ -246,7 +253,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
         "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
         tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears",
-                     "settlements", "city-pushes"),
+                     "settlements", "city-pushes", "anomalies"),
         tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears",
                       "city-pushes"),
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
@@ -305,8 +312,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "lot-liveness",
         "functions.lot_liveness.handler.handler",
         "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
-        tables_read=("lots", "lot-status"),
-        tables_write=("lot-status",),
+        tables_read=("lots", "lot-status", "anomalies"),
+        tables_write=("lot-status", "anomalies"),
     ),
     # The city's governance loop (issue 11)
     Function(

@@ -67,3 +67,17 @@ def city_pushes():
 @route("/v1/admin/city-pushes/{push_id}/requeue", methods=["POST"], authorizer=admin_token)
 def requeue_push(push_id):
     return json_response(services().city_push.requeue(principal(), push_id).model_dump(mode="json"))
+
+
+@route("/v1/admin/lots/{lot_id}/anomalies", methods=["GET"], authorizer=admin_token)
+def lot_anomalies(lot_id):
+    """A lot's comms_lost / comms_restored anomalies of the last ``days`` (default 30), with their flags."""
+    from datetime import timedelta
+
+    svc = services()
+    svc.registry.get_lot(principal(), lot_id)  # district-scoped read, as for the lot itself
+    raw = (app.current_request.query_params or {}).get("days", "30")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise InvalidInput("days is a whole number of days, 1..366", code="bad_query")
+    found = svc.liveness.anomalies_of(lot_id, svc.clock.now() - timedelta(days=int(raw)))
+    return json_response({"lot_id": lot_id, "anomalies": [a.model_dump(mode="json") for a in found]})
