@@ -48,6 +48,7 @@ from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffService
 from shared.citypush.service import CityPushService
+from shared.compliance.service import ComplianceService
 from shared.settlement.config import fee_rates
 from shared.settlement.service import PROVIDERS, PlatformFeeService, SettlementService
 
@@ -80,6 +81,7 @@ class Services:
     settlement: SettlementService | None = None
     platform_fee: PlatformFeeService | None = None
     city_push: CityPushService | None = None
+    compliance: ComplianceService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -183,7 +185,26 @@ def _governance(services: Services, ledger, money, operators, lots, status, prov
 
     from shared.adapters.dynamo.supervision import AnomalyTable
 
-    services.liveness = LivenessCheck(lots, status, clock, anomalies=AnomalyTable())  # with comms anomalies (S16)
+    anomalies = AnomalyTable()
+    services.liveness = LivenessCheck(lots, status, clock, anomalies=anomalies)  # with comms anomalies (S16)
+
+    def compliance_facts():
+        from shared.compliance.model import LotFacts
+
+        ownership = {o.operator_id: o.ownership.value for o in operators.list()}
+        facts = []
+        for lot in lots.list():
+            st = status.get(lot.lot_id)
+            facts.append(LotFacts(
+                lot_id=lot.lot_id, district_code=lot.district_code, ownership=ownership.get(lot.operator_id, "social"),
+                kind=lot.kind.value, devices_seen=len(st.device_last_seen_ms or {}), online=st.online,
+                comms_lost_open=anomalies.current(lot.lot_id) is not None,
+                unified_pay_code="unified" in [p.value for p in lot.pay_codes], tariff_registered=lot.tariff_ref is not None,
+                reports_absolute_counts=st.reported_total is not None,
+            ))
+        return facts
+
+    services.compliance = ComplianceService(compliance_facts, clock)
     services.city_push = CityPushService(PushTable(), HttpTransport(), push_target(), lots, occupancy, statements, clock)
 
 

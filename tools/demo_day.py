@@ -47,7 +47,7 @@ class Demo:
         self.clock = ManualClock(DAY)
         self.stack = LocalStack(self.clock).start()
         self.svc = self.stack.services
-        self.creds = seed(self.svc.registry, tariffs=self.svc.tariffs)
+        self.creds = seed(self.svc.registry, per_district=1, tariffs=self.svc.tariffs)  # 7 lots: moto is slow
         from functions.api.app import app
 
         self.client = Client(app)
@@ -125,6 +125,8 @@ class Demo:
                     car["state"] = "left"
             self.stack.run_due_schedules()
             self.clock.advance(minutes=5)
+            if self.clock.now().minute == 0:
+                print(f"{self.clock.now():%H:%M} events={self.events} pushes={len(self.receiver.received)}", flush=True)
 
     def next_morning(self) -> dict:
         """02:00 reconciliation, 03:30 settlement; the schedules fire as the clock passes them."""

@@ -81,3 +81,10 @@ def lot_anomalies(lot_id):
         raise InvalidInput("days is a whole number of days, 1..366", code="bad_query")
     found = svc.liveness.anomalies_of(lot_id, svc.clock.now() - timedelta(days=int(raw)))
     return json_response({"lot_id": lot_id, "anomalies": [a.model_dump(mode="json") for a in found]})
+
+
+@route("/v1/admin/compliance", methods=["GET"], authorizer=admin_token)
+def compliance():
+    """The smart-compliance rate per district and ownership class, and the failing lots with reasons (S14)."""
+    district = (app.current_request.query_params or {}).get("district")
+    return json_response(services().compliance.report(principal(), district))
