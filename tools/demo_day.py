@@ -10,8 +10,8 @@ minutes (to a local receiver on 127.0.0.1), reconciliation at 02:00, settlement 
 
 It prints, and writes to ``--out/summary.json``: each operator's statement and its check against the ledger
 (empty: agrees to the fen), the late callback as the next day's adjustment, the pushes the receiver got,
-and the offline lot caught and closed. Not in it yet: the fraud signals, the compliance rate and the
-hotspot plots (see the issue-11 report).
+the offline lot caught and closed, the compliance rate per district, and the hotspot plot
+(``--out/hotspots.png``). Not in it yet: the fraud signals (see the issue-11 report).
 
 It runs its own embedded stack (not ``make run``'s) so the day passes in a minute rather than a day.
 """
@@ -154,6 +154,23 @@ def main(argv: list[str] | None = None) -> int:
                 statements[op] = {"statement_id": st.statement_id, "sessions": st.current.sessions,
                                   "gross_billed_fen": st.current.gross_billed_fen, "collected_fen": st.current.collected_fen,
                                   "closing_receivables_fen": st.closing_receivables_fen, "check": svc.settlement.check(st)}
+        from shared.auth import Principal, Role
+        from shared.hotspots.model import Stay, utilisation
+        from shared.hotspots.plot import heatmap_png
+
+        city = Principal(subject="demo-city", role=Role.CITY_ADMIN)
+        compliance = svc.compliance.report(city)
+        lots = {lot.lot_id: lot for lot in svc.registry.lots.list() if lot.lot_id in demo.lots}
+        from shared.adapters.dynamo.money import MoneyStore
+
+        money = MoneyStore(svc.ledger)
+        stays = [Stay(b.lot_id, b.entered_at, b.exited_at) for lot_id in lots
+                 for b in money.bills_of_lot(lot_id, limit=1000) if b.entered_at]
+        # The demo lots are large; scaled to 12 spaces so that the day's few dozen cars make a visible hotspot.
+        hot = utilisation(stays, {i: (lot.district_code, 12) for i, lot in lots.items()}, DAY.date())
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "hotspots.png").write_bytes(heatmap_png(hot))
         anomalies = [a.model_dump(mode="json") for a in svc.liveness.anomalies_of(demo.silent, DAY - timedelta(days=1))]
         summary = {
             "day": day, "events_posted": demo.events, "cars": len(demo.cars),
@@ -164,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
             "push_kinds": sorted({p["kind"] for p in demo.receiver.received}),
             "offline_lot": demo.silent, "anomalies": anomalies,
             "ledger_check": svc.ledger.check(),
+            "compliance": {k: compliance[k] for k in ("overall", "by_district", "target_state_owned_enclosed")},
+            "hotspots": hot["hotspots"][:10], "hotspot_plot": str(out_dir / "hotspots.png"),
         }
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
