@@ -3,8 +3,10 @@
     .venv/bin/python -m tools.demo_day [--cars 60] [--out .local/demo-day]
 
 What happens (Asia/Shanghai, 2026-11-23): cars enter and leave three enclosed lots from 07:00 to 21:00
-and pay with the unified pay code (sandbox provider); one payment's callback arrives late, the next
-morning, after the day was settled; one lot's devices fall silent from 10:00 to 13:00 (a cut link). The
+and pay with the unified pay code (sandbox provider); one payment's callback is lost and the 02:00
+reconciliation applies it (dated that day, so it is in that day's statement; a callback arriving after the
+statement is the next day's adjustment, shown by tests/governance/test_governance_on_stack.py); one lot's
+link is cut from 10:00 to 13:00 (nothing from it arrives; its cars move once it is back). The
 schedules of ``shared/resources.py`` fire as time passes: liveness every 5 minutes, the city push every 5
 minutes (to a local receiver on 127.0.0.1), reconciliation at 02:00, settlement at 03:30.
 
@@ -64,7 +66,7 @@ class Demo:
         plan = []
         for i in range(cars):
             enter = DAY + timedelta(minutes=rng.randrange(0, 12 * 60))
-            plan.append({"plate": f"苏B{10000 + i}", "lot": self.lots[i % len(self.lots)], "enter": enter,
+            plan.append({"n": i, "plate": f"苏B{10000 + i}", "lot": self.lots[i % len(self.lots)], "enter": enter,
                          "leave": enter + timedelta(minutes=rng.randrange(20, 240)), "state": "planned"})
         return plan
 
@@ -73,11 +75,14 @@ class Demo:
         headers = signing.signed_headers(device_id, self.creds[device_id]["secret"], body, int(self.clock.now().timestamp()))
         resp = self.http.post("/v1/events", headers=headers, body=body)
         self.events += 1
-        return json.loads(resp.body)
+        answer = json.loads(resp.body)
+        if resp.status_code != 200 or any(a.get("status") == "rejected" for a in answer.get("acks", [])):
+            raise SystemExit(f"the platform refused a demo event: {resp.status_code} {answer}")
+        return answer
 
     def gate(self, kind: str, car: dict) -> None:
         lane, dev = ("in-1", "in1") if kind == "entry" else ("out-1", "out1")
-        self.post(f"{car['lot']}-{dev}", {"event_id": f"{kind}-{car['plate']}", "type": kind, "lot_id": car["lot"],
+        self.post(f"{car['lot']}-{dev}", {"event_id": f"{kind}-{car['n']}", "type": kind, "lot_id": car["lot"],
                                           "occurred_at": iso(self.clock.now()), "plate": car["plate"], "plate_colour": "blue",
                                           "lane": lane, "confidence": 0.98})
 
@@ -114,7 +119,10 @@ class Demo:
         while self.clock.now() < end:
             now = self.clock.now()
             self.heartbeats()
+            cut = SILENT_FROM <= now < SILENT_UNTIL
             for car in self.cars:
+                if cut and car["lot"] == self.silent:
+                    continue  # the link is cut: nothing from this lot arrives (its cars move once it is back)
                 if car["state"] == "planned" and car["enter"] <= now:
                     self.gate("entry", car)
                     car["state"] = "parked"
@@ -132,7 +140,8 @@ class Demo:
         """02:00 reconciliation, 03:30 settlement; the schedules fire as the clock passes them."""
         out = {}
         while self.clock.now() < DAY.replace(hour=3, minute=45) + timedelta(days=1):
-            self.clock.advance(minutes=15)
+            self.clock.advance(minutes=5)
+            self.heartbeats()
             out.update(self.stack.run_due_schedules())
         return out
 
