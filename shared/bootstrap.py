@@ -88,6 +88,12 @@ class Stores:
     tickets: TicketStore
     charging: ChargingStore
     sharing: SharingStore
+    # The city's governance loop (issue 11); None: that part is not wired on these stores
+    ledger_reader: object | None = None
+    statements: object | None = None
+    anomalies: object | None = None
+    push_outbox: object | None = None
+    push_transport: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -104,6 +110,9 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.hospital import DynamoBookingStore
     from shared.adapters.dynamo.hotline import DynamoTicketStore
     from shared.adapters.dynamo.sharing import DynamoSharingStore
+    from shared.adapters.city_push import HttpTransport, PushTable
+    from shared.adapters.dynamo.settlement import LedgerReader, StatementTable
+    from shared.adapters.dynamo.supervision import AnomalyTable
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -116,7 +125,8 @@ def dynamo_stores() -> Stores:
         pay_later_tokens=pay_later.PayLaterTokens(), archive=S3Archive(), workflows=StepFunctions(),
         token_key=admin_token_key, providers=configured_providers,
         bookings=DynamoBookingStore(), tickets=DynamoTicketStore(), charging=DynamoChargingStore(),
-        sharing=DynamoSharingStore(),
+        sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
+        anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
     )  # fmt: skip
 
 
@@ -133,6 +143,9 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.hospital import MemoryBookingStore
     from shared.adapters.memory.hotline import MemoryTicketStore
     from shared.adapters.memory.sharing import MemorySharingStore
+    from shared.adapters.memory.city_push import MemoryOutbox
+    from shared.adapters.memory.settlement import MemoryStatements
+    from shared.adapters.memory.supervision import MemoryAnomalies
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -144,9 +157,14 @@ def memory_stores() -> Stores:
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
-        charging=MemoryChargingStore(), sharing=MemorySharingStore(),
+        charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
+        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(),
     )  # fmt: skip
 
+from shared.citypush.service import CityPushService
+from shared.compliance.service import ComplianceService
+from shared.settlement.config import fee_rates
+from shared.settlement.service import PROVIDERS, PlatformFeeService, SettlementService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -180,6 +198,11 @@ class Services:
     hotline: HotlineService | None = None
     charging: ChargingService | None = None
     sharing: SharingService | None = None
+    # The city's governance loop (issue 11)
+    settlement: SettlementService | None = None
+    platform_fee: PlatformFeeService | None = None
+    city_push: CityPushService | None = None
+    compliance: ComplianceService | None = None
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -266,6 +289,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         stores=st,
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
+    _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
 
@@ -294,6 +318,55 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
     built.sharing = SharingService(st.sharing, lots.require, plates_of, clock)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
+
+
+def _governance(services: Services, st: Stores, money, operators, lots, status, providers, clock: Clock) -> None:
+    """Settlement, the platform service fee and the city push (issue 11), wired from the stores above."""
+
+    class _Owners:
+        def operators(self):
+            return [(o.operator_id, o.district_code, o.ownership.value) for o in operators.list()]
+
+        def lot(self, lot_id):
+            found = lots.get(lot_id)
+            return (found.operator_id, found.district_code) if found else None
+
+        def bill_lot(self, bill_id):
+            bill = money.bill(bill_id)
+            return bill.lot_id if bill else None
+
+    reader, statements, owners = st.ledger_reader, st.statements, _Owners()
+    anomalies = st.anomalies
+    services.liveness = LivenessCheck(lots, status, clock, anomalies=anomalies)  # with comms anomalies (S16)
+    if reader is None or st.push_transport is None:
+        return  # memory stores: the governance loop's tests build it on the embedded AWS or on its own fakes
+    from shared.adapters.city_push import push_target  # the configured endpoint (an environment setting)
+
+    services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
+    services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
+
+    def occupancy(lot_ids):
+        return {lot_id: s for lot_id, s in status.many(lot_ids).items()}
+
+
+    def compliance_facts():
+        from shared.compliance.model import LotFacts
+
+        ownership = {o.operator_id: o.ownership.value for o in operators.list()}
+        facts = []
+        for lot in lots.list():
+            ls = status.get(lot.lot_id)
+            facts.append(LotFacts(
+                lot_id=lot.lot_id, district_code=lot.district_code, ownership=ownership.get(lot.operator_id, "social"),
+                kind=lot.kind.value, devices_seen=len(ls.device_last_seen_ms or {}), online=ls.online,
+                comms_lost_open=anomalies.current(lot.lot_id) is not None,
+                unified_pay_code="unified" in [p.value for p in lot.pay_codes], tariff_registered=lot.tariff_ref is not None,
+                reports_absolute_counts=ls.reported_total is not None,
+            ))
+        return facts
+
+    services.compliance = ComplianceService(compliance_facts, clock)
+    services.city_push = CityPushService(st.push_outbox, st.push_transport, push_target(), lots, occupancy, statements, clock)
 
 
 _services: Services | None = None

@@ -180,11 +180,33 @@ SHARING = Table(
     purpose="Off-peak and regional shared-parking offers, applications and the rights of named plates (S6, S12).",
 )
 
+# The city's governance loop (issue 11): settlement statements, fee statements, the push outbox (S5, S10).
+SETTLEMENTS = Table(
+    "settlements",
+    "pk",
+    "sk",
+    purpose="Issued daily settlement statements per operator (immutable) and half-yearly platform fee statements.",
+)
+CITY_PUSHES = Table(
+    "city-pushes",
+    "pk",
+    "sk",
+    purpose="Outbox of signed pushes to the city operation platform, ordered per lot, kept until delivered.",
+)
+
+ANOMALIES = Table(
+    "anomalies",
+    "lot_id",
+    "sk",
+    purpose="Supervision anomalies per lot: comms_lost / comms_restored with their flags (S16).",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
     # Service scenarios (issue 13)
     HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING, SHARING,
+    SETTLEMENTS, CITY_PUSHES, ANOMALIES,
 )
 
 
@@ -272,9 +294,9 @@ FUNCTIONS: tuple[Function, ...] = (
         "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
         "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
         tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears",
-                     *SCENARIO_TABLES),
+                     *SCENARIO_TABLES, "settlements", "city-pushes", "anomalies"),
         tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears",
-                      *SCENARIO_TABLES),
+                      *SCENARIO_TABLES, "city-pushes"),
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -331,8 +353,34 @@ FUNCTIONS: tuple[Function, ...] = (
         "lot-liveness",
         "functions.lot_liveness.handler.handler",
         "Scheduled: marks devices and lots silent past their heartbeat window as offline (S16).",
-        tables_read=("lots", "lot-status"),
-        tables_write=("lot-status",),
+        tables_read=("lots", "lot-status", "anomalies"),
+        tables_write=("lot-status", "anomalies"),
+    ),
+    # The city's governance loop (issue 11)
+    Function(
+        "settlement",
+        "functions.settlement.handler.handler",
+        "Scheduled daily: issues each operator's settlement statement of the previous local day from the ledger.",
+        tables_read=("operators", "lots", "bills", "ledger", "settlements"),
+        tables_write=("settlements",),
+        timeout_s=900,
+    ),
+    Function(
+        "platform-fee",
+        "functions.platform_fee.handler.handler",
+        "Scheduled half-yearly: bills the platform service fee of government-owned lots to their operators (S10).",
+        tables_read=("operators", "lots", "ledger", "settlements"),
+        tables_write=("ledger", "settlements"),
+        timeout_s=300,
+    ),
+    Function(
+        "city-push",
+        "functions.city_push.handler.handler",
+        "Scheduled: queues live occupancy and daily statistics for the city operation platform and delivers "
+        "the outbox, signed, in order per lot, with backoff (S5).",
+        tables_read=("operators", "lots", "lot-status", "settlements", "city-pushes"),
+        tables_write=("city-pushes",),
+        timeout_s=120,
     ),
     # Service scenarios (issue 13)
     Function(
@@ -389,6 +437,25 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(5 minutes)",
         "scenario-sweep",
         purpose="Hospital no-shows released; overdue hotline tickets escalated; unconfirmed closures timed out.",
+    ),
+    # The city's governance loop (issue 11)
+    Schedule(
+        "daily-settlement",
+        "cron(30 19 * * ? *)",
+        "settlement",
+        purpose="03:30 Asia/Shanghai, after reconciliation: the previous local day's statements.",
+    ),
+    Schedule(
+        "half-year-platform-fee",
+        "cron(0 20 1 1,7 ? *)",
+        "platform-fee",
+        purpose="04:00 Asia/Shanghai on 2 January and 2 July: the service fee of the half year just ended (S10).",
+    ),
+    Schedule(
+        "city-push",
+        "rate(5 minutes)",
+        "city-push",
+        purpose="Live occupancy to the city operation platform and the outbox delivered (S5).",
     ),
 )
 

@@ -75,6 +75,15 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/coupons/{code}"): ("One coupon with its redemption count (city staff, its operator)", ADMIN, None, Coupon),
     ("POST", "/v1/admin/coupons/{code}/deactivate"): ("Stop a coupon from applying (body names the version it is based on)", ADMIN, None, Coupon),
     ("GET", "/v1/admin/ledger/check"): ("Prove the ledger balances: every posting sums to zero, balances match their lines", ADMIN, None, None),
+    # The city's governance loop (issue 11)
+    ("GET", "/v1/admin/settlements"): ("Daily settlement statements of an operator (?operator=&from=&to=); Accept: text/csv for CSV (UTF-8 with BOM)", ADMIN, None, None),
+    ("GET", "/v1/admin/settlements/{statement_id}"): ("One statement with its check against the ledger; Accept: text/csv for CSV", ADMIN, None, None),
+    ("GET", "/v1/admin/platform-fee"): ("The platform's service-fee books: its balance, each operator's fee owed (S10)", ADMIN, None, None),
+    ("GET", "/v1/admin/platform-fee/{operator_id}/{half}"): ("One half year's fee statement of an operator (half: 2026H1)", ADMIN, None, None),
+    ("GET", "/v1/admin/city-pushes"): ("Undelivered pushes to the city operation platform (?state=pending|dead)", ADMIN, None, None),
+    ("GET", "/v1/admin/lots/{lot_id}/anomalies"): ("A lot's comms_lost / comms_restored anomalies with their flags (?days=30)", ADMIN, None, None),
+    ("GET", "/v1/admin/compliance"): ("Smart-compliance rate per district and ownership, failing lots with reasons (?district=) (S14)", ADMIN, None, None),
+    ("POST", "/v1/admin/city-pushes/{push_id}/requeue"): ("Retry an undelivered push at the next run, in its place", ADMIN, None, None),
 }
 
 # Success statuses other than 200: what each route's view answers.

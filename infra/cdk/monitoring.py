@@ -131,6 +131,17 @@ class Monitoring(Construct):
             periods=2,
         )
 
+        # The city push outbox (S5, issue 11): a push failing DEAD_AFTER times is kept and retried, but ops
+        # must hear of it: the platform has not had that lot's data since.
+        dead_pushes = cw.Metric(
+            namespace=namespace,
+            metric_name="CityPushDead",
+            dimensions_map={"service": "tongting"},
+            statistic="Maximum",
+            period=FIVE_MINUTES,
+        )
+        self._alarm(f"{self._prefix}-city-push-dead", dead_pushes, 1, "Pushes to the city operation platform failing for hours (S5)")
+
         api_5xx = cw.Metric(
             namespace="AWS/ApiGateway",
             metric_name="5XXError",

@@ -3,6 +3,7 @@
 - HTTP API (Chalice local server) on 127.0.0.1:8000
 - the sandbox payment app (payer and providers) on 127.0.0.1:8001
 - the embedded AWS (moto) on 127.0.0.1:4566 for the AWS CLI / boto3
+- a local receiver of the city push (the city operation platform's stand-in) on 127.0.0.1:8002
 - streams pumped and schedules fired every second on the real clock
 Device credentials and an admin token are written to .local/ (git-ignored).
 """
@@ -30,6 +31,7 @@ from shared.observability import logger
 API_PORT = int(os.environ.get("TONGTING_API_PORT", "8000"))
 PAY_PORT = int(os.environ.get("TONGTING_PAY_APP_PORT", "8001"))
 AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
+CITY_PUSH_PORT = int(os.environ.get("TONGTING_CITY_PUSH_PORT", "8002"))
 LOCAL_DIR = Path(".local")
 
 
@@ -53,6 +55,12 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("TONGTING_SANDBOX_URL", f"http://127.0.0.1:{PAY_PORT}")
     os.environ.setdefault("TONGTING_PAY_BASE_URL", f"http://127.0.0.1:{API_PORT}/v1/pay")
+    # A stand-in for the city operation platform (S5): the city-push schedule delivers to it.
+    from tools.city_receiver import Receiver
+
+    os.environ.setdefault("TONGTING_CITY_PUSH_SECRET", "local-city-push-key")
+    city_receiver = Receiver(os.environ["TONGTING_CITY_PUSH_SECRET"], CITY_PUSH_PORT).start()
+    os.environ.setdefault("TONGTING_CITY_PUSH_URL", city_receiver.url)
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
     credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
     credentials |= seed_scenarios(stack.services, ZHUMADIAN_CLASS1.id)  # issue 13: the hospital lot
@@ -79,6 +87,7 @@ Tongting local stack is up.
   Embedded AWS  http://127.0.0.1:{AWS_PORT}   e.g. aws --endpoint-url http://127.0.0.1:{AWS_PORT} dynamodb list-tables
                 (credentials: any; region us-east-1)
   Demo city     {len(lots)} lots, {len(credentials)} devices in 7 districts
+  City platform http://127.0.0.1:{CITY_PUSH_PORT}/   (local receiver of the city push: GET lists what arrived)
   Payment app   http://127.0.0.1:{PAY_PORT}   (sandbox payer and ETC issuer: POST /pay/<ref>/approve)
   Credentials   .local/devices.json (device secrets), .local/admin-token (city admin),
                 .local/citizen-token (a citizen of the service window)
@@ -94,6 +103,7 @@ Ctrl-C stops.""", flush=True)
     finally:
         stop.set()
         pay_app.shutdown()
+        city_receiver.stop()
         stack.stop()
 
 

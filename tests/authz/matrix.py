@@ -134,6 +134,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/v1/sharing/applications/{application_id}/decision"): Row("pass pass pass pass pass pass pass pass 401", params={"application_id": "=ap_unknown"}, body="empty"),
     ("POST", "/v1/sharing/applications/{application_id}/renew"): Row("404 404 404 404 404 404 404 404 401", params={"application_id": "=ap_unknown"}, body="empty"),
     ("POST", "/v1/sharing/applications/{application_id}/cancel"): Row("404 404 404 404 404 404 404 404 401", params={"application_id": "=ap_unknown"}, body="empty"),
+    # The governance loop (issue 11): statements and fee statements the world has not issued answer 404
+    ("GET", "/v1/admin/settlements"): Row("ok ok 403 ok ok ok 403 403 401", query="operator=wx-city-parking&from=2026-11-01&to=2026-11-02"),
+    ("GET", "/v1/admin/settlements/{statement_id}"): Row("404 404 404 404 404 404 404 404 401", params={"statement_id": "=st_unknown"}),
+    ("GET", "/v1/admin/platform-fee"): Row("ok 403 403 403 403 ok 403 403 401"),
+    ("GET", "/v1/admin/platform-fee/{operator_id}/{half}"): Row("404 404 404 404 404 404 404 404 401", params={"operator_id": "lx_operator", "half": "=2026-H1"}),
+    ("GET", "/v1/admin/city-pushes"): Row("ok 403 403 403 403 ok 403 403 401"),
+    ("POST", "/v1/admin/city-pushes/{push_id}/requeue"): Row("404 403 403 403 403 403 403 403 401", params={"push_id": "=push_unknown"}, body="empty"),
+    ("GET", "/v1/admin/compliance"): Row("ok ok ok ok 403 ok 403 403 401"),
+    ("GET", "/v1/admin/lots/{lot_id}/anomalies"): Row("ok ok 403 ok ok ok 403 403 401", params={"lot_id": "lx_lot"}),
     # Arrears (not yet handed over: the operator does not see it) and disputes
     ("GET", "/v1/admin/arrears"): Row("ok ok ok ok ok ok 403 403 401"),
     ("GET", "/v1/admin/arrears/{case_id}"): Row("ok ok 404 ok 404 ok 403 403 401", params={"case_id": "lx_case"}),

@@ -7,12 +7,13 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shared import resources
-from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, sharing
+from shared.adapters import city_push
+from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, settlement, sharing, supervision
 
 
 def _models() -> list[type[Model]]:
     found = {}
-    for module in (models, ledger, hospital, hotline, charging, sharing):
+    for module in (models, ledger, hospital, hotline, charging, sharing, settlement, supervision, city_push):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Model) and value is not Model:
                 found[value.__name__] = value

@@ -89,6 +89,7 @@ def test_alarms_cover_functions_workflows_queues_and_operations(raw_templates, s
     }
     expected |= {f"{resources.resource_name(f.logical, stage)}-backlog" for f in PLAIN if f.stream_source}
     expected |= {f"{prefix}-signature-failures", f"{prefix}-lots-offline", f"{api}-5xx"}
+    expected |= {f"{prefix}-city-push-dead"}  # issue 11: pushes to the city operation platform
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in cfn.of_type(t, "AWS::CloudWatch::Alarm").values()}
     assert set(alarms) == expected
     (topic_id,) = cfn.of_type(t, "AWS::SNS::Topic")

@@ -1,0 +1,90 @@
+"""Staff routes of the city's governance loop: settlement statements (JSON or CSV), the platform's fee
+books and fee statements (S10), and the city push outbox (S5). Access rules live in the domain
+(``shared.settlement.service.may_read_statement``, ``shared.citypush.service.may_see_pushes``)."""
+
+from __future__ import annotations
+
+from chalice import Response
+
+from functions.api.errors import json_response
+from functions.api.http import admin_token, app, principal, route
+from shared.bootstrap import services
+from shared.errors import InvalidInput
+from shared.settlement.model import to_csv
+
+CSV = "text/csv"
+
+
+def _wants_csv() -> bool:
+    return CSV in (app.current_request.headers or {}).get("accept", "")
+
+
+def _csv(data: bytes, name: str) -> Response:
+    # A text body (Chalice sends str as UTF-8); the BOM survives as its first character.
+    return Response(body=data.decode("utf-8"), status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+@route("/v1/admin/settlements", methods=["GET"], authorizer=admin_token)
+def list_settlements():
+    q = app.current_request.query_params or {}
+    if not q.get("from") or not q.get("to"):
+        raise InvalidInput("from and to (YYYY-MM-DD) are required", code="bad_query")
+    statements = services().settlement.list(principal(), q.get("operator"), q["from"], q["to"])
+    if _wants_csv():
+        return _csv(to_csv(statements), f"settlements_{q.get('operator') or 'own'}_{q['from']}_{q['to']}")
+    return json_response({"statements": [st.view() for st in statements]})
+
+
+@route("/v1/admin/settlements/{statement_id}", methods=["GET"], authorizer=admin_token)
+def get_settlement(statement_id):
+    svc = services()
+    st = svc.settlement.get(principal(), statement_id)
+    if _wants_csv():
+        return _csv(to_csv([st]), st.statement_id)
+    return json_response({**st.view(), "check": svc.settlement.check(st)})
+
+
+@route("/v1/admin/platform-fee", methods=["GET"], authorizer=admin_token)
+def platform_fee_report():
+    return json_response(services().platform_fee.report(principal()))
+
+
+@route("/v1/admin/platform-fee/{operator_id}/{half}", methods=["GET"], authorizer=admin_token)
+def platform_fee_statement(operator_id, half):
+    return json_response(services().platform_fee.get(principal(), operator_id, half).model_dump(mode="json"))
+
+
+@route("/v1/admin/city-pushes", methods=["GET"], authorizer=admin_token)
+def city_pushes():
+    state = (app.current_request.query_params or {}).get("state")
+    if state not in (None, "pending", "dead"):
+        raise InvalidInput("state is pending or dead", code="bad_query")
+    pushes = services().city_push.outbox(principal(), state)
+    return json_response({"pushes": [p.model_dump(mode="json") for p in pushes]})
+
+
+@route("/v1/admin/city-pushes/{push_id}/requeue", methods=["POST"], authorizer=admin_token)
+def requeue_push(push_id):
+    return json_response(services().city_push.requeue(principal(), push_id).model_dump(mode="json"))
+
+
+@route("/v1/admin/lots/{lot_id}/anomalies", methods=["GET"], authorizer=admin_token)
+def lot_anomalies(lot_id):
+    """A lot's comms_lost / comms_restored anomalies of the last ``days`` (default 30), with their flags."""
+    from datetime import timedelta
+
+    svc = services()
+    svc.registry.get_lot(principal(), lot_id)  # district-scoped read, as for the lot itself
+    raw = (app.current_request.query_params or {}).get("days", "30")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise InvalidInput("days is a whole number of days, 1..366", code="bad_query")
+    found = svc.liveness.anomalies_of(lot_id, svc.clock.now() - timedelta(days=int(raw)))
+    return json_response({"lot_id": lot_id, "anomalies": [a.model_dump(mode="json") for a in found]})
+
+
+@route("/v1/admin/compliance", methods=["GET"], authorizer=admin_token)
+def compliance():
+    """The smart-compliance rate per district and ownership class, and the failing lots with reasons (S14)."""
+    district = (app.current_request.query_params or {}).get("district")
+    return json_response(services().compliance.report(principal(), district))

@@ -1,0 +1,22 @@
+"""Scheduled daily (03:30 Asia/Shanghai, after reconciliation): each operator's statement of yesterday.
+
+``event["day"]`` (YYYY-MM-DD) settles another day (staff re-running one); a day already settled returns
+the statements as issued.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.bootstrap import services
+from shared.observability import flush, logger
+
+
+def handler(event: dict, context) -> dict:
+    try:
+        day = (event or {}).get("day") or ((event or {}).get("detail") or {}).get("day")
+        summary = services().settlement.settle(date.fromisoformat(day) if day else None)
+        logger.info("settlement done", extra={"summary": summary})
+        return summary
+    finally:
+        flush()

@@ -1,0 +1,123 @@
+"""The city push's adapters: the outbox in DynamoDB, the HTTP transport, the target from configuration.
+
+``city-pushes`` table (pk, sk):
+
+===============  ==========================================  ==============================================
+item             pk / sk                                     attributes
+===============  ==========================================  ==============================================
+push             ``LOT#<lot>`` / ``P#<utc queued>#<id>``     doc (the push), state
+lot cursor       ``LOT#<lot>`` / ``CURSOR``                  last (sk of the last push delivered)
+push id          ``ID#<push id>`` / ``ID``                   lot, push_sk: makes queuing idempotent
+lots queued      ``LOTS`` / ``<lot>``                        (a lot that has ever queued a push)
+===============  ==========================================  ==============================================
+
+Queuing writes the id item and the push in one transaction, the id conditional on being new. A lot's
+undelivered pushes are those after its cursor, in sort-key (queue) order.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from datetime import UTC
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from shared import resources
+from shared.adapters.dynamo.conditions import failed_conditions
+from shared.adapters.dynamo.models import _Meta, transaction_connection
+from shared.citypush.model import Push, PushState
+from shared.citypush.ports import Target
+
+
+class PushItem(Model):
+    Meta = _Meta.for_table(resources.table("city-pushes"))
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    last = UnicodeAttribute(null=True)
+    lot = UnicodeAttribute(null=True)
+    push_sk = UnicodeAttribute(null=True)
+
+
+def _sk(push: Push) -> str:
+    return f"P#{push.queued_at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{push.push_id}"
+
+
+class PushTable:
+    def add(self, push: Push) -> bool:
+        sk = _sk(push)
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                tx.save(PushItem(pk=f"ID#{push.push_id}", sk="ID", lot=push.lot_id, push_sk=sk),
+                        condition=PushItem.pk.does_not_exist())
+                tx.save(PushItem(pk=f"LOT#{push.lot_id}", sk=sk, doc=push.model_dump(mode="json"), state=push.state.value))
+                tx.save(PushItem(pk="LOTS", sk=push.lot_id))
+        except TransactWriteError as exc:
+            if failed_conditions(exc):
+                return False
+            raise
+        return True
+
+    def head(self, lot_id: str, limit: int) -> list[Push]:
+        try:
+            cursor = PushItem.get(f"LOT#{lot_id}", "CURSOR", consistent_read=True).last or "P#"
+        except DoesNotExist:
+            cursor = "P#"
+        items = PushItem.query(f"LOT#{lot_id}", PushItem.sk > cursor, consistent_read=True, limit=limit)
+        return [Push.model_validate(i.doc) for i in list(items)[:limit] if i.sk.startswith("P#")]
+
+    def lots(self) -> list[str]:
+        return [i.sk for i in PushItem.query("LOTS", consistent_read=True)]
+
+    def update(self, push: Push) -> None:
+        PushItem(pk=f"LOT#{push.lot_id}", sk=self._sk_of(push), doc=push.model_dump(mode="json"), state=push.state.value).save()
+
+    def delivered(self, push: Push) -> None:
+        PushItem(pk=f"LOT#{push.lot_id}", sk="CURSOR", last=self._sk_of(push)).save()
+
+    def _sk_of(self, push: Push) -> str:
+        return _sk(push)
+
+    def get(self, push_id: str) -> Push | None:
+        try:
+            ref = PushItem.get(f"ID#{push_id}", "ID", consistent_read=True)
+            return Push.model_validate(PushItem.get(f"LOT#{ref.lot}", ref.push_sk, consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def undelivered(self) -> list[Push]:
+        out = []
+        for lot in self.lots():
+            out += [p for p in self.head(lot, 1000) if p.state is not PushState.DELIVERED]
+        return out
+
+
+class HttpTransport:
+    """POST over HTTP(S) with the standard library: a push is one small request; no pool is worth it."""
+
+    def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (configured URL)
+                return response.status, None
+        except urllib.error.HTTPError as exc:
+            return exc.code, f"HTTP {exc.code}"
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            return None, f"unreachable: {getattr(exc, 'reason', exc)}"
+
+
+def push_target() -> Target:
+    """From the environment: ``TONGTING_CITY_PUSH_URL`` (unset: pushes wait), ``TONGTING_CITY_PUSH_KEY_ID`` and
+    ``TONGTING_CITY_PUSH_SECRET`` (the HMAC key agreed with the city data bureau, set by ops)."""
+    return Target(
+        url=os.environ.get("TONGTING_CITY_PUSH_URL") or None,
+        key_id=os.environ.get("TONGTING_CITY_PUSH_KEY_ID", "tongting-platform"),
+        secret=os.environ.get("TONGTING_CITY_PUSH_SECRET", ""),
+        timeout_s=float(os.environ.get("TONGTING_CITY_PUSH_TIMEOUT_S", "5")),
+    )

@@ -1,0 +1,134 @@
+"""Settlement in DynamoDB: a read-only view of the ledger, owners from the registry, issued statements.
+
+``settlements`` table (pk, sk):
+
+======================  ==============================  =====================================================
+item                    pk / sk                         attributes
+======================  ==============================  =====================================================
+statement               ``OP#<op>`` / ``DAY#<day>``     doc, parts (how many id chunks)
+covered posting ids     ``OP#<op>#DAY#<day>`` /         ids (list; a chunk stays far below 400 KB)
+                        ``IDS#<n>``
+fee statement           ``FEE#<op>`` / ``HALF#<half>``  doc
+======================  ==============================  =====================================================
+
+A statement is issued by writing its id chunks first, then its header put-if-absent: a crash between
+them leaves chunks no header points to, which the retry overwrites; once the header exists nothing
+changes it (immutable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+
+from shared import resources
+from shared.adapters.dynamo.conditions import save_if
+from shared.adapters.dynamo.ledger import HEADER, LINE, LedgerItem, LedgerStore, LinesByAccount
+from shared.adapters.dynamo.models import _Meta
+from shared.ledger.model import Line, Posting, PostingKind
+from shared.settlement.model import FeeStatement, Statement
+
+CHUNK = 5_000  # posting ids per item: ~40 bytes each, 200 KB
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SettlementItem(Model):
+    Meta = _Meta.for_table(resources.table("settlements"))
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    doc = JSONAttribute(null=True)
+    parts = NumberAttribute(null=True)
+    ids = ListAttribute(of=UnicodeAttribute, null=True)
+
+
+class LedgerReader:
+    """The PostingReader port over the ledger table: the ``by_account`` index for the window, then the
+    posting headers by key (BatchGet). ``reads`` counts items read, for the benchmark."""
+
+    def __init__(self, ledger: LedgerStore) -> None:
+        self._ledger = ledger
+        self.reads = 0
+
+    def _line_items(self, account: str, start: datetime, end: datetime):
+        cond = LinesByAccount.sk.between(f"{LINE}{_utc(start)}", f"{LINE}{_utc(end)}")
+        for item in LedgerItem.by_account.query(account, range_key_condition=cond):
+            self.reads += 1
+            if datetime.fromisoformat(item.occurred_at) < end:  # between is inclusive
+                yield item
+
+    def postings(self, accounts: Iterable[str], start: datetime, end: datetime) -> list[Posting]:
+        ids = {item.posting_id for account in accounts for item in self._line_items(account, start, end)}
+        keys = [(f"POSTING#{pid}", HEADER) for pid in sorted(ids)]
+        out = []
+        for item in LedgerItem.batch_get(keys, consistent_read=True):
+            self.reads += 1
+            out.append(Posting.model_validate(item.doc))
+        return out
+
+    def lines(self, account: str, start: datetime, end: datetime) -> list[Line]:
+        return [
+            Line(i.posting_id, PostingKind(i.kind), i.account, int(i.amount_fen), datetime.fromisoformat(i.occurred_at))
+            for i in self._line_items(account, start, end)
+        ]
+
+    def balance(self, account: str) -> int:
+        return self._ledger.balance(account)
+
+    def post(self, posting: Posting) -> bool:
+        return self._ledger.post(posting)
+
+
+class StatementTable:
+    """The StatementStore port."""
+
+    def issue(self, statement: Statement, covered: list[str]) -> bool:
+        base = f"OP#{statement.operator_id}#DAY#{statement.day}"
+        chunks = [covered[i : i + CHUNK] for i in range(0, len(covered), CHUNK)]
+        with SettlementItem.batch_write() as batch:
+            for n, chunk in enumerate(chunks):
+                batch.save(SettlementItem(pk=base, sk=f"IDS#{n:05d}", ids=chunk))
+        header = SettlementItem(
+            pk=f"OP#{statement.operator_id}", sk=f"DAY#{statement.day}", doc=statement.model_dump(mode="json"),
+            parts=len(chunks),
+        )
+        return save_if(header, SettlementItem.pk.does_not_exist())
+
+    def get(self, operator_id: str, day: str) -> Statement | None:
+        try:
+            return Statement.model_validate(SettlementItem.get(f"OP#{operator_id}", f"DAY#{day}", consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def covered(self, statement: Statement) -> set[str]:
+        header = SettlementItem.get(f"OP#{statement.operator_id}", f"DAY#{statement.day}", consistent_read=True)
+        base = f"OP#{statement.operator_id}#DAY#{statement.day}"
+        keys = [(base, f"IDS#{n:05d}") for n in range(int(header.parts or 0))]
+        return {pid for item in SettlementItem.batch_get(keys, consistent_read=True) for pid in item.ids or []}
+
+    def list(self, operator_id: str, first_day: str, last_day: str) -> list[Statement]:
+        cond = SettlementItem.sk.between(f"DAY#{first_day}", f"DAY#{last_day}")
+        return [Statement.model_validate(i.doc) for i in SettlementItem.query(f"OP#{operator_id}", cond, consistent_read=True)]
+
+    def issue_fee(self, fee: FeeStatement) -> bool:
+        item = SettlementItem(pk=f"FEE#{fee.operator_id}", sk=f"HALF#{fee.half}", doc=fee.model_dump(mode="json"))
+        return save_if(item, SettlementItem.pk.does_not_exist())
+
+    def get_fee(self, operator_id: str, half: str) -> FeeStatement | None:
+        try:
+            return FeeStatement.model_validate(SettlementItem.get(f"FEE#{operator_id}", f"HALF#{half}", consistent_read=True).doc)
+        except DoesNotExist:
+            return None
+
+    def list_fees(self, operator_id: str | None = None) -> list[FeeStatement]:
+        if operator_id:
+            items = SettlementItem.query(f"FEE#{operator_id}", consistent_read=True)
+        else:  # a scan: the platform's fee report, twice a year
+            items = SettlementItem.scan(SettlementItem.pk.startswith("FEE#"), consistent_read=True)
+        return sorted((FeeStatement.model_validate(i.doc) for i in items), key=lambda f: (f.operator_id, f.half))

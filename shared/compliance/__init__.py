@@ -1,0 +1,1 @@
+"""The smart-compliance checklist of lots and the compliance rate (S14)."""
