@@ -43,6 +43,10 @@ class PayLaterService:
         owner = self._citizens.owner(plate)
         return owner is not None and owner.pay_later_ready and not self._arrears.open_cases(plate)
 
+    def eligible_without_open_arrears(self, plate: str) -> bool:
+        owner = self._citizens.owner(plate)
+        return owner is not None and owner.pay_later_ready
+
     def eligible_ignoring_arrears(self, plate: str) -> bool:
         owner = self._citizens.owner(plate)
         return owner is not None and owner.pay_later_registered
