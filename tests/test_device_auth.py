@@ -98,3 +98,36 @@ def test_rotated_secret_replaces_the_old_one(device, clock, platform):
     # The vault caches by ciphertext, so the old secret stops working at once.
     assert old.post(gate_event("entry", "苏B12345", clock.now()))[1]["code"] == "bad_signature"
     assert old.post(gate_event("entry", "苏B12345", clock.now()), secret=rotated.secret)[0] == 200
+
+
+def test_device_secrets_open_without_kms_once_the_data_key_is_known(stack):
+    """Envelope encryption: one KMS Decrypt per data key and container, then every device opens locally;
+    a ciphertext moved to another device does not open; values sealed with plain KMS still open."""
+    import base64
+
+    from cryptography.exceptions import InvalidTag
+
+    from shared.adapters.aws import client
+    from shared.adapters.device_secrets import DeviceSecretVault
+
+    sealer = DeviceSecretVault()
+    sealed = {f"dev-{i}": sealer.seal(f"dev-{i}", f"secret-{i}") for i in range(5)}
+    assert all(v.startswith("v2.") and f"secret-{i}" not in v for i, v in enumerate(sealed.values()))
+    assert len({v.split(".")[1] for v in sealed.values()}) == 1  # one data key for the batch
+
+    calls = []
+    kms = client("kms")
+    original = kms.decrypt
+    kms.decrypt = lambda **kw: calls.append(kw) or original(**kw)
+    try:
+        reader = DeviceSecretVault()  # a fresh container
+        assert [reader.reveal(d, v) for d, v in sealed.items()] == [f"secret-{i}" for i in range(5)]
+        assert len(calls) == 1
+        with pytest.raises(InvalidTag):
+            reader.reveal("dev-1", sealed["dev-0"])
+    finally:
+        kms.decrypt = original
+
+    legacy = kms.encrypt(KeyId="alias/tongting-device-secrets", Plaintext=b"old-secret",
+                         EncryptionContext={"device_id": "dev-9"})["CiphertextBlob"]
+    assert DeviceSecretVault().reveal("dev-9", base64.b64encode(legacy).decode()) == "old-secret"

@@ -36,7 +36,7 @@ START_EXECUTION = ("states:StartExecution",)
 # Completing a waiting ``.waitForTaskToken`` task. IAM evaluates these on the ARN of the state machine whose
 # execution issued the token (what CDK's ``grantTaskResponse`` grants), so they are scoped like StartExecution.
 SEND_TASK = ("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat")
-SEAL = ("kms:Encrypt",)
+SEAL = ("kms:GenerateDataKey",)  # envelope encryption: shared/adapters/device_secrets.py
 REVEAL = ("kms:Decrypt",)
 # SecureStrings under the AWS managed key aws/ssm: its key policy lets every principal of the account
 # decrypt through Parameter Store, so ssm:GetParameter on the parameter is the whole grant (no kms:Decrypt).

@@ -221,16 +221,22 @@ class CitizenService:
         if self._accounts.get(account_id) is not None:
             self._change(account_id, change)
 
-    def notify(self, account_id: str, notice_id: str, kind: str, text: str, refs: dict[str, str]) -> bool:
-        """Post to the official inbox once per ``notice_id`` (a retried task does not repeat it)."""
-        if self._accounts.get(account_id) is None:
+    def notify(self, account_id: str, notice_id: str, kind: str, text: str, refs: dict[str, str],
+               account: Account | None = None) -> bool:
+        """Post to the official inbox once per ``notice_id`` (a retried task does not repeat it). ``account``:
+        the account as the caller just read it, used for the first try (the save is conditional on its
+        version, so a stale copy costs a re-read, never a lost notice)."""
+        first = account if account is not None and account.account_id == account_id else self._accounts.get(account_id)
+        if first is None:
             return False
         notice = Notice(notice_id=notice_id, at=self._clock.now(), kind=kind, text=text, refs=refs)
+        loaded = [first]
 
         def change(account: Account):
             if any(n.notice_id == notice_id for n in account.notices):
                 return None
             return {"notices": [*account.notices, notice][-MAX_NOTICES:]}
 
-        self._change(account_id, change)
+        versioned.change(lambda: loaded.pop() if loaded else self._require(account_id), change,
+                         self._accounts.save, f"account {account_id}")
         return True

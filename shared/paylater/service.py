@@ -43,6 +43,10 @@ class PayLaterService:
         owner = self._citizens.owner(plate)
         return owner is not None and owner.pay_later_ready and not self._arrears.open_cases(plate)
 
+    def eligible_without_open_arrears(self, plate: str) -> bool:
+        owner = self._citizens.owner(plate)
+        return owner is not None and owner.pay_later_ready
+
     def eligible_ignoring_arrears(self, plate: str) -> bool:
         owner = self._citizens.owner(plate)
         return owner is not None and owner.pay_later_registered
@@ -61,7 +65,8 @@ class PayLaterService:
         if owner is not None and bill.due_fen:
             text = (f"【无锡通停通付】先离场后付费：{bill.lot_id} 停车费 {bill.due_fen // 100}.{bill.due_fen % 100:02d} 元。"
                     f"{int(GRACE.total_seconds() // 3600)} 小时内可在官方服务窗口自行支付，逾期将从您授权的支付方式扣款。")
-            self._citizens.notify(owner.account_id, f"{bill_id}:bill", "pay_later_bill", text, {"bill_id": bill_id})
+            self._citizens.notify(owner.account_id, f"{bill_id}:bill", "pay_later_bill", text, {"bill_id": bill_id},
+                                 account=owner)
         return {"bill_id": bill_id, "due_fen": bill.due_fen, "wait_s": int(GRACE.total_seconds()), "attempt": 0}
 
     def await_payment(self, bill_id: str, token: str) -> None:

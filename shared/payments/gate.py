@@ -31,6 +31,10 @@ class PayLater(Protocol):
 
     def eligible_ignoring_arrears(self, plate: str) -> bool: ...
 
+    def eligible_without_open_arrears(self, plate: str) -> bool:
+        """``eligible`` for a plate the caller has just seen to owe no arrears (skips that query)."""
+        ...
+
 
 class Arrears(Protocol):
     def owed(self, plate: str) -> tuple[int, int]:
@@ -43,6 +47,9 @@ class NoPayLater:
         return False
 
     def eligible_ignoring_arrears(self, plate: str) -> bool:
+        return False
+
+    def eligible_without_open_arrears(self, plate: str) -> bool:
         return False
 
     def start(self, bill: Bill) -> None:
@@ -76,7 +83,9 @@ class BillingGate:
             return GateDecision(decision="open", amount_fen=0, reason="paid" if prepaid and prepaid.paid_fen else "free")
         if isinstance(event, ExitEvent) and event.etc_obu:
             return GateDecision(decision="open", amount_fen=due, reason="etc")
-        if self.pay_later.eligible(session.plate):
+        # _arrears_due already queried the plate's open cases: none owes anything, so don't query again
+        eligible = self.pay_later.eligible_without_open_arrears if self.arrears else self.pay_later.eligible
+        if eligible(session.plate):
             return GateDecision(decision="open", amount_fen=due, reason="pay_later")
         return GateDecision(decision="pay", amount_fen=due, reason="pay", pay_url=self._pay_url(lot, event))
 

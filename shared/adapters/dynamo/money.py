@@ -105,8 +105,10 @@ class MoneyStore:
         return next((self.bill(i.pk) for i in items), None)
 
     def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
+        """From the index's projection (ALL): one query, not a read per bill. It may lag a write by a moment;
+        whoever changes a bill reads it again by id (``bill``) and writes conditionally."""
         items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
-        return [b for b in (self.bill(i.pk) for i in items) if b is not None]
+        return [Bill.model_validate(i.doc) for i in items]
 
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
         items = BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)

@@ -1,0 +1,563 @@
+"""Cost benchmark: what one parking session costs on AWS, whole, and how many sequential DynamoDB round
+trips each request waits for.
+
+Where ``bench_paylater`` follows the pay-later workflows for days, this benchmark prices the common paths
+end to end, entry included, and the latency floor of each request (a driver waits at the barrier for the
+exit acknowledgement):
+
+- ``pay_on_exit``:      entry; exit answered ``pay``; the driver opens the lane's pay page, pays with the
+  pay code; the provider's callback;
+- ``prepay_in_lot``:    entry; inside the lot the driver opens the lot's pay page with the plate (priced to
+  now), pays, the callback; 5 minutes later the exit opens as paid;
+- ``paylater_grace``:   a registered citizen's pay-later session (entry; exit opens; the billing workflow
+  prices it and waits; the citizen opens ``GET /v1/me/bills`` and pays within the grace period; callback);
+- ``paylater_auto``:    the same but nobody pays: after the grace period the saved method is charged;
+- ``returning_citizen``: ONE citizen doing ``paylater_grace`` N times (default 200); the 1st and the Nth
+  session are measured, so a cost that grows with a citizen's history shows.
+
+It reuses ``bench_paylater``'s metering (every botocore call by function, DynamoDB units from item sizes,
+Lambda invocations, Step Functions transitions from the execution histories) and its prices, adding the API
+Gateway HTTP API price and S3 PUTs for the archive. On top it records, per request and per workflow task,
+the AWS calls made in that request's own thread in order: each DynamoDB call is one sequential round trip
+(the code is sequential; a ``BatchGetItem`` or ``TransactWriteItems`` is one).
+
+Archiving: after a scenario's sessions the acks stream is pumped to the archive writer (batches of up to
+500 records, as the event-source mapping is configured) under its own meter; its cost is shown per session,
+amortised over the scenario's sessions, beside the session's total (``with_archive``).
+
+    .venv/bin/python -m bench.bench_cost [--sessions 10] [--returning 200] [--scenarios pay_on_exit,...]
+
+Results: bench/results/cost.json (``--output``), a table on stdout. Exit status 1 when a session left its
+path (gate decision, bill not settled, workflow not succeeded) or the counts differ between sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from bench import bench_paylater as pl
+from bench.report import git_commit, machine_info
+from bench.report import write as write_report
+
+RESULTS_FILE = Path(__file__).resolve().parent / "results" / "cost.json"
+SCENARIOS = ("pay_on_exit", "prepay_in_lot", "paylater_grace", "paylater_auto", "returning_citizen")
+LOT, LANE = pl.LOT, "out-1"
+
+PRICES = {
+    **pl.PRICES,
+    "api_gateway_http_per_request": {
+        "usd": "0.000001", "as_listed": "$1.00 per million HTTP API requests (first 300 million a month, 512 KB each)",
+        "source": "https://aws.amazon.com/api-gateway/pricing/",
+    },
+    "s3_standard_put_per_request": {
+        "usd": "0.000005", "as_listed": "$0.005 per 1,000 PUT, COPY, POST, LIST requests (S3 Standard)",
+        "source": "https://aws.amazon.com/s3/pricing/",
+    },
+}
+PRICE = {k: Decimal(v["usd"]) for k, v in PRICES.items()}
+# Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py); both totals are reported.
+API_FLAVOUR = "rest"
+ASSUMPTIONS = [
+    *pl.ASSUMPTIONS[:4],
+    "Counted from the entry event on (bench_paylater counts from the exit). Registration of a citizen and a first "
+    "warm-up session with cold caches (KMS for device secrets, ...) are not in the totals.",
+    "Archive (with_archive): the session's events reach S3 through the acks stream and the archive writer; "
+    "the writer's calls, units, invocations and S3 PUTs are measured once per scenario and divided by its "
+    "sessions (stream reads and the stream itself are free for Lambda triggers).",
+    "API Gateway: both prices are given; 'total' uses the flavour the stack deploys (API_FLAVOUR).",
+    "Not counted: CloudWatch Logs and metrics, X-Ray, WAF, data transfer, storage, KMS on a warm container, "
+    "the payment provider's fees.",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Round trips: the AWS calls of one request or task, in its own thread, in order
+
+_trace = threading.local()
+
+
+_label = threading.local()  # the scenario names the request it is about to make
+_trips: dict | None = None  # label -> list of call sequences; None: not recording
+
+
+@contextmanager
+def step(label: str):
+    """The next API request(s) made in this thread are recorded under ``label``."""
+    previous = getattr(_label, "value", None)
+    _label.value = label
+    try:
+        yield
+    finally:
+        _label.value = previous
+
+
+@contextmanager
+def traced(label: str):
+    previous = getattr(_trace, "calls", None)
+    _trace.calls = []
+    try:
+        yield
+    finally:
+        calls, _trace.calls = _trace.calls, previous
+        trips = _trips
+        if trips is not None:
+            with _trips_lock:
+                trips.setdefault(label, []).append(calls)
+
+
+_trips_lock = threading.Lock()
+
+
+def _call_name(service: str, op: str, params: dict) -> str:
+    if service != "dynamodb":
+        return f"{service}:{op}"
+    tables = []
+    if "TableName" in params:
+        tables = [params["TableName"]]
+    elif op in ("TransactWriteItems", "TransactGetItems"):
+        tables = [next(iter(e.values()))["TableName"] for e in params.get("TransactItems", [])]
+    elif op in ("BatchGetItem", "BatchWriteItem"):
+        tables = list(params.get("RequestItems", {}))
+    short = [t.removeprefix("tongting-").removesuffix("-local") for t in tables]
+    return f"{op}({','.join(short)})"
+
+
+def install_tracing():
+    """Wrap (again) botocore and the Lambda dispatcher, after ``bench_paylater.install_meters``."""
+    import botocore.client
+
+    from infra.local import lambda_dispatch
+    from shared import resources
+
+    original_call = botocore.client.BaseClient._make_api_call
+    original_invoke = lambda_dispatch.invoke
+    logical = {f.name: f.logical for f in resources.FUNCTIONS}
+
+    def make_api_call(self, operation_name, api_params):
+        calls = getattr(_trace, "calls", None)
+        if calls is not None:
+            calls.append(_call_name(self.meta.service_model.service_name, operation_name, api_params))
+        return original_call(self, operation_name, api_params)
+
+    def invoke(function_name, event):
+        action = event.get("action") if isinstance(event, dict) else None
+        name = logical.get(function_name, function_name)
+        label = f"task {name}" + (f":{action}" if action else "")
+        with traced(label):
+            return original_invoke(function_name, event)
+
+    botocore.client.BaseClient._make_api_call = make_api_call
+    lambda_dispatch.invoke = invoke
+
+    def uninstall() -> None:
+        botocore.client.BaseClient._make_api_call = original_call
+        lambda_dispatch.invoke = original_invoke
+
+    return uninstall
+
+
+class TracedApi(pl.Api):
+    def request(self, method: str, route: str, path: str, headers: dict, body=None):
+        label = getattr(_label, "value", None) or f"{method} {route}"
+        with traced(label):
+            return super().request(method, route, path, headers, body)
+
+
+def round_trips(trips: dict[str, list[list[str]]], sessions: int) -> dict:
+    """Per request or task: sequential DynamoDB round trips and AWS calls (min-max over occurrences)."""
+    out = {}
+    for label, runs in sorted(trips.items()):
+        ddb = [sum(c.split(":")[0] not in ("kms", "s3", "stepfunctions", "ssm", "lambda") and "(" in c for c in r)
+               for r in runs]
+        out[label] = {
+            "per_session": pl.plain(pl.per(len(runs), sessions)),
+            "dynamodb_round_trips": _span(ddb),
+            "aws_calls": _span([len(r) for r in runs]),
+            "calls_in_order": max(runs, key=len),
+        }
+    return out
+
+
+def _span(values: list[int]) -> str:
+    lo, hi = min(values), max(values)
+    return str(lo) if lo == hi else f"{lo}-{hi}"
+
+
+# --------------------------------------------------------------------------------------------------
+# The sessions
+
+
+def _json(resp) -> dict:
+    return json.loads(resp.body or b"null")
+
+
+def _expect(resp, what: str, ok=(200, 201, 202)) -> dict:
+    if resp.status_code not in ok:
+        raise RuntimeError(f"{what}: HTTP {resp.status_code} {resp.body!r}")
+    return _json(resp)
+
+
+def _pay_and_callback(world, method_path: tuple[str, str, str], body: dict) -> str:
+    method, route, path = method_path
+    with step("pay"):
+        payment = _expect(world.api.request(method, route, path, {"Content-Type": "application/json"},
+                                            json.dumps(body)), "pay")
+    services = world.stack.services
+    with _unmetered():
+        ref = services.payments.payment(payment["payment_id"]).provider_ref
+    services.providers["sandbox"].approve(ref)
+    with step("provider callback"):
+        world.deliver_callbacks()
+    return payment["bill_id"]
+
+
+@contextmanager
+def _unmetered():
+    """The benchmark's own look-ups: no meter, no trace."""
+    meter = pl._meter
+    pl.metering(None)
+    try:
+        yield
+    finally:
+        pl.metering(meter)
+
+
+def _arrive(world, plate: str, hours: float = pl.STAY_HOURS) -> None:
+    world.next_morning()
+    with step("POST /v1/events (entry)"):
+        ack = world.gate("entry", plate)
+    if ack.get("status") != "accepted":
+        raise RuntimeError(f"entry {ack}")
+    world.clock.advance(hours * 3600)
+
+
+def _exit(world, plate: str, decision: str, reason: str, problems: list[str]) -> dict:
+    with step("POST /v1/events (exit)"):
+        ack = world.gate("exit", plate)
+    gate = ack.get("gate") or {}
+    if (gate.get("decision"), gate.get("reason")) != (decision, reason):
+        problems.append(f"exit gate {gate}, expected {decision}/{reason}")
+    return gate
+
+
+def _settled(world, bill_id: str, problems: list[str]) -> None:
+    with _unmetered():
+        bill = world.stack.services.billing.get(bill_id)
+    if bill.balance_fen != 0 or not bill.paid_fen:
+        problems.append(f"bill {bill_id}: balance {bill.balance_fen}, paid {bill.paid_fen}")
+
+
+def pay_on_exit(world, n: int, citizen=None) -> dict:
+    problems: list[str] = []
+    plate = f"苏E{20000 + n:05d}"
+    _arrive(world, plate)
+    _exit(world, plate, "pay", "pay", problems)
+    with step("GET /v1/pay/{lot} (lane)"):
+        page = _expect(world.api.request("GET", "/v1/pay/{lot_id}", f"/v1/pay/{LOT}?lane={LANE}", {}), "pay page")
+    bill_id = _pay_and_callback(world, ("POST", "/v1/pay/{lot_id}/payments", f"/v1/pay/{LOT}/payments"),
+                                {"bill_id": page["bill"]["bill_id"], "channel": "wechat_pay"})
+    _settled(world, bill_id, problems)
+    return {"problems": problems, "executions": {}}
+
+
+def prepay_in_lot(world, n: int, citizen=None) -> dict:
+    from urllib.parse import quote
+
+    problems: list[str] = []
+    plate = f"苏E{40000 + n:05d}"
+    _arrive(world, plate)
+    with step("GET /v1/pay/{lot} (plate)"):
+        page = _expect(world.api.request("GET", "/v1/pay/{lot_id}", f"/v1/pay/{LOT}?plate={quote(plate)}", {}),
+                       "pay page")
+    bill_id = _pay_and_callback(world, ("POST", "/v1/pay/{lot_id}/payments", f"/v1/pay/{LOT}/payments"),
+                                {"bill_id": page["bill"]["bill_id"], "channel": "alipay"})
+    world.clock.advance(300)  # to the exit, within the prepaid grace period
+    _exit(world, plate, "open", "paid", problems)
+    _settled(world, bill_id, problems)
+    return {"problems": problems, "executions": {}}
+
+
+def paylater_grace(world, n: int, citizen) -> dict:
+    problems: list[str] = []
+    world.stack.services.providers["sandbox"].configure(fail_next_off_session=0)
+    _arrive(world, citizen.plate)
+    _exit(world, citizen.plate, "open", "pay_later", problems)
+    world.settle()  # the billing workflow prices the bill and waits on its task token
+    with step("GET /v1/me/bills"):
+        bills = world.call(citizen, "GET", "/v1/me/bills")["bills"]
+    due = [b for b in bills if b.get("due_fen")]
+    if len(due) != 1:
+        problems.append(f"{len(due)} bills due")
+        return {"problems": problems, "executions": {}}
+    bill_id = _pay_and_callback(world, ("POST", "/v1/bills/{bill_id}/payments", f"/v1/bills/{due[0]['bill_id']}/payments"),
+                                {"channel": "alipay"})
+    world.run_until()  # the payment completed the token: the execution ends
+    with _unmetered():
+        executions = pl.check(world, "pay_in_grace", bill_id, problems)
+    return {"problems": problems, "executions": executions}
+
+
+def paylater_auto(world, n: int, citizen) -> dict:
+    problems: list[str] = []
+    world.stack.services.providers["sandbox"].configure(fail_next_off_session=0)
+    _arrive(world, citizen.plate)
+    _exit(world, citizen.plate, "open", "pay_later", problems)
+    world.run_until()  # the grace period passes; the saved method is charged
+    with _unmetered():
+        bill_id = pl._bill_of(world.stack, citizen.plate)
+        executions = pl.check(world, "auto_charge", bill_id, problems)
+    return {"problems": problems, "executions": executions}
+
+
+RUNNERS = {"pay_on_exit": pay_on_exit, "prepay_in_lot": prepay_in_lot, "paylater_grace": paylater_grace,
+           "paylater_auto": paylater_auto}
+NEEDS_CITIZEN = {"paylater_grace", "paylater_auto", "returning_citizen"}
+
+
+# --------------------------------------------------------------------------------------------------
+# A scenario on a fresh stack
+
+
+def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
+    from chalice.test import Client
+
+    from infra.local.stack import LocalStack
+    from shared.tariffs.samples import ZHUMADIAN_CLASS1
+    from tests.support import build_city, price_lot
+
+    global _trips
+    clock = pl.tracking_clock()
+    started = time.perf_counter()
+    measured: list[tuple[str, pl.Meter, dict, list[dict]]] = []  # (phase, meter, trips, sessions seen)
+    problems: list[str] = []
+    archive = pl.Meter()
+    with LocalStack(clock) as stack:
+        from functions.api.app import app
+
+        uninstall = pl.install_meters()
+        untrace = install_tracing()
+        try:
+            with Client(app) as client:
+                city = build_city(stack.services.registry)
+                price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+                world = pl.World(stack, TracedApi(client.http), clock, city.secrets)
+                if scenario == "returning_citizen":
+                    citizen = world.register(0)
+                    phases = {1: "first", returning: f"session_{returning}"}
+                    for k in range(returning + 1):  # session 0 warms the caches
+                        phase = phases.get(k)
+                        meter, trips = pl.Meter(), {}
+                        if phase:
+                            pl.metering(meter)
+                            _trips = trips
+                        try:
+                            seen = paylater_grace(world, k, citizen)
+                        finally:
+                            pl.metering(None)
+                            _trips = None
+                        problems += [f"session {k}: {p}" for p in seen["problems"]]
+                        if phase:
+                            measured.append((phase, meter, trips, [seen]))
+                            print(f"[{scenario}] session {k}: {sum(meter.calls.values())} AWS calls", flush=True)
+                        elif k % 50 == 0:
+                            print(f"[{scenario}] session {k}/{returning}", flush=True)
+                        if seen["problems"]:
+                            break
+                else:
+                    runner = RUNNERS[scenario]
+                    meter, trips, seen_all = pl.Meter(), {}, []
+                    for k in range(sessions + 1):  # session 0 warms the caches: not counted
+                        citizen = world.register(k) if scenario in NEEDS_CITIZEN else None
+                        if k:
+                            pl.metering(meter)
+                            _trips = trips
+                        try:
+                            seen = runner(world, k, citizen)
+                        finally:
+                            pl.metering(None)
+                            _trips = None
+                        problems += [f"session {k}: {p}" for p in seen["problems"]]
+                        if k:
+                            seen_all.append(seen)
+                        else:
+                            while stack.pump_streams():  # the warm-up's events: archived, not counted
+                                pass
+                        if seen["problems"]:
+                            break
+                    measured.append(("session", meter, trips, seen_all))
+                    pl.metering(archive)
+                    try:
+                        with pl.within("archive-writer"):
+                            while stack.pump_streams():
+                                pass
+                    finally:
+                        pl.metering(None)
+                    print(f"[{scenario}] {len(seen_all)} sessions: "
+                          f"{pl.per(sum(meter.calls.values()), max(1, len(seen_all))):.1f} AWS calls each", flush=True)
+        except Exception as exc:  # noqa: BLE001 - reported in the results
+            traceback.print_exc()
+            problems.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            untrace()
+            uninstall()
+            pl.metering(None)
+    result = {"scenario": scenario, "problems": problems, "wall_s": round(time.perf_counter() - started, 1)}
+    for phase, meter, trips, seen in measured:
+        n = len(seen)
+        if not n:
+            continue
+        result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None)
+    return result
+
+
+def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: pl.Meter | None) -> dict:
+    figures = pl.meter_figures(meter, n)
+    transitions_each = [sum(x["entered"] + x["retries"] for x in s["executions"].values()) for s in seen]
+    by_state = Counter()
+    for s in seen:
+        for machine, x in s["executions"].items():
+            by_state.update({f"{machine}:{k}": v for k, v in x["by_state"].items()})
+    transitions = pl.per(sum(transitions_each), n)
+    s3_puts = pl.per(sum(c for (_, svc, op), c in meter.calls.items() if (svc, op) == ("s3", "PutObject")), n)
+    out = {
+        "sessions": n,
+        "per_session": {**figures, "state_transitions": pl.plain(transitions),
+                        "transitions_by_state": {k: pl.plain(pl.per(v, n)) for k, v in sorted(by_state.items())},
+                        "transitions_differ_between_sessions": len(set(transitions_each)) > 1},
+        "round_trips": round_trips(trips, n),
+        "cost": cost(Decimal(figures["api_requests"]), Decimal(figures["lambda_invocations"]),
+                     Decimal(figures["dynamodb_wru"]), Decimal(figures["dynamodb_rru"]), transitions, s3_puts),
+    }
+    if archive is not None:
+        a = pl.meter_figures(archive, n)
+        a_puts = pl.per(sum(c for (_, svc, op), c in archive.calls.items() if (svc, op) == ("s3", "PutObject")), n)
+        out["archive_per_session"] = {**{k: a[k] for k in ("aws_calls", "aws_calls_by_operation", "dynamodb_wru",
+                                                           "dynamodb_rru", "lambda_invocations")},
+                                      "s3_puts": pl.plain(a_puts)}
+        out["archive_cost"] = cost(Decimal(0), Decimal(a["lambda_invocations"]), Decimal(a["dynamodb_wru"]),
+                                   Decimal(a["dynamodb_rru"]), Decimal(0), a_puts)
+        total = Decimal(out["cost"]["usd_per_million_sessions_exact"]["total"]) + Decimal(
+            out["archive_cost"]["usd_per_million_sessions_exact"]["total"])
+        out["cost"]["usd_per_million_sessions"]["with_archive"] = pl.money(total)
+    return out
+
+
+def cost(api_requests: Decimal, invocations: Decimal, wru: Decimal, rru: Decimal, transitions: Decimal,
+         s3_puts: Decimal) -> dict:
+    """USD per million sessions, exact; the inputs are per session."""
+    gb_s = Decimal(pl.LAMBDA_MEMORY_MB) / 1024 * Decimal(pl.LAMBDA_AVG_DURATION_MS) / 1000
+    parts = {
+        "step_functions_transitions": transitions * PRICE["stepfunctions_standard_per_state_transition"],
+        "lambda_requests": invocations * PRICE["lambda_per_request"],
+        "lambda_duration": invocations * gb_s * PRICE["lambda_per_gb_second"],
+        "dynamodb_writes": wru * PRICE["dynamodb_on_demand_per_write_request_unit"],
+        "dynamodb_reads": rru * PRICE["dynamodb_on_demand_per_read_request_unit"],
+        "s3_puts": s3_puts * PRICE["s3_standard_put_per_request"],
+    }
+    api = {"rest": api_requests * PRICE["api_gateway_rest_per_request"],
+           "http": api_requests * PRICE["api_gateway_http_per_request"]}
+    per_million = {k: v * pl.ONE_MILLION for k, v in parts.items()}
+    base = sum(per_million.values(), Decimal(0))
+    totals = {f"total_{k}_api": base + v * pl.ONE_MILLION for k, v in api.items()}
+    exact = {**per_million, "api_gateway": api[API_FLAVOUR] * pl.ONE_MILLION, **totals,
+             "total": totals[f"total_{API_FLAVOUR}_api"]}
+    return {
+        "api_flavour": API_FLAVOUR,
+        "usd_per_million_sessions_exact": {k: pl.plain(v) for k, v in exact.items()},
+        "usd_per_million_sessions": {k: pl.money(v) for k, v in exact.items()},
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+
+
+def table(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"Cost benchmark  {report['date']}  commit {report['commit']}  ({m['cpu_model'] or m['processor']})",
+             f"  per session, entry included; USD per 1,000,000 sessions ({API_FLAVOUR.upper()} API deployed)", ""]
+    head = (f"  {'scenario':<28}{'API':>4} {'λ inv':>6} {'calls':>6} {'WRU':>6} {'RRU':>6} {'SFN':>4} | "
+            f"{'SFN $':>7} {'λ $':>6} {'DDB $':>7} {'APIGW $':>7} {'total $':>8} {'HTTP-API $':>10} {'+archive $':>10}")
+    lines += [head, "  " + "-" * (len(head) - 2)]
+    rows = []
+    for s in report["scenarios"]:
+        for phase in ("session", "first", *[k for k in s if k.startswith("session_")]):
+            if phase in s:
+                rows.append((s["scenario"] + ("" if phase == "session" else f" ({phase})"), s[phase]))
+    for name, r in rows:
+        p, c = r["per_session"], r["cost"]["usd_per_million_sessions"]
+        lam = Decimal(c["lambda_requests"]) + Decimal(c["lambda_duration"])
+        ddb = Decimal(c["dynamodb_writes"]) + Decimal(c["dynamodb_reads"])
+        lines.append(
+            f"  {name:<28}{pl._f(p['api_requests']):>4} {pl._f(p['lambda_invocations']):>6} {pl._f(p['aws_calls']):>6} "
+            f"{pl._f(p['dynamodb_wru']):>6} {pl._f(p['dynamodb_rru']):>6} {pl._f(p['state_transitions']):>4} | "
+            f"{c['step_functions_transitions']:>7} {pl.money(lam):>6} {pl.money(ddb):>7} {c['api_gateway']:>7} "
+            f"{c['total']:>8} {c['total_http_api']:>10} {c.get('with_archive', '-'):>10}")
+    lines += ["", "  sequential DynamoDB round trips (AWS calls) per request or task:"]
+    for name, r in rows:
+        trips = ", ".join(f"{label} {t['dynamodb_round_trips']} ({t['aws_calls']})" for label, t in r["round_trips"].items())
+        lines.append(f"  {name}: {trips}")
+    lines.append(f"  verdict: {'OK' if report['ok'] else 'PROBLEMS: ' + '; '.join(report['problems'][:10])}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sessions", type=int, default=10, help="sessions per scenario (default 10)")
+    p.add_argument("--returning", type=int, default=200, help="sessions of the returning citizen (default 200)")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
+    p.add_argument("--output", type=Path, default=RESULTS_FILE)
+    args = p.parse_args(argv)
+    chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    if args.sessions < 1 or args.returning < 2 or not chosen or any(s not in SCENARIOS for s in chosen):
+        p.error(f"--sessions >= 1, --returning >= 2; --scenarios from {', '.join(SCENARIOS)}")
+    for key, value in {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
+                       "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+        os.environ.setdefault(key, value)
+    machine, commit = machine_info(), git_commit()
+    started = time.monotonic()
+    scenarios = [run_scenario(name, args.sessions, args.returning) for name in chosen]
+    problems = [f"{s['scenario']}: {x}" for s in scenarios for x in s["problems"]]
+    for s in scenarios:
+        for phase in [k for k in s if k == "session" or k == "first" or k.startswith("session_")]:
+            if s[phase]["per_session"]["transitions_differ_between_sessions"]:
+                problems.append(f"{s['scenario']}: transitions differ between sessions")
+    report = {
+        "benchmark": "cost",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "machine": machine,
+        "parameters": {"sessions_per_scenario": args.sessions, "returning_citizen_sessions": args.returning,
+                       "scenarios": chosen, "lot": LOT, "stay_hours": pl.STAY_HOURS,
+                       "stack": "a fresh local stack per scenario (moto in-process, real ASL executions)"},
+        "prices": {"region": pl.REGION, "as_of": pl.PRICES_AS_OF, "currency": "USD", "free_tiers": "ignored",
+                   "items": PRICES, "api_flavour_deployed": API_FLAVOUR,
+                   "lambda": {"memory_mb": pl.LAMBDA_MEMORY_MB,
+                              "assumed_avg_billed_duration_ms": pl.LAMBDA_AVG_DURATION_MS}},
+        "assumptions": ASSUMPTIONS,
+        "scenarios": scenarios,
+        "total_s": round(time.monotonic() - started, 1),
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "ok": not problems,
+        "problems": problems,
+    }
+    write_report(args.output, report)
+    print(table(report))
+    print(f"Results: {args.output}")
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
