@@ -28,6 +28,7 @@ from shared.adapters.parameters import admin_token_key
 from shared.adapters.payments.providers import configured_providers
 from shared.adapters.workflows import Workflows
 from shared.archive.writer import ArchiveWriter
+from shared.audit.log import TransparencyLog
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
@@ -73,6 +74,7 @@ class Services:
     plate_verifier: SandboxVerifier
     disputes: DisputeService
     coupons: CouponService
+    audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -145,7 +147,17 @@ def build(clock: Clock) -> Services:
         plate_verifier=verifier,
         disputes=disputes,
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
+        audit_log=_audit_log(clock),
     )
+
+
+def _audit_log(clock: Clock) -> TransparencyLog:
+    """The archive's transparency log; its signing key is read when the first checkpoint is signed."""
+    from shared.adapters.dynamo.audit_log import DynamoLogHeads
+    from shared.adapters.log_tiles import BucketTiles, LazySigner
+
+    tiles = BucketTiles()
+    return TransparencyLog(DynamoLogHeads(), tiles, ArchiveBucket(), LazySigner(), clock)
 
 
 _services: Services | None = None

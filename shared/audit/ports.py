@@ -30,16 +30,17 @@ class LogHeads(Protocol):
         ...
 
     def sequenced(self, object_keys: Sequence[str]) -> set[str]:
-        """Which of these archive objects the log already holds."""
+        """Which of these archive objects the log already holds: those marked by ``mark_published`` and
+        those pending in the current head."""
         ...
 
     def advance(self, old: Head, new: Head) -> bool:
-        """Replace ``old`` by ``new`` and mark ``new.pending`` sequenced, all or nothing, only if the head is
-        still ``old`` (same version) and none of ``new.pending`` is sequenced yet. False: someone else won."""
+        """Replace ``old`` by ``new`` only if the head is still ``old`` (same version): one conditional
+        write, so two writers never fork the log. False: someone else advanced it first."""
         ...
 
     def mark_published(self, head: Head) -> bool:
-        """Set ``published`` on ``head`` if it is still the current version."""
+        """Mark ``head.pending`` sequenced for good, then set ``published`` if ``head`` is still current."""
         ...
 
 

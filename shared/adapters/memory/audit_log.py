@@ -16,18 +16,18 @@ class MemoryLogHeads:
         return self._head
 
     def sequenced(self, object_keys: Sequence[str]) -> set[str]:
-        return self._seq & set(object_keys)
+        return (self._seq | set(self._head.pending)) & set(object_keys)
 
     def advance(self, old: Head, new: Head) -> bool:
         with self._lock:
-            if self._head.version != old.version or self._seq & set(new.pending):
+            if self._head.version != old.version:
                 return False
             self._head = new
-            self._seq |= set(new.pending)
             return True
 
     def mark_published(self, head: Head) -> bool:
         with self._lock:
+            self._seq |= set(head.pending)
             if self._head.version != head.version:
                 return False
             self._head = Head(**{**head.__dict__, "published": True})
