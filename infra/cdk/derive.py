@@ -96,7 +96,8 @@ def parameters(fn: resources.Function) -> tuple[str, ...]:
 def provider_parameters() -> tuple[str, ...]:
     """Parameters some function reads that ops provide (never generated): all but the admin-token key."""
     read = (p for f in resources.FUNCTIONS for p in f.parameters_read)
-    return tuple(dict.fromkeys(p for p in read if p != resources.ADMIN_TOKEN_PARAMETER))
+    generated = (resources.ADMIN_TOKEN_PARAMETER, resources.AUDIT_LOG_KEY_PARAMETER)
+    return tuple(dict.fromkeys(p for p in read if p not in generated))
 
 
 def authorizer_grants() -> list[Grant]:
