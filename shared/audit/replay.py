@@ -74,8 +74,10 @@ class LotState:
                 self.open.pop(p.subject, None)
             else:
                 self.open[p.subject] = self.sessions[p.session_id]
-        for subject, s in list(self.open.items()):  # keep pointers on the newest copy of each session
-            self.open[subject] = self.sessions.get(s.session_id, s)
+        for s in [*plan.creates, *plan.updates]:  # a pointer refers to the newest copy of its session
+            pointed = self.open.get(s.subject)
+            if pointed is not None and pointed.session_id == s.session_id:
+                self.open[s.subject] = s
 
 
 @dataclass
