@@ -55,3 +55,20 @@ def test_an_accepted_event_is_provable_once_the_stream_is_pumped(device, clock, 
     stack.pump_streams()
     head = DynamoLogHeads().head()
     assert datetime.fromisoformat(head.sequenced_at) - clock.now() <= timedelta(seconds=1)
+
+
+def test_the_dynamo_head_honours_the_port_contract(stack):
+    from shared.audit.ports import Head
+
+    heads = DynamoLogHeads()
+    assert heads.head() == Head()
+    first = Head(3, b"r" * 32, 1, 0, ("events/a.jsonl",), False, "t1")
+    assert heads.advance(Head(), first)
+    assert not heads.advance(Head(), Head(5, b"s" * 32, 1, 0, ("events/b.jsonl",), False, "t2"))  # a stale writer
+    assert heads.sequenced(["events/a.jsonl", "events/b.jsonl"]) == {"events/a.jsonl"}  # pending counts
+    assert heads.mark_published(first) and heads.head().published
+    second = Head(4, b"q" * 32, 2, 3, ("events/b.jsonl",), False, "t3")
+    assert heads.advance(heads.head(), second)
+    assert not heads.mark_published(first)  # no longer current: published stays false on the new head
+    assert heads.sequenced(["events/a.jsonl", "events/b.jsonl"]) == {"events/a.jsonl", "events/b.jsonl"}
+    assert heads.head() == second
