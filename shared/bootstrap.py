@@ -28,8 +28,8 @@ from shared.adapters.parameters import admin_token_key
 from shared.adapters.payments.providers import configured_providers
 from shared.adapters.workflows import Workflows
 from shared.archive.writer import ArchiveWriter
-from shared.audit.log import TransparencyLog
 from shared.arrears.service import ArrearsService, evidence_of
+from shared.audit.log import TransparencyLog
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
 from shared.bills.service import BillingService

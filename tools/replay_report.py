@@ -41,9 +41,12 @@ def as_json(replay, comparison, verification) -> dict:
             difference_fen=comparison.difference_fen,
         )
         doc["totals"] = [
-            {"operator_id": op, "day": day, **t} for (op, day), t in sorted(comparison.totals.items(), key=lambda x: (x[0][1], x[0][0]))
+            {"operator_id": op, "day": day, **t}
+            for (op, day), t in sorted(comparison.totals.items(), key=lambda x: (x[0][1], x[0][0]))
         ]
-        doc["differences"] = [d.__dict__ | {"events": list(d.events), "postings": list(d.postings)} for d in comparison.differences]
+        doc["differences"] = [
+            d.__dict__ | {"events": list(d.events), "postings": list(d.postings)} for d in comparison.differences
+        ]
         doc["not_replayed"] = comparison.not_replayed
     return doc
 
@@ -85,12 +88,17 @@ def write_markdown(doc: dict, path: Path) -> None:
             path.with_suffix(".svg").write_text(plot)
             lines += [f"![daily totals]({path.with_suffix('.svg').name})", ""]
         lines += ["| day | operator | replayed fen | ledger fen |", "|---|---|---:|---:|"]
-        lines += [f"| {t['day']} | {t['operator_id']} | {t['replayed_fen']} | {t['ledger_fen']} |" for t in doc["totals"]]
+        lines += [
+            f"| {t['day']} | {t['operator_id']} | {t['replayed_fen']} | {t['ledger_fen']} |" for t in doc["totals"]
+        ]
         if doc["differences"]:
             lines += ["", "## Differences", "", "| session | day | replayed | ledger | events | postings |",
                       "|---|---|---:|---:|---|---|"]  # fmt: skip
             lines += [f"| {d['session_id']} | {d['day']} | {d['replayed_fen']} | {d['ledger_fen']} | "
                       f"{', '.join(d['events'])} | {', '.join(d['postings'])} |" for d in doc["differences"]]  # fmt: skip
         if doc["not_replayed"]:
-            lines += ["", "Not replayed yet (not archived): " + ", ".join(f"{k} {v} fen" for k, v in doc["not_replayed"].items())]
+            lines += [
+                "",
+                "Not replayed yet (not archived): " + ", ".join(f"{k} {v} fen" for k, v in doc["not_replayed"].items()),
+            ]
     path.write_text("\n".join(lines) + "\n")

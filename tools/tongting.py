@@ -130,9 +130,9 @@ def cmd_verify(args) -> int:
 
 def cmd_replay(args) -> int:
     from shared.audit import verify
-    from tools import replay_report as report
     from shared.audit.note import Verifier
     from shared.audit.replay import Replay, compare, in_accepted_order
+    from tools import replay_report as report
 
     archive = open_archive(args.archive)
     keys = [k for k in archive.keys() if _selected(k, args)]

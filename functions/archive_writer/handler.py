@@ -3,13 +3,13 @@ appended to the archive's transparency log (a signed checkpoint makes them prova
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 
 from shared.archive.writer import ArchivedEvent
 from shared.bootstrap import services
-from datetime import datetime
-
 from shared.observability import count, flush, logger, measure
 
 

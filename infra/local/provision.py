@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 from shared import resources
-from shared.audit.note import Signer
 from shared.adapters.aws import client
+from shared.audit.note import Signer
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"

@@ -65,7 +65,9 @@ class TransparencyLog:
                 return Appended(head, 0, self._checkpoint_text(head))
             entries = [r for k in keys for r in records_of(self._archive.get(k))]
             ext = tiles.extend(head.size, self._edge(head.size), entries)
-            new = Head(ext.size, ext.root, head.version + 1, head.size, tuple(keys), False, self._clock.now().isoformat())
+            new = Head(
+                ext.size, ext.root, head.version + 1, head.size, tuple(keys), False, self._clock.now().isoformat()
+            )
             if self._heads.advance(head, new):
                 self._write(new, ext)
                 return Appended(new, len(entries), self._checkpoint_text(new))

@@ -1,6 +1,7 @@
 """What the transparency log needs from storage. Contracts, not implementations: the in-memory adapters
 (``shared.adapters.memory.audit_log``) and the AWS ones (``shared.adapters.dynamo.audit_log``,
-``shared.adapters.log_tiles``) both honour them, and ``tests/audit/test_log.py`` (memory) and ``tests/audit/test_log_on_local_stack.py`` (DynamoDB, S3) check them."""
+``shared.adapters.log_tiles``) both honour them; ``tests/audit/test_log.py`` checks the first and
+``tests/audit/test_log_on_local_stack.py`` the second."""
 
 from __future__ import annotations
 

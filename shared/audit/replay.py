@@ -122,7 +122,13 @@ class Replay:
             return
         events = tuple(e for e in (s.entry_event_id, s.exit_event_id) if e)
         self.charges[s.session_id] = Charge(
-            s.session_id, lot.operator_id, lot.lot_id, local_date(s.exited_at), quote.amount_fen, quote.tariff_id, events
+            s.session_id,
+            lot.operator_id,
+            lot.lot_id,
+            local_date(s.exited_at),
+            quote.amount_fen,
+            quote.tariff_id,
+            events,
         )
 
     def run(self, records: Iterable[dict], progress: Callable[[int], None] | None = None) -> Replay:
@@ -160,7 +166,9 @@ class Comparison:
         return sum(d.replayed_fen - d.ledger_fen for d in self.differences)
 
 
-def charges_in_ledger(postings: Iterable[Posting]) -> tuple[dict[str, tuple[int, str, tuple[str, ...]]], dict[str, int]]:
+def charges_in_ledger(
+    postings: Iterable[Posting],
+) -> tuple[dict[str, tuple[int, str, tuple[str, ...]]], dict[str, int]]:
     """Charged fen per session (with the operator and posting ids) and totals of every other kind."""
     per_session: dict[str, list] = {}
     others: dict[str, int] = defaultdict(int)

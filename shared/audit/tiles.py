@@ -131,7 +131,9 @@ def extend(size: int, edge: dict[tuple[int | str, int], list[bytes]], entries: S
     while level_count(new_size, level) > level_count(size, level) or level < levels(new_size):
         for index in range(level_count(size, level), level_count(new_size, level)):
             below = HEIGHT * level - 1
-            cells.cells[(level, index)] = merkle.node_hash(cells.node(below, 2 * index), cells.node(below, 2 * index + 1))
+            cells.cells[(level, index)] = merkle.node_hash(
+                cells.node(below, 2 * index), cells.node(below, 2 * index + 1)
+            )
         level += 1
     tiles: dict[str, bytes] = {}
     for lvl in [*range(levels(new_size)), "entries"]:

@@ -82,4 +82,7 @@ def test_every_generated_proof_verifies_and_a_flipped_bit_does_not():
 
 
 def test_empty_tree_root_is_the_hash_of_nothing():
-    assert merkle.root(0, merkle.list_nodes([])).hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert (
+        merkle.root(0, merkle.list_nodes([])).hex()
+        == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
