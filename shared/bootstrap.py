@@ -18,6 +18,7 @@ from shared.archive.writer import ArchiveWriter
 from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.ports import LotStatusStore
+from shared.audit.log import TransparencyLog
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
 from shared.bills.ports import DisputeStore
@@ -94,6 +95,8 @@ class Stores:
     anomalies: object | None = None
     push_outbox: object | None = None
     push_transport: object | None = None
+    # The archive's Merkle log (issue 12): (heads, tiles, signer); None: no log on these stores
+    audit_log_parts: tuple | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -113,6 +116,8 @@ def dynamo_stores() -> Stores:
     from shared.adapters.city_push import HttpTransport, PushTable
     from shared.adapters.dynamo.settlement import LedgerReader, StatementTable
     from shared.adapters.dynamo.supervision import AnomalyTable
+    from shared.adapters.dynamo.audit_log import DynamoLogHeads
+    from shared.adapters.log_tiles import BucketTiles, LazySigner
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -127,6 +132,7 @@ def dynamo_stores() -> Stores:
         bookings=DynamoBookingStore(), tickets=DynamoTicketStore(), charging=DynamoChargingStore(),
         sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
+        audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()),
     )  # fmt: skip
 
 
@@ -203,6 +209,7 @@ class Services:
     platform_fee: PlatformFeeService | None = None
     city_push: CityPushService | None = None
     compliance: ComplianceService | None = None
+    audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -287,6 +294,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         coupons=CouponService(st.coupons, money, lots, clock),
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
+        audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
     _governance(built, st, money, operators, lots, status, providers, clock)

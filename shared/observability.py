@@ -41,6 +41,12 @@ def count(name: str, value: int = 1) -> None:
         metrics.add_metric(name=name, unit="Count", value=value)
 
 
+def measure(name: str, value: float, unit: str = "Milliseconds") -> None:
+    """Record one value of a measured metric (a latency); as ``count``, nothing while metrics are off."""
+    if not is_metrics_disabled():
+        metrics.add_metric(name=name, unit=unit, value=value)
+
+
 def flush() -> None:
     """Publish this request's metrics (EMF on stdout), outside a ``log_metrics`` handler."""
     if not is_metrics_disabled() and metrics.metric_set:

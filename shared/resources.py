@@ -201,12 +201,20 @@ ANOMALIES = Table(
     purpose="Supervision anomalies per lot: comms_lost / comms_restored with their flags (S16).",
 )
 
+# The verifiable archive (issue 12): the transparency log's head, advanced by a conditional write.
+AUDIT_LOG = Table(
+    "audit-log",
+    "pk",
+    purpose="Head (tree size, root, version) of the archive's Merkle log and its sequenced archive objects.",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
     # Service scenarios (issue 13)
     HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING, SHARING,
     SETTLEMENTS, CITY_PUSHES, ANOMALIES,
+    AUDIT_LOG,
 )
 
 
@@ -233,6 +241,8 @@ ADMIN_TOKEN_PARAMETER = "admin-token-signing-key"  # SSM SecureString, see share
 # Provider secrets, SSM SecureString, set by ops (python -m infra.cdk.secrets prints what is missing).
 STRIPE_API_KEY_PARAMETER = "stripe-api-key"
 STRIPE_WEBHOOK_SECRET_PARAMETER = "stripe-webhook-secret"
+# The signed-note signer key of the archive's transparency log (issue 12), SSM SecureString.
+AUDIT_LOG_KEY_PARAMETER = "audit-log-signing-key"
 
 
 def parameter_name(logical: str, stage_name: str | None = None) -> str:
@@ -255,6 +265,7 @@ class Function:
     stream_source: str | None = None  # logical name of a table whose stream feeds this function
     batch_size: int = 100
     timeout_s: int = 30
+    buckets_read: tuple[str, ...] = ()  # issue 12: the archive writer reads the log's edge tiles back
 
     @property
     def name(self) -> str:
@@ -304,10 +315,13 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "archive-writer",
         "functions.archive_writer.handler.handler",
-        "Writes accepted events from the acks stream to the S3 archive in JSON Lines batches.",
-        tables_read=("event-acks",),
-        tables_write=("event-acks",),
+        "Writes accepted events from the acks stream to the S3 archive in JSON Lines batches, and appends "
+        "them to the archive's transparency log (tiles and signed checkpoint in the same bucket).",
+        tables_read=("event-acks", "audit-log"),
+        tables_write=("event-acks", "audit-log"),
         buckets_write=("event-archive",),
+        parameters_read=(AUDIT_LOG_KEY_PARAMETER,),
+        buckets_read=("event-archive",),
         stream_source="event-acks",
         batch_size=500,
         timeout_s=120,

@@ -1,13 +1,16 @@
-"""Entry point: the event-acks table's stream → JSON Lines objects in the S3 archive."""
+"""Entry point: the event-acks table's stream → JSON Lines objects in the S3 archive, then those objects
+appended to the archive's transparency log (a signed checkpoint makes them provable)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 
 from shared.archive.writer import ArchivedEvent
 from shared.bootstrap import services
-from shared.observability import count, flush, logger
+from shared.observability import count, flush, logger, measure
 
 
 @event_source(data_class=DynamoDBStreamEvent)
@@ -19,6 +22,12 @@ def handler(event: DynamoDBStreamEvent, context) -> dict:
     ]
     keys = services().archive.write(inserted) if inserted else []
     count("EventsArchived", len(inserted))
-    logger.info("archived", extra={"events": len(inserted), "objects": len(keys)})
+    log = services().audit_log
+    appended = log.append(keys) if keys and log is not None else None
+    if appended is not None and inserted:
+        waited = log.provable_after([datetime.fromisoformat(e.accepted_at) for e in inserted])
+        measure("ProvableAfterMs", max(waited) * 1000)
+    size = appended.head.size if appended else None
+    logger.info("archived", extra={"events": len(inserted), "objects": len(keys), "log_size": size})
     flush()
     return {"archived": len(inserted), "objects": keys}

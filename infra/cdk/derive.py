@@ -32,6 +32,7 @@ TABLE_WRITE = (
 )
 INDEX_READ = ("dynamodb:Query", "dynamodb:Scan")
 OBJECT_WRITE = ("s3:PutObject",)
+OBJECT_READ = ("s3:GetObject",)
 START_EXECUTION = ("states:StartExecution",)
 # Completing a waiting ``.waitForTaskToken`` task. IAM evaluates these on the ARN of the state machine whose
 # execution issued the token (what CDK's ``grantTaskResponse`` grants), so they are scoped like StartExecution.
@@ -71,6 +72,7 @@ def grants(fn: resources.Function) -> list[Grant]:
         if logical in fn.tables_read:
             out.extend(Grant("index", f"{logical}/{i.name}", INDEX_READ) for i in resources.table(logical).indexes)
     out.extend(Grant("bucket-objects", b, OBJECT_WRITE) for b in fn.buckets_write)
+    out.extend(Grant("bucket-objects", b, OBJECT_READ) for b in fn.buckets_read)
     out.extend(Grant("state-machine", m, START_EXECUTION) for m in fn.state_machines_start)
     out.extend(Grant("task-tokens", m, SEND_TASK) for m in fn.task_tokens_for)
     # The devices table holds secrets sealed with the KMS key: writing a device seals, reading reveals.
@@ -94,7 +96,8 @@ def parameters(fn: resources.Function) -> tuple[str, ...]:
 def provider_parameters() -> tuple[str, ...]:
     """Parameters some function reads that ops provide (never generated): all but the admin-token key."""
     read = (p for f in resources.FUNCTIONS for p in f.parameters_read)
-    return tuple(dict.fromkeys(p for p in read if p != resources.ADMIN_TOKEN_PARAMETER))
+    generated = (resources.ADMIN_TOKEN_PARAMETER, resources.AUDIT_LOG_KEY_PARAMETER)
+    return tuple(dict.fromkeys(p for p in read if p not in generated))
 
 
 def authorizer_grants() -> list[Grant]:

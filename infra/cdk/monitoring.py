@@ -29,6 +29,7 @@ FIVE_MINUTES = Duration.minutes(5)
 # The codes the API logs ("request refused") when a request's signature cannot be trusted.
 SIGNATURE_FAILURE_CODES = ("bad_signature", "signature_missing")
 STREAM_BACKLOG_MS = 10 * 60 * 1000
+PROVABLE_AFTER_MS = 60 * 1000  # target is seconds; alarm at a minute, two periods in a row
 API_5XX_PER_5MIN = 5
 
 
@@ -114,6 +115,22 @@ class Monitoring(Construct):
                 name = deployed.name
                 age = lambda_metric(name, "IteratorAge", "Maximum")
                 self._alarm(f"{name}-backlog", age, STREAM_BACKLOG_MS, f"{name} is behind its stream (ms)")
+
+        # Issue 12: an accepted event must become provable (in a signed checkpoint) within seconds.
+        provable = cw.Metric(
+            namespace=namespace,
+            metric_name="ProvableAfterMs",
+            dimensions_map={"service": "tongting"},
+            statistic="Maximum",
+            period=FIVE_MINUTES,
+        )
+        self._alarm(
+            f"{self._prefix}-provable-latency",
+            provable,
+            PROVABLE_AFTER_MS,
+            "Accepted events take too long to appear in a signed checkpoint of the archive's log (ms)",
+            periods=2,
+        )
 
         offline = cw.Metric(
             namespace=namespace,

@@ -122,6 +122,23 @@ def set_stripe(stage: str, *, environ: Mapping[str, str] | None = None, ssm=None
     return out
 
 
+def ensure_audit_log_key(stage: str, *, ssm=None) -> str:
+    """Creates the archive log's checkpoint key if absent (issue 12). Never rotated here: a new key means
+    a new log origin that auditors must be told of."""
+    from shared.audit.note import Signer
+
+    ssm = ssm or boto3.client("ssm")
+    name = resources.parameter_name(resources.AUDIT_LOG_KEY_PARAMETER, stage)
+    if _exists(ssm, name):
+        return f"{name}: exists, unchanged"
+    signer = Signer.generate(f"tongting.{stage}/archive-log")
+    ssm.put_parameter(
+        Name=name, Value=signer.signer_key(), Type="SecureString",
+        Description="Signs the event archive's transparency-log checkpoints (C2SP signed note, Ed25519).",
+    )  # fmt: skip
+    return f"{name}: created; publish the verifier key {signer.verifier_key()}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", required=True, choices=STAGES)
@@ -134,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ssm = boto3.client("ssm")
     print(ensure_admin_key(args.stage, rotate=args.rotate, ssm=ssm))
+    print(ensure_audit_log_key(args.stage, ssm=ssm))
     if args.set_stripe:
         try:
             for line in set_stripe(args.stage, ssm=ssm):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from shared import resources
 from shared.adapters.aws import client
+from shared.audit.note import Signer
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -140,6 +141,12 @@ def create_key_and_parameters() -> None:
     client("ssm").put_parameter(
         Name=resources.parameter_name(resources.ADMIN_TOKEN_PARAMETER),
         Value=secrets.token_urlsafe(32),
+        Type="SecureString",
+    )
+    # Issue 12: the archive log's checkpoint key (in AWS ops create it: ``python -m infra.cdk.secrets``).
+    client("ssm").put_parameter(
+        Name=resources.parameter_name(resources.AUDIT_LOG_KEY_PARAMETER),
+        Value=Signer.generate(f"tongting.{resources.stage()}/archive-log").signer_key(),
         Type="SecureString",
     )
 

@@ -64,9 +64,10 @@ def test_parameters_are_granted_only_to_functions_listing_them(fn):
     assert sorted(granted) == sorted((p, derive.READ_PARAMETER) for p in {*admin, *fn.parameters_read})
 
 
-def test_provider_parameters_are_the_ones_functions_read_but_the_admin_key():
+def test_provider_parameters_are_the_ones_functions_read_but_the_generated_keys():
     read = {p for f in resources.FUNCTIONS for p in f.parameters_read}
-    assert set(derive.provider_parameters()) == read - {resources.ADMIN_TOKEN_PARAMETER}
+    generated = {resources.ADMIN_TOKEN_PARAMETER, resources.AUDIT_LOG_KEY_PARAMETER}
+    assert set(derive.provider_parameters()) == read - generated
     assert set(resources.PAYMENT_PARAMETERS) <= set(derive.provider_parameters())
 
 

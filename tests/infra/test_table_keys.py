@@ -50,5 +50,10 @@ def test_every_index_has_the_keys_the_resources_declare():
             assert (hash_key, range_key) == declared[index.Meta.index_name], (model.__name__, index.Meta.index_name)
 
 
+# The archive log's head is written with the low-level client (one conditional PutItem on a key it reads
+# from resources.table("audit-log")), so it has no PynamoDB model to check.
+CLIENT_TABLES = {resources.table("audit-log").name}
+
+
 def test_every_table_of_the_resources_has_a_model():
-    assert {t.name for t in resources.TABLES} == {m.Meta.table_name for m in _models()}
+    assert {t.name for t in resources.TABLES} - CLIENT_TABLES == {m.Meta.table_name for m in _models()}

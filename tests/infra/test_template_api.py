@@ -90,10 +90,13 @@ def test_alarms_cover_functions_workflows_queues_and_operations(raw_templates, s
     expected |= {f"{resources.resource_name(f.logical, stage)}-backlog" for f in PLAIN if f.stream_source}
     expected |= {f"{prefix}-signature-failures", f"{prefix}-lots-offline", f"{api}-5xx"}
     expected |= {f"{prefix}-city-push-dead"}  # issue 11: pushes to the city operation platform
+    expected |= {f"{prefix}-provable-latency"}  # issue 12: accepted events not yet in a signed checkpoint
     alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in cfn.of_type(t, "AWS::CloudWatch::Alarm").values()}
     assert set(alarms) == expected
     (topic_id,) = cfn.of_type(t, "AWS::SNS::Topic")
     assert all(a["AlarmActions"] == [{"Ref": topic_id}] for a in alarms.values())
+    provable = alarms[f"{prefix}-provable-latency"]
+    assert (provable["MetricName"], provable["Statistic"], provable["Threshold"]) == ("ProvableAfterMs", "Maximum", 60000)
     offline = alarms[f"{prefix}-lots-offline"]
     assert (offline["Namespace"], offline["MetricName"]) == (derive.metrics_namespace(stage), "LotsOffline")
     assert offline["Dimensions"] == [{"Name": "service", "Value": "tongting"}] and offline["EvaluationPeriods"] == 2

@@ -1,0 +1,140 @@
+"""Replay throughput: synthetic archive lines (built through the domain's own event models) replayed
+through the live planner and tariff engine, on one core, beside the raw rate of reading and decoding the
+same lines (orjson). The ratio replay/raw is the figure that matters (issue 12 aims at >= 0.3 and at
+>= 150,000 events/s per core).
+
+    .venv/bin/python -m bench.bench_replay [--events 1000000] [--lots 200]
+
+The archive is written once to a temporary JSON Lines file, read back for both measurements. Peak memory
+is the process's maximum resident set (``ru_maxrss``) after each phase. Results: bench/results/replay.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import heapq
+import json
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from bench.report import git_commit, machine_info
+from bench.report import write as write_report
+from shared.audit.replay import Replay
+from shared.protocol.events import EntryEvent, ExitEvent
+from shared.registry.model import Lot
+from shared.tariffs.engine import quote
+from shared.tariffs.samples import ZHUMADIAN_CLASS1
+
+RESULTS = Path(__file__).parent / "results" / "replay.json"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def lots(n: int) -> dict[str, Lot]:
+    return {
+        f"lot-{i:04d}": Lot.model_validate({
+            "lot_id": f"lot-{i:04d}", "name": f"lot {i}", "district_code": "320213", "operator_id": f"op-{i % 7}",
+            "kind": "enclosed", "capacity": 500, "location": {"lat": 31.5, "lon": 120.3}, "tariff_ref": ZHUMADIAN_CLASS1.id})
+        for i in range(n)
+    }  # fmt: skip
+
+
+def generate(path: Path, events: int, lot_ids: list[str], seed: int = 12) -> None:
+    """Entries and exits in accepted order, per lot; stays of minutes to a day."""
+    rng = random.Random(seed)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    pending: list[tuple[datetime, str, str, str]] = []  # exits to emit: (at, lot, plate, event id)
+    written, n, now = 0, 0, t0
+    with path.open("wb") as f:
+        while written < events:
+            now += timedelta(seconds=rng.randint(0, 3))
+            if pending and (pending[0][0] <= now or len(pending) > 5000):
+                at, lot, plate, eid = heapq.heappop(pending)
+                event = ExitEvent(event_id=f"x{eid}", type="exit", lot_id=lot, occurred_at=at, plate=plate,
+                                  plate_colour="blue", confidence=0.97, lane="l1")  # fmt: skip
+                accepted = max(at, now)
+            else:
+                n += 1
+                lot, plate = rng.choice(lot_ids), f"苏B{n % 99999:05d}"
+                event = EntryEvent(event_id=f"e{n}", type="entry", lot_id=lot, occurred_at=now, plate=plate,
+                                   plate_colour="blue", confidence=0.97, lane="l1")  # fmt: skip
+                heapq.heappush(pending, (now + timedelta(minutes=rng.randint(5, 1440)), lot, plate, str(n)))
+                accepted = now
+            record = {"lot_id": event.lot_id, "district_code": "320213", "device_id": "cam",
+                      "accepted_at": accepted.isoformat(), "event": event.model_dump(mode="json"), "ack": {}}  # fmt: skip
+            f.write(orjson.dumps(record) + b"\n")
+            written += 1
+
+
+def raw_rate(path: Path) -> tuple[float, int]:
+    start, count = time.perf_counter(), 0
+    with path.open("rb") as f:
+        for line in f:
+            orjson.loads(line)
+            count += 1
+    return count / (time.perf_counter() - start), count
+
+
+def replay_rate(path: Path, lot_map: dict[str, Lot]) -> tuple[float, Replay]:
+    def price(lot, entered_at, until, session):
+        return quote(ZHUMADIAN_CLASS1, entered_at, until, session.vehicle_class, session.plate_colour)
+
+    replay = Replay(lot_map, price)
+    start = time.perf_counter()
+    with path.open("rb") as f:
+        replay.run(orjson.loads(line) for line in f)
+    return replay.events / (time.perf_counter() - start), replay
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--lots", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    lot_map = lots(args.lots)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "archive.jsonl"
+        t = time.perf_counter()
+        generate(path, args.events, list(lot_map))
+        gen_s, size = time.perf_counter() - t, path.stat().st_size
+        gc.collect()
+        raw, count = raw_rate(path)
+        mem_raw = peak_mb()
+        rate, replay = replay_rate(path, lot_map)
+        mem_replay = peak_mb()
+    report = {
+        "benchmark": "replay",
+        "commit": git_commit(),
+        "machine": machine_info(),
+        "events": count,
+        "archive_mb": round(size / 1e6, 1),
+        "generate_s": round(gen_s, 1),
+        "raw_read_decode_events_per_s": round(raw),
+        "replay_events_per_s": round(rate),
+        "ratio_replay_to_raw": round(rate / raw, 3),
+        "sessions_charged": len(replay.charges),
+        "peak_rss_mb_after_raw": round(mem_raw),
+        "peak_rss_mb_after_replay": round(mem_replay),
+        "aims": {"ratio": 0.3, "events_per_s": 150_000},
+    }
+    write_report(args.out, report)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

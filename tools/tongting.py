@@ -1,0 +1,186 @@
+"""The ``tongting`` console script (``[project.scripts]``): auditors' commands over the event archive.
+
+    tongting verify --archive DIR|s3://BUCKET --key VERIFIER_KEY
+    tongting replay --archive DIR|s3://BUCKET [--key VERIFIER_KEY] [--ledger FILE.jsonl|dynamo]
+                    [--registry FILE.json|dynamo] [--from DATE] [--to DATE] [--lot LOT]...
+                    [--json report.json] [--markdown report.md]
+
+An archive is the event-archive bucket (``s3://name``; the local stack's S3 when ``AWS_ENDPOINT_URL`` is
+set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` and ``log/...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+try:
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency; plain json still works
+    _loads = json.loads
+
+
+class DirectoryArchive:
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+
+    def get(self, key: str) -> bytes | None:
+        path = self.root / key
+        return path.read_bytes() if path.is_file() else None
+
+    def keys(self, prefix: str = "events/") -> list[str]:
+        base = self.root / prefix
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*.jsonl")) if base.exists() else []
+
+
+class BucketArchive:
+    def __init__(self, bucket: str) -> None:
+        from shared.adapters.archive_bucket import ArchiveBucket
+        from shared.adapters.log_tiles import BucketTiles
+
+        self._objects, self._tiles = ArchiveBucket(bucket), BucketTiles(bucket)
+
+    def get(self, key: str) -> bytes | None:
+        return self._tiles.get(key)
+
+    def keys(self, prefix: str = "events/") -> list[str]:
+        return sorted(self._objects.keys(prefix))
+
+
+def open_archive(where: str):
+    return BucketArchive(where.removeprefix("s3://")) if where.startswith("s3://") else DirectoryArchive(where)
+
+
+def _selected(key: str, args) -> bool:
+    date = key.split("date=", 1)[1][:10] if "date=" in key else ""
+    lot = key.split("lot=", 1)[1].split("/", 1)[0] if "lot=" in key else ""
+    if args.date_from and date < args.date_from or args.date_to and date > args.date_to:
+        return False
+    return not args.lot or lot in args.lot
+
+
+def records(archive, keys: list[str]) -> Iterator[dict]:
+    for key in keys:
+        for line in (archive.get(key) or b"").split(b"\n"):
+            if line:
+                yield _loads(line)
+
+
+def load_registry(source: str):
+    """Lots by id and a pricer over the registered tariffs: from a JSON export or, read-only, the live tables."""
+    from shared.registry.model import Lot
+    from shared.tariffs.registry import RegisteredTariff, TariffService
+
+    if source == "dynamo":
+        from shared.adapters.dynamo.registry import LotStore
+        from shared.adapters.dynamo.tariffs import TariffStore
+
+        lots, tariffs = LotStore().list(), TariffStore().list()
+    else:
+        data = json.loads(Path(source).read_text())
+        lots = [Lot.model_validate(x) for x in data["lots"]]
+        tariffs = [RegisteredTariff.model_validate(x) for x in data["tariffs"]]
+
+    class Records:  # read-only TariffRecords over the loaded tariffs
+        by_id = {t.tariff_id: t for t in tariffs}
+
+        def get(self, key):
+            return self.by_id.get(key)
+
+        cached = get
+
+    service = TariffService(Records(), clock=None)
+
+    def price(lot, entered_at, until, session):
+        return service.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+
+    return {lot.lot_id: lot for lot in lots}, price
+
+
+def load_ledger(source: str):
+    from shared.ledger.model import Posting
+
+    if source == "dynamo":
+        from shared.adapters.dynamo.ledger import LedgerStore
+
+        yield from LedgerStore().scan_postings()
+        return
+    with open(source, "rb") as f:
+        for line in f:
+            if line.strip():
+                yield Posting.model_validate(_loads(line))
+
+
+def cmd_verify(args) -> int:
+    from shared.audit import verify
+    from shared.audit.note import Verifier
+
+    archive = open_archive(args.archive)
+    result = verify.verify_archive(archive.get, archive.keys(), Verifier.from_key(args.key))
+    cp = result.checkpoint
+    print(json.dumps({"ok": result.ok, "tree_size": cp.size if cp else None, "records": result.records,
+                      "problems": result.problems}, indent=2, ensure_ascii=False))  # fmt: skip
+    return 0 if result.ok else 1
+
+
+def cmd_replay(args) -> int:
+    from shared.audit import verify
+    from shared.audit.note import Verifier
+    from shared.audit.replay import Replay, compare, in_accepted_order
+    from tools import replay_report as report
+
+    archive = open_archive(args.archive)
+    keys = [k for k in archive.keys() if _selected(k, args)]
+    verification = None
+    if args.key:
+        verification = verify.verify_archive(archive.get, archive.keys(), Verifier.from_key(args.key))
+        if not verification.ok:
+            print("archive fails verification:\n  " + "\n  ".join(verification.problems), file=sys.stderr)
+            return 2
+    lots, price = load_registry(args.registry)
+    replay = Replay(lots, price)
+    partitions: dict[str, list[str]] = {}
+    for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
+        partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
+    with report.progress(len(keys), enabled=not args.quiet) as advance:
+        for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
+            replay.run(in_accepted_order(records(archive, partitions[partition])))
+            advance(len(partitions[partition]))
+    comparison = compare(replay, load_ledger(args.ledger)) if args.ledger else None
+    doc = report.as_json(replay, comparison, verification)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2, ensure_ascii=False))
+    if args.markdown:
+        report.write_markdown(doc, Path(args.markdown))
+    print(json.dumps(doc["summary"], indent=2, ensure_ascii=False))
+    return 0 if comparison is None or not comparison.differences else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tongting", description="Auditors' tools for the Tongting event archive.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="verify the archive against its signed checkpoint")
+    v.add_argument("--archive", required=True)
+    v.add_argument("--key", required=True, help="the log's verifier key (name+hash+base64)")
+    r = sub.add_parser("replay", help="rebuild sessions and charges from the archive and compare with the ledger")
+    r.add_argument("--archive", required=True)
+    r.add_argument("--key", help="verify the archive first against this verifier key")
+    r.add_argument("--registry", default="dynamo", help="lots and tariffs: a JSON export, or 'dynamo' (read-only)")
+    r.add_argument("--ledger", help="postings: a JSON Lines export, or 'dynamo' (read-only)")
+    r.add_argument("--from", dest="date_from")
+    r.add_argument("--to", dest="date_to")
+    r.add_argument("--lot", action="append")
+    r.add_argument("--json")
+    r.add_argument("--markdown")
+    r.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    return cmd_verify(args) if args.command == "verify" else cmd_replay(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
