@@ -102,7 +102,8 @@ def build(clock: Clock) -> Services:
     setup_name = "stripe" if "stripe" in providers else "sandbox"
     citizens = CitizenService(AccountStore(), verifier, lambda: (setup_name, providers[setup_name]), clock)
     arrears = ArrearsService(ArrearsStore(), money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
-    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock)
+    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock,
+                                 lot_name=lambda lot_id: lots.require(lot_id).name)
     applier.on_settled += [pay_later.bill_settled, arrears.bill_settled]
     payments.on_setup.append(citizens.setup_confirmed)
     gate = BillingGate(money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears)

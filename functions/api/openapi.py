@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from functions.api.me_requests import DisputeRequest, OpenAccountRequest, PlateRequest, VerifyPlateRequest
 from shared.availability.model import LotAvailability
 from shared.coupons.model import Coupon
 from shared.protocol.events import AckResponse, EventBatch
@@ -54,16 +55,16 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
     ("POST", "/v1/bills/{bill_id}/payments"): ("Pay one bill by its id (arrears shown at an exit or in the service window)", None, None, None),
     # The service window for citizens (bearer token of role citizen)
-    ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, None, None),
+    ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, OpenAccountRequest, None),
     ("GET", "/v1/me/account"): ("My account: plates, pay-later status, saved method, official notices", ADMIN, None, None),
     ("POST", "/v1/me/consent"): ("Consent to the current pay-later terms", ADMIN, None, None),
     ("POST", "/v1/me/pay-later/{verb}"): ("Pause, resume or withdraw pay-later (open bills stay owed)", ADMIN, None, None),
-    ("POST", "/v1/me/plates"): ("Add a plate: a code goes to the phone on the vehicle's registration", ADMIN, None, None),
-    ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, None, None),
-    ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, None, None),
+    ("POST", "/v1/me/plates"): ("Add a plate: a code goes to the phone on the vehicle's registration", ADMIN, PlateRequest, None),
+    ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, VerifyPlateRequest, None),
+    ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, PlateRequest, None),
     ("POST", "/v1/me/payment-method"): ("Save a payment method for off-session charges (a mandate)", ADMIN, None, None),
     ("GET", "/v1/me/bills"): ("Bills and arrears of my verified plates", ADMIN, None, None),
-    ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, None, None),
+    ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, DisputeRequest, None),
     # Arrears and disputes (staff)
     ("GET", "/v1/admin/arrears"): ("The caller's collection queue: district staff their district, operators their lots", ADMIN, None, None),
     ("GET", "/v1/admin/arrears/{case_id}"): ("One arrears case with its evidence and history", ADMIN, None, None),

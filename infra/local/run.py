@@ -13,13 +13,14 @@ import json
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from chalice.config import Config
 from chalice.local import LocalDevServer
 
-from infra.local import payment_app
+from infra.local import demo_devices, payment_app
 from infra.local.seed import seed
 from infra.local.stack import LocalStack
 from shared import tokens
@@ -33,9 +34,13 @@ AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 LOCAL_DIR = Path(".local")
 
 
-def background_loop(stack: LocalStack, stop: threading.Event) -> None:
+def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None) -> None:
+    next_heartbeat = 0.0
     while not stop.wait(1.0):
         try:
+            if credentials and time.monotonic() >= next_heartbeat:  # the demo devices keep their lots online
+                demo_devices.send_heartbeats(stack.services, credentials)
+                next_heartbeat = time.monotonic() + demo_devices.HEARTBEAT_EVERY_S
             stack.pump_streams()
             stack.run_due_schedules()
             payment_app.deliver_callbacks(stack.services.providers, f"http://127.0.0.1:{API_PORT}")
@@ -68,8 +73,8 @@ def main() -> None:
 
     server = LocalDevServer(app, Config(chalice_stage="local"), host="127.0.0.1", port=API_PORT)
     stop = threading.Event()
-    threading.Thread(target=background_loop, args=(stack, stop), daemon=True).start()
-    pay_app = payment_app.serve(stack.services.providers, PAY_PORT)
+    threading.Thread(target=background_loop, args=(stack, stop, credentials), daemon=True).start()
+    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier)
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
@@ -79,9 +84,10 @@ Tongting local stack is up.
                 (credentials: any; region us-east-1)
   Demo city     {len(lots)} lots, {len(credentials)} devices in 7 districts
   Payment app   http://127.0.0.1:{PAY_PORT}   (sandbox payer and ETC issuer: POST /pay/<ref>/approve)
+  SMS inbox     http://127.0.0.1:{PAY_PORT}/sms   (plate-verification codes the sandbox sent)
   Credentials   .local/devices.json (device secrets), .local/admin-token (city admin),
                 .local/citizen-token (a citizen of the service window)
-  Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345
+  Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345 --ago 3h
                 then exit, GET /v1/pay/liangxi-lot-01?lane=out-1, POST /v1/pay/liangxi-lot-01/payments
                 (see README: "Paying on the local stack")
 Ctrl-C stops.""", flush=True)
