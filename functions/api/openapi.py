@@ -26,6 +26,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/lots/{lot_id}"): ("Live availability of one lot", None, None, LotAvailability),
     ("GET", "/openapi.json"): ("This document", None, None, None),
     ("GET", "/health"): ("Liveness probe", None, None, None),
+    # The citizens' web app (functions/api/web): static pages, and / sends a browser to finding parking
+    ("GET", "/web/{name}"): ("A file of the citizens' web app (HTML, CSS, JS)", None, None, None),
+    ("GET", "/"): ("Redirects to the web app's find-parking page", None, None, None),
     ("GET", "/v1/admin/districts"): ("The city's districts (GB/T 2260 codes)", ADMIN, None, None),
     ("POST", "/v1/admin/operators"): ("Register an operator", ADMIN, Operator, Operator),
     ("GET", "/v1/admin/operators"): ("Operators the caller may see", ADMIN, None, None),
@@ -44,7 +47,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/sessions/{session_id}"): ("One parking session (staff, district-scoped)", ADMIN, None, ParkingSession),
     # The one payment code
     ("GET", "/v1/lots/{lot_id}/quote"): ("Price a stay (entry, exit, plate, vehicle_class, plate_colour) with the lot's tariff", None, None, None),
-    ("GET", "/v1/pay/{lot_id}"): ("The pay page of a lot's (?plate=) or lane's (?lane=) pay code: the car's bill, plate masked", None, None, None),
+    ("GET", "/v1/pay/{lot_id}"): ("The pay page of a lot's (?plate=) or lane's (?lane=) pay code: the car's bill, plate masked (a browser asking for text/html gets the web page)", None, None, None),
     ("POST", "/v1/pay/{lot_id}/payments"): ("Pay a bill: {bill_id, channel, coupon?}; returns the provider's next action URL", None, None, None),
     ("GET", "/v1/payments/{payment_id}"): ("A payment's state", None, None, None),
     ("POST", "/v1/payments/callbacks/{provider}"): ("Provider callbacks (stripe, sandbox, etc), verified by the provider's own signature scheme", None, None, None),

@@ -46,7 +46,7 @@ def deliver_callbacks(providers: dict, api_base: str) -> int:
 
 def _page(title: str, body: str) -> bytes:
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><title>{html.escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>").encode()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functions.api.errors import json_response
 from functions.api.http import app, body, route
+from functions.api.routes import web
 from shared import plates
 from shared.bootstrap import services
 from shared.errors import InvalidInput
@@ -40,6 +41,8 @@ def quote(lot_id):
 
 @route("/v1/pay/{lot_id}", methods=["GET"])
 def pay_page(lot_id):
+    if web.wants_page():  # the printed QR code opened in a phone's browser
+        return web.static("pay.html")
     q = _query()
     svc = services()
     lot = svc.registry.lots.require(lot_id)
@@ -48,6 +51,7 @@ def pay_page(lot_id):
     bill = svc.payments.bill_for_pay_code(lot, lane=q.get("lane"), plate=plate.text if plate else None, open_session=parked)
     arrears = [svc.billing.get(c.bill_id) for c in svc.arrears.open_cases(bill.plate)]
     return json_response({
+        "lot_name": lot.name,
         "bill": _public_bill(bill),
         "arrears": [_public_bill(b) for b in arrears if b.due_fen],  # payable together: POST /v1/bills/{id}/payments
         "channels": [c.value for c in Channel if c not in (Channel.ETC, Channel.LEGACY)],

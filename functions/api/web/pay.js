@@ -6,7 +6,7 @@ let data = null;
 function billCard(bill) {
   return el("div", { class: "card", id: "bill-card" },
     el("dl", {},
-      el("dt", {}, t("lot")), el("dd", { id: "lot-name" }, bill.lot_name || bill.lot_id),
+      el("dt", {}, t("lot")), el("dd", { id: "lot-name" }, data.lot_name || bill.lot_id),
       el("dt", {}, t("plate")), el("dd", { id: "plate" }, bill.plate),
       el("dt", {}, t("entered")), el("dd", {}, when(bill.entered_at)),
       el("dt", {}, t("exited")), el("dd", {}, when(bill.exited_at || bill.priced_until))),
