@@ -40,7 +40,7 @@ def lot_pay_codes(lot_id):
 def get_bill(bill_id):
     bill = services().billing.get(bill_id)
     principal().require_read(bill.district_code, bill.operator_id)
-    return json_response(bill.view())
+    return json_response(bill.view() | {"refunds": services().payments.refunds_of(bill)})
 
 
 @route("/v1/admin/ledger/check", methods=["GET"], authorizer=admin_token)
