@@ -20,7 +20,7 @@ $(VENV)/.installed-cdk: pyproject.toml $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/python -m infra.local.run
+	$(BIN)/python -m infra.local.run $(if $(CLEAN),--clean)
 
 # The browser tests (tests/web) need Debian's chromium and chromium-driver (and CJK fonts for the
 # screenshots): installed here when missing and we are root; otherwise those tests skip, saying why.

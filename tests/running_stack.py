@@ -51,10 +51,10 @@ class RunningStack:
             self.process.kill()
 
 
-def start(workdir: Path, timeout_s: float = 180) -> RunningStack:
+def start(workdir: Path, timeout_s: float = 180, clean: bool = True) -> RunningStack:
     stack = RunningStack(workdir, free_port(), free_port(), free_port(), None)  # type: ignore[arg-type]
-    log = open(workdir / "run.log", "w")
-    stack.process = subprocess.Popen([sys.executable, "-m", "infra.local.run"], cwd=workdir, env=stack.env,
+    log = open(workdir / "run.log", "a")
+    stack.process = subprocess.Popen([sys.executable, "-m", "infra.local.run", *(["--clean"] if clean else [])], cwd=workdir, env=stack.env,
                                      stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -20,7 +21,7 @@ from pathlib import Path
 from chalice.config import Config
 from chalice.local import LocalDevServer
 
-from infra.local import demo_devices, payment_app
+from infra.local import demo_devices, payment_app, snapshot
 from infra.local.seed import seed
 from infra.local.stack import LocalStack
 from shared import tokens
@@ -32,6 +33,7 @@ API_PORT = int(os.environ.get("TONGTING_API_PORT", "8000"))
 PAY_PORT = int(os.environ.get("TONGTING_PAY_APP_PORT", "8001"))
 AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 LOCAL_DIR = Path(".local")
+SNAPSHOT = LOCAL_DIR / "aws-state.pickle"  # the embedded AWS's state between runs (make run CLEAN=1 starts afresh)
 
 
 def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None) -> None:
@@ -58,8 +60,15 @@ def main() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("TONGTING_SANDBOX_URL", f"http://127.0.0.1:{PAY_PORT}")
     os.environ.setdefault("TONGTING_PAY_BASE_URL", f"http://127.0.0.1:{API_PORT}/v1/pay")
+    clean = "--clean" in sys.argv[1:]
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
-    credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
+    restored = not clean and (LOCAL_DIR / "devices.json").exists() and snapshot.restore(SNAPSHOT)
+    if restored:
+        for pump in stack.pumps:
+            pump.start_at_latest()
+        credentials = json.loads((LOCAL_DIR / "devices.json").read_text())
+    else:
+        credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
     LOCAL_DIR.mkdir(exist_ok=True)
     (LOCAL_DIR / "devices.json").write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
     token = tokens.mint(stack.services.token_key(), subject="local-city-admin", role=Role.CITY_ADMIN,
@@ -78,7 +87,7 @@ def main() -> None:
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
-Tongting local stack is up.
+Tongting local stack is up ({"state restored from " + str(SNAPSHOT) if restored else "a fresh demo city"}).
   HTTP API      http://127.0.0.1:{API_PORT}   (OpenAPI: /openapi.json)
   Embedded AWS  http://127.0.0.1:{AWS_PORT}   e.g. aws --endpoint-url http://127.0.0.1:{AWS_PORT} dynamodb list-tables
                 (credentials: any; region us-east-1)
@@ -90,7 +99,7 @@ Tongting local stack is up.
   Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345 --ago 3h
                 then exit, GET /v1/pay/liangxi-lot-01?lane=out-1, POST /v1/pay/liangxi-lot-01/payments
                 (see README: "Paying on the local stack")
-Ctrl-C stops.""", flush=True)
+Ctrl-C stops and keeps the state in {SNAPSHOT} (make run CLEAN=1, or --clean, starts afresh).""", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
@@ -99,6 +108,11 @@ Ctrl-C stops.""", flush=True)
     finally:
         stop.set()
         pay_app.shutdown()
+        try:
+            stack.pump_streams()
+            snapshot.save(SNAPSHOT)
+        except Exception:  # never lose the shutdown itself to a failed snapshot
+            logger.exception("could not keep the local state")
         stack.stop()
 
 
