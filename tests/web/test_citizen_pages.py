@@ -133,3 +133,38 @@ def test_the_pages_speak_english_too(local, browser):
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     check_page(browser, "6-find-parking-en")
     browser.find_element(By.ID, "lang").click()
+
+
+def mint(local, role: str, district: str) -> str:
+    import subprocess
+    import sys
+
+    env = {**local.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{local.aws_port}", "AWS_ACCESS_KEY_ID": "local",
+           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+    out = subprocess.run([sys.executable, "-m", "tools.mint_token", "--role", role, "--district", district, "--sub", "clerk"],
+                         cwd=local.workdir, env=env, capture_output=True, text=True, timeout=60, check=True)
+    return out.stdout.strip()
+
+
+def test_district_staff_see_their_district_and_not_another(local, browser):
+    browser.get(f"{local.api}/web/console.html")
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    wait_for(browser, "#token").send_keys(mint(local, "district_admin", "320213"))  # Liangxi
+    browser.find_element(By.ID, "sign-in").click()
+    assert "320213" in wait_for(browser, "#signed-in").text
+    wait_for(browser, "#lot-liangxi-lot-01")
+    WebDriverWait(browser, 15).until(lambda d: "空位" in d.find_element(By.CSS_SELECTOR, "#lot-liangxi-lot-01 .status").text)
+    lots = [e.get_attribute("id") for e in browser.find_elements(By.CSS_SELECTOR, "#lots > li")]
+    assert lots and all(i.startswith("lot-liangxi-") for i in lots), lots  # no Xinwu, no Binhu ...
+    assert "xinwu" not in browser.page_source
+    wait_for(browser, "#arrears-section")
+    wait_for(browser, "#disputes-section")
+    check_page(browser, "7-console-liangxi")
+
+    browser.find_element(By.ID, "token").clear()
+    browser.find_element(By.ID, "token").send_keys(mint(local, "district_admin", "320214"))  # Xinwu
+    browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lot-xinwu-lot-01"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "[id^=lot-liangxi-]")
+    check_page(browser, "8-console-xinwu")
