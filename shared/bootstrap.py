@@ -32,6 +32,7 @@ from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
 from shared.bills.service import BillingService
+from shared.citizens.login import PhoneLogin
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
 from shared.coupons.service import CouponService
@@ -73,6 +74,7 @@ class Services:
     plate_verifier: SandboxVerifier
     disputes: DisputeService
     coupons: CouponService
+    phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -146,6 +148,7 @@ def build(clock: Clock) -> Services:
         plate_verifier=verifier,
         disputes=disputes,
         coupons=CouponService(CouponStore(ledger), money, lots, clock),
+        phone_login=PhoneLogin(admin_token_key, verifier, clock),
     )
 
 

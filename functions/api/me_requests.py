@@ -28,3 +28,12 @@ class DisputeRequest(_Body):
     reason: DisputeReason
     detail: str = Field("", max_length=1000, description="What happened, in the citizen's words.")
 
+
+
+class SmsCodeRequest(_Body):
+    phone: str = Field(description="A mainland mobile number, 11 digits starting with 1.", examples=["13800000000"])
+
+
+class PhoneLoginRequest(SmsCodeRequest):
+    code: str = Field(description="The 6-digit code of the text message.")
+    challenge: str = Field(description="The challenge returned when the code was sent.")

@@ -6,7 +6,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from functions.api.me_requests import DisputeRequest, OpenAccountRequest, PlateRequest, VerifyPlateRequest
+from functions.api.me_requests import (
+    DisputeRequest,
+    OpenAccountRequest,
+    PhoneLoginRequest,
+    PlateRequest,
+    SmsCodeRequest,
+    VerifyPlateRequest,
+)
 from shared.availability.model import LotAvailability
 from shared.coupons.model import Coupon
 from shared.protocol.events import AckResponse, EventBatch
@@ -57,6 +64,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/lots/{lot_id}/pay-codes"): ("The URLs to print as the lot's and each lane's unified pay code (QR)", ADMIN, None, None),
     ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
     ("POST", "/v1/bills/{bill_id}/payments"): ("Pay one bill by its id (arrears shown at an exit or in the service window)", None, None, None),
+    # Citizens sign in by phone (issue 14)
+    ("POST", "/v1/auth/sms-code"): ("Send a sign-in code to a mobile number: {phone}; returns the challenge", None, SmsCodeRequest, None),
+    ("POST", "/v1/auth/token"): ("Exchange {phone, code, challenge} for a citizen token", None, PhoneLoginRequest, None),
     # The service window for citizens (bearer token of role citizen)
     ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, OpenAccountRequest, None),
     ("GET", "/v1/me/account"): ("My account: plates, pay-later status, saved method, official notices", ADMIN, None, None),
@@ -87,6 +97,7 @@ CREATED = {
     ("POST", "/v1/pay/{lot_id}/payments"), ("POST", "/v1/bills/{bill_id}/payments"), ("POST", "/v1/me/account"),
     ("POST", "/v1/me/payment-method"), ("POST", "/v1/me/bills/{bill_id}/disputes"), ("POST", "/v1/admin/coupons"),
 }
+CREATED |= {("POST", "/v1/auth/sms-code")}
 ACCEPTED = {("POST", "/v1/me/plates")}
 
 ERROR_SCHEMA = {

@@ -53,6 +53,13 @@ class SandboxVerifier:
             "text": f"【无锡通停通付】您正在绑定车牌 {plate}，验证码 {code}，15 分钟内有效。请勿告诉他人。",
         }]
 
+    def send_login_code(self, phone: str, code: str) -> None:
+        """The sign-in text (shared.citizens.login), kept for the local SMS inbox like the plate codes."""
+        self.messages = [*self.messages[-49:], {
+            "to": phone, "plate": "", "code": code,
+            "text": f"【无锡通停通付】登录验证码 {code}，5 分钟内有效。请勿告诉他人。",
+        }]
+
 
 def _citizen(principal: Principal) -> str:
     if not principal.is_citizen:
