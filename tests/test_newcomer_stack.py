@@ -194,3 +194,32 @@ def test_the_payer_page_is_a_page_and_brings_the_payer_back(stack, pay_app, api,
 def test_the_payer_page_never_redirects_off_this_machine():
     assert payment_app._local_return("https://evil.example/phish") is None
     assert payment_app._local_return("http://127.0.0.1:18140/web/pay.html") == "http://127.0.0.1:18140/web/pay.html"
+
+
+def test_phone_sign_in_gives_a_citizen_token_only_for_the_right_code(api, stack, clock):
+    post = lambda path, data: api.post(path, headers={"Content-Type": "application/json"}, body=json.dumps(data).encode())  # noqa: E731
+    assert json.loads(post("/v1/auth/sms-code", {"phone": "12345"}).body)["code"] == "bad_phone"
+    resp = post("/v1/auth/sms-code", {"phone": "138 0013 8000"})
+    assert resp.status_code == 201
+    challenge = json.loads(resp.body)["challenge"]
+    code = stack.services.plate_verifier.messages[-1]["code"]
+    assert stack.services.plate_verifier.messages[-1]["to"] == "13800138000" and "13800138000" not in challenge
+    wrong = "000000" if code != "000000" else "111111"
+    bad = post("/v1/auth/token", {"phone": "13800138000", "code": wrong, "challenge": challenge})
+    assert (bad.status_code, json.loads(bad.body)["code"]) == (401, "wrong_code")
+    other = post("/v1/auth/token", {"phone": "13900139000", "code": code, "challenge": challenge})
+    assert other.status_code == 401  # the code belongs to the phone it was sent to
+    ok = json.loads(post("/v1/auth/token", {"phone": "13800138000", "code": code, "challenge": challenge}).body)
+    principal = tokens.verify(stack.services.token_key(), ok["token"], now=clock.now())
+    assert principal.role is Role.CITIZEN and "13800138000" not in principal.subject
+    clock.advance(minutes=6)
+    late = post("/v1/auth/token", {"phone": "13800138000", "code": code, "challenge": challenge})
+    assert json.loads(late.body)["code"] == "code_expired"
+
+
+def test_a_browser_opening_the_pay_code_gets_the_page_and_a_script_the_json(api, city):
+    page = api.get(f"/v1/pay/{city.enclosed}?plate=苏B12345", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.headers["Content-Type"].startswith("text/html") and b"/web/pay.js" in page.body
+    data = api.get(f"/v1/pay/{city.enclosed}?plate=苏B12345", headers={"Accept": "application/json"})
+    assert data.headers["Content-Type"].startswith("application/json")
+    assert api.get("/web/../app.py").status_code in (403, 404) and api.get("/web/nothing.html").status_code == 404
