@@ -33,6 +33,16 @@ def test_readme_walkthrough_runs(local):
     assert "True" in lines  # the ledger is sound
 
 
+def test_a_device_registered_through_the_api_is_usable_by_the_cli(local):
+    cli = [sys.executable, "-m", "tools.device_cli"]
+    run = lambda *args: subprocess.run([*cli, *args], cwd=local.workdir, env=local.env, capture_output=True,  # noqa: E731
+                                       text=True, timeout=60)
+    out = run("register", "--device", "liangxi-lot-01-in2", "--kind", "gate_camera", "--lot", "liangxi-lot-01", "--lane", "in-2")
+    assert out.returncode == 0 and out.stdout.startswith("201"), out.stdout + out.stderr
+    out = run("entry", "--device", "liangxi-lot-01-in2", "--plate", "苏B55667", "--lane", "in-2", "--ago", "20m")
+    assert out.returncode == 0 and '"accepted"' in out.stdout, out.stdout + out.stderr
+
+
 def test_readme_quotes_the_walkthrough():
     readme = (running_stack.REPO / "README.md").read_text()
     assert "tools/walkthrough.sh" in readme and "entry-3h-ago.json" not in readme
