@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAGE ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 
-.PHONY: run test bench synth deploy schemas clean
+.PHONY: run test browser bench synth deploy schemas clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,9 +20,18 @@ $(VENV)/.installed-cdk: pyproject.toml $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/python -m infra.local.run
+	$(BIN)/python -m infra.local.run $(if $(CLEAN),--clean)
 
-test: $(VENV)/.installed-cdk
+# The browser tests (tests/web) need Debian's chromium and chromium-driver (and CJK fonts for the
+# screenshots): installed here when missing and we are root; otherwise those tests skip, saying why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	  else echo "chromium/chromedriver missing and not root: the browser tests (tests/web) will skip"; fi; \
+	fi
+
+test: $(VENV)/.installed-cdk browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 bench: $(VENV)/.installed

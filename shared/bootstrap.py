@@ -24,6 +24,7 @@ from shared.bills.disputes import DisputeService
 from shared.bills.ports import DisputeStore
 from shared.bills.service import BillingService
 from shared.citizens.ports import AccountStore
+from shared.citizens.login import PhoneLogin
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
 from shared.coupons.ports import CouponStore
@@ -210,6 +211,7 @@ class Services:
     city_push: CityPushService | None = None
     compliance: ComplianceService | None = None
     audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
+    phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -248,7 +250,8 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     setup_name = "stripe" if "stripe" in providers else "sandbox"
     citizens = CitizenService(st.accounts, verifier, lambda: (setup_name, providers[setup_name]), clock)
     arrears = ArrearsService(st.arrears, money, citizens, workflows, lambda lot_id: lots.require(lot_id).name, clock)
-    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock, st.pay_later_tokens)
+    pay_later = PayLaterService(money, payments, citizens, arrears, workflows, session_store, clock, st.pay_later_tokens,
+                                 lot_name=lambda lot_id: lots.require(lot_id).name)
     gate = BillingGate(
         money, billing, payments, price, pay_base, pay_later=pay_later, arrears=arrears,
         on_pay_later_exit=[reactions.listener(LEFT_ON_PAY_LATER)],
@@ -295,6 +298,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
         audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
+        phone_login=PhoneLogin(st.token_key, verifier, clock),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
     _governance(built, st, money, operators, lots, status, providers, clock)

@@ -87,6 +87,10 @@ def test_a_citizen_disputes_only_their_own_bills_and_a_partial_uphold_refunds_th
     bill = platform.services.billing.get(bill_id)
     assert (bill.paid_fen, bill.adjusted_fen, bill.refunded_fen, bill.balance_fen) == (600, 200, 200, 0)  # a partial refund
     assert platform.services.ledger.check() == []
+    # The refund is visible to the citizen as a refund, not only as a bill figure.
+    [mine] = [b for b in alice("get", "/v1/me/bills")[1]["bills"] if b["bill_id"] == bill_id]
+    assert [(r["amount_fen"], r["reason"], r["channel"]) for r in mine["refunds"]] == [(200, "dispute", "wechat_pay")]
+    assert mine["refunds"][0]["created_at"].endswith("+08:00")
 
 
 def test_tariff_uploads_are_validated_and_history_is_immutable(platform, api, clock, city):

@@ -7,7 +7,7 @@ the app object, the error mapping and the authorizer.
 from __future__ import annotations
 
 from functions.api.http import admin_token, app
-from functions.api.routes import admin, arrears, citizens, coupons, devices, money_admin, payments, public  # noqa: F401
+from functions.api.routes import admin, arrears, citizens, coupons, devices, login, money_admin, payments, public, web  # noqa: F401
 from functions.api.routes import charging, hospital, hotline, sharing  # noqa: F401  (issue 13: service scenarios)
 from functions.api.routes import governance  # noqa: F401  (issue 11)
 

@@ -6,6 +6,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from functions.api.me_requests import (
+    DisputeRequest,
+    OpenAccountRequest,
+    PhoneLoginRequest,
+    PlateRequest,
+    SmsCodeRequest,
+    VerifyPlateRequest,
+)
 from shared.availability.model import LotAvailability
 from shared.coupons.model import Coupon
 from shared.protocol.events import AckResponse, EventBatch
@@ -25,6 +33,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/lots/{lot_id}"): ("Live availability of one lot", None, None, LotAvailability),
     ("GET", "/openapi.json"): ("This document", None, None, None),
     ("GET", "/health"): ("Liveness probe", None, None, None),
+    # The citizens' web app (functions/api/web): static pages, and / sends a browser to finding parking
+    ("GET", "/web/{name}"): ("A file of the citizens' web app (HTML, CSS, JS)", None, None, None),
+    ("GET", "/"): ("Redirects to the web app's find-parking page", None, None, None),
     ("GET", "/v1/admin/districts"): ("The city's districts (GB/T 2260 codes)", ADMIN, None, None),
     ("POST", "/v1/admin/operators"): ("Register an operator", ADMIN, Operator, Operator),
     ("GET", "/v1/admin/operators"): ("Operators the caller may see", ADMIN, None, None),
@@ -43,7 +54,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/sessions/{session_id}"): ("One parking session (staff, district-scoped)", ADMIN, None, ParkingSession),
     # The one payment code
     ("GET", "/v1/lots/{lot_id}/quote"): ("Price a stay (entry, exit, plate, vehicle_class, plate_colour) with the lot's tariff", None, None, None),
-    ("GET", "/v1/pay/{lot_id}"): ("The pay page of a lot's (?plate=) or lane's (?lane=) pay code: the car's bill, plate masked", None, None, None),
+    ("GET", "/v1/pay/{lot_id}"): ("The pay page of a lot's (?plate=) or lane's (?lane=) pay code: the car's bill, plate masked (a browser asking for text/html gets the web page)", None, None, None),
     ("POST", "/v1/pay/{lot_id}/payments"): ("Pay a bill: {bill_id, channel, coupon?}; returns the provider's next action URL", None, None, None),
     ("GET", "/v1/payments/{payment_id}"): ("A payment's state", None, None, None),
     ("POST", "/v1/payments/callbacks/{provider}"): ("Provider callbacks (stripe, sandbox, etc), verified by the provider's own signature scheme", None, None, None),
@@ -53,17 +64,20 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/lots/{lot_id}/pay-codes"): ("The URLs to print as the lot's and each lane's unified pay code (QR)", ADMIN, None, None),
     ("GET", "/v1/admin/bills/{bill_id}"): ("One bill (staff of its district, its operator)", ADMIN, None, None),
     ("POST", "/v1/bills/{bill_id}/payments"): ("Pay one bill by its id (arrears shown at an exit or in the service window)", None, None, None),
+    # Citizens sign in by phone (issue 14)
+    ("POST", "/v1/auth/sms-code"): ("Send a sign-in code to a mobile number: {phone}; returns the challenge", None, SmsCodeRequest, None),
+    ("POST", "/v1/auth/token"): ("Exchange {phone, code, challenge} for a citizen token", None, PhoneLoginRequest, None),
     # The service window for citizens (bearer token of role citizen)
-    ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, None, None),
+    ("POST", "/v1/me/account"): ("Open a service-window account: {consent}", ADMIN, OpenAccountRequest, None),
     ("GET", "/v1/me/account"): ("My account: plates, pay-later status, saved method, official notices", ADMIN, None, None),
     ("POST", "/v1/me/consent"): ("Consent to the current pay-later terms", ADMIN, None, None),
     ("POST", "/v1/me/pay-later/{verb}"): ("Pause, resume or withdraw pay-later (open bills stay owed)", ADMIN, None, None),
-    ("POST", "/v1/me/plates"): ("Add a plate: a code goes to the phone on the vehicle's registration", ADMIN, None, None),
-    ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, None, None),
-    ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, None, None),
+    ("POST", "/v1/me/plates"): ("Add a plate: a code goes to the phone on the vehicle's registration", ADMIN, PlateRequest, None),
+    ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, VerifyPlateRequest, None),
+    ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, PlateRequest, None),
     ("POST", "/v1/me/payment-method"): ("Save a payment method for off-session charges (a mandate)", ADMIN, None, None),
     ("GET", "/v1/me/bills"): ("Bills and arrears of my verified plates", ADMIN, None, None),
-    ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, None, None),
+    ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, DisputeRequest, None),
     # Arrears and disputes (staff)
     ("GET", "/v1/admin/arrears"): ("The caller's collection queue: district staff their district, operators their lots", ADMIN, None, None),
     ("GET", "/v1/admin/arrears/{case_id}"): ("One arrears case with its evidence and history", ADMIN, None, None),
@@ -92,6 +106,7 @@ CREATED = {
     ("POST", "/v1/pay/{lot_id}/payments"), ("POST", "/v1/bills/{bill_id}/payments"), ("POST", "/v1/me/account"),
     ("POST", "/v1/me/payment-method"), ("POST", "/v1/me/bills/{bill_id}/disputes"), ("POST", "/v1/admin/coupons"),
 }
+CREATED |= {("POST", "/v1/auth/sms-code")}
 ACCEPTED = {("POST", "/v1/me/plates")}
 
 # Every 4xx, the gateway's own included (infra/cdk/api.py gateway responses, infra/local/gateway.py).

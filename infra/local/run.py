@@ -13,12 +13,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 from infra.local import payment_app
 from infra.local.gateway import api_server
+from infra.local import demo_devices, snapshot
 from infra.local.seed import seed
 from infra.local.seed_scenarios import seed_scenarios
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
@@ -33,11 +36,16 @@ PAY_PORT = int(os.environ.get("TONGTING_PAY_APP_PORT", "8001"))
 AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 CITY_PUSH_PORT = int(os.environ.get("TONGTING_CITY_PUSH_PORT", "8002"))
 LOCAL_DIR = Path(".local")
+SNAPSHOT = LOCAL_DIR / "aws-state.pickle"  # the embedded AWS's state between runs (make run CLEAN=1 starts afresh)
 
 
-def background_loop(stack: LocalStack, stop: threading.Event) -> None:
+def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None) -> None:
+    next_heartbeat = 0.0
     while not stop.wait(1.0):
         try:
+            if credentials and time.monotonic() >= next_heartbeat:  # the demo devices keep their lots online
+                demo_devices.send_heartbeats(stack.services, credentials)
+                next_heartbeat = time.monotonic() + demo_devices.HEARTBEAT_EVERY_S
             stack.pump_streams()
             stack.run_due_schedules()
             payment_app.deliver_callbacks(stack.services.providers, f"http://127.0.0.1:{API_PORT}")
@@ -61,9 +69,16 @@ def main() -> None:
     os.environ.setdefault("TONGTING_CITY_PUSH_SECRET", "local-city-push-key")
     city_receiver = Receiver(os.environ["TONGTING_CITY_PUSH_SECRET"], CITY_PUSH_PORT).start()
     os.environ.setdefault("TONGTING_CITY_PUSH_URL", city_receiver.url)
+    clean = "--clean" in sys.argv[1:]
     stack = LocalStack(SystemClock(), server_port=AWS_PORT).start()
-    credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
-    credentials |= seed_scenarios(stack.services, ZHUMADIAN_CLASS1.id)  # issue 13: the hospital lot
+    restored = not clean and (LOCAL_DIR / "devices.json").exists() and snapshot.restore(SNAPSHOT)
+    if restored:
+        for pump in stack.pumps:
+            pump.start_at_latest()
+        credentials = json.loads((LOCAL_DIR / "devices.json").read_text())
+    else:
+        credentials = seed(stack.services.registry, tariffs=stack.services.tariffs)
+        credentials |= seed_scenarios(stack.services, ZHUMADIAN_CLASS1.id)  # issue 13: the hospital lot
     LOCAL_DIR.mkdir(exist_ok=True)
     (LOCAL_DIR / "devices.json").write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
     token = tokens.mint(stack.services.token_key(), subject="local-city-admin", role=Role.CITY_ADMIN,
@@ -77,24 +92,25 @@ def main() -> None:
 
     server = api_server(app, "127.0.0.1", API_PORT)  # one current_request per thread (not LocalDevServer's shared one)
     stop = threading.Event()
-    threading.Thread(target=background_loop, args=(stack, stop), daemon=True).start()
-    pay_app = payment_app.serve(stack.services.providers, PAY_PORT)
+    threading.Thread(target=background_loop, args=(stack, stop, credentials), daemon=True).start()
+    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier)
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
-Tongting local stack is up.
+Tongting local stack is up ({"state restored from " + str(SNAPSHOT) if restored else "a fresh demo city"}).
   HTTP API      http://127.0.0.1:{API_PORT}   (OpenAPI: /openapi.json)
   Embedded AWS  http://127.0.0.1:{AWS_PORT}   e.g. aws --endpoint-url http://127.0.0.1:{AWS_PORT} dynamodb list-tables
                 (credentials: any; region us-east-1)
   Demo city     {len(lots)} lots, {len(credentials)} devices in 7 districts
   City platform http://127.0.0.1:{CITY_PUSH_PORT}/   (local receiver of the city push: GET lists what arrived)
   Payment app   http://127.0.0.1:{PAY_PORT}   (sandbox payer and ETC issuer: POST /pay/<ref>/approve)
+  SMS inbox     http://127.0.0.1:{PAY_PORT}/sms   (plate-verification codes the sandbox sent)
   Credentials   .local/devices.json (device secrets), .local/admin-token (city admin),
                 .local/citizen-token (a citizen of the service window)
-  Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345
+  Try           .venv/bin/python -m tools.device_cli entry --device liangxi-lot-01-in1 --plate 苏B12345 --ago 3h
                 then exit, GET /v1/pay/liangxi-lot-01?lane=out-1, POST /v1/pay/liangxi-lot-01/payments
                 (see README: "Paying on the local stack")
-Ctrl-C stops.""", flush=True)
+Ctrl-C stops and keeps the state in {SNAPSHOT} (make run CLEAN=1, or --clean, starts afresh).""", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever()
@@ -104,6 +120,11 @@ Ctrl-C stops.""", flush=True)
         stop.set()
         pay_app.shutdown()
         city_receiver.stop()
+        try:
+            stack.pump_streams()
+            snapshot.save(SNAPSHOT)
+        except Exception:  # never lose the shutdown itself to a failed snapshot
+            logger.exception("could not keep the local state")
         stack.stop()
 
 

@@ -35,6 +35,12 @@ class StreamPump:
         shards = self._backend().describe_stream(arn)["Shards"]
         return [(arn, s["ShardId"]) for s in shards]
 
+    def start_at_latest(self) -> None:
+        """After a restored snapshot: what the stream already holds was delivered before the restart."""
+        streams = self._backend()
+        for arn, shard in self._shards():
+            self._iterators[shard] = streams.get_shard_iterator(arn, shard, "LATEST", None).arn
+
     def pump(self) -> int:
         """Deliver everything pending; returns the number of records delivered."""
         streams = self._backend()

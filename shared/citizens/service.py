@@ -44,13 +44,26 @@ class PlateVerifier(Protocol):
 
 
 class SandboxVerifier:
-    """Local stand-in for the registration lookup: keeps the last code per plate for tests and demos."""
+    """Local stand-in for the registration lookup: keeps the last code per plate for tests and demos, and
+    each text message as the registered phone would show it (the local SMS inbox page reads ``messages``)."""
 
     def __init__(self) -> None:
         self.sent: dict[str, str] = {}
+        self.messages: list[dict[str, str]] = []
 
     def send_code(self, plate: str, code: str) -> None:
         self.sent[plate] = code
+        self.messages = [*self.messages[-49:], {
+            "to": f"the phone registered for {plate}", "plate": plate, "code": code,
+            "text": f"【无锡通停通付】您正在绑定车牌 {plate}，验证码 {code}，15 分钟内有效。请勿告诉他人。",
+        }]
+
+    def send_login_code(self, phone: str, code: str) -> None:
+        """The sign-in text (shared.citizens.login), kept for the local SMS inbox like the plate codes."""
+        self.messages = [*self.messages[-49:], {
+            "to": phone, "plate": "", "code": code,
+            "text": f"【无锡通停通付】登录验证码 {code}，5 分钟内有效。请勿告诉他人。",
+        }]
 
 
 def _citizen(principal: Principal) -> str:

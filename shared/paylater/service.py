@@ -9,6 +9,7 @@ lands after the citizen paid by themselves is refunded by the payment applier li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from shared.arrears.service import ArrearsService, evidence_of
@@ -33,9 +34,11 @@ class PayLaterService:
     def __init__(
         self, money: MoneyStore, payments: PaymentService, citizens: CitizenService, arrears: ArrearsService,
         workflows: Workflows, sessions, clock: Clock, tokens: PayLaterTokens,
+        lot_name: Callable[[str], str] | None = None,
     ) -> None:  # fmt: skip
         self._money, self._payments, self._citizens, self._arrears = money, payments, citizens, arrears
         self._tokens = tokens
+        self._lot_name = lot_name or (lambda lot_id: lot_id)  # the notice names the lot as drivers know it
         self._workflows, self._sessions, self._clock = workflows, sessions, clock
 
     # At the exit (the gate's PayLater port)
@@ -63,7 +66,7 @@ class PayLaterService:
         bill = self._bill(bill_id)
         owner = self._citizens.owner(bill.plate)
         if owner is not None and bill.due_fen:
-            text = (f"【无锡通停通付】先离场后付费：{bill.lot_id} 停车费 {bill.due_fen // 100}.{bill.due_fen % 100:02d} 元。"
+            text = (f"【无锡通停通付】先离场后付费：{self._lot_name(bill.lot_id)} 停车费 {bill.due_fen // 100}.{bill.due_fen % 100:02d} 元。"
                     f"{int(GRACE.total_seconds() // 3600)} 小时内可在官方服务窗口自行支付，逾期将从您授权的支付方式扣款。")
             self._citizens.notify(owner.account_id, f"{bill_id}:bill", "pay_later_bill", text, {"bill_id": bill_id},
                                  account=owner)

@@ -164,6 +164,19 @@ class PaymentService:
             raise NotFound(f"payment {payment_id} does not exist", code="unknown_payment")
         return payment
 
+    def refunds_of(self, bill: Bill) -> list[dict]:
+        """The bill's refunds as its payer sees them: how much, why, through which channel, and whether the
+        provider confirmed it (a refund must be visible, not only a figure on the bill)."""
+        out = []
+        for payment in self._money.payments_of(bill):
+            for refund_id in payment.refunds:
+                refund = self._money.refund(refund_id)
+                if refund is not None:
+                    out.append({**refund.model_dump(mode="json", include={
+                        "refund_id", "amount_fen", "reason", "state", "created_at", "succeeded_at"}, exclude_none=True),
+                        "channel": payment.channel.value})  # fmt: skip
+        return sorted(out, key=lambda r: r["created_at"])
+
     def legacy_report(self, lot: Lot, plate: str, report_id: str, amount_fen: int, at: datetime, open_session) -> dict:
         """A lot system reports a payment taken by its own code: apply it to the car's bill (the parked
         car's, priced to now, or the latest one still due in this lot)."""

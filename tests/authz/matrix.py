@@ -62,6 +62,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/v1/pay/{lot_id}"): Row(PUBLIC, params={"lot_id": "lx_lot"}, query="plate=%E8%8B%8FB12345"),
     ("GET", "/v1/payments/{payment_id}"): Row(PUBLIC, params={"payment_id": "=pay_unknown"}),
     ("POST", "/v1/payments/callbacks/{provider}"): Row("pass pass pass pass pass pass pass pass pass", params={"provider": "=sandbox"}, body="event"),
+    # The web app's pages and the phone sign-in (issue 14): public; a page shows data only through the API
+    ("GET", "/"): Row(PUBLIC),
+    ("GET", "/web/{name}"): Row(PUBLIC_OK, params={"name": "=find.html"}),
+    ("POST", "/v1/auth/sms-code"): Row(PUBLIC, body="empty"),
+    ("POST", "/v1/auth/token"): Row(PUBLIC, body="empty"),
     # Registry
     ("GET", "/v1/admin/districts"): Row(STAFF_READ),
     ("GET", "/v1/admin/operators"): Row(STAFF_READ),

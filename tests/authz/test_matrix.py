@@ -76,6 +76,8 @@ class World:
         headers = {"Content-Type": "application/json", **self.headers.get(role, {})}
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
         resp = getattr(self.api, method.lower())(path, headers=headers, body=data)
+        if resp.status_code < 400 and not resp.headers.get("Content-Type", "").startswith("application/json"):
+            return resp.status_code, None  # a page (the web app): its data comes through the API rows
         return resp.status_code, json.loads(resp.body or b"null")
 
 

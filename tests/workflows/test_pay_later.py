@@ -95,6 +95,7 @@ def test_exit_opens_on_pay_later_and_the_citizen_pays_within_the_grace_period(st
     assert bill.balance_fen == 0 and not _off_session(stack, bill)
     notices = citizen("get", "/v1/me/account")[1]["notices"]
     assert [n["kind"] for n in notices] == ["pay_later_bill"]
+    assert "南长街停车场" in notices[0]["text"] and "lx-nanchang-st-01" not in notices[0]["text"]  # the lot's name, not its id
 
 
 def test_after_the_grace_period_the_saved_method_is_charged(stack, device, clock, citizen):

@@ -62,7 +62,8 @@ def save_payment_method():
 def my_bills():
     svc = services()
     account = svc.citizens.get(principal())
-    bills = [b.view() for plate in account.plates for b in svc.billing.of_plate(plate) if account.owns_bill(plate, b.created_at)]
+    bills = [b.view() | {"refunds": svc.payments.refunds_of(b)} for plate in account.plates
+             for b in svc.billing.of_plate(plate) if account.owns_bill(plate, b.created_at)]
     cases = [dump(c.model_copy(update={"token": None})) for plate in account.plates for c in svc.arrears.open_cases(plate)]
     return json_response({"bills": bills, "arrears": cases})
 

@@ -39,7 +39,8 @@ def lot_pay_codes(lot_id):
 
 @route("/v1/admin/bills/{bill_id}", methods=["GET"], authorizer=admin_token)
 def get_bill(bill_id):
-    return json_response(services().billing.view(principal(), bill_id).view())
+    bill = services().billing.view(principal(), bill_id)
+    return json_response(bill.view() | {"refunds": services().payments.refunds_of(bill)})
 
 
 @route("/v1/admin/ledger/check", methods=["GET"], authorizer=admin_token)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.api.http import app, body, parsed, route
+from functions.api.routes import web
 from shared import plates
 from shared.bootstrap import services
 from shared.errors import InvalidInput
@@ -53,6 +54,8 @@ def quote(lot_id):
 
 @route("/v1/pay/{lot_id}", methods=["GET"])
 def pay_page(lot_id):
+    if web.wants_page():  # the printed QR code opened in a phone's browser
+        return web.static("pay.html")
     q = _query()
     svc = services()
     lot = svc.registry.lots.require(lot_id)
@@ -63,6 +66,7 @@ def pay_page(lot_id):
     # incurred elsewhere (where, when, how much) are shown only to the plate's owner in the service window.
     arrears = [svc.billing.get(c.bill_id) for c in svc.arrears.open_cases(bill.plate) if c.lot_id == lot_id]
     return json_response({
+        "lot_name": lot.name,
         "bill": _public_bill(bill),
         "arrears": [_public_bill(b) for b in arrears if b.due_fen],  # payable together: POST /v1/bills/{id}/payments
         "channels": [c.value for c in Channel if c not in (Channel.ETC, Channel.LEGACY)],

@@ -231,6 +231,11 @@ class SandboxProvider(CallbackSimulator):
             self._resolve(intent, code)
             return self._snapshot(intent)
 
+    def channel_of(self, ref: str) -> str | None:
+        """The channel the payer was asked to pay through (the local payer page names it)."""
+        intent = self._intents.get(ref)
+        return intent.request.channel.value if intent else None
+
     def payment(self, ref: str) -> ProviderPayment:
         with self._lock:
             return self._snapshot(self._get(ref))
