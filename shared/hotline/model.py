@@ -63,6 +63,15 @@ class Closure(str, Enum):
     TIMEOUT = "timeout"
 
 
+class Confirmation(BaseModel):
+    """The citizen's answer to a resolution: the request body of a confirmation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    satisfied: bool
+    note: str | None = Field(None, max_length=1000)
+
+
 class Complaint(BaseModel):
     """What the caller or the citizen tells: the request body of a new ticket."""
 

@@ -8,7 +8,7 @@ from functions.api.errors import json_response
 from functions.api.http import admin_token, app, body, principal, route
 from shared.bootstrap import services
 from shared.errors import Forbidden
-from shared.hotline.model import Complaint
+from shared.hotline.model import Complaint, Confirmation
 from shared.hotline.service import public_view, view
 
 ADMIN = openapi.ADMIN
@@ -21,7 +21,7 @@ openapi.OPERATIONS.update({
     ("POST", "/v1/me/tickets"): ("Raise a complaint or request from the service window", ADMIN, Complaint, None),
     ("GET", "/v1/me/tickets"): ("My tickets", ADMIN, None, None),
     ("GET", "/v1/me/tickets/{ticket_id}"): ("One of my tickets with its progress", ADMIN, None, None),
-    ("POST", "/v1/me/tickets/{ticket_id}/confirm"): ("Answer a resolution: {satisfied, note?}; not satisfied reopens it", ADMIN, None, None),
+    ("POST", "/v1/me/tickets/{ticket_id}/confirm"): ("Answer a resolution: {satisfied, note?}; not satisfied reopens it", ADMIN, Confirmation, None),
     ("GET", "/v1/hotline/tickets/{ticket_id}"): ("A phone caller follows their ticket (?code= the follow code): progress only", None, None, None),
     ("POST", "/v1/hotline/tickets/{ticket_id}/confirm"): ("A phone caller answers a resolution: {code, satisfied, note?}", None, None, None),
 })  # fmt: skip
