@@ -15,19 +15,13 @@ from shared.clock import SHANGHAI, Clock
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.protocol.events import ChargingSessionEvent
 from shared.registry.model import Lot
-from shared.scenarios import parse, with_lines
+from shared.scenarios import manages_lot, next_policy, with_lines
 
 # A charging session counts for a stay if it started before the stay's end and at most this long before
 # the car entered (a car that charged, left and came back is another stay; its charge is not this one's).
 LOOKBACK = timedelta(days=2)
 
 
-def _staff(principal: Principal, lot: Lot) -> bool:
-    if principal.role is Role.CITY_ADMIN:
-        return True
-    if principal.role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) and principal.district_code == lot.district_code:
-        return True
-    return principal.role is Role.OPERATOR and principal.operator_id == lot.operator_id
 
 
 class ChargingService:
@@ -36,17 +30,10 @@ class ChargingService:
 
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> ChargingPolicy:
         lot = self._lot(lot_id)
-        if not _staff(principal, lot):
+        if not manages_lot(principal, lot):
             raise Forbidden(f"{principal.subject} may not set the charging policy of lot {lot_id}", code="lot_forbidden")
         current = self._store.policy(lot_id)
-        version = data.get("version", 1 if current is None else None)
-        if current is not None and type(version) is not int:
-            raise InvalidInput("the body names the version it is based on: {version}", code="version_required")
-        fields = {k: v for k, v in data.items() if k not in ("lot_id", "version", "updated_by", "updated_at")}
-        policy = parse(ChargingPolicy, {
-            **fields, "lot_id": lot_id, "version": 1 if current is None else version + 1,
-            "updated_by": principal.subject, "updated_at": self._clock.now().isoformat(),
-        }, code="invalid_policy")  # fmt: skip
+        policy = next_policy(ChargingPolicy, current, lot_id, data, principal, self._clock.now())
         if not self._store.save_policy(policy):
             raise Conflict(f"the charging policy of {lot_id} changed; read it again", code="version_conflict")
         return policy
@@ -72,7 +59,7 @@ class ChargingService:
     def sessions(self, principal: Principal, lot_id: str, day: str) -> list[dict]:
         """Staff and auditors: a day's charging sessions with their idle occupancy."""
         lot = self._lot(lot_id)
-        if not (principal.role is Role.AUDITOR or _staff(principal, lot)):
+        if not (principal.role is Role.AUDITOR or manages_lot(principal, lot)):
             raise Forbidden(f"{principal.subject} may not read charging sessions of lot {lot_id}", code="lot_forbidden")
         try:
             start = datetime.combine(date.fromisoformat(day), datetime.min.time(), SHANGHAI)

@@ -21,7 +21,7 @@ from shared.hospital.model import Booking, BookingPolicy, SlotView
 from shared.hospital.ports import BookingStore, BookOutcome
 from shared.protocol.events import BookingAck
 from shared.registry.model import Lot
-from shared.scenarios import parse, with_lines
+from shared.scenarios import manages_lot, next_policy, parse, with_lines
 
 ATTEMPTS = 6
 
@@ -51,13 +51,6 @@ def _when(raw: object, name: str) -> datetime:
     return at
 
 
-def _staff(principal: Principal, lot: Lot) -> bool:
-    """Staff who manage the lot's bookings: city admins, its district's staff, its operator."""
-    if principal.role is Role.CITY_ADMIN:
-        return True
-    if principal.role in (Role.DISTRICT_ADMIN, Role.DISTRICT_PLATFORM) and principal.district_code == lot.district_code:
-        return True
-    return principal.role is Role.OPERATOR and principal.operator_id == lot.operator_id
 
 
 class HospitalService:
@@ -69,17 +62,10 @@ class HospitalService:
     # Policies
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> BookingPolicy:
         lot = self._lot(lot_id)
-        if not _staff(principal, lot):
+        if not manages_lot(principal, lot):
             raise Forbidden(f"{principal.subject} may not manage bookings of lot {lot_id}", code="lot_forbidden")
         current = self._store.policy(lot_id)
-        version = data.get("version", 1 if current is None else None)
-        if current is not None and type(version) is not int:
-            raise InvalidInput("the body names the version it is based on: {version}", code="version_required")
-        fields = {k: v for k, v in data.items() if k not in ("lot_id", "version", "updated_by", "updated_at")}
-        policy = parse(BookingPolicy, {
-            **fields, "lot_id": lot_id, "version": 1 if current is None else version + 1,
-            "updated_by": principal.subject, "updated_at": self._clock.now().isoformat(),
-        }, code="invalid_policy")  # fmt: skip
+        policy = next_policy(BookingPolicy, current, lot_id, data, principal, self._clock.now())
         if not self._store.save_policy(policy):
             raise Conflict(f"the booking policy of {lot_id} changed; read it again", code="version_conflict")
         return policy
@@ -116,7 +102,7 @@ class HospitalService:
         if principal.is_citizen:
             if plate not in self._plates_of(principal):
                 raise Forbidden("book a plate verified on your account", code="plate_not_yours")
-        elif not _staff(principal, lot):
+        elif not manages_lot(principal, lot):
             raise Forbidden(f"{principal.subject} may not book at lot {lot_id}", code="lot_forbidden")
         policy = self.policy(lot_id)
         now = self._clock.now()
@@ -145,7 +131,7 @@ class HospitalService:
         if principal.is_citizen:
             if booking.plate in self._plates_of(principal):
                 return
-        elif principal.role is Role.AUDITOR or _staff(principal, self._lot(booking.lot_id)):
+        elif principal.role is Role.AUDITOR or manages_lot(principal, self._lot(booking.lot_id)):
             return
         raise NotFound(f"booking {booking.booking_id} does not exist", code="unknown_booking")
 
@@ -176,7 +162,7 @@ class HospitalService:
 
     def of_lot(self, principal: Principal, lot_id: str, day: str) -> list[Booking]:
         lot = self._lot(lot_id)
-        if not (principal.role is Role.AUDITOR or _staff(principal, lot)):
+        if not (principal.role is Role.AUDITOR or manages_lot(principal, lot)):
             raise Forbidden(f"{principal.subject} may not read bookings of lot {lot_id}", code="lot_forbidden")
         try:
             start = datetime.combine(date.fromisoformat(day), datetime.min.time(), SHANGHAI)
