@@ -135,3 +135,27 @@ def crash_once_after(function_logical: str, action: str):
         yield crashed
     finally:
         lambda_dispatch.override(spec.name, None)
+
+
+def pay_later_citizen(services, api, clock, plate: str, lot_id: str, tariff):
+    """A registered pay-later citizen of the service window: the lot priced by ``tariff``, consent, ``plate``
+    verified, a saved method (sandbox mandate). Returns ``call(method, path, body=None) -> (status, json)``."""
+    import json
+    from datetime import timedelta
+
+    from shared.tokens import mint
+
+    price_lot(services, lot_id, tariff)
+    token = mint(services.token_key(), subject="citizen-1", role=Role.CITIZEN, now=clock.now(), ttl=timedelta(days=400))
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def call(method, path, body=None):
+        resp = getattr(api, method)(path, headers=headers, body=json.dumps(body or {}))
+        return resp.status_code, json.loads(resp.body)
+
+    assert call("post", "/v1/me/account", {"consent": True})[0] == 201
+    assert call("post", "/v1/me/plates", {"plate": plate})[0] == 202
+    code = services.plate_verifier.sent[plate]
+    assert call("post", "/v1/me/plates/verify", {"plate": plate, "code": code})[1]["plates"] == [plate]
+    assert call("post", "/v1/me/payment-method")[1]["ready"] is True
+    return call

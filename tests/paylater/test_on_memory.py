@@ -4,18 +4,14 @@ the fake Workflows recording starts and wakes, the reactions table wiring settle
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
 
 import pytest
 
-from shared.auth import Role
 from shared.payments.model import PaymentSource
 from shared.payments.provider import Channel
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
-from shared.tokens import mint
 from shared.workflows import ARREARS_ESCALATION, PAY_LATER_BILLING
-from tests.support import gate_event, price_lot
+from tests.support import gate_event, pay_later_citizen
 
 LOT, PLATE = "lx-nanchang-st-01", "苏B12345"
 
@@ -23,20 +19,7 @@ LOT, PLATE = "lx-nanchang-st-01", "苏B12345"
 @pytest.fixture
 def citizen(memory, api, city, clock):
     """A registered citizen: consent, 苏B12345 verified, a saved method (sandbox mandate)."""
-    price_lot(memory.services, LOT, ZHUMADIAN_CLASS1)
-    token = mint(memory.services.token_key(), subject="citizen-1", role=Role.CITIZEN, now=clock.now(), ttl=timedelta(days=400))
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def call(method, path, body=None):
-        resp = getattr(api, method)(path, headers=headers, body=json.dumps(body or {}))
-        return resp.status_code, json.loads(resp.body)
-
-    assert call("post", "/v1/me/account", {"consent": True})[0] == 201
-    assert call("post", "/v1/me/plates", {"plate": PLATE})[0] == 202
-    code = memory.services.plate_verifier.sent[PLATE]
-    assert call("post", "/v1/me/plates/verify", {"plate": PLATE, "code": code})[1]["plates"] == [PLATE]
-    assert call("post", "/v1/me/payment-method")[1]["ready"] is True
-    return call
+    return pay_later_citizen(memory.services, api, clock, PLATE, LOT, ZHUMADIAN_CLASS1)
 
 
 def _leave(device, clock, hours=2.5) -> dict:

@@ -4,16 +4,13 @@ dispatched to ours, time moved by the tests (a day of grace passes in a call to 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 
-from shared.auth import Role
 from shared.ledger.accounts import Account
 from shared.payments.model import PaymentSource
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
-from shared.tokens import mint
-from tests.support import CallbackPoster, crash_once_after, gate_event, price_lot, until
+from tests.support import CallbackPoster, crash_once_after, gate_event, pay_later_citizen, until
 
 LOT, PLATE = "lx-nanchang-st-01", "苏B12345"
 GRACE = 24 * 3600
@@ -22,20 +19,7 @@ GRACE = 24 * 3600
 @pytest.fixture
 def citizen(stack, api, city, clock):
     """A registered citizen: account with consent, 苏B12345 verified, a saved method (sandbox mandate)."""
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
-    token = mint(stack.services.token_key(), subject="citizen-1", role=Role.CITIZEN, now=clock.now(), ttl=timedelta(days=400))
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-    def call(method, path, body=None):
-        resp = getattr(api, method)(path, headers=headers, body=json.dumps(body or {}))
-        return resp.status_code, json.loads(resp.body)
-
-    assert call("post", "/v1/me/account", {"consent": True})[0] == 201
-    assert call("post", "/v1/me/plates", {"plate": PLATE})[0] == 202
-    code = stack.services.plate_verifier.sent[PLATE]
-    assert call("post", "/v1/me/plates/verify", {"plate": PLATE, "code": code})[1]["plates"] == [PLATE]
-    assert call("post", "/v1/me/payment-method")[1]["ready"] is True
-    return call
+    return pay_later_citizen(stack.services, api, clock, PLATE, LOT, ZHUMADIAN_CLASS1)
 
 
 def _leave(device, clock, plate=PLATE, hours=2.5, lot=LOT, entry_dev="lx-in1", exit_dev="lx-out1"):
