@@ -28,6 +28,7 @@ class RunningStack:
     api_port: int
     pay_port: int
     aws_port: int
+    city_port: int  # the local receiver of the city push: fixed ports collide between parallel stacks
     process: subprocess.Popen
 
     @property
@@ -41,7 +42,8 @@ class RunningStack:
     @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(REPO), "TONGTING_API_PORT": str(self.api_port),
-                "TONGTING_PAY_APP_PORT": str(self.pay_port), "TONGTING_AWS_PORT": str(self.aws_port)}
+                "TONGTING_PAY_APP_PORT": str(self.pay_port), "TONGTING_AWS_PORT": str(self.aws_port),
+                "TONGTING_CITY_PUSH_PORT": str(self.city_port)}
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -52,7 +54,7 @@ class RunningStack:
 
 
 def start(workdir: Path, timeout_s: float = 180, clean: bool = True) -> RunningStack:
-    stack = RunningStack(workdir, free_port(), free_port(), free_port(), None)  # type: ignore[arg-type]
+    stack = RunningStack(workdir, free_port(), free_port(), free_port(), free_port(), None)  # type: ignore[arg-type]
     log = open(workdir / "run.log", "a")
     stack.process = subprocess.Popen([sys.executable, "-m", "infra.local.run", *(["--clean"] if clean else [])], cwd=workdir, env=stack.env,
                                      stdout=log, stderr=subprocess.STDOUT)
