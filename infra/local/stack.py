@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from infra.local import clock_hooks, dynamo_transactions, lambda_dispatch, moto_lock
+from infra.local import clock_hooks, dynamo_transactions, lambda_dispatch, moto_lock, moto_speedups
 from infra.local.provision import provision
 from infra.local.scheduler import Scheduler
 from infra.local.stream_pump import StreamPump
@@ -36,7 +36,10 @@ class LocalStack:
     def __init__(self, clock: Clock, *, server_port: int | None = None) -> None:
         self.clock = clock
         self.server_port = server_port
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        # One boto3 session per process (moto would make a fresh one per mock): its clients and service
+        # models outlive a stack, which a test starts in ~0.5 s instead of ~1.5 s.
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True},
+                                      "core": {"reset_boto3_session": False}})
         self._server: ThreadedMotoServer | None = None
 
     def start(self) -> "LocalStack":
@@ -51,6 +54,7 @@ class LocalStack:
         lambda_dispatch.install()
         dynamo_transactions.install()
         moto_lock.install()
+        moto_speedups.install()
         clock_hooks.install(self.clock)
         aws.reset()
         parameters.clear_caches()

@@ -1,0 +1,37 @@
+"""Two of moto's costs that a fresh embedded AWS pays again and again, paid once per process instead.
+
+- Creating a state machine parses its ASL with moto's ANTLR parser only to validate it (~0.2 s each,
+  three machines per stack): a definition already found valid is not parsed again. An execution still
+  parses its definition, so a broken file fails exactly as before (``tests/infra/test_asl.py`` also
+  validates every file with the reference validator).
+- moto gives every KMS key an RSA-2048 private key, even a symmetric one, whose encryption uses other key
+  material (~0.1-0.3 s a key): the key pair is generated once per key spec. Tongting has no asymmetric
+  KMS keys, so no test signs with a key pair another key shares.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from moto.kms import models as kms_models
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+_valid: set[str] = set()
+_original_validate = StepFunctionsParserBackend._validate_definition
+_original_key = kms_models.generate_private_key
+
+
+def _validate_once(definition: str) -> None:
+    if definition not in _valid:
+        _original_validate(definition=definition)
+        _valid.add(definition)
+
+
+@functools.cache
+def _key_pair(key_spec: str):
+    return _original_key(key_spec)
+
+
+def install() -> None:
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validate_once)
+    kms_models.generate_private_key = _key_pair
