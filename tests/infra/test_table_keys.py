@@ -1,4 +1,5 @@
-"""Table keys are declared once, in ``shared/resources.py``: every PynamoDB model and index must say the
+"""Table keys are declared once, in ``shared/resources.py``: the models of ``adapters/dynamo/models.py`` take
+theirs from there (``keyed``, ``index_of``); every PynamoDB model and index, those included, must say the
 same keys (and every table and index of the resources must have its model)."""
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def test_every_index_has_the_keys_the_resources_declare():
         indexes = [v for v in vars(model).values() if isinstance(v, GlobalSecondaryIndex)]
         assert {i.Meta.index_name for i in indexes} == set(declared), model.__name__
         for index in indexes:
-            hash_key = next(n for n, a in type(index).__dict__.items() if getattr(a, "is_hash_key", False))
-            range_key = next((n for n, a in type(index).__dict__.items() if getattr(a, "is_range_key", False)), None)
+            members = {n: getattr(type(index), n) for n in dir(type(index))}  # inherited too (models.index_of)
+            hash_key = next(n for n, a in members.items() if getattr(a, "is_hash_key", False))
+            range_key = next((n for n, a in members.items() if getattr(a, "is_range_key", False)), None)
             assert (hash_key, range_key) == declared[index.Meta.index_name], (model.__name__, index.Meta.index_name)
 
 

@@ -1,4 +1,5 @@
-"""PynamoDB models, one per table in ``shared.resources``. Names and keys come from there only.
+"""PynamoDB models, one per table in ``shared.resources``. Names and keys come from there only: a model
+subclasses ``keyed(table)`` and an index is ``index_of(table, name)``, which read the keys from it.
 
 Records are stored as a JSON document (``doc``) plus the few attributes that keys, indexes and
 conditions need; the pydantic domain model stays the one description of a record's fields.
@@ -57,29 +58,43 @@ def _index(table: resources.Table, name: str) -> type:
     return type("Meta", (), {"index_name": idx.name, "projection": AllProjection()})
 
 
-class OperatorItem(Model):
-    Meta = _Meta.for_table(resources.OPERATORS)
-    operator_id = UnicodeAttribute(hash_key=True)
+_ATTRIBUTE = {"S": UnicodeAttribute, "N": NumberAttribute}
+
+
+def _key_attributes(hash_key: str, hash_type: str, range_key: str | None, range_type: str) -> dict:
+    attrs = {hash_key: _ATTRIBUTE[hash_type](hash_key=True)}
+    if range_key:
+        attrs[range_key] = _ATTRIBUTE[range_type](range_key=True)
+    return attrs
+
+
+def keyed(table: resources.Table) -> type[Model]:
+    """The base of a table's model: its Meta and its key attributes, read from ``shared/resources.py``,
+    the one place keys are declared (``class LotItem(keyed(resources.LOTS))`` adds the other attributes)."""
+    attrs = _key_attributes(table.hash_key, table.hash_type, table.range_key, table.range_type)
+    return type(f"{table.logical}-keys", (Model,), {"Meta": _Meta.for_table(table), **attrs})
+
+
+def index_of(table: resources.Table, name: str) -> type[GlobalSecondaryIndex]:
+    """A global secondary index of ``table`` with the keys ``shared/resources.py`` gives it."""
+    idx = next(i for i in table.indexes if i.name == name)
+    attrs = _key_attributes(idx.hash_key, idx.hash_type, idx.range_key, idx.range_type)
+    return type(f"{table.logical}-{name}", (GlobalSecondaryIndex,), {"Meta": _index(table, name), **attrs})
+
+
+class OperatorItem(keyed(resources.OPERATORS)):
     district_code = UnicodeAttribute()
     version = NumberAttribute()
     doc = JSONAttribute()
 
 
-class LotsByDistrict(GlobalSecondaryIndex):
-    Meta = _index(resources.LOTS, "by_district")
-    district_code = UnicodeAttribute(hash_key=True)
-    lot_id = UnicodeAttribute(range_key=True)
+LotsByDistrict = index_of(resources.LOTS, "by_district")
 
 
-class LotsByOperator(GlobalSecondaryIndex):
-    Meta = _index(resources.LOTS, "by_operator")
-    operator_id = UnicodeAttribute(hash_key=True)
-    lot_id = UnicodeAttribute(range_key=True)
+LotsByOperator = index_of(resources.LOTS, "by_operator")
 
 
-class LotItem(Model):
-    Meta = _Meta.for_table(resources.LOTS)
-    lot_id = UnicodeAttribute(hash_key=True)
+class LotItem(keyed(resources.LOTS)):
     district_code = UnicodeAttribute()
     operator_id = UnicodeAttribute()
     version = NumberAttribute()
@@ -88,15 +103,10 @@ class LotItem(Model):
     by_operator = LotsByOperator()
 
 
-class DevicesByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.DEVICES, "by_lot")
-    lot_id = UnicodeAttribute(hash_key=True)
-    device_id = UnicodeAttribute(range_key=True)
+DevicesByLot = index_of(resources.DEVICES, "by_lot")
 
 
-class DeviceItem(Model):
-    Meta = _Meta.for_table(resources.DEVICES)
-    device_id = UnicodeAttribute(hash_key=True)
+class DeviceItem(keyed(resources.DEVICES)):
     lot_id = UnicodeAttribute(null=True)  # district gateways have none: sparse in the index
     district_code = UnicodeAttribute()
     version = NumberAttribute()
@@ -105,29 +115,18 @@ class DeviceItem(Model):
     by_lot = DevicesByLot()
 
 
-class OpenByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.SESSIONS, "open_by_lot")
-    open_lot_id = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+OpenByLot = index_of(resources.SESSIONS, "open_by_lot")
 
 
-class UnmatchedByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.SESSIONS, "unmatched_by_lot")
-    unmatched_lot_id = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+UnmatchedByLot = index_of(resources.SESSIONS, "unmatched_by_lot")
 
 
-class SessionsByPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.SESSIONS, "by_plate")
-    plate = UnicodeAttribute(hash_key=True)
-    entered_at = UnicodeAttribute(range_key=True)
+SessionsByPlate = index_of(resources.SESSIONS, "by_plate")
 
 
-class SessionItem(Model):
+class SessionItem(keyed(resources.SESSIONS)):
     """Either a session (pk = session id) or an open-session pointer (pk = OPEN#lot#subject)."""
 
-    Meta = _Meta.for_table(resources.SESSIONS)
-    pk = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     open_lot_id = UnicodeAttribute(null=True)  # set only while open: the index stays small
@@ -140,17 +139,12 @@ class SessionItem(Model):
     by_plate = SessionsByPlate()
 
 
-class AcksByArchiveObject(GlobalSecondaryIndex):
-    Meta = _index(resources.EVENT_ACKS, "by_archive_object")
-    archive_key = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+AcksByArchiveObject = index_of(resources.EVENT_ACKS, "by_archive_object")
 
 
-class AckItem(Model):
+class AckItem(keyed(resources.EVENT_ACKS)):
     """The acknowledgement of one accepted event, keyed ``lot#event_id``; its stream feeds the archive."""
 
-    Meta = _Meta.for_table(resources.EVENT_ACKS)
-    pk = UnicodeAttribute(hash_key=True)
     lot_id = UnicodeAttribute()
     district_code = UnicodeAttribute()
     device_id = UnicodeAttribute()
@@ -161,18 +155,13 @@ class AckItem(Model):
     by_archive_object = AcksByArchiveObject()
 
 
-class NonceItem(Model):
-    Meta = _Meta.for_table(resources.NONCES)
-    pk = UnicodeAttribute(hash_key=True)
+class NonceItem(keyed(resources.NONCES)):
     expires_at = NumberAttribute()  # epoch seconds; DynamoDB TTL removes it after the window
 
 
-class LotStatusItem(Model):
+class LotStatusItem(keyed(resources.LOT_STATUS)):
     """``item`` = ``LOT`` (counts, liveness) or ``DEVICE#<id>`` (last seen)."""
 
-    Meta = _Meta.for_table(resources.LOT_STATUS)
-    lot_id = UnicodeAttribute(hash_key=True)
-    item = UnicodeAttribute(range_key=True)
     open_count = NumberAttribute(null=True)
     unmatched_count = NumberAttribute(null=True)  # exits still waiting for their entry
     reported_total = NumberAttribute(null=True)
@@ -183,37 +172,24 @@ class LotStatusItem(Model):
     offline_since = NumberAttribute(null=True)
 
 
-class TariffItem(Model):
-    Meta = _Meta.for_table(resources.TARIFFS)
-    tariff_id = UnicodeAttribute(hash_key=True)
+class TariffItem(keyed(resources.TARIFFS)):
     district_code = UnicodeAttribute(null=True)  # None: a city-wide tariff
     version = NumberAttribute()
     doc = JSONAttribute()
 
 
-class BillsByPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.BILLS, "by_plate")
-    plate = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+BillsByPlate = index_of(resources.BILLS, "by_plate")
 
 
-class BillsByLane(GlobalSecondaryIndex):
-    Meta = _index(resources.BILLS, "by_lane")
-    lane_key = UnicodeAttribute(hash_key=True)
-    exited_at = UnicodeAttribute(range_key=True)
+BillsByLane = index_of(resources.BILLS, "by_lane")
 
 
-class BillsByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.BILLS, "by_lot")
-    lot_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+BillsByLot = index_of(resources.BILLS, "by_lot")
 
 
-class BillItem(Model):
+class BillItem(keyed(resources.BILLS)):
     """A bill (pk = bill id) or a dispute (pk = DISPUTE#id)."""
 
-    Meta = _Meta.for_table(resources.BILLS)
-    pk = UnicodeAttribute(hash_key=True)
     version = NumberAttribute()
     doc = JSONAttribute()
     plate = UnicodeAttribute(null=True)
@@ -226,23 +202,16 @@ class BillItem(Model):
     by_lot = BillsByLot()
 
 
-class PaymentsByProviderRef(GlobalSecondaryIndex):
-    Meta = _index(resources.PAYMENTS, "by_provider_ref")
-    provider_ref = UnicodeAttribute(hash_key=True)
+PaymentsByProviderRef = index_of(resources.PAYMENTS, "by_provider_ref")
 
 
-class PaymentsByProviderDay(GlobalSecondaryIndex):
-    Meta = _index(resources.PAYMENTS, "by_provider_day")
-    provider_day = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+PaymentsByProviderDay = index_of(resources.PAYMENTS, "by_provider_day")
 
 
-class PaymentItem(Model):
+class PaymentItem(keyed(resources.PAYMENTS)):
     """A payment (pk = pay_...), a refund (rf_...), a callback receipt (CALLBACK#...) or a reconciliation
     finding (FINDING#...)."""
 
-    Meta = _Meta.for_table(resources.PAYMENTS)
-    pk = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     provider_ref = UnicodeAttribute(null=True)
@@ -252,48 +221,33 @@ class PaymentItem(Model):
     by_provider_day = PaymentsByProviderDay()
 
 
-class CouponItem(Model):
+class CouponItem(keyed(resources.COUPONS)):
     """A coupon (pk = COUPON#code) or one redemption (pk = REDEEMED#code#bill)."""
 
-    Meta = _Meta.for_table(resources.COUPONS)
-    pk = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     redeemed = NumberAttribute(null=True)
 
 
-class CitizenItem(Model):
+class CitizenItem(keyed(resources.CITIZENS)):
     """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique) or a pending plate
     challenge (CHALLENGE#account#plate)."""
 
-    Meta = _Meta.for_table(resources.CITIZENS)
-    pk = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
 
 
-class ArrearsByDistrict(GlobalSecondaryIndex):
-    Meta = _index(resources.ARREARS, "by_district")
-    district_code = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
+ArrearsByDistrict = index_of(resources.ARREARS, "by_district")
 
 
-class ArrearsByOperator(GlobalSecondaryIndex):
-    Meta = _index(resources.ARREARS, "by_operator")
-    operator_id = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
+ArrearsByOperator = index_of(resources.ARREARS, "by_operator")
 
 
-class ArrearsByPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.ARREARS, "by_plate")
-    plate = UnicodeAttribute(hash_key=True)
-    opened_at = UnicodeAttribute(range_key=True)
+ArrearsByPlate = index_of(resources.ARREARS, "by_plate")
 
 
-class ArrearsItem(Model):
-    Meta = _Meta.for_table(resources.ARREARS)
-    pk = UnicodeAttribute(hash_key=True)
+class ArrearsItem(keyed(resources.ARREARS)):
     version = NumberAttribute()
     doc = JSONAttribute()
     district_code = UnicodeAttribute()
