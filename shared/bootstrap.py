@@ -153,6 +153,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.city_push import MemoryOutbox
     from shared.adapters.memory.settlement import MemoryStatements
     from shared.adapters.memory.supervision import MemoryAnomalies
+    from shared.adapters.memory.governance import LedgerReader, RecordingTransport
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -165,7 +166,8 @@ def memory_stores() -> Stores:
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
         charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
-        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(),
+        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), ledger_reader=LedgerReader(ledger_store),
+        push_transport=RecordingTransport(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -351,8 +353,8 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
     anomalies = st.anomalies
     services.liveness = LivenessCheck(lots, status, clock, anomalies=anomalies)  # with comms anomalies (S16)
     if reader is None or st.push_transport is None:
-        return  # memory stores: the governance loop's tests build it on the embedded AWS or on its own fakes
-    from shared.adapters.city_push import push_target  # the configured endpoint (an environment setting)
+        return  # stores without the governance loop's adapters (both factories have them)
+    from shared.adapters.push_target import push_target  # the configured endpoint (an environment setting)
 
     services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
     services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)

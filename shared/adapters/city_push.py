@@ -17,7 +17,6 @@ undelivered pushes are those after its cursor, in sort-key (queue) order.
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from datetime import UTC
@@ -31,7 +30,7 @@ from shared import resources
 from shared.adapters.dynamo.conditions import failed_conditions
 from shared.adapters.dynamo.models import _Meta, transaction_connection
 from shared.citypush.model import Push, PushState
-from shared.citypush.ports import Target
+from shared.adapters.push_target import push_target  # noqa: F401 (its home before the memory stores had a push)
 
 
 class PushItem(Model):
@@ -110,14 +109,3 @@ class HttpTransport:
             return exc.code, f"HTTP {exc.code}"
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             return None, f"unreachable: {getattr(exc, 'reason', exc)}"
-
-
-def push_target() -> Target:
-    """From the environment: ``TONGTING_CITY_PUSH_URL`` (unset: pushes wait), ``TONGTING_CITY_PUSH_KEY_ID`` and
-    ``TONGTING_CITY_PUSH_SECRET`` (the HMAC key agreed with the city data bureau, set by ops)."""
-    return Target(
-        url=os.environ.get("TONGTING_CITY_PUSH_URL") or None,
-        key_id=os.environ.get("TONGTING_CITY_PUSH_KEY_ID", "tongting-platform"),
-        secret=os.environ.get("TONGTING_CITY_PUSH_SECRET", ""),
-        timeout_s=float(os.environ.get("TONGTING_CITY_PUSH_TIMEOUT_S", "5")),
-    )

@@ -1,0 +1,77 @@
+"""The governance loop's PostingReader and Transport contracts (shared.settlement.ports,
+shared.citypush.ports), on both implementations: the ledger reader over the in-memory ledger and over the
+DynamoDB ledger (moto); the recording transport and the HTTP transport against a local receiver."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from shared.adapters.city_push import HttpTransport
+from shared.adapters.memory.governance import RecordingTransport
+from shared.ledger.model import Posting
+from tests.contracts.records import T0
+from tools.city_receiver import Receiver
+
+
+def _charge(pid: str, op: str, plate: str, amount: int, minutes: int) -> Posting:
+    return Posting.charge(pid, plate, op, amount, T0 + timedelta(minutes=minutes))
+
+
+def test_a_posting_is_stored_once_and_moves_the_balance(stores, uid):
+    reader, op = stores.ledger_reader, f"op-g{uid}"
+    posting = _charge(f"g-{uid}", op, "苏B12345", 600, 0)
+    assert reader.post(posting)
+    assert not reader.post(posting)
+    assert reader.balance(f"operator_revenue:{op}") == -600
+
+
+def test_postings_are_those_in_the_window_on_the_accounts_each_once(stores, uid):
+    reader, op, other = stores.ledger_reader, f"op-g{uid}", f"op-h{uid}"
+    inside = [_charge(f"in-{uid}-{m}", op, "苏B12345", 100 + m, m) for m in (0, 30, 59)]
+    for p in [*inside, _charge(f"end-{uid}", op, "苏B12345", 7, 60), _charge(f"before-{uid}", op, "苏B12345", 8, -1),
+              _charge(f"other-{uid}", other, "苏B12345", 9, 10)]:
+        assert reader.post(p)
+    start, end = T0, T0 + timedelta(minutes=60)
+    accounts = [f"operator_revenue:{op}", f"operator_revenue:{op}"]  # named twice: still each posting once
+    got = reader.postings(accounts, start, end)
+    assert sorted(p.posting_id for p in got) == sorted(p.posting_id for p in inside)
+    assert {p.posting_id: p for p in got}[inside[1].posting_id] == inside[1]
+    lines = reader.lines(f"operator_revenue:{op}", start, end)
+    assert sorted((ln.posting_id, ln.amount_fen) for ln in lines) == sorted((p.posting_id, -(100 + m)) for p, m in zip(inside, (0, 30, 59)))  # revenue is a credit
+    assert all(start <= ln.occurred_at < end for ln in lines)
+    assert reader.postings([f"operator_revenue:nobody-{uid}"], start, end) == []
+
+
+@pytest.fixture(params=["memory", "http"])
+def transport(request):
+    """(transport, url, script): ``script(status)`` makes the next answer that status; None: unreachable."""
+    if request.param == "memory":
+        fake = RecordingTransport()
+        yield fake, "memory://city", fake.answers.append
+        return
+    receiver = Receiver("contract-key").start()
+
+    def script(status):
+        receiver.script.append("drop" if status is None else str(status))
+
+    try:
+        yield HttpTransport(), receiver.url, script
+    finally:
+        receiver.stop()
+
+
+def test_a_transport_answers_the_status_or_says_it_could_not_reach(transport):
+    sender, url, script = transport
+    from shared.protocol import signing
+
+    body = b'{"push_id": "p-contract"}'
+    headers = {"Content-Type": "application/json", **signing.signed_headers("tongting-platform", "contract-key", body, 0)}
+    assert sender.send(url, body, headers, 2.0) == (200, None)
+    script(500)
+    status, error = sender.send(url, body, headers, 2.0)
+    assert status == 500 and error and "500" in error
+    script(None)
+    status, error = sender.send(url, body, headers, 2.0)
+    assert status is None and error.startswith("unreachable")
