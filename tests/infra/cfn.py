@@ -14,8 +14,8 @@ PLAIN = [f for f in resources.FUNCTIONS if f.logical != derive.HTTP_API]
 
 
 def match():
-    """``aws_cdk.assertions.Match``, imported only by tests that use it (jsii starts on import)."""
-    from aws_cdk.assertions import Match
+    """CDK's ``Match`` rules in plain Python (``tests/infra/template.py``), for the ``templates`` fixture."""
+    from tests.infra.template import Match
 
     return Match
 

@@ -81,9 +81,9 @@ def raw_templates(synth_dir) -> dict[str, dict]:
 
 @pytest.fixture(scope="session")
 def templates(raw_templates):
-    """``aws_cdk.assertions.Template`` per stage (and ``variant``)."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from aws_cdk.assertions import Template
+    """A ``Template`` per stage (and ``variant``) with CDK's assertions in plain Python (``template.py``:
+    jsii's ``Template.from_json`` cost a worker ~15 s)."""
+    from tests.infra.template import Template
 
     return {name: Template.from_json(body) for name, body in raw_templates.items()}
 
