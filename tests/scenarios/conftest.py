@@ -14,9 +14,11 @@ CITIZEN_PLATE = "苏B12345"
 
 
 @pytest.fixture
-def token(stack, clock, city):
+def token(platform, clock, city):
+    """Memory stores unless the test names ``stack`` (tests/conftest.py)."""
+
     def make(role: Role, district: str | None = None, operator: str | None = None, subject: str | None = None) -> dict:
-        t = tokens.mint(stack.services.token_key(), subject=subject or f"{role.value}-user", role=role, now=clock.now(),
+        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-user", role=role, now=clock.now(),
                         district_code=district, operator_id=operator, ttl=timedelta(days=400))
         return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
 
@@ -36,11 +38,11 @@ def call(api):
 
 
 @pytest.fixture
-def citizen(stack, call, token):
+def citizen(platform, call, token):
     """citizen-1 with 苏B12345 verified on their account; returns their headers."""
     headers = token(Role.CITIZEN, subject="citizen-1")
     assert call("post", "/v1/me/account", headers, {"consent": True})[0] == 201
     assert call("post", "/v1/me/plates", headers, {"plate": CITIZEN_PLATE})[0] == 202
-    code = stack.services.plate_verifier.sent[CITIZEN_PLATE]
+    code = platform.services.plate_verifier.sent[CITIZEN_PLATE]
     assert call("post", "/v1/me/plates/verify", headers, {"plate": CITIZEN_PLATE, "code": code})[0] == 200
     return headers

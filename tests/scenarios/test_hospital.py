@@ -25,9 +25,9 @@ POLICY = {"slot_minutes": 60, "quota_per_slot": 5, "entry_before_min": 60, "entr
 
 
 @pytest.fixture
-def hospital(stack, city):
-    stack.services.hospital.put_policy(CITY_ADMIN, LOT, dict(POLICY))
-    return stack.services.hospital
+def hospital(platform, city):
+    platform.services.hospital.put_policy(CITY_ADMIN, LOT, dict(POLICY))
+    return platform.services.hospital
 
 
 def _appointment(clock, hours: float = 3) -> datetime:

@@ -24,9 +24,9 @@ OFFER = {"offer_id": "nanchang-nights", "name": "南长街夜间共享", "lot_id
 
 
 @pytest.fixture
-def right(stack, call, token, citizen):
+def right(platform, call, token, citizen):
     """The operator's night offer on the lot, and citizen-1's approved right for 苏B12345."""
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
     operator = token(Role.OPERATOR, operator="wx-city-parking")
     assert call("post", "/v1/admin/sharing/offers", operator, OFFER)[0] == 201
     status, app = call("post", f"/v1/sharing/offers/{OFFER['offer_id']}/applications", citizen, {"plates": [CITIZEN_PLATE], "months": 1})
