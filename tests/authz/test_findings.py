@@ -1,5 +1,7 @@
 """Issue 15's findings, one test each: each failed before its fix (authorization leaks, crashes on
-malformed input, contract gaps). The authorization matrix (test_matrix.py) then covers the whole class."""
+malformed input, contract gaps). The authorization matrix (test_matrix.py) then covers the whole class.
+They are rules of the services and the HTTP layer, so they run on the in-memory stores (``platform``); the
+stores' own behaviour is the contract suites' job (tests/contracts)."""
 
 from __future__ import annotations
 
@@ -19,20 +21,20 @@ PLATE = "苏B12345"
 
 
 @pytest.fixture
-def bearer(stack, clock, city):
+def bearer(platform, clock, city):
     def make(role: Role, subject: str | None = None, **claims) -> dict:
-        t = tokens.mint(stack.services.token_key(), subject=subject or f"{role.value}-x", role=role, now=clock.now(), **claims)
+        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-x", role=role, now=clock.now(), **claims)
         return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
 
     return make
 
 
-def forged(stack, clock, claims: dict) -> dict:
+def forged(platform, clock, claims: dict) -> dict:
     """A token signed with the real key whose claims our mint would refuse (as a leaked key or a bug would make)."""
     import jwt
 
     claims = {"iat": int(clock.now().timestamp()), "exp": int(clock.now().timestamp()) + 3600, **claims}
-    return {"Authorization": "Bearer " + jwt.encode(claims, stack.services.token_key(), algorithm="HS256")}
+    return {"Authorization": "Bearer " + jwt.encode(claims, platform.services.token_key(), algorithm="HS256")}
 
 
 def call(api, method, path, headers=None, body=None, raw: bytes | None = None):
@@ -41,14 +43,14 @@ def call(api, method, path, headers=None, body=None, raw: bytes | None = None):
     return resp.status_code, json.loads(resp.body or b"null")
 
 
-def _bill(stack, device, clock, lot="lx-nanchang-st-01", plate=PLATE):
+def _bill(platform, device, clock, lot="lx-nanchang-st-01", plate=PLATE):
     cams = {"lx-nanchang-st-01": ("lx-in1", "lx-out1"), "xw-taihu-plaza": ("xw-in1", "xw-in1")}[lot]
-    price_lot(stack.services, lot, ZHUMADIAN_CLASS1)
+    price_lot(platform.services, lot, ZHUMADIAN_CLASS1)
     device(cams[0]).post(gate_event("entry", plate, clock.now(), lot=lot))
     clock.advance(3 * 3600)
     status, body = device(cams[1]).post(gate_event("exit", plate, clock.now(), lot=lot))
     assert status == 200, body
-    (bill,) = [b for b in stack.services.billing.of_plate(plate) if b.lot_id == lot]
+    (bill,) = [b for b in platform.services.billing.of_plate(plate) if b.lot_id == lot]
     return bill
 
 
@@ -60,27 +62,27 @@ def test_a_citizen_token_is_refused_on_staff_lists(api, bearer, path):
 
 
 @pytest.mark.parametrize("role", [Role.CITIZEN, Role.OPERATOR, Role.CITY_ADMIN, Role.AUDITOR])
-def test_a_district_claim_on_a_non_district_role_is_refused(api, stack, clock, city, role):
+def test_a_district_claim_on_a_non_district_role_is_refused(api, platform, clock, city, role):
     claims = {"sub": "x", "role": role.value, "district": LX, **({"operator": "wx-city-parking"} if role is Role.OPERATOR else {})}
-    status, body = call(api, "get", "/v1/admin/lots", forged(stack, clock, claims))
+    status, body = call(api, "get", "/v1/admin/lots", forged(platform, clock, claims))
     assert (status, body["code"]) == (401, "token_claims")
     with pytest.raises(Exception):
-        tokens.mint(stack.services.token_key(), subject="x", role=role, now=clock.now(), district_code=LX,
+        tokens.mint(platform.services.token_key(), subject="x", role=role, now=clock.now(), district_code=LX,
                     operator_id="wx-city-parking" if role is Role.OPERATOR else None)
     with pytest.raises(ValueError):
         Principal(subject="x", role=role, district_code=LX, operator_id="wx-city-parking" if role is Role.OPERATOR else None)
 
 
-def test_an_operator_claim_only_on_operators(api, stack, clock, city):
-    status, body = call(api, "get", "/v1/admin/lots", forged(stack, clock, {"sub": "x", "role": "district_admin", "district": LX, "operator": "xinwu-hitech"}))
+def test_an_operator_claim_only_on_operators(api, platform, clock, city):
+    status, body = call(api, "get", "/v1/admin/lots", forged(platform, clock, {"sub": "x", "role": "district_admin", "district": LX, "operator": "xinwu-hitech"}))
     assert (status, body["code"]) == (401, "token_claims")
 
 
-def test_a_district_admin_cannot_change_an_operator_working_elsewhere(api, stack, bearer):
+def test_a_district_admin_cannot_change_an_operator_working_elsewhere(api, platform, bearer):
     # an operator registered in Liangxi whose lots are all in Xinwu
     from tests.support import CITY_ADMIN
 
-    reg = stack.services.registry
+    reg = platform.services.registry
     reg.register_operator(CITY_ADMIN, {"operator_id": "lx-reg-xw-lots", "name": "n", "credit_code": "91320200MA1XXXXX0A",
                                        "ownership": "social", "district_code": LX, "payout_account_ref": "acct_1"})
     reg.register_lot(CITY_ADMIN, {"lot_id": "xw-other", "name": "新吴", "district_code": XW, "operator_id": "lx-reg-xw-lots",
@@ -94,9 +96,9 @@ def test_a_district_admin_cannot_change_an_operator_working_elsewhere(api, stack
     assert call(api, "get", "/v1/admin/operators/lx-reg-xw-lots", bearer(Role.DISTRICT_ADMIN, district_code=XW))[0] == 200
 
 
-def test_an_operator_sees_no_arrears_case_before_hand_over(api, stack, device, clock, bearer):
-    bill = _bill(stack, device, clock)
-    case = stack.services.arrears.open(bill, {})
+def test_an_operator_sees_no_arrears_case_before_hand_over(api, platform, device, clock, bearer):
+    bill = _bill(platform, device, clock)
+    case = platform.services.arrears.open(bill, {})
     op = bearer(Role.OPERATOR, operator_id="wx-city-parking")
     status, body = call(api, "get", f"/v1/admin/arrears/{case.case_id}", op)
     assert (status, body["code"]) == (404, "unknown_case")
@@ -106,8 +108,8 @@ def test_an_operator_sees_no_arrears_case_before_hand_over(api, stack, device, c
     assert call(api, "get", f"/v1/admin/arrears/{case.case_id}", bearer(Role.DISTRICT_ADMIN, district_code=LX))[0] == 200
 
 
-def test_a_bill_of_someone_else_answers_as_absent(api, stack, device, clock, bearer):
-    bill = _bill(stack, device, clock)
+def test_a_bill_of_someone_else_answers_as_absent(api, platform, device, clock, bearer):
+    bill = _bill(platform, device, clock)
     me = bearer(Role.CITIZEN, subject="mallory")
     call(api, "post", "/v1/me/account", me, {"consent": True})
     there = call(api, "post", f"/v1/me/bills/{bill.bill_id}/disputes", me, {"reason": "other"})
@@ -122,13 +124,13 @@ def test_the_city_admin_sees_every_districts_disputes(api, bearer):
     assert (status, body) == (200, {"disputes": []})
 
 
-def test_the_pay_page_shows_a_stranger_only_this_lots_amount(api, stack, device, clock):
-    elsewhere = _bill(stack, device, clock, lot="xw-taihu-plaza")
-    stack.services.arrears.open(elsewhere, {})
+def test_the_pay_page_shows_a_stranger_only_this_lots_amount(api, platform, device, clock):
+    elsewhere = _bill(platform, device, clock, lot="xw-taihu-plaza")
+    platform.services.arrears.open(elsewhere, {})
     from tests.support import CITY_ADMIN
 
-    lot = stack.services.registry.lots.require("lx-nanchang-st-01")  # the same tariff, registered by _bill
-    stack.services.registry.update_lot(CITY_ADMIN, lot.lot_id, {**lot.model_dump(mode="json"), "tariff_ref": ZHUMADIAN_CLASS1.id})
+    lot = platform.services.registry.lots.require("lx-nanchang-st-01")  # the same tariff, registered by _bill
+    platform.services.registry.update_lot(CITY_ADMIN, lot.lot_id, {**lot.model_dump(mode="json"), "tariff_ref": ZHUMADIAN_CLASS1.id})
     device("lx-in1").post(gate_event("entry", PLATE, clock.now()))  # parked here now; owes in Xinwu
     clock.advance(3600)
     status, body = call(api, "get", f"/v1/pay/lx-nanchang-st-01?plate={PLATE}")
@@ -137,7 +139,7 @@ def test_the_pay_page_shows_a_stranger_only_this_lots_amount(api, stack, device,
     assert "320214" not in json.dumps(body, ensure_ascii=False) and PLATE not in json.dumps(body, ensure_ascii=False)
 
 
-def test_plate_codes_are_rate_limited_and_a_new_code_does_not_reset_wrong_guesses(api, stack, bearer):
+def test_plate_codes_are_rate_limited_and_a_new_code_does_not_reset_wrong_guesses(api, platform, bearer):
     me = bearer(Role.CITIZEN, subject="eve")
     call(api, "post", "/v1/me/account", me, {"consent": True})
     for n in range(3):
@@ -165,8 +167,8 @@ def test_malformed_bearer_tokens_are_401_with_a_code(api, city, header):
     assert status == 401 and body["code"].startswith("token_"), body
 
 
-def test_a_non_integer_exp_is_401(api, stack, clock, city):
-    status, body = call(api, "get", "/v1/admin/lots", forged(stack, clock, {"sub": "x", "role": "city_admin", "exp": "abc"}))
+def test_a_non_integer_exp_is_401(api, platform, clock, city):
+    status, body = call(api, "get", "/v1/admin/lots", forged(platform, clock, {"sub": "x", "role": "city_admin", "exp": "abc"}))
     assert (status, body["code"]) == (401, "token_claims")
 
 
@@ -202,8 +204,8 @@ def test_unbounded_numbers_in_queries_are_400(api, city, limit):
         assert call(api, "get", f"/v1/lots?lat={limit}&lon=120.3")[1]["code"] == "bad_query"
 
 
-def _sandbox_post(api, stack, clock, event) -> tuple[int, dict]:
-    sandbox = stack.services.providers["sandbox"]
+def _sandbox_post(api, platform, clock, event) -> tuple[int, dict]:
+    sandbox = platform.services.providers["sandbox"]
     raw = json.dumps(event).encode()
     sig = signed_callbacks.sign(sandbox.webhook_secret, raw, int(clock.now().timestamp()))
     return call(api, "post", "/v1/payments/callbacks/sandbox", {"X-Sandbox-Signature": sig}, raw=raw)
@@ -218,8 +220,8 @@ def _sandbox_post(api, stack, clock, event) -> tuple[int, dict]:
     {"id": "e5", "type": "payment.succeeded", "created": 1_800_000_000, "data": {"ref": "x", "amount_fen": "1"}},
     [1, 2],
 ])
-def test_malformed_signed_callbacks_are_400(api, stack, clock, city, event):
-    status, body = _sandbox_post(api, stack, clock, event)
+def test_malformed_signed_callbacks_are_400(api, platform, clock, city, event):
+    status, body = _sandbox_post(api, platform, clock, event)
     assert status == 400 and body["code"] == "bad_payload", body
 
 
@@ -247,8 +249,8 @@ def test_a_gate_camera_may_not_use_the_lot_system_route(device):
     assert (status, body["code"]) == (403, "adapter_needs_lot_system")
 
 
-def test_expired_tokens_still_401(api, stack, clock, city):
-    t = tokens.mint(stack.services.token_key(), subject="c", role=Role.CITY_ADMIN, now=clock.now(), ttl=timedelta(seconds=1))
+def test_expired_tokens_still_401(api, platform, clock, city):
+    t = tokens.mint(platform.services.token_key(), subject="c", role=Role.CITY_ADMIN, now=clock.now(), ttl=timedelta(seconds=1))
     clock.advance(5)
     assert call(api, "get", "/v1/admin/lots", {"Authorization": f"Bearer {t}"})[1]["code"] == "token_expired"
 
