@@ -87,3 +87,26 @@ class MemoryStatements:
 
     def list_fees(self, operator_id: str | None = None) -> list[FeeStatement]:
         return [f for (op, _), f in sorted(self._fees.items()) if operator_id in (None, op)]
+
+
+class LedgerView:
+    """The PostingReader port over the platform's in-memory ledger (``memory_stores()``), so settlement,
+    the platform fee and the city push run on memory stores too."""
+
+    def __init__(self, ledger) -> None:
+        self._ledger = ledger
+        self.reads = 0
+
+    def postings(self, accounts: Iterable[str], start: datetime, end: datetime) -> list[Posting]:
+        ids = {line.posting_id for account in accounts for line in self.lines(account, start, end)}
+        self.reads += len(ids)
+        return [self._ledger.get(pid) for pid in sorted(ids)]
+
+    def lines(self, account: str, start: datetime, end: datetime) -> list[Line]:
+        return [line for line in self._ledger.lines(account, start) if line.occurred_at < end]
+
+    def balance(self, account: str) -> int:
+        return self._ledger.balance(account)
+
+    def post(self, posting: Posting) -> bool:
+        return self._ledger.post(posting)
