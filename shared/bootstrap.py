@@ -47,6 +47,7 @@ from shared.registry.model import Lot
 from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.service import RegistryService
 from shared.sessions.ports import SessionStore
+from shared.sessions.corrections import CorrectionService
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffRecords, TariffService
@@ -178,6 +179,7 @@ from shared.citypush.service import CityPushService
 from shared.compliance.service import ComplianceService
 from shared.settlement.config import fee_rates
 from shared.settlement.service import PROVIDERS, PlatformFeeService, SettlementService
+from shared.settlement.returns import DistrictReturns, return_rates
 from shared.supervision.scan import SignalService
 
 DEFAULT_REVIEW_WINDOW_S = 900
@@ -220,6 +222,7 @@ class Services:
     audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
     phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
     signals: SignalService | None = None  # issue 11: fraud and data-hiding signals, compliance history
+    district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -309,6 +312,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         phone_login=PhoneLogin(st.token_key, verifier, clock),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
+    built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
@@ -387,6 +391,7 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
 
     services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
     services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
+    services.district_returns = DistrictReturns(statements, reader, return_rates(), clock)  # S15
 
     def occupancy(lot_ids):
         return {lot_id: s for lot_id, s in status.many(lot_ids).items()}

@@ -392,7 +392,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "platform-fee",
         "functions.platform_fee.handler.handler",
-        "Scheduled half-yearly: bills the platform service fee of government-owned lots to their operators (S10).",
+        "Scheduled half-yearly: bills the platform service fee of government-owned lots to their operators (S10) "
+        "and posts the districts' share of it (S15).",
         tables_read=("operators", "lots", "ledger", "settlements"),
         tables_write=("ledger", "settlements"),
         timeout_s=300,

@@ -64,6 +64,7 @@ class SignalService:
                 self._closed_unpaid(records),
                 self._never_exited(lot, day_end),
                 sig.late_reporting(fig, records, outages),
+                sig.frequent_corrections(fig),
             ]
             for f in findings:
                 if f is None:

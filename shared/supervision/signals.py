@@ -16,6 +16,8 @@ sessions still open, the bills of its paying exits and its comms outages. Signal
 - ``late_reporting``: events accepted long after they happened. Late events that happened while the lot's
   link was cut are *buffered* (the protocol allows it); late events with no outage to explain them are
   *unexplained*: a lot holding back its data. Only the unexplained ones raise the signal.
+- ``frequent_corrections``: the lot's correction and void messages (counted every day in its figures) reach
+  ``CORRECTIONS_AT`` and 5 % of its entries and exits: records changed after the fact, however explicitly.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 LATE_AFTER = timedelta(minutes=15)
+CORRECTIONS_AT = 5
 STALE_AFTER = timedelta(days=3)
 BASELINE_DAYS = 14
 MIN_BASELINE_DAYS = 3
-KINDS = ("occupancy_mismatch", "zero_charge_exits", "closed_unpaid", "entries_never_exited", "late_reporting")
+KINDS = ("occupancy_mismatch", "zero_charge_exits", "closed_unpaid", "entries_never_exited", "late_reporting",
+         "frequent_corrections")
 DECISIONS = ("confirmed", "dismissed")
 ZERO_REASONS = ("free", "no_tariff", "unmatched_exit_review")  # the gate opened and nobody paid
 ENTRIES, EXITS = ("entry", "berth_start"), ("exit", "berth_end")
@@ -107,6 +111,9 @@ class LotDay:
     events: int = 0
     late: int = 0
     buffered: int = 0
+    corrections: int = 0
+    voids: int = 0
+    vehicle_events: int = 0
 
     @property
     def zero_rate(self) -> float | None:
@@ -115,7 +122,8 @@ class LotDay:
     def doc(self) -> dict:
         return {"lot_id": self.lot_id, "day": self.day, "exits": self.exits, "zero_charge": self.zero_charge,
                 "manual": self.manual, "reasons": dict(sorted(self.reasons.items())), "events": self.events,
-                "late": self.late, "buffered": self.buffered}
+                "late": self.late, "buffered": self.buffered, "corrections": self.corrections, "voids": self.voids,
+                "vehicle_events": self.vehicle_events}
 
     @classmethod
     def from_doc(cls, doc: dict) -> LotDay:
@@ -143,6 +151,10 @@ def figures(lot_id: str, day: str, records: list[Record], outages: list[tuple[da
             fig.reasons[e.reason] = fig.reasons.get(e.reason, 0) + 1
     for r in records:
         fig.events += 1
+        if r.ack.get("status") == "accepted":
+            fig.corrections += r.type == "correction"
+            fig.voids += r.type == "void"
+            fig.vehicle_events += r.type in ENTRIES + EXITS
         if r.accepted_at - r.occurred_at > LATE_AFTER:
             fig.late += 1
             if any(start <= r.occurred_at <= end for start, end in outages):
@@ -252,3 +264,14 @@ def late_reporting(fig: LotDay, records: list[Record], outages: list[tuple[datet
                    {"events": fig.events, "late": fig.late, "buffered": fig.buffered, "unexplained": len(unexplained),
                     "median_lag_s": lags[len(lags) // 2], "max_lag_s": lags[-1], "by_type": by_type,
                     "outages": len(outages), "late_after_s": int(LATE_AFTER.total_seconds())})
+
+
+def frequent_corrections(fig: LotDay) -> Finding | None:
+    n = fig.corrections + fig.voids
+    if n < CORRECTIONS_AT or n < 0.05 * fig.vehicle_events:
+        return None
+    return Finding("frequent_corrections",
+                   f"the lot changed {n} records after sending them ({fig.corrections} corrections, {fig.voids} voids) "
+                   f"against {fig.vehicle_events} entries and exits",
+                   {"corrections": fig.corrections, "voids": fig.voids, "vehicle_events": fig.vehicle_events,
+                    "threshold": CORRECTIONS_AT})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chalice import Response
 
+from functions.api import openapi
 from functions.api.errors import json_response
 from functions.api.http import admin_token, app, principal, route
 from shared.bootstrap import services
@@ -88,3 +89,14 @@ def compliance():
     """The smart-compliance rate per district and ownership class, and the failing lots with reasons (S14)."""
     district = (app.current_request.query_params or {}).get("district")
     return json_response(services().compliance.report(principal(), district))
+
+
+openapi.OPERATIONS.update({
+    ("GET", "/v1/admin/district-returns"): ("The districts' share of the platform's returns per half year and what is owed to each (?district=) (S15)", openapi.ADMIN, None, None),
+})  # fmt: skip
+
+
+@route("/v1/admin/district-returns", methods=["GET"], authorizer=admin_token)
+def district_returns():
+    district = (app.current_request.query_params or {}).get("district")
+    return json_response(services().district_returns.report(principal(), district))
