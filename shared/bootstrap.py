@@ -390,6 +390,7 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
     from shared.adapters.http_push import push_target  # the configured endpoint (an environment setting)
 
     services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
+    services.settlement.findings = money.findings  # statements compared with the providers' reconciliation
     services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
     services.district_returns = DistrictReturns(statements, reader, return_rates(), clock)  # S15
 

@@ -78,7 +78,8 @@ def test_statement_agrees_with_the_ledger_late_callback_next_day_crash_and_retry
     assert "error" in fire(_schedule("daily-settlement"), clock.now())
     store.issue = real
     result = fire(_schedule("daily-settlement"), clock.now())  # EventBridge retries the invocation
-    assert result == {"day": "2026-11-23", "operators": 2, "issued": 1, "already_issued": 1}
+    assert result == {"day": "2026-11-23", "operators": 2, "issued": 1, "already_issued": 1,
+                      "reconciliation_disagreements": {}}
     day1 = store.get(OP, "2026-11-23")
     assert day1.current.sessions == 2 and day1.current.collected_total_fen == day1.current.gross_billed_fen // 2
     assert svc.settlement.check(day1) == []

@@ -43,7 +43,8 @@ def get_settlement(statement_id):
     st = svc.settlement.get(principal(), statement_id)
     if _wants_csv():
         return _csv(to_csv([st]), st.statement_id)
-    return json_response({**st.view(), "check": svc.settlement.check(st)})
+    return json_response({**st.view(), "check": svc.settlement.check(st),
+                          "reconciliation": svc.settlement.reconciliation(st)})
 
 
 @route("/v1/admin/platform-fee", methods=["GET"], authorizer=admin_token)
