@@ -32,7 +32,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-os.environ.setdefault("TONGTING_STAGE", "demo")
+os.environ.setdefault("TONGTING_STAGE", "dev")  # the sandbox provider is refused outside local, test, dev
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
