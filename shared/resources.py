@@ -385,7 +385,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "settlement",
         "functions.settlement.handler.handler",
         "Scheduled daily: issues each operator's settlement statement of the previous local day from the ledger.",
-        tables_read=("operators", "lots", "bills", "ledger", "settlements"),
+        tables_read=("operators", "lots", "bills", "payments", "ledger", "settlements"),  # payments: reconciliation findings
         tables_write=("settlements",),
         timeout_s=900,
     ),
