@@ -143,7 +143,16 @@ class SignalService:
     def record_compliance(self, report: dict, day: date | None = None) -> bool:
         """Store the day's compliance snapshot once; False: that day is already stored."""
         d = (day or self._clock.now().astimezone(SHANGHAI).date() - timedelta(days=1)).isoformat()
-        return self._store.add_compliance(d, {**report, "day": d})
+        after = (date.fromisoformat(d) + timedelta(days=1)).isoformat()
+        supervision = {}
+        for lot in self._lots.list():  # the day's corrections and signals beside each lot's checklist
+            figs = [f for f in self._store.days(lot.lot_id, after, 1) if f.day == d]
+            if figs and (figs[0].corrections or figs[0].voids):
+                supervision.setdefault(lot.lot_id, {}).update(corrections=figs[0].corrections, voids=figs[0].voids)
+        for dc in sorted({lot.district_code for lot in self._lots.list()}):
+            for s in self._store.of_district(dc, d, d):
+                supervision.setdefault(s.lot_id, {}).setdefault("signals", []).append(s.kind)
+        return self._store.add_compliance(d, {**report, "day": d, "supervision": supervision})
 
     def compliance_history(self, principal: Principal, district: str | None, first: str, last: str) -> list[dict]:
         access.require_role(principal, Role.CITY_ADMIN, Role.AUDITOR, *access.DISTRICT_ROLES, what="compliance history")
@@ -154,9 +163,12 @@ class SignalService:
             if scope is None:
                 out.append(snap)
                 continue
+            lots = {f["lot_id"] for f in snap["failing"] if f["district_code"] == scope} | {
+                lot.lot_id for lot in self._lots.list(scope)}
             out.append({"day": snap["day"], "as_of": snap.get("as_of"), "district": scope,
                         "rate": snap["by_district"].get(scope),
-                        "failing": [f for f in snap["failing"] if f["district_code"] == scope]})
+                        "failing": [f for f in snap["failing"] if f["district_code"] == scope],
+                        "supervision": {k: v for k, v in snap.get("supervision", {}).items() if k in lots}})
         return out
 
 

@@ -144,3 +144,7 @@ def test_the_scan_counts_corrections_per_lot(api, clock, city, device, services)
     assert f"frequent_corrections:{LX}:{day}" in out["signals"]
     signal = services.signals._store.get(f"frequent_corrections:{LX}:{day}")
     assert signal.numbers == {"corrections": 6, "voids": 0, "vehicle_events": 12, "threshold": 5}
+    services.signals.record_compliance(services.compliance.snapshot(), day)
+    [snap] = services.stores.signals.compliance(day.isoformat(), day.isoformat())
+    mine = snap["supervision"][LX]  # the day's corrections beside the lot's checklist (the cars left unpaid too)
+    assert (mine["corrections"], mine["voids"]) == (6, 0) and "frequent_corrections" in mine["signals"]

@@ -160,6 +160,7 @@ def test_the_district_reviews_its_signals_once(fraud_day, api):
     assert sid not in {s["signal_id"] for s in open_now} and len(open_now) == len(KINDS) - 1
     history = json.loads(api.get(f"/v1/admin/compliance/history?from={DAY}&to={DAY}", headers=lx).body)["days"]
     assert [h["day"] for h in history] == [DAY] and history[0]["rate"]["lots"] == 2
+    assert set(history[0]["supervision"][LX]["signals"]) == KINDS  # the day's signals beside the checklist
     city = json.loads(api.get(f"/v1/admin/compliance/history?from={DAY}&to={DAY}",
                               headers=_token(services, Role.CITY_ADMIN)).body)["days"]
     assert set(city[0]["by_district"]) == {"320213", "320214"}
