@@ -61,3 +61,24 @@ def test_reports_are_scoped(world):
         returns.report(lx, "320214")
     with pytest.raises(Forbidden):
         returns.report(Principal(subject="o", role=Role.OPERATOR, operator_id="op-a"))
+
+
+def test_a_crash_between_districts_is_completed_by_the_retry(world):
+    ledger, returns = world
+    view = returns._ledger
+    real, calls = view.post, []
+
+    def dies_on_the_second(posting):
+        calls.append(posting.posting_id)
+        if len(calls) == 2:
+            raise RuntimeError("Lambda died between two districts")
+        return real(posting)
+
+    view.post = dies_on_the_second
+    with pytest.raises(RuntimeError):
+        returns.share_half("2026H1")
+    assert ledger.balance("district_returns:320213") == -3_750 and ledger.balance("district_returns:320214") == 0
+    view.post = real
+    retry = returns.share_half("2026H1")
+    assert {d: row["posted"] for d, row in retry["districts"].items()} == {"320213": False, "320214": True}
+    assert ledger.balance("district_returns:320214") == -1_944 and ledger.check() == []
