@@ -47,6 +47,7 @@ from shared.registry.model import Lot
 from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.service import RegistryService
 from shared.sessions.ports import SessionStore
+from shared.sessions.corrections import CorrectionService
 from shared.sessions.service import SessionService
 from shared.supervision.liveness import LivenessCheck
 from shared.tariffs.registry import TariffRecords, TariffService
@@ -98,6 +99,8 @@ class Stores:
     push_transport: object | None = None
     # The archive's Merkle log (issue 12): (heads, tiles, signer); None: no log on these stores
     audit_log_parts: tuple | None = None
+    # Supervision's fraud signals and daily compliance (issue 11); None: not wired on these stores
+    signals: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -114,11 +117,13 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.hospital import DynamoBookingStore
     from shared.adapters.dynamo.hotline import DynamoTicketStore
     from shared.adapters.dynamo.sharing import DynamoSharingStore
-    from shared.adapters.city_push import HttpTransport, PushTable
+    from shared.adapters.city_push import PushTable
+    from shared.adapters.http_push import HttpTransport
     from shared.adapters.dynamo.settlement import LedgerReader, StatementTable
     from shared.adapters.dynamo.supervision import AnomalyTable
     from shared.adapters.dynamo.audit_log import DynamoLogHeads
     from shared.adapters.log_tiles import BucketTiles, LazySigner
+    from shared.adapters.dynamo.signals import SignalTable
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -133,7 +138,7 @@ def dynamo_stores() -> Stores:
         bookings=DynamoBookingStore(), tickets=DynamoTicketStore(), charging=DynamoChargingStore(),
         sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
-        audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()),
+        audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
     )  # fmt: skip
 
 
@@ -154,6 +159,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.settlement import MemoryStatements
     from shared.adapters.memory.supervision import MemoryAnomalies
     from shared.adapters.memory.governance import LedgerReader, RecordingTransport
+    from shared.adapters.memory.signals import MemorySignals
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -166,14 +172,16 @@ def memory_stores() -> Stores:
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
         charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
-        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), ledger_reader=LedgerReader(ledger_store),
-        push_transport=RecordingTransport(),
+        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), signals=MemorySignals(),
+        ledger_reader=LedgerReader(ledger_store), push_transport=RecordingTransport(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
 from shared.compliance.service import ComplianceService
 from shared.settlement.config import fee_rates
 from shared.settlement.service import PROVIDERS, PlatformFeeService, SettlementService
+from shared.settlement.returns import DistrictReturns, return_rates
+from shared.supervision.scan import SignalService
 
 DEFAULT_REVIEW_WINDOW_S = 900
 
@@ -214,6 +222,8 @@ class Services:
     compliance: ComplianceService | None = None
     audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
     phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
+    signals: SignalService | None = None  # issue 11: fraud and data-hiding signals, compliance history
+    district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -303,6 +313,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         phone_login=PhoneLogin(st.token_key, verifier, clock),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
+    built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
@@ -352,16 +363,11 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
     reader, statements, owners = st.ledger_reader, st.statements, _Owners()
     anomalies = st.anomalies
     services.liveness = LivenessCheck(lots, status, clock, anomalies=anomalies)  # with comms anomalies (S16)
-    if reader is None or st.push_transport is None:
-        return  # stores without the governance loop's adapters (both factories have them)
-    from shared.adapters.push_target import push_target  # the configured endpoint (an environment setting)
+    if st.signals is not None and anomalies is not None:  # fraud and data-hiding signals (S16)
+        from shared.bills.model import bill_id_for
 
-    services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
-    services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
-
-    def occupancy(lot_ids):
-        return {lot_id: s for lot_id, s in status.many(lot_ids).items()}
-
+        services.signals = SignalService(st.signals, lots, st.archive, st.sessions, anomalies,
+                                         lambda session_id: money.bill(bill_id_for(session_id)), clock)
 
     def compliance_facts():
         from shared.compliance.model import LotFacts
@@ -380,6 +386,19 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
         return facts
 
     services.compliance = ComplianceService(compliance_facts, clock)
+    if reader is None or st.push_transport is None:
+        return  # stores without a ledger reader or a push transport: no settlement, fee or city push
+    from shared.adapters.http_push import push_target  # the configured endpoint (an environment setting)
+
+    services.settlement = SettlementService(reader, owners, statements, clock, providers=[*providers, *PROVIDERS])
+    services.settlement.findings = money.findings  # statements compared with the providers' reconciliation
+    services.platform_fee = PlatformFeeService(services.settlement, statements, reader, owners, fee_rates(), clock)
+    services.district_returns = DistrictReturns(statements, reader, return_rates(), clock)  # S15
+
+    def occupancy(lot_ids):
+        return {lot_id: s for lot_id, s in status.many(lot_ids).items()}
+
+
     services.city_push = CityPushService(st.push_outbox, st.push_transport, push_target(), lots, occupancy, statements, clock)
 
 

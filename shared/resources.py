@@ -208,6 +208,15 @@ AUDIT_LOG = Table(
     purpose="Head (tree size, root, version) of the archive's Merkle log and its sequenced archive objects.",
 )
 
+# Supervision's fraud and data-hiding signals and the daily compliance snapshots (issue 11, S14, S16).
+SUPERVISION = Table(
+    "supervision",
+    "pk",
+    "sk",
+    indexes=(Index("by_district", "district_code", "sk"),),
+    purpose="Fraud and data-hiding signals per lot and day (reviewed by the district), lots' daily figures, daily compliance.",
+)
+
 TABLES: tuple[Table, ...] = (
     OPERATORS, LOTS, DEVICES, SESSIONS, EVENT_ACKS, NONCES, LOT_STATUS, TARIFFS, BILLS, PAYMENTS, COUPONS, LEDGER,
     CITIZENS, ARREARS,
@@ -215,6 +224,7 @@ TABLES: tuple[Table, ...] = (
     HOSPITAL_BOOKINGS, HOTLINE_TICKETS, CHARGING, SHARING,
     SETTLEMENTS, CITY_PUSHES, ANOMALIES,
     AUDIT_LOG,
+    SUPERVISION,  # issue 11: fraud signals and daily compliance
 )
 
 
@@ -305,9 +315,9 @@ FUNCTIONS: tuple[Function, ...] = (
         "HTTP API: device events, the service window (availability, quotes, the pay code, pay-later "
         "registration, bills, disputes), provider callbacks, and staff routes (registry, tariffs, arrears).",
         tables_read=("operators", "lots", "devices", "sessions", "event-acks", "lot-status", *MONEY_TABLES, "citizens", "arrears",
-                     *SCENARIO_TABLES, "settlements", "city-pushes", "anomalies"),
+                     *SCENARIO_TABLES, "settlements", "city-pushes", "anomalies", "supervision"),
         tables_write=("operators", "lots", "devices", "sessions", "event-acks", "nonces", "lot-status", *MONEY_TABLES, "citizens", "arrears",
-                      *SCENARIO_TABLES, "city-pushes"),
+                      *SCENARIO_TABLES, "city-pushes", "supervision"),
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
@@ -375,14 +385,15 @@ FUNCTIONS: tuple[Function, ...] = (
         "settlement",
         "functions.settlement.handler.handler",
         "Scheduled daily: issues each operator's settlement statement of the previous local day from the ledger.",
-        tables_read=("operators", "lots", "bills", "ledger", "settlements"),
+        tables_read=("operators", "lots", "bills", "payments", "ledger", "settlements"),  # payments: reconciliation findings
         tables_write=("settlements",),
         timeout_s=900,
     ),
     Function(
         "platform-fee",
         "functions.platform_fee.handler.handler",
-        "Scheduled half-yearly: bills the platform service fee of government-owned lots to their operators (S10).",
+        "Scheduled half-yearly: bills the platform service fee of government-owned lots to their operators (S10) "
+        "and posts the districts' share of it (S15).",
         tables_read=("operators", "lots", "ledger", "settlements"),
         tables_write=("ledger", "settlements"),
         timeout_s=300,
@@ -405,6 +416,17 @@ FUNCTIONS: tuple[Function, ...] = (
         "confirmation timed out (S8).",
         tables_read=("lots", "hospital-bookings", "hotline-tickets"),
         tables_write=("hospital-bookings", "hotline-tickets"),
+    ),
+    # Supervision (issue 11): fraud and data-hiding signals, compliance stored daily (S14, S16)
+    Function(
+        "supervision-daily",
+        "functions.supervision_daily.handler.handler",
+        "Scheduled daily: scans each lot's previous day (archived events, open sessions, bills, outages) for "
+        "fraud and data-hiding signals for the district to review, and stores the day's compliance rates.",
+        tables_read=("operators", "lots", "lot-status", "sessions", "bills", "anomalies", "supervision"),
+        tables_write=("supervision",),
+        buckets_read=("event-archive",),
+        timeout_s=900,
     ),
 )
 
@@ -470,6 +492,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         "rate(5 minutes)",
         "city-push",
         purpose="Live occupancy to the city operation platform and the outbox delivered (S5).",
+    ),
+    # Supervision (issue 11)
+    Schedule(
+        "daily-supervision",
+        "cron(0 20 * * ? *)",
+        "supervision-daily",
+        purpose="04:00 Asia/Shanghai, after the archive caught up: fraud signals and compliance of the previous day.",
     ),
 )
 

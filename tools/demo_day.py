@@ -3,17 +3,22 @@
     .venv/bin/python -m tools.demo_day [--cars 60] [--out .local/demo-day]
 
 What happens (Asia/Shanghai, 2026-11-23): cars enter and leave three enclosed lots from 07:00 to 21:00
-and pay with the unified pay code (sandbox provider); one payment's callback is lost and the 02:00
-reconciliation applies it (dated that day, so it is in that day's statement; a callback arriving after the
-statement is the next day's adjustment, shown by tests/governance/test_governance_on_stack.py); one lot's
-link is cut from 10:00 to 13:00 (nothing from it arrives; its cars move once it is back). The
-schedules of ``shared/resources.py`` fire as time passes: liveness every 5 minutes, the city push every 5
-minutes (to a local receiver on 127.0.0.1), reconciliation at 02:00, settlement at 03:30.
+and pay with the unified pay code (sandbox provider); after 18:00 one payment's callback is lost and the
+provider's reconciliation listing is down at 02:00, so the 03:30 statement of the 23rd is issued without
+it; the provider resends the callback at 09:00 on the 24th and the 24th's statement carries it as a late
+adjustment (the 23rd's stays as issued). Another payment's amount differs at the provider: the 02:00
+reconciliation records it and the operator's statement reports the disagreement. One lot's link is cut
+from 10:00 to 13:00 (nothing from it arrives; its cars move once it is back). A third lot lets cars out by
+hand without payment (``opened_manually``) in the afternoon. The schedules of ``shared/resources.py`` fire
+as time passes: liveness every 5 minutes, the city push every 5 minutes (to a local receiver on
+127.0.0.1), reconciliation at 02:00, settlement at 03:30, supervision (fraud signals, compliance stored) at
+04:00.
 
 It prints, and writes to ``--out/summary.json``: each operator's statement and its check against the ledger
-(empty: agrees to the fen), the late callback as the next day's adjustment, the pushes the receiver got,
-the offline lot caught and closed, the compliance rate per district, and the hotspot plot
-(``--out/hotspots.png``). Not in it yet: the fraud signals (see the issue-11 report).
+(empty: agrees to the fen) and against the providers' reconciliation, the late callback as the next day's
+adjustment, the pushes the receiver got, the offline lot caught and closed, the fraud signals with their
+explanations, the compliance rate per district (and the stored snapshot), and the hotspot plot
+(``--out/hotspots.png``).
 
 It runs its own embedded stack (not ``make run``'s) so the day passes in a minute rather than a day.
 """
@@ -27,7 +32,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-os.environ.setdefault("TONGTING_STAGE", "demo")
+os.environ.setdefault("TONGTING_STAGE", "dev")  # the sandbox provider is refused outside local, test, dev
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
 
@@ -58,8 +63,11 @@ class Demo:
         self.svc.city_push._target = Target(self.receiver.url, "tongting-platform", "demo-city-push-key", 2.0)
         self.lots = sorted({c["lot_id"] for c in self.creds.values() if c["kind"] == "gate_camera"})[:3]
         self.silent = self.lots[0]
+        self.cheat = self.lots[2]  # raises the barrier by hand for unpaid cars in the afternoon
         self.cars = self._plan(cars, rng)
         self.late_payment = None
+        self.mismatched_payment = None
+        self.manual_exits = 0
         self.events = 0
 
     def _plan(self, cars: int, rng: random.Random) -> list[dict]:
@@ -80,13 +88,13 @@ class Demo:
             raise SystemExit(f"the platform refused a demo event: {resp.status_code} {answer}")
         return answer
 
-    def gate(self, kind: str, car: dict) -> None:
+    def gate(self, kind: str, car: dict, **extra) -> None:
         lane, dev = ("in-1", "in1") if kind == "entry" else ("out-1", "out1")
         self.post(f"{car['lot']}-{dev}", {"event_id": f"{kind}-{car['n']}", "type": kind, "lot_id": car["lot"],
                                           "occurred_at": iso(self.clock.now()), "plate": car["plate"], "plate_colour": "blue",
-                                          "lane": lane, "confidence": 0.98})
+                                          "lane": lane, "confidence": 0.98, **extra})
 
-    def pay(self, car: dict, late: bool) -> None:
+    def pay(self, car: dict, late: bool, mismatch: bool = False) -> None:
         page = json.loads(self.http.get(f"/v1/pay/{car['lot']}?lane=out-1").body)
         bill = page.get("bill")
         if not bill or not bill.get("due_fen"):
@@ -97,6 +105,9 @@ class Demo:
         sandbox = self.svc.providers["sandbox"]
         ref = self.svc.payments.payment(payment["payment_id"]).provider_ref
         sandbox.approve(ref)
+        if mismatch:  # the provider's record will say 1 yuan less: reconciliation's amount_mismatch
+            self.mismatched_payment = payment["payment_id"]
+            sandbox.tamper_amount(ref, max(0, bill["due_fen"] - 100))
         if late:
             self.late_payment = payment["payment_id"]
             sandbox.drop_next_callbacks(1)  # the callback is lost; the provider's resend comes tomorrow
@@ -127,8 +138,13 @@ class Demo:
                     self.gate("entry", car)
                     car["state"] = "parked"
                 elif car["state"] == "parked" and car["leave"] <= now:
-                    self.gate("exit", car)
-                    self.pay(car, late=not late_done and now.hour >= 18)
+                    if car["lot"] == self.cheat and now.hour >= 12:  # the barrier raised by hand, nobody pays
+                        self.gate("exit", car, opened_manually=True)
+                        self.manual_exits += 1
+                    else:
+                        self.gate("exit", car)
+                        self.pay(car, late=not late_done and now.hour >= 18,
+                                 mismatch=self.mismatched_payment is None and car["lot"] != self.cheat and now.hour >= 15)
                     late_done = late_done or self.late_payment is not None
                     car["state"] = "left"
             self.stack.run_due_schedules()
@@ -137,13 +153,39 @@ class Demo:
                 print(f"{self.clock.now():%H:%M} events={self.events} pushes={len(self.receiver.received)}", flush=True)
 
     def next_morning(self) -> dict:
-        """02:00 reconciliation, 03:30 settlement; the schedules fire as the clock passes them."""
+        """02:00 reconciliation (the provider's listing is down: the lost callback stays lost), 03:30
+        settlement, 04:00 supervision; the schedules fire as the clock passes them, the acks stream feeds
+        the archive the supervision scan reads."""
+        from shared.payments.provider import ProviderError
+
+        sandbox = self.svc.providers["sandbox"]
+        listing = sandbox.list_transactions
+
+        def down_for_the_late_one(start, end):
+            found = listing(start, end)
+            if any(t.payment_id == self.late_payment for t in found):
+                raise ProviderError("the provider's reconciliation API is down tonight")
+            return found
+
+        sandbox.list_transactions = down_for_the_late_one
         out = {}
-        while self.clock.now() < DAY.replace(hour=3, minute=45) + timedelta(days=1):
-            self.clock.advance(minutes=5)
-            self.heartbeats()
-            out.update(self.stack.run_due_schedules())
+        try:
+            while self.clock.now() < DAY.replace(hour=4, minute=5) + timedelta(days=1):
+                self.clock.advance(minutes=5)
+                self.heartbeats()
+                self.stack.pump_streams()
+                out.update(self.stack.run_due_schedules())
+        finally:
+            sandbox.list_transactions = listing
         return out
+
+    def late_callback_next_day(self) -> dict:
+        """09:00 on the 24th the provider resends the lost callback; the 24th's statement (issued on the
+        25th) carries it as a late adjustment, the 23rd's stays as issued."""
+        self.clock.set(DAY.replace(hour=9) + timedelta(days=1))
+        self.svc.providers["sandbox"].deliver(self._callbacks)
+        self.clock.set(DAY.replace(hour=3, minute=30) + timedelta(days=2))
+        return self.svc.settlement.settle((DAY + timedelta(days=1)).date())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,22 +194,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=".local/demo-day")
     args = parser.parse_args(argv)
     demo = Demo(args.cars, random.Random(20261123))
+    from shared.auth import Principal, Role
+
     try:
         demo.run_day()
         fired = demo.next_morning()
         svc, day = demo.svc, DAY.date().isoformat()
+        issued_23 = {op: svc.settlement._store.get(op, day) for op in {o.operator_id for o in svc.registry.operators.list()}}
+        city = Principal(subject="demo-city", role=Role.CITY_ADMIN)
+        signals = [{"signal_id": s.signal_id, "explanation": s.explanation, "numbers": s.numbers}
+                   for s in svc.signals.list(city, None, day, day)]
+        stored_compliance = svc.signals.compliance_history(city, None, day, day)
+        next_day = demo.late_callback_next_day()
         statements = {}
         for op in sorted({o.operator_id for o in svc.registry.operators.list()}):
             st = svc.settlement._store.get(op, day)
             if st and (st.current.postings or st.adjustments.postings):
+                st2 = svc.settlement._store.get(op, (DAY + timedelta(days=1)).date().isoformat())
                 statements[op] = {"statement_id": st.statement_id, "sessions": st.current.sessions,
                                   "gross_billed_fen": st.current.gross_billed_fen, "collected_fen": st.current.collected_fen,
-                                  "closing_receivables_fen": st.closing_receivables_fen, "check": svc.settlement.check(st)}
-        from shared.auth import Principal, Role
+                                  "closing_receivables_fen": st.closing_receivables_fen, "check": svc.settlement.check(st),
+                                  "unchanged_after_late_callback": st == issued_23[op],
+                                  "reconciliation": svc.settlement.reconciliation(st)["problems"],
+                                  "next_day": {"statement_id": st2.statement_id, "late_days": st2.late_days,
+                                               "adjustments_collected_fen": st2.adjustments.collected_fen,
+                                               "check": svc.settlement.check(st2)} if st2 else None}
         from shared.hotspots.model import Stay, utilisation
         from shared.hotspots.plot import heatmap_png
 
-        city = Principal(subject="demo-city", role=Role.CITY_ADMIN)
         compliance = svc.compliance.report(city)
         lots = {lot.lot_id: lot for lot in svc.registry.lots.list() if lot.lot_id in demo.lots}
         from shared.adapters.dynamo.money import MoneyStore
@@ -185,7 +239,10 @@ def main(argv: list[str] | None = None) -> int:
             "day": day, "events_posted": demo.events, "cars": len(demo.cars),
             "schedules_fired_next_morning": sorted(fired),
             "statements": statements,
-            "late_payment": demo.late_payment,
+            "late_payment": demo.late_payment, "settled_next_day": next_day,
+            "mismatched_payment": demo.mismatched_payment,
+            "fraud_lot": demo.cheat, "manual_exits": demo.manual_exits, "signals": signals,
+            "compliance_stored": [{"day": c["day"], "overall": c["overall"]} for c in stored_compliance],
             "pushes_received": len(demo.receiver.received),
             "push_kinds": sorted({p["kind"] for p in demo.receiver.received}),
             "offline_lot": demo.silent, "anomalies": anomalies,
@@ -197,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
-        ok = all(not s["check"] for s in statements.values()) and anomalies and not summary["ledger_check"]
+        ok = (all(not s["check"] and s["unchanged_after_late_callback"] for s in statements.values()) and anomalies
+              and not summary["ledger_check"] and any(demo.cheat in s["signal_id"] for s in signals)
+              and any(s["next_day"] and s["next_day"]["late_days"] for s in statements.values()))
         return 0 if ok else 1
     finally:
         demo.receiver.stop()

@@ -25,6 +25,7 @@ from shared.protocol.events import (
     BerthEndEvent,
     BerthStartEvent,
     ChargingSessionEvent,
+    CorrectionEvent,
     DeviceEvent,
     EntryEvent,
     EventBatch,
@@ -32,6 +33,7 @@ from shared.protocol.events import (
     LegacyPaymentEvent,
     HeartbeatEvent,
     OccupancyEvent,
+    VoidEvent,
 )
 from shared.registry.model import Device, Lot, Operator
 
@@ -133,6 +135,18 @@ _MESSAGES: dict[str, tuple[Any, str, str]] = {
         "parking is free or discounted while charging by the lot's policy; bay_left_at, if the bay sensor "
         "knows it, reveals idle occupancy. Also checked by the platform: started_at <= ended_at <= "
         "bay_left_at, at most 2 days of charging, the whole plate.",
+    ),
+    "correction": (
+        lambda: _model(CorrectionEvent),
+        "Protocol v1 correction",
+        "A lot corrects the time of an entry or exit it sent (S16), never by a silent resend: the session and "
+        "its bill follow the corrected time (a charge or an adjustment posting); corrections are counted per lot.",
+    ),
+    "void": (
+        lambda: _model(VoidEvent),
+        "Protocol v1 void",
+        "A lot withdraws an entry whose session never happened (S16): the session is closed as voided, its bill "
+        "adjusted to zero and anything paid on it refunded; voids are counted per lot.",
     ),
     "occupancy": (
         lambda: _model(OccupancyEvent),

@@ -15,7 +15,10 @@ from shared.observability import flush, logger
 def handler(event: dict, context) -> dict:
     try:
         day = (event or {}).get("day") or ((event or {}).get("detail") or {}).get("day")
-        summary = services().settlement.settle(date.fromisoformat(day) if day else None)
+        settlement = services().settlement
+        summary = settlement.settle(date.fromisoformat(day) if day else None)
+        # Per operator, the providers' reconciliation findings its statement of the day carries (issue 11)
+        summary["reconciliation_disagreements"] = settlement.disagreements(summary["day"])
         logger.info("settlement done", extra={"summary": summary})
         return summary
     finally:

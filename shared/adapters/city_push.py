@@ -17,8 +17,6 @@ undelivered pushes are those after its cursor, in sort-key (queue) order.
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from datetime import UTC
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
@@ -30,7 +28,7 @@ from shared import resources
 from shared.adapters.dynamo.conditions import failed_conditions
 from shared.adapters.dynamo.models import _Meta, transaction_connection
 from shared.citypush.model import Push, PushState
-from shared.adapters.push_target import push_target  # noqa: F401 (its home before the memory stores had a push)
+from shared.adapters.http_push import HttpTransport, push_target  # noqa: F401  (where they lived first)
 
 
 class PushItem(Model):
@@ -95,17 +93,3 @@ class PushTable:
         for lot in self.lots():
             out += [p for p in self.head(lot, 1000) if p.state is not PushState.DELIVERED]
         return out
-
-
-class HttpTransport:
-    """POST over HTTP(S) with the standard library: a push is one small request; no pool is worth it."""
-
-    def send(self, url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (configured URL)
-                return response.status, None
-        except urllib.error.HTTPError as exc:
-            return exc.code, f"HTTP {exc.code}"
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            return None, f"unreachable: {getattr(exc, 'reason', exc)}"

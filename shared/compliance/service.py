@@ -22,3 +22,8 @@ class ComplianceService:
             principal.require_read("")  # raises: only city staff see the whole city
         results = [model.evaluate(f) for f in self._facts() if district in (None, f.district_code)]
         return {"as_of": iso(self._clock.now()), "district": district, **model.rates(results)}
+
+    def snapshot(self) -> dict:
+        """The whole city's checklist results now: what the daily schedule stores (``SignalService``)."""
+        return {"as_of": iso(self._clock.now()), "district": None,
+                **model.rates(model.evaluate(f) for f in self._facts())}

@@ -30,6 +30,7 @@ from shared.protocol.events import (
     BerthEndEvent,
     BerthStartEvent,
     ChargingSessionEvent,
+    CorrectionEvent,
     DeviceEvent,
     EntryEvent,
     ExitEvent,
@@ -37,6 +38,7 @@ from shared.protocol.events import (
     LegacyPaymentEvent,
     OccupancyEvent,
     PaymentReport,
+    VoidEvent,
 )
 from shared.registry.model import Device, DeviceKind, Lot, LotKind, events_allowed
 from shared.registry.ports import LotStore
@@ -70,6 +72,8 @@ class EventIngest:
         self._sessions, self._status, self._clock = sessions, status, clock
         # Issue 13: records a charging session (idempotent per lot and event_id); None: not taken here.
         self.charging: Callable[[ChargingSessionEvent, Lot, str], None] | None = None
+        # Issue 11: correction and void messages (shared.sessions.corrections.CorrectionService); None: refused.
+        self.corrections = None
 
     def handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None = None) -> IngestResult:
         if len(body) > MAX_BODY_BYTES:
@@ -151,6 +155,13 @@ class EventIngest:
             self.charging(event, lot, device.device_id)  # recorded first, then acknowledged, as legacy payments
             ack = Ack(event_id=event.event_id, status=AckStatus.ACCEPTED, accepted_at=accepted_at)
             ack = ack if self._acks.save(ack_item(ack)) else None
+        elif isinstance(event, (CorrectionEvent, VoidEvent)):  # issue 11: never a silent rewrite
+            if self.corrections is None:
+                return _rejected(event.event_id, "corrections_not_supported", "corrections are not taken here")
+            try:
+                ack = self.corrections.apply(event, lot, accepted_at, ack_item)
+            except DomainError as error:
+                return _rejected(event.event_id, error.code, error.message)
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
         if ack is None:  # a concurrent copy of this event stored its ack first
@@ -198,6 +209,8 @@ class EventIngest:
         count("Events_duplicate")
         if isinstance(event, (EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent)):
             self._sessions.resume_after_duplicate(lot, event, first)
+        elif isinstance(event, (CorrectionEvent, VoidEvent)) and self.corrections is not None:
+            self.corrections.resume(lot, first)  # the bill's step, if a crash cut it short
         return first.model_copy(update={"status": AckStatus.DUPLICATE})
 
 

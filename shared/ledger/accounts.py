@@ -17,6 +17,7 @@ class AccountKind(str, Enum):
     COLLECTION_INCENTIVE = "collection_incentive"
     OPERATOR_FEE_RECEIVABLE = "operator_fee_receivable"
     PLATFORM_FEE = "platform_fee"
+    DISTRICT_RETURNS = "district_returns"  # the districts' share of the platform's returns (S15)
 
 
 def _named(kind: AccountKind, ident: str) -> str:
@@ -59,6 +60,10 @@ class Account:
     @staticmethod
     def platform_fee() -> str:
         return AccountKind.PLATFORM_FEE.value
+
+    @staticmethod
+    def district_returns(district: str) -> str:
+        return _named(AccountKind.DISTRICT_RETURNS, district)
 
     @staticmethod
     def kind_of(account: str) -> AccountKind:

@@ -75,6 +75,7 @@ class PostingKind(str, Enum):
     INCENTIVE = "incentive"
     SETTLEMENT = "settlement"
     REVERSAL = "reversal"
+    DISTRICT_RETURN = "district_return"  # issue 11 (S15)
 
 
 def _unbalanced(message: str, reason: str) -> InvalidInput:
@@ -208,6 +209,15 @@ class Posting(BaseModel):
         """The semi-annual service fee, apart from parking money (S10)."""
         dr, cr = Account.operator_fee_receivable(operator_id), Account.platform_fee()
         return cls.transfer(PostingKind.PLATFORM_FEE, posting_id, dr, cr, amount_fen, at, refs, memo)
+
+    @classmethod
+    def district_return(
+        cls, posting_id: str, district: str, amount_fen: int, at: datetime, refs: Refs = None, memo=""
+    ) -> Posting:
+        """The districts' share of the platform's returns (S15): out of the platform's fee account, owed to
+        the district."""
+        dr, cr = Account.platform_fee(), Account.district_returns(district)
+        return cls.transfer(PostingKind.DISTRICT_RETURN, posting_id, dr, cr, amount_fen, at, refs, memo)
 
     @classmethod
     def incentive(

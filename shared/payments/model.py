@@ -65,6 +65,7 @@ class RefundReason(str, Enum):
     DUPLICATE = "duplicate"  # the bill was already paid through another channel
     DISPUTE = "dispute"  # staff reduced the bill
     REQUESTED = "requested_by_customer"
+    CORRECTION = "correction"  # the lot corrected or voided the session (issue 11)
 
 
 class Refund(BaseModel):

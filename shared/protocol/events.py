@@ -61,6 +61,7 @@ class ExitEvent(_VehicleEvent):
     type: Literal["exit"]
     lane: str = Field(min_length=1, max_length=32)
     etc_obu: bool = Field(False, strict=True, description="The car carries an ETC on-board unit.")
+    opened_manually: bool = Field(False, strict=True, description="Staff raised the barrier by hand (supervision counts these, S16).")
 
 
 class BerthStartEvent(_VehicleEvent):
@@ -118,6 +119,27 @@ class ChargingSessionEvent(_Event):
         return self
 
 
+class CorrectionEvent(_Event):
+    """A lot corrects the time of an entry or exit it sent earlier (S16): records are never silently
+    rewritten or resent with other content. ``occurred_at`` is when the correction was made; the session and
+    its bill follow the corrected time (a re-priced bill, posted as a charge or an adjustment)."""
+
+    type: Literal["correction"]
+    corrects: EventId = Field(description="The event_id of the entry, exit, berth_start or berth_end it corrects.")
+    corrected_time: AwareDatetime = Field(description="When the vehicle really entered or left, with an offset.")
+    reason: str = Field(min_length=1, max_length=256, description="Why, e.g. the lane camera's clock was 40 minutes slow.")
+
+
+class VoidEvent(_Event):
+    """A lot withdraws an entry (or berth start) whose session never happened: a misread plate, a test car,
+    a second camera on the same lane (S16). The session is closed as voided; its bill is reduced to zero
+    (an adjustment posting) and whatever was paid on it is refunded. ``occurred_at``: when it was voided."""
+
+    type: Literal["void"]
+    voids: EventId = Field(description="The event_id of the entry or berth_start whose session is void.")
+    reason: str = Field(min_length=1, max_length=256)
+
+
 class OccupancyEvent(_Event):
     """Absolute counts only: +1/-1 deltas drift after a network cut."""
 
@@ -142,7 +164,7 @@ class HeartbeatEvent(_Event):
 
 DeviceEvent = Annotated[
     EntryEvent | ExitEvent | BerthStartEvent | BerthEndEvent | OccupancyEvent | HeartbeatEvent | LegacyPaymentEvent
-    | ChargingSessionEvent,
+    | ChargingSessionEvent | CorrectionEvent | VoidEvent,
     Field(discriminator="type"),
 ]
 VehicleEvent = Union[EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent]

@@ -144,7 +144,7 @@ class Device(_Record):
 
 def events_allowed(lot: Lot) -> frozenset[str]:
     """Which protocol event types make sense for a lot of this kind."""
-    common = {"occupancy", "heartbeat"}
+    common = {"occupancy", "heartbeat", "correction", "void"}  # correction, void: issue 11 (S16)
     if PayCode.LEGACY in lot.pay_codes:
         common.add("legacy_payment")
     if lot.kind is LotKind.ENCLOSED:

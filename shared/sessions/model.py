@@ -29,6 +29,8 @@ class Flag(str, Enum):
     PLATE_PARTIAL = "plate_partial"
     LOW_CONFIDENCE = "low_confidence"
     ALREADY_OPEN = "already_open"
+    CORRECTED_BY_LOT = "corrected_by_lot"  # a correction message changed a time (issue 11, S16)
+    VOIDED_BY_LOT = "voided_by_lot"  # a void message withdrew the session: it never happened
 
 
 LOW_CONFIDENCE_BELOW = 0.8
@@ -52,6 +54,7 @@ class ParkingSession(BaseModel):
     flags: list[Flag] = Field(default_factory=list)
     entry_evidence_ref: str | None = None
     exit_evidence_ref: str | None = None
+    corrections: list[dict] = Field(default_factory=list, description="Correction and void messages applied, in order.")
     version: int = 1
 
     @property

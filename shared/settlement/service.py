@@ -7,7 +7,7 @@ the operators) gives the same statements and issues only the missing ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 from shared.auth import Principal
@@ -44,6 +44,9 @@ class SettlementService:
     ) -> None:  # fmt: skip
         self._ledger, self._owners, self._store, self._clock = ledger, owners, store, clock
         self._providers, self._lookback = tuple(dict.fromkeys(providers)), lookback_days
+        # The providers' reconciliation findings (``MoneyStore.findings``), wired by the composition root;
+        # None: statements are not compared with the providers.
+        self.findings: Callable[[], list[dict]] | None = None
 
     def _accounts(self, operators: list[tuple[str, str, str]]) -> list[str]:
         accounts = [a for op, _, _ in operators for a in (Account.operator_revenue(op), Account.operator_discounts(op))]
@@ -117,6 +120,39 @@ class SettlementService:
             else:
                 summary["already_issued"] += 1
         return summary
+
+    def reconciliation(self, statement: Statement, findings: list[dict] | None = None) -> dict:
+        """The statement against the providers' daily reconciliation (``shared.payments.reconciliation``): the
+        findings of its days (the day and its late days) on bills of its operator. A statement agrees with
+        the providers when none is left; each finding stays listed with both amounts for staff."""
+        if self.findings is None:
+            return {"compared": False, "agrees": None, "findings": [], "problems": []}
+        days = {statement.day, *statement.late_days}
+        mine = []
+        for f in self.findings() if findings is None else findings:
+            if f.get("day") not in days or not f.get("bill_id"):
+                continue
+            lot = self._owners.bill_lot(f["bill_id"])
+            owner = self._owners.lot(lot) if lot else None
+            if owner and owner[0] == statement.operator_id:
+                mine.append(f)
+        mine.sort(key=lambda f: (f["day"], f["provider"], f["kind"], f.get("payment_id") or ""))
+        problems = [f"{statement.statement_id}: {f['provider']} {f['day']} {f['kind']}: payment {f.get('payment_id')} "
+                    f"platform {f.get('platform_amount_fen')} fen, provider {f.get('provider_amount_fen')} fen" for f in mine]
+        return {"compared": True, "agrees": not mine, "findings": mine, "problems": problems}
+
+    def disagreements(self, day: str) -> dict[str, int]:
+        """Per operator, how many reconciliation findings its statement of ``day`` carries (only those > 0)."""
+        out: dict[str, int] = {}
+        if self.findings is None:
+            return out
+        findings = self.findings()
+        for operator_id, _, _ in self._owners.operators():
+            st = self._store.get(operator_id, day)
+            n = len(self.reconciliation(st, findings)["findings"]) if st else 0
+            if n:
+                out[operator_id] = n
+        return out
 
     # Reading, scoped by role
     def get(self, principal: Principal, statement_id: str) -> Statement:

@@ -148,6 +148,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/v1/admin/city-pushes/{push_id}/requeue"): Row("404 403 403 403 403 403 403 403 401", params={"push_id": "=push_unknown"}, body="empty"),
     ("GET", "/v1/admin/compliance"): Row("ok ok ok ok 403 ok 403 403 401"),
     ("GET", "/v1/admin/lots/{lot_id}/anomalies"): Row("ok ok 403 ok ok ok 403 403 401", params={"lot_id": "lx_lot"}),
+    # Supervision signals and compliance history (issue 11): staff of the district and the city; operators are supervised
+    ("GET", "/v1/admin/signals"): Row("ok ok ok ok 403 ok 403 403 401", query="from=2026-11-01&to=2026-11-30"),
+    ("GET", "/v1/admin/signals/{signal_id}"): Row("404 404 404 404 403 404 403 403 401", params={"signal_id": "=late_reporting:lx-unknown:2026-11-22"}),
+    ("POST", "/v1/admin/signals/{signal_id}/review"): Row("404 404 404 404 403 403 403 403 401", params={"signal_id": "=late_reporting:lx-unknown:2026-11-22"}, body="decision"),
+    ("GET", "/v1/admin/district-returns"): Row("ok ok ok ok 403 ok 403 403 401"),
+    ("GET", "/v1/admin/compliance/history"): Row("ok ok ok ok 403 ok 403 403 401", query="from=2026-11-01&to=2026-11-30"),
     # Arrears (not yet handed over: the operator does not see it) and disputes
     ("GET", "/v1/admin/arrears"): Row("ok ok ok ok ok ok 403 403 401"),
     ("GET", "/v1/admin/arrears/{case_id}"): Row("ok ok 404 ok 404 ok 403 403 401", params={"case_id": "lx_case"}),

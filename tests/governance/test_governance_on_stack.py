@@ -78,7 +78,8 @@ def test_statement_agrees_with_the_ledger_late_callback_next_day_crash_and_retry
     assert "error" in fire(_schedule("daily-settlement"), clock.now())
     store.issue = real
     result = fire(_schedule("daily-settlement"), clock.now())  # EventBridge retries the invocation
-    assert result == {"day": "2026-11-23", "operators": 2, "issued": 1, "already_issued": 1}
+    assert result == {"day": "2026-11-23", "operators": 2, "issued": 1, "already_issued": 1,
+                      "reconciliation_disagreements": {}}
     day1 = store.get(OP, "2026-11-23")
     assert day1.current.sessions == 2 and day1.current.collected_total_fen == day1.current.gross_billed_fen // 2
     assert svc.settlement.check(day1) == []
@@ -141,9 +142,15 @@ def test_platform_fee_on_the_stack_posts_once(api, stack, clock, priced, device)
     assert fire(_schedule("half-year-platform-fee"), clock.now())["already_billed"] == 1
     revenue = -svc.ledger.balance(f"operator_revenue:{OP}")
     fee = (revenue * 300 + 5000) // 10000
-    assert svc.ledger.balance("platform_fee") == -fee and svc.ledger.balance(f"operator_fee_receivable:{OP}") == fee
+    share = (fee * 3000 + 5000) // 10000  # the district's 30 % of the platform's returns (S15)
+    assert first["district_returns"]["districts"] == {"320213": {"fees_fen": fee, "share_fen": share, "posted": True}}
+    district = svc.registry.operators.require(OP).district_code
+    assert svc.ledger.balance("platform_fee") == -(fee - share) and svc.ledger.balance(f"operator_fee_receivable:{OP}") == fee
+    assert svc.ledger.balance(f"district_returns:{district}") == -share
     report = json.loads(api.get("/v1/admin/platform-fee", headers=_auth(stack, clock, Role.AUDITOR)).body)
-    assert report["platform_fee_balance_fen"] == fee
+    assert report["platform_fee_balance_fen"] == fee - share
+    returns = json.loads(api.get("/v1/admin/district-returns", headers=_auth(stack, clock, Role.DISTRICT_ADMIN, district)).body)
+    assert returns["districts"] == {district: {"balance_fen": share, "halves": {"2026H1": {"fees_fen": fee, "share_fen": share}}}}
     own = api.get(f"/v1/admin/platform-fee/{OP}/2026H1", headers=_auth(stack, clock, Role.OPERATOR, None, OP))
     assert json.loads(own.body)["fee_fen"] == fee
     assert api.get("/v1/admin/platform-fee", headers=_auth(stack, clock, Role.OPERATOR, None, OP)).status_code == 403

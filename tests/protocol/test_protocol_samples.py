@@ -24,7 +24,7 @@ from shared.protocol.events import (
     LegacyPaymentEvent,
     OccupancyEvent,
 )
-from shared.protocol.events import ChargingSessionEvent
+from shared.protocol.events import ChargingSessionEvent, CorrectionEvent, VoidEvent
 from shared.registry.model import Device, Lot, Operator
 from tools import gen_schemas
 
@@ -47,6 +47,8 @@ _MODELS: dict[str, type[BaseModel]] = {
     "heartbeat": HeartbeatEvent,
     "legacy_payment": LegacyPaymentEvent,
     "charging_session": ChargingSessionEvent,
+    "correction": CorrectionEvent,
+    "void": VoidEvent,
     "ack-response": AckResponse,
     "operator": Operator,
     "lot": Lot,

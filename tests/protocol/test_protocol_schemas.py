@@ -21,7 +21,7 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "events" / "schemas"
 GENERATED = gen_schemas.schemas()
 EXPECTED_NAMES = {
     "entry", "exit", "berth_start", "berth_end", "occupancy", "heartbeat", "legacy_payment", "charging_session",
-    "device-event", "event-batch", "ack-response", "operator", "lot", "device",
+    "correction", "void", "device-event", "event-batch", "ack-response", "operator", "lot", "device",
 }  # fmt: skip
 
 

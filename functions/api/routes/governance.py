@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chalice import Response
 
+from functions.api import openapi
 from functions.api.errors import json_response
 from functions.api.http import admin_token, app, principal, route
 from shared.bootstrap import services
@@ -42,7 +43,8 @@ def get_settlement(statement_id):
     st = svc.settlement.get(principal(), statement_id)
     if _wants_csv():
         return _csv(to_csv([st]), st.statement_id)
-    return json_response({**st.view(), "check": svc.settlement.check(st)})
+    return json_response({**st.view(), "check": svc.settlement.check(st),
+                          "reconciliation": svc.settlement.reconciliation(st)})
 
 
 @route("/v1/admin/platform-fee", methods=["GET"], authorizer=admin_token)
@@ -88,3 +90,14 @@ def compliance():
     """The smart-compliance rate per district and ownership class, and the failing lots with reasons (S14)."""
     district = (app.current_request.query_params or {}).get("district")
     return json_response(services().compliance.report(principal(), district))
+
+
+openapi.OPERATIONS.update({
+    ("GET", "/v1/admin/district-returns"): ("The districts' share of the platform's returns per half year and what is owed to each (?district=) (S15)", openapi.ADMIN, None, None),
+})  # fmt: skip
+
+
+@route("/v1/admin/district-returns", methods=["GET"], authorizer=admin_token)
+def district_returns():
+    district = (app.current_request.query_params or {}).get("district")
+    return json_response(services().district_returns.report(principal(), district))
