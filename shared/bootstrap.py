@@ -327,7 +327,7 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
     built.hotline = HotlineService(st.tickets, lots.require, clock)
     built.charging = ChargingService(st.charging, lots.require, clock)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money)  # the fee's bills
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 

@@ -44,3 +44,19 @@ def citizen(stack, call, token):
     code = stack.services.plate_verifier.sent[CITIZEN_PLATE]
     assert call("post", "/v1/me/plates/verify", headers, {"plate": CITIZEN_PLATE, "code": code})[0] == 200
     return headers
+
+
+def pay_through_pay_code(services, api, bill_id: str, deliveries: int = 1):
+    """Pay a bill as a citizen does (``POST /v1/bills/{bill_id}/payments``, WeChat Pay through the sandbox),
+    the provider approving it and delivering its callback ``deliveries`` times; returns the callbacks' outcomes."""
+    from tests.support import CallbackPoster
+
+    resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"},
+                    body=json.dumps({"channel": "wechat_pay"}))
+    assert resp.status_code == 201, resp.body
+    sandbox = services.providers["sandbox"]
+    sandbox.configure(duplicates=deliveries - 1)
+    sandbox.approve(services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    poster = CallbackPoster(api, "sandbox")
+    sandbox.deliver(poster)
+    return [json.loads(body)["outcome"] for _, body in poster.responses]
