@@ -325,7 +325,11 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
     built.sessions.arrivals = built.hospital
     built.availability.reserved = built.hospital.reserved
     built.hotline = HotlineService(st.tickets, lots.require, clock)
-    built.charging = ChargingService(st.charging, lots.require, clock)
+    def late_charging(plate, lot, start, end) -> None:  # a charging report after the stay was billed
+        for bill in built.billing.lower_stays(plate, lot, start, end, kinds=("charging",)):
+            built.payments.price_lowered(bill)
+
+    built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging)
     built.ingest.charging = built.charging.report
     built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money)  # the fee's bills
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.

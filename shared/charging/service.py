@@ -25,8 +25,12 @@ LOOKBACK = timedelta(days=2)
 
 
 class ChargingService:
-    def __init__(self, store: ChargingStore, lot: Callable[[str], Lot], clock: Clock) -> None:
+    def __init__(self, store: ChargingStore, lot: Callable[[str], Lot], clock: Clock,
+                 late: Callable[[str, Lot, datetime, datetime], None] | None = None) -> None:  # fmt: skip
         self._store, self._lot, self._clock = store, lot, clock
+        # A report that arrives after the stay was billed lowers the bill (and refunds, if it was paid): the
+        # composition root passes billing's lower_stays followed by payments' price_lowered.
+        self._late = late
 
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> ChargingPolicy:
         lot = self._lot(lot_id)
@@ -39,12 +43,17 @@ class ChargingService:
         return policy
 
     def report(self, event: ChargingSessionEvent, lot: Lot, device_id: str) -> None:
-        """The ingest hook: store the session once (a resend is a no-op)."""
+        """The ingest hook: store the session once (a resend stores nothing), then lower the bills of stays
+        already priced without it. That step runs on a resend too: a crash after the record is repaired by
+        the device's retry (lowering and refunding are idempotent)."""
         self._store.record(ChargingRecord(
             lot_id=lot.lot_id, event_id=event.event_id, plate=event.plate, charger_id=event.charger_id,
             started_at=event.started_at, ended_at=event.ended_at, energy_wh=event.energy_wh,
             bay_left_at=event.bay_left_at, device_id=device_id, reported_at=self._clock.now(),
         ))  # fmt: skip
+        policy = self._store.policy(lot.lot_id) if self._late is not None else None
+        if policy is not None:
+            self._late(event.plate, lot, event.started_at, event.ended_at + timedelta(minutes=policy.grace_minutes))
 
     def adjust(self, quote, lot: Lot, entered_at: datetime, until: datetime, plate: str,
                price: Callable[[datetime, datetime], int]):  # fmt: skip

@@ -65,6 +65,7 @@ class RefundReason(str, Enum):
     DUPLICATE = "duplicate"  # the bill was already paid through another channel
     DISPUTE = "dispute"  # staff reduced the bill
     REQUESTED = "requested_by_customer"
+    PRICE_CORRECTED = "price_corrected"  # a fact that arrived late lowered the price (a charging report)
 
 
 class Refund(BaseModel):
