@@ -81,6 +81,37 @@ class SharingService:
             raise Conflict(f"offer {offer.offer_id} exists", code="already_exists")
         return offer
 
+    def withdraw_offer(self, principal: Principal, offer_id: str, data: object) -> Offer:
+        """The offer's managers close it: no new applications, approvals or renewals. Rights already
+        approved run to the end of their terms (a unit's residents keep what they paid for; the spaces come
+        back as the terms end); applications still pending are rejected. Versioned: the body names the
+        offer's version. A repeat of a done withdrawal answers the withdrawn offer and finishes rejecting
+        what a crash left pending."""
+        if not isinstance(data, dict):
+            raise InvalidInput("a JSON object body is required", code="invalid_json")
+        offer = self.offer(offer_id)
+        if principal.is_citizen or not _manages(principal, offer):
+            raise Forbidden("the offer's operator or district withdraws it", code="role_forbidden")
+        if offer.status is OfferStatus.OPEN:
+            if type(data.get("version")) is not int:
+                raise InvalidInput("the body names the offer's version: {version}", code="version_required")
+            if data["version"] != offer.version:
+                raise Conflict(f"offer {offer_id} is at version {offer.version}", code="version_conflict",
+                               current_version=offer.version)
+            offer = offer.bumped(status=OfferStatus.WITHDRAWN)
+            if not self._store.save_offer(offer):
+                raise Conflict("the offer changed; read it again", code="version_conflict")
+        note = data.get("note") if isinstance(data.get("note"), str) else "the offer was withdrawn"
+        for app in self._store.of_offer(offer_id):
+            for _ in range(ATTEMPTS):
+                if app is None or app.status is not ApplicationStatus.PENDING:
+                    break
+                rejected = app.bumped(principal.subject, "rejected", self._clock.now(), note[:500], status=ApplicationStatus.REJECTED)
+                if self._store.save_application(rejected):
+                    break
+                app = self._store.application(app.application_id)
+        return offer
+
     def offer(self, offer_id: str) -> Offer:
         offer = self._store.offer(offer_id)
         if offer is None:
@@ -187,6 +218,8 @@ class SharingService:
         if app.status is not ApplicationStatus.APPROVED or app.valid_until is None:
             raise Conflict(f"application {application_id} is {app.status.value}", code="not_approved")
         offer, now = self.offer(app.offer_id), self._clock.now()
+        if offer.status is not OfferStatus.OPEN:
+            raise Conflict(f"offer {offer.offer_id} is withdrawn: the right runs to its term", code="offer_closed")
         term = self._term(app, len(app.terms), months, offer, max(app.valid_until, now))
         new = app.bumped(principal.subject, "renewed", now, f"{months} months", months=app.months + months,
                          valid_until=term.ends, fee_fen=app.fee_fen + term.fee_fen, terms=[*app.terms, term])

@@ -1,7 +1,8 @@
 """The shared-parking right's fee, collected through the pay code (on memory; the end-to-end run on the
 embedded AWS is ``test_sharing.py``'s ``right`` fixture): each term a bill with a balanced charge to the
 offer's operator, paid to the operator's own account, applied once whatever the callbacks; the right in
-force only over paid terms; a crash at either seam repaired by a retry; a cancellation voids unpaid terms."""
+force only over paid terms; a crash at either seam repaired by a retry; a cancellation voids unpaid terms;
+withdrawing an offer lets its rights run to their term."""
 
 from __future__ import annotations
 
@@ -176,3 +177,35 @@ def test_cancelling_an_unpaid_right_voids_its_bill_and_a_free_offer_needs_no_bil
     app = call("post", "/v1/sharing/offers/free-nights/applications", citizen, {"plates": [CITIZEN_PLATE], "months": 1})[1]
     right = call("post", f"/v1/sharing/applications/{app['application_id']}/decision", operator, {"decision": "approve", "version": 1})[1]
     assert right["terms"][0]["paid_at"] and "bill_id" not in right["terms"][0]
+
+
+def test_withdrawing_an_offer_keeps_paid_rights_to_their_term_and_rejects_pending(services, api, call, token, citizen, approved, clock):
+    """The operator withdraws its offer: the approved right runs to its term (no renewal), a pending
+    application is rejected, nobody applies any more; versioned and scoped."""
+    pay_through_pay_code(services, api, approved["terms"][0]["bill_id"])
+    other = token(Role.CITIZEN, subject="citizen-2")
+    call("post", "/v1/me/account", other, {"consent": True})
+    call("post", "/v1/me/plates", other, {"plate": "苏B54321"})
+    call("post", "/v1/me/plates/verify", other, {"plate": "苏B54321", "code": services.plate_verifier.sent["苏B54321"]})
+    pending = call("post", f"/v1/sharing/offers/{OFFER['offer_id']}/applications", other, {"plates": ["苏B54321"], "months": 1})[1]
+    path = f"/v1/admin/sharing/offers/{OFFER['offer_id']}/withdraw"
+    for who, code in ((token(Role.OPERATOR, operator="xinwu-hitech"), 403), (token(Role.DISTRICT_ADMIN, district="320214"), 403),
+                      (token(Role.AUDITOR), 403), (citizen, 403)):  # fmt: skip
+        assert call("post", path, who, {"version": 1})[0] == code
+    operator = token(Role.OPERATOR, operator=OPERATOR)
+    assert call("post", path, operator, {})[1]["code"] == "version_required"
+    assert call("post", path, operator, {"version": 7})[1]["code"] == "version_conflict"
+    assert call("post", path, operator, "[]")[1]["code"] == "invalid_json"
+    assert call("post", "/v1/admin/sharing/offers/nope/withdraw", operator, {"version": 1})[0] == 404
+    version = call("get", f"/v1/sharing/offers/{OFFER['offer_id']}")[1]["version"]
+    status, offer = call("post", path, operator, {"version": version, "note": "单位收回车位"})
+    assert (status, offer["status"], offer["version"]) == (200, "withdrawn", version + 1)
+    assert call("post", path, operator, {"version": version})[1]["status"] == "withdrawn"  # a repeat: the same answer
+    rejected = call("get", f"/v1/sharing/applications/{pending['application_id']}", other)[1]
+    assert rejected["status"] == "rejected" and rejected["history"][-1]["note"] == "单位收回车位"
+    right = call("get", f"/v1/sharing/applications/{approved['application_id']}", citizen)[1]
+    assert right["status"] == "approved" and services.stores.sharing.application(right["application_id"]).active(clock.now())
+    assert call("post", f"/v1/sharing/applications/{right['application_id']}/renew", citizen,
+                {"months": 1, "version": right["version"]})[1]["code"] == "offer_closed"
+    assert call("post", f"/v1/sharing/offers/{OFFER['offer_id']}/applications", other,
+                {"plates": ["苏B54321"], "months": 1})[1]["code"] == "offer_closed"
