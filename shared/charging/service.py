@@ -26,8 +26,10 @@ LOOKBACK = timedelta(days=2)
 
 class ChargingService:
     def __init__(self, store: ChargingStore, lot: Callable[[str], Lot], clock: Clock,
-                 late: Callable[[str, Lot, datetime, datetime], None] | None = None) -> None:  # fmt: skip
+                 late: Callable[[str, Lot, datetime, datetime], None] | None = None,
+                 flag_lot: Callable[[str], object] | None = None) -> None:  # fmt: skip
         self._store, self._lot, self._clock = store, lot, clock
+        self._flag_lot = flag_lot  # marks the lot as having scenario policies (Lot.scenario_policies)
         # A report that arrives after the stay was billed lowers the bill (and refunds, if it was paid): the
         # composition root passes billing's lower_stays followed by payments' price_lowered.
         self._late = late
@@ -38,6 +40,8 @@ class ChargingService:
             raise Forbidden(f"{principal.subject} may not set the charging policy of lot {lot_id}", code="lot_forbidden")
         current = self._store.policy(lot_id)
         policy = next_policy(ChargingPolicy, current, lot_id, data, principal, self._clock.now())
+        if self._flag_lot is not None:
+            self._flag_lot(lot_id)  # first: a policy the pricer would not look for must never exist
         if not self._store.save_policy(policy):
             raise Conflict(f"the charging policy of {lot_id} changed; read it again", code="version_conflict")
         return policy

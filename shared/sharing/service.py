@@ -58,8 +58,9 @@ def _manages(principal: Principal, offer: Offer) -> bool:
 
 class SharingService:
     def __init__(self, store: SharingStore, lot: Callable[[str], Lot], plates_of: Callable[[Principal], set[str]],
-                 clock: Clock, money: MoneyStore | None = None) -> None:  # fmt: skip
+                 clock: Clock, money: MoneyStore | None = None, flag_lot: Callable[[str], object] | None = None) -> None:  # fmt: skip
         self._store, self._lot, self._plates_of, self._clock, self._money = store, lot, plates_of, clock, money
+        self._flag_lot = flag_lot  # marks the lot as having scenario policies (Lot.scenario_policies)
 
     # Offers
     def create_offer(self, principal: Principal, data: object) -> Offer:
@@ -77,6 +78,8 @@ class SharingService:
             raise Forbidden(f"{principal.subject} may offer only its own lots", code="lot_forbidden")
         if not _manages(principal, offer):
             raise Forbidden(f"{principal.subject} may not offer lots of district {offer.district_code}", code="district_forbidden")
+        for lot_id in offer.lot_ids if self._flag_lot is not None else ():
+            self._flag_lot(lot_id)  # first: a right the pricer would not look for must never exist
         if not self._store.save_offer(offer):
             raise Conflict(f"offer {offer.offer_id} exists", code="already_exists")
         return offer
