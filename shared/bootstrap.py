@@ -382,7 +382,8 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
             ))
         return facts
 
-    services.compliance = ComplianceService(compliance_facts, clock)
+    hotline_stats = services.hotline.stats if services.hotline is not None else None  # issue 13: S8 figures
+    services.compliance = ComplianceService(compliance_facts, clock, hotline=hotline_stats)
     services.city_push = CityPushService(st.push_outbox, st.push_transport, push_target(), lots, occupancy, statements, clock)
 
 
