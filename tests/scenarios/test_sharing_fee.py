@@ -93,6 +93,15 @@ def test_the_fee_paid_through_the_pay_code_once_puts_the_right_in_force(services
 def test_a_crash_in_the_reaction_is_repaired_by_the_providers_resend(services, call, citizen, approved, api, monkeypatch):
     """The payment is committed, then the process dies before the right is marked paid: the provider's
     resend finds the payment applied (duplicate) and its follow-up puts the right in force, once."""
+    _crash_then_resend(services, call, citizen, approved, api, monkeypatch)
+
+
+def test_a_crash_in_the_reaction_is_repaired_on_dynamodb(stack, services, call, citizen, approved, api, monkeypatch):
+    """The same on the embedded AWS (the DynamoDB sharing and money stores)."""
+    _crash_then_resend(services, call, citizen, approved, api, monkeypatch)
+
+
+def _crash_then_resend(services, call, citizen, approved, api, monkeypatch):
     store, real, crashed = services.stores.sharing, services.stores.sharing.save_application, []
 
     def crash_once(app):
