@@ -241,7 +241,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
 
     def price(lot, entered_at, until, session):
         quote = tariffs.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
-        for adjust in price_adjusters if quote is not None else ():
+        for adjust in price_adjusters if quote is not None and lot.scenario_policies else ():  # issue 13 guard
             quote = adjust(quote, lot, entered_at, until, session.plate, lambda a, b: tariffs.price(
                 lot, a, b, session.vehicle_class, session.plate_colour).amount_fen)
         return quote
@@ -334,13 +334,18 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
         except NotFound:
             return set()
 
-    built.hospital = HospitalService(st.bookings, lots.require, plates_of, clock)
+    flag_lot = built.registry.flag_scenarios  # Lot.scenario_policies: ordinary lots skip the scenario stores
+    built.hospital = HospitalService(st.bookings, lots.require, plates_of, clock, flag_lot=flag_lot)
     built.sessions.arrivals = built.hospital
     built.availability.reserved = built.hospital.reserved
     built.hotline = HotlineService(st.tickets, lots.require, clock)
-    built.charging = ChargingService(st.charging, lots.require, clock)
+    def late_charging(plate, lot, start, end) -> None:  # a charging report after the stay was billed
+        for bill in built.billing.lower_stays(plate, lot, start, end, kinds=("charging",)):
+            built.payments.price_lowered(bill)
+
+    built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging, flag_lot=flag_lot)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money, flag_lot=flag_lot)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 
@@ -385,7 +390,8 @@ def _governance(services: Services, st: Stores, money, operators, lots, status, 
             ))
         return facts
 
-    services.compliance = ComplianceService(compliance_facts, clock)
+    hotline_stats = services.hotline.stats if services.hotline is not None else None  # issue 13: S8 figures
+    services.compliance = ComplianceService(compliance_facts, clock, hotline=hotline_stats)
     if reader is None or st.push_transport is None:
         return  # stores without a ledger reader or a push transport: no settlement, fee or city push
     from shared.adapters.http_push import push_target  # the configured endpoint (an environment setting)

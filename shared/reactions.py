@@ -17,7 +17,7 @@ LEFT_ON_PAY_LATER = "left_on_pay_later"  # the gate opened on pay-later with thi
 
 # fact -> (Services field, method), called in this order
 REACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    BILL_SETTLED: (("pay_later", "bill_settled"), ("arrears", "bill_settled")),
+    BILL_SETTLED: (("pay_later", "bill_settled"), ("arrears", "bill_settled"), ("sharing", "bill_settled")),
     SETUP_CONFIRMED: (("citizens", "setup_confirmed"),),
     LEFT_ON_PAY_LATER: (("pay_later", "start"),),
 }

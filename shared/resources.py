@@ -349,7 +349,7 @@ FUNCTIONS: tuple[Function, ...] = (
         "Scheduled daily: matches each provider's transactions of the day to the ledger; applies lost "
         "callbacks, flags what only one side has or where amounts differ.",
         tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing", "hospital-bookings"),
-        tables_write=(*MONEY_TABLES,),
+        tables_write=(*MONEY_TABLES, "sharing"),  # sharing: a lost callback's payment puts a shared-parking right in force
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
         timeout_s=300,

@@ -96,7 +96,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/platform-fee/{operator_id}/{half}"): ("One half year's fee statement of an operator (half: 2026H1)", ADMIN, None, None),
     ("GET", "/v1/admin/city-pushes"): ("Undelivered pushes to the city operation platform (?state=pending|dead)", ADMIN, None, None),
     ("GET", "/v1/admin/lots/{lot_id}/anomalies"): ("A lot's comms_lost / comms_restored anomalies with their flags (?days=30)", ADMIN, None, None),
-    ("GET", "/v1/admin/compliance"): ("Smart-compliance rate per district and ownership, failing lots with reasons (?district=) (S14)", ADMIN, None, None),
+    ("GET", "/v1/admin/compliance"): ("Smart-compliance rate per district and ownership, failing lots with reasons (?district=) (S14), and the hotline's ticket volume and on-time rate per district and operator (S8)", ADMIN, None, None),
     ("POST", "/v1/admin/city-pushes/{push_id}/requeue"): ("Retry an undelivered push at the next run, in its place", ADMIN, None, None),
 }
 

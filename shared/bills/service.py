@@ -17,7 +17,7 @@ from shared.errors import Conflict, NotFound
 from shared.ledger.model import Posting
 from shared.payments.ports import Change, MoneyStore
 from shared.registry.model import Lot
-from shared.sessions.model import ParkingSession
+from shared.sessions.model import ParkingSession, SessionStatus
 from shared.tariffs.quote import Quote
 
 ATTEMPTS = 5
@@ -81,6 +81,47 @@ class BillingService:
             refs={"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id},
         )
 
+    def lower_stays(self, plate: str, lot: Lot, start: datetime, end: datetime, kinds: tuple[str, ...]) -> list[Bill]:
+        """A fact that lowers a price arrived after the bill was priced (a late charging report): the plate's
+        closed bills in ``lot`` whose stay overlaps [start, end) are priced again, and each is lowered by what
+        the breakdown lines of ``kinds`` now take off beyond what they took off when it was priced: an
+        adjustment (the operator earned less, the driver owes less) in the same transaction as the bill's
+        new version and breakdown. Only those lines count, so a tariff changed since never moves an old
+        bill; a price never rises here. Idempotent: priced again, the lines take off nothing more. Returns
+        the bills concerned (lowered now or before), for the caller to refund what they leave overpaid."""
+        out = []
+        for bill in self._money.bills_of_plate(plate):
+            if (bill.lot_id != lot.lot_id or bill.is_open or bill.entered_at is None or bill.priced_until is None
+                    or bill.tariff_id is None or not (bill.entered_at < end and start < bill.exited_at)):
+                continue
+            out.append(self._lower(bill, lot, kinds))
+        return out
+
+    def _lower(self, bill: Bill, lot: Lot, kinds: tuple[str, ...]) -> Bill:
+        for _ in range(ATTEMPTS):
+            bill = self._money.bill(bill.bill_id)
+            stay = ParkingSession(
+                session_id=bill.session_id, lot_id=bill.lot_id, district_code=bill.district_code, plate=bill.plate,
+                plate_colour=bill.plate_colour, vehicle_class=bill.vehicle_class, status=SessionStatus.CLOSED,
+                entered_at=bill.entered_at, exited_at=bill.exited_at,
+            )  # fmt: skip
+            quote = self._price(lot, bill.entered_at, bill.priced_until, stay)
+            if quote is None:
+                return bill
+            new_breakdown = quote.as_dict()
+            taken_off = _off(new_breakdown, kinds) - _off(bill.breakdown, kinds)
+            reduction = min(taken_off, bill.amount_fen - bill.discount_fen - bill.adjusted_fen - bill.written_off_fen)
+            if reduction <= 0:
+                return bill
+            lowered = bill.bumped(adjusted_fen=bill.adjusted_fen + reduction, breakdown=new_breakdown)
+            posting = Posting.adjustment(
+                f"lower:{bill.bill_id}:{bill.version}", bill.plate, bill.operator_id, reduction, self._clock.now(),
+                refs={"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id, "cause": ",".join(kinds)},
+            )  # fmt: skip
+            if self._money.commit(Change(bills=[lowered], postings=[posting])):
+                return lowered
+        raise BillContention(f"bill {bill.bill_id} keeps changing; retry")
+
     def get(self, bill_id: str) -> Bill:
         bill = self._money.bill(bill_id)
         if bill is None:
@@ -107,3 +148,8 @@ class BillingService:
 
     def of_plate(self, plate: str) -> list[Bill]:
         return self._money.bills_of_plate(plate)
+
+
+def _off(breakdown: dict | None, kinds: tuple[str, ...]) -> int:
+    """What a breakdown's lines of ``kinds`` take off the tariff's price (fen, >= 0)."""
+    return -sum(line.get("amount_fen", 0) for line in (breakdown or {}).get("adjustments", ()) if line.get("kind") in kinds)

@@ -25,8 +25,14 @@ LOOKBACK = timedelta(days=2)
 
 
 class ChargingService:
-    def __init__(self, store: ChargingStore, lot: Callable[[str], Lot], clock: Clock) -> None:
+    def __init__(self, store: ChargingStore, lot: Callable[[str], Lot], clock: Clock,
+                 late: Callable[[str, Lot, datetime, datetime], None] | None = None,
+                 flag_lot: Callable[[str], object] | None = None) -> None:  # fmt: skip
         self._store, self._lot, self._clock = store, lot, clock
+        self._flag_lot = flag_lot  # marks the lot as having scenario policies (Lot.scenario_policies)
+        # A report that arrives after the stay was billed lowers the bill (and refunds, if it was paid): the
+        # composition root passes billing's lower_stays followed by payments' price_lowered.
+        self._late = late
 
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> ChargingPolicy:
         lot = self._lot(lot_id)
@@ -34,17 +40,24 @@ class ChargingService:
             raise Forbidden(f"{principal.subject} may not set the charging policy of lot {lot_id}", code="lot_forbidden")
         current = self._store.policy(lot_id)
         policy = next_policy(ChargingPolicy, current, lot_id, data, principal, self._clock.now())
+        if self._flag_lot is not None:
+            self._flag_lot(lot_id)  # first: a policy the pricer would not look for must never exist
         if not self._store.save_policy(policy):
             raise Conflict(f"the charging policy of {lot_id} changed; read it again", code="version_conflict")
         return policy
 
     def report(self, event: ChargingSessionEvent, lot: Lot, device_id: str) -> None:
-        """The ingest hook: store the session once (a resend is a no-op)."""
+        """The ingest hook: store the session once (a resend stores nothing), then lower the bills of stays
+        already priced without it. That step runs on a resend too: a crash after the record is repaired by
+        the device's retry (lowering and refunding are idempotent)."""
         self._store.record(ChargingRecord(
             lot_id=lot.lot_id, event_id=event.event_id, plate=event.plate, charger_id=event.charger_id,
             started_at=event.started_at, ended_at=event.ended_at, energy_wh=event.energy_wh,
             bay_left_at=event.bay_left_at, device_id=device_id, reported_at=self._clock.now(),
         ))  # fmt: skip
+        policy = self._store.policy(lot.lot_id) if self._late is not None else None
+        if policy is not None:
+            self._late(event.plate, lot, event.started_at, event.ended_at + timedelta(minutes=policy.grace_minutes))
 
     def adjust(self, quote, lot: Lot, entered_at: datetime, until: datetime, plate: str,
                price: Callable[[datetime, datetime], int]):  # fmt: skip

@@ -55,9 +55,11 @@ def _when(raw: object, name: str) -> datetime:
 
 class HospitalService:
     def __init__(
-        self, store: BookingStore, lot: Callable[[str], Lot], plates_of: Callable[[Principal], set[str]], clock: Clock
+        self, store: BookingStore, lot: Callable[[str], Lot], plates_of: Callable[[Principal], set[str]], clock: Clock,
+        flag_lot: Callable[[str], object] | None = None,
     ) -> None:
         self._store, self._lot, self._plates_of, self._clock = store, lot, plates_of, clock
+        self._flag_lot = flag_lot  # marks the lot as having scenario policies (Lot.scenario_policies)
 
     # Policies
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> BookingPolicy:
@@ -66,6 +68,8 @@ class HospitalService:
             raise Forbidden(f"{principal.subject} may not manage bookings of lot {lot_id}", code="lot_forbidden")
         current = self._store.policy(lot_id)
         policy = next_policy(BookingPolicy, current, lot_id, data, principal, self._clock.now())
+        if self._flag_lot is not None:
+            self._flag_lot(lot_id)  # first: a policy the entry would not look for must never exist
         if not self._store.save_policy(policy):
             raise Conflict(f"the booking policy of {lot_id} changed; read it again", code="version_conflict")
         return policy

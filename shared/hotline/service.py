@@ -150,11 +150,14 @@ class HotlineService:
             return self._store.of_citizen(principal.subject)
         raise Forbidden(f"{principal.subject} has no ticket queue", code="role_forbidden")
 
-    def stats(self, principal: Principal) -> dict[str, list[Stats]]:
-        """Volume and on-time rate per district and per operator, over the tickets the caller may see."""
+    def stats(self, principal: Principal, district: str | None = None) -> dict[str, list[Stats]]:
+        """Volume and on-time rate per district and per operator, over the tickets the caller may see (of
+        ``district`` only, if given). Also a part of the supervision report (``ComplianceService``)."""
         if principal.is_citizen:
             raise Forbidden("statistics are for supervision staff", code="role_forbidden")
         tickets, now = self.queue(principal), self._clock.now()
+        if district is not None:
+            tickets = [t for t in tickets if t.district_code == district]
         by_district: dict[str, list[Ticket]] = {}
         by_operator: dict[str, list[Ticket]] = {}
         for t in tickets:

@@ -66,6 +66,7 @@ class RefundReason(str, Enum):
     DISPUTE = "dispute"  # staff reduced the bill
     REQUESTED = "requested_by_customer"
     CORRECTION = "correction"  # the lot corrected or voided the session (issue 11)
+    PRICE_CORRECTED = "price_corrected"  # a fact that arrived late lowered the price (a charging report)
 
 
 class Refund(BaseModel):

@@ -18,7 +18,7 @@ from shared.clock import Clock
 from shared.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from shared.observability import logger
 from shared.payments.applier import ATTEMPTS, PaymentApplier, PaymentContention
-from shared.payments.model import Payment, PaymentSource, PaymentState, payment_id_for
+from shared.payments.model import Payment, PaymentSource, PaymentState, RefundReason, payment_id_for
 from shared.payments.ports import Change, MoneyStore
 from shared.payments.provider import (
     CallbackKind,
@@ -163,6 +163,14 @@ class PaymentService:
         if payment is None:
             raise NotFound(f"payment {payment_id} does not exist", code="unknown_payment")
         return payment
+
+    def price_lowered(self, bill: Bill) -> None:
+        """After ``BillingService.lower_stays``: refund what the lowered bill leaves paid too much through the
+        refund path (the refund id is the provider's idempotency key, so a repeat never refunds twice), and
+        tell listeners a bill now settled. Idempotent."""
+        if bill.overpaid_fen:
+            self.applier.refund_excess(bill, RefundReason.PRICE_CORRECTED)
+        self.applier.follow_up(self._money.bill(bill.bill_id))
 
     def refunds_of(self, bill: Bill) -> list[dict]:
         """The bill's refunds as its payer sees them: how much, why, through which channel, and whether the

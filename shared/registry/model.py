@@ -100,6 +100,9 @@ class Lot(_Record):
     pay_codes: list[PayCode] = Field(default_factory=lambda: [PayCode.UNIFIED])
     heartbeat_window_s: int = Field(600, ge=60, le=86_400, description="Silence longer than this = offline.")
     state_owned_enclosed_compliant: bool | None = None
+    scenario_policies: bool = Field(False, description=(
+        "Kept by the platform: the lot has (or had) a scenario policy (hospital bookings, charging, a shared-"
+        "parking offer). Only then do the entry and the pricer consult the scenario stores."))
 
     @model_validator(mode="after")
     def _shape(self) -> Lot:

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared import access
 from shared.auth import Principal, Role
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.protocol import signing
 from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
 from shared.registry.model import (
@@ -90,7 +90,7 @@ class RegistryService:
     # Lots
     def register_lot(self, principal: Principal, data: dict) -> Lot:
         _require_writer(principal)
-        lot = parse(Lot, {**data, "version": 1})
+        lot = parse(Lot, {**data, "version": 1, "scenario_policies": False})
         principal.require_district_write(lot.district_code)
         self._check_lot(lot)
         return self.lots.create(lot)
@@ -99,12 +99,26 @@ class RegistryService:
         _require_writer(principal)
         current = self.lots.require(lot_id)
         principal.require_district_write(current.district_code)
-        lot = parse(Lot, {**data, "lot_id": lot_id})
+        lot = parse(Lot, {**data, "lot_id": lot_id, "scenario_policies": current.scenario_policies})
         principal.require_district_write(lot.district_code)  # moving a lot needs both districts
         if lot.kind is not current.kind:
             raise InvalidInput("a lot's kind cannot change; register a new lot", code="lot_kind_immutable")
         self._check_lot(lot)
         return self.lots.replace(lot, expected_version=lot.version)
+
+    def flag_scenarios(self, lot_id: str) -> Lot:
+        """Issue 13: mark the lot as having a scenario policy, before the policy is saved (a flag without a
+        policy costs a few reads; a policy without the flag would be ignored). Set once, never cleared;
+        idempotent; a concurrent change of the lot is read again."""
+        for _ in range(6):
+            lot = self.lots.require(lot_id)
+            if lot.scenario_policies:
+                return lot
+            try:
+                return self.lots.replace(lot.model_copy(update={"scenario_policies": True}), expected_version=lot.version)
+            except Conflict:
+                continue
+        raise Conflict(f"lot {lot_id} keeps changing; retry", code="contention")
 
     def get_lot(self, principal: Principal, lot_id: str) -> Lot:
         access.require_staff(principal)

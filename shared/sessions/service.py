@@ -88,7 +88,7 @@ class SessionService:
 
     def _booking(self, event: VehicleEvent, lot: Lot, plan: planner.Plan) -> BookingAck | None:
         """Issue 13: an entry that opens a session may use the plate's hospital booking."""
-        if self.arrivals is None or not isinstance(event, EntryEvent):
+        if self.arrivals is None or not isinstance(event, EntryEvent) or not lot.scenario_policies:
             return None
         if not any(s.status is SessionStatus.OPEN for s in plan.creates):
             return None

@@ -7,6 +7,14 @@ An application names up to 5 plates and a number of months; approving it takes o
 and makes it a right valid from the approval for those months (a renewal extends it; a cancellation ends
 it and frees the space). Each change is a new version with its actor in the history.
 
+The right's fee is collected through the pay code: each term (the approval, every renewal) is a bill of
+its own (``Term.bill_id``, derived from the application and the term's number), charged to the plate of
+the right and earned by the offer's operator. A right is in force only over its paid terms: from the
+approval's start to the end of the last term of the unbroken run of paid terms (``paid_until``). There is
+no grace: an unpaid first term means the right does not cover any stay yet, an unpaid renewal means the
+right lapses at the end of the last paid term (the renewal's dates are kept; paying later reinstates it).
+A cancellation voids the terms not yet paid (nothing is refunded for paid ones).
+
 A right's plate parking in one of its lots is billed by the right (its monthly fee) inside the windows
 and by the lot's tariff outside them: each stretch of the stay outside the windows is priced as a stay of
 its own, so an overstay is billed by the tariff from the window's end.
@@ -93,6 +101,29 @@ class Change(BaseModel):
     note: str | None = None
 
 
+class Term(BaseModel):
+    """One paid-for stretch of a right: the approval's months, or a renewal's."""
+
+    number: int = Field(ge=0)
+    months: int = Field(ge=1)
+    fee_fen: int = Field(ge=0)
+    starts: AwareDatetime
+    ends: AwareDatetime
+    bill_id: str | None = Field(None, description="The bill collecting the fee (none for a free right).")
+    paid_at: AwareDatetime | None = None
+
+
+def fee_session_id(application_id: str, number: int) -> str:
+    """What a term's bill stands in for a parking session with: its bill id derives from it."""
+    return f"share:{application_id}:{number}"
+
+
+def parse_fee_session_id(session_id: str) -> tuple[str, int] | None:
+    kind, _, rest = session_id.partition(":")
+    application_id, _, number = rest.rpartition(":")
+    return (application_id, int(number)) if kind == "share" and application_id and number.isdigit() else None
+
+
 class Application(BaseModel):
     application_id: str
     offer_id: str
@@ -106,21 +137,33 @@ class Application(BaseModel):
     district_code: str
     operator_id: str | None = None
     history: list[Change] = Field(default_factory=list)
+    terms: list[Term] = Field(default_factory=list, description="The approval's and each renewal's fee and dates.")
     created_at: AwareDatetime
     version: int = 1
+
+    @property
+    def paid_until(self) -> datetime | None:
+        """The end of the unbroken run of paid terms from the first: the right is in force until then."""
+        until = None
+        for term in self.terms:
+            if term.paid_at is None:
+                break
+            until = term.ends
+        return until if until is None or self.valid_until is None else min(until, self.valid_until)
 
     def bumped(self, actor: str, action: str, now: datetime, note: str | None = None, **changes) -> Application:
         return self.model_copy(update={**changes, "version": self.version + 1,
                                        "history": [*self.history, Change(at=now, actor=actor, action=action, note=note)]})
 
     def active(self, at: datetime) -> bool:
+        paid_until = self.paid_until
         return (self.status is ApplicationStatus.APPROVED and self.valid_from is not None
-                and self.valid_until is not None and self.valid_from <= at < self.valid_until)
+                and paid_until is not None and self.valid_from <= at < paid_until)
 
 
 def covered(offer: Offer, right: Application, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """The stretches of [start, end) a right covers: its offer's windows within its validity, merged."""
-    lo, hi = max(start, right.valid_from or end), min(end, right.valid_until or start)
+    """The stretches of [start, end) a right covers: its offer's windows within its paid validity, merged."""
+    lo, hi = max(start, right.valid_from or end), min(end, right.paid_until or start)
     spans = sorted((max(a, lo), min(b, hi)) for w in offer.windows for a, b in w.intervals(lo, hi) if max(a, lo) < min(b, hi))
     merged: list[tuple[datetime, datetime]] = []
     for a, b in spans:

@@ -132,6 +132,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/v1/hotline/tickets/{ticket_id}"): Row("404 404 404 404 404 404 404 404 404", params={"ticket_id": "=tk_unknown"}),
     ("POST", "/v1/hotline/tickets/{ticket_id}/confirm"): Row("404 404 404 404 404 404 404 404 404", params={"ticket_id": "=tk_unknown"}, body="empty"),
     ("POST", "/v1/admin/sharing/offers"): Row("pass pass pass pass pass pass pass pass 401", body="empty"),
+    ("POST", "/v1/admin/sharing/offers/{offer_id}/withdraw"): Row("pass pass 403 pass pass 403 403 403 401", params={"offer_id": "lx_offer"}, body="empty"),
     ("GET", "/v1/sharing/offers/{offer_id}"): Row("404 404 404 404 404 404 404 404 404", params={"offer_id": "=of_unknown"}),
     ("POST", "/v1/sharing/offers/{offer_id}/applications"): Row("403 403 403 403 403 403 404 404 401", params={"offer_id": "=of_unknown"}, body="empty"),
     ("GET", "/v1/sharing/applications"): Row("pass pass pass pass pass pass ok ok 401"),

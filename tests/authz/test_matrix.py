@@ -42,6 +42,7 @@ class World:
     lx_bill: str = ""
     lx_case: str = ""
     coupon: str = "LX-WELCOME"
+    lx_offer: str = "lx-nights"  # a shared-parking offer of the operator's lot
 
     def body(self, name: str | None):
         now = self.clock.now()
@@ -114,6 +115,8 @@ def world():
         w.lx_session, w.lx_bill = ack["session_id"], bill.bill_id
         w.lx_case = svc.arrears.open(bill, {}).case_id
         svc.coupons.create(CITY_ADMIN, {**w.body("new_coupon"), "code": w.coupon})
+        svc.sharing.create_offer(CITY_ADMIN, {"offer_id": w.lx_offer, "name": "夜间共享", "lot_ids": [w.lx_lot], "spaces": 2,
+                                              "monthly_fee_fen": 15000, "windows": [{"weekdays": [1], "start": "19:00", "end": "07:30"}]})
         # the other district's own records, so that lists have something to leave out
         price_lot(svc, "xw-taihu-plaza", ZHUMADIAN_CLASS1.model_copy(update={"id": "xw-tariff"}))
         yield w

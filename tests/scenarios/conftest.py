@@ -26,6 +26,17 @@ def token(platform, clock, city):
 
 
 @pytest.fixture
+def memory_token(platform, clock, city):
+    """``token`` for tests on the in-memory stores: a module overrides ``token`` with it."""
+    def make(role: Role, district: str | None = None, operator: str | None = None, subject: str | None = None) -> dict:
+        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-user", role=role, now=clock.now(),
+                        district_code=district, operator_id=operator, ttl=timedelta(days=400))
+        return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
+
+    return make
+
+
+@pytest.fixture
 def call(api):
     def do(method: str, path: str, headers: dict | None = None, body=None):
         kw = {"headers": headers or {"Content-Type": "application/json"}}
@@ -46,3 +57,19 @@ def citizen(platform, call, token):
     code = platform.services.plate_verifier.sent[CITIZEN_PLATE]
     assert call("post", "/v1/me/plates/verify", headers, {"plate": CITIZEN_PLATE, "code": code})[0] == 200
     return headers
+
+
+def pay_through_pay_code(services, api, bill_id: str, deliveries: int = 1):
+    """Pay a bill as a citizen does (``POST /v1/bills/{bill_id}/payments``, WeChat Pay through the sandbox),
+    the provider approving it and delivering its callback ``deliveries`` times; returns the callbacks' outcomes."""
+    from tests.support import CallbackPoster
+
+    resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"},
+                    body=json.dumps({"channel": "wechat_pay"}))
+    assert resp.status_code == 201, resp.body
+    sandbox = services.providers["sandbox"]
+    sandbox.configure(duplicates=deliveries - 1)
+    sandbox.approve(services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    poster = CallbackPoster(api, "sandbox")
+    sandbox.deliver(poster)
+    return [json.loads(body)["outcome"] for _, body in poster.responses]

@@ -171,3 +171,18 @@ def test_who_may_record_and_read(call, staff, token, citizen):
     assert call("get", "/v1/me/tickets", staff["city"])[1]["code"] == "citizen_only"
     assert call("get", "/v1/admin/hotline/stats", citizen)[0] == 403
     assert call("get", "/v1/admin/hotline/tickets", None)[0] == 401
+
+
+def test_statistics_feed_the_supervision_report(stack, call, staff, clock):
+    """The compliance report (S14) carries the hotline's figures of the same scope: volume and on-time rate
+    per district and per operator."""
+    first, _ = _record(call, staff)
+    _record(call, staff, who="city", lot_id="xw-taihu-plaza")
+    call("post", f"/v1/admin/hotline/tickets/{first['ticket_id']}/resolve", staff["operator"], {"resolution": "修好"})
+    city = call("get", "/v1/admin/compliance", staff["city"])[1]["hotline"]
+    assert [(s["scope"], s["volume"], s["on_time_rate"]) for s in city["districts"]] == [("320213", 1, 1.0), ("320214", 1, None)]
+    assert [s["scope"] for s in city["operators"]] == ["wx-city-parking", "xinwu-hitech"]
+    liangxi = call("get", "/v1/admin/compliance", staff["liangxi"])[1]["hotline"]
+    assert [s["scope"] for s in liangxi["districts"]] == ["320213"] and [s["scope"] for s in liangxi["operators"]] == ["wx-city-parking"]
+    only_xinwu = call("get", "/v1/admin/compliance?district=320214", staff["city"])[1]["hotline"]
+    assert [(s["scope"], s["volume"]) for s in only_xinwu["districts"]] == [("320214", 1)]

@@ -14,7 +14,7 @@ from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
 from shared.tariffs.engine import quote
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
-from tests.scenarios.conftest import CITIZEN_PLATE
+from tests.scenarios.conftest import CITIZEN_PLATE, pay_through_pay_code
 from tests.support import gate_event, price_lot
 
 LOT = "lx-nanchang-st-01"  # Liangxi, wx-city-parking; the clock starts Monday 2026-11-23 09:00 (Shanghai)
@@ -24,8 +24,9 @@ OFFER = {"offer_id": "nanchang-nights", "name": "南长街夜间共享", "lot_id
 
 
 @pytest.fixture
-def right(platform, call, token, citizen):
-    """The operator's night offer on the lot, and citizen-1's approved right for 苏B12345."""
+def right(platform, api, call, token, citizen):
+    """The operator's night offer on the lot, and citizen-1's approved right for 苏B12345, its fee paid
+    through the pay code (the bill, the sandbox's callback, the reaction)."""
     price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
     operator = token(Role.OPERATOR, operator="wx-city-parking")
     assert call("post", "/v1/admin/sharing/offers", operator, OFFER)[0] == 201
@@ -34,7 +35,10 @@ def right(platform, call, token, citizen):
     status, approved = call("post", f"/v1/sharing/applications/{app['application_id']}/decision", operator,
                             {"decision": "approve", "version": 1, "note": "居民夜间"})
     assert status == 200, approved
-    return approved
+    assert "paid_at" not in approved["terms"][0]  # approved, not yet in force
+    # the provider delivers its callback twice: applied once
+    assert pay_through_pay_code(platform.services, api, approved["terms"][0]["bill_id"], deliveries=2) == ["applied", "duplicate"]
+    return call("get", f"/v1/sharing/applications/{app['application_id']}", citizen)[1]
 
 
 def _stay(call, token, device, clock, hours_from_now: float, hours: float):
@@ -52,10 +56,11 @@ def _price(a, b) -> int:
 
 
 def test_an_approved_right_takes_the_offers_space_and_is_versioned(call, token, right, stack, clock):
-    assert (right["status"], right["fee_fen"], right["version"]) == ("approved", 15000, 2)
+    assert (right["status"], right["fee_fen"], right["version"]) == ("approved", 15000, 3)
     assert right["valid_until"] == (clock.now() + timedelta(days=30)).isoformat()
     assert call("get", f"/v1/sharing/offers/{OFFER['offer_id']}")[1]["free"] == 0
-    assert [h["action"] for h in right["history"]] == ["applied", "approved"]
+    assert [h["action"] for h in right["history"]] == ["applied", "approved", "paid"]
+    assert right["terms"][0]["paid_at"] == clock.now().isoformat()
 
 
 def test_inside_the_window_the_right_pays_and_outside_the_tariff(call, token, device, right, clock):
@@ -82,15 +87,20 @@ def test_an_overstay_is_billed_by_the_tariff_from_the_windows_end(call, token, d
 
 def test_renewal_and_cancellation_are_versioned_and_cancelling_frees_the_space(call, token, citizen, right, clock):
     path = f"/v1/sharing/applications/{right['application_id']}"
-    assert call("post", f"{path}/renew", citizen, {"months": 2, "version": 1})[1]["code"] == "version_conflict"
-    renewed = call("post", f"{path}/renew", citizen, {"months": 2, "version": 2})[1]
-    assert (renewed["months"], renewed["fee_fen"], renewed["version"]) == (3, 45000, 3)
+    assert call("post", f"{path}/renew", citizen, {"months": 2, "version": 2})[1]["code"] == "version_conflict"
+    renewed = call("post", f"{path}/renew", citizen, {"months": 2, "version": 3})[1]
+    assert (renewed["months"], renewed["fee_fen"], renewed["version"]) == (3, 45000, 4)
     assert renewed["valid_until"] == (clock.now() + timedelta(days=90)).isoformat()
-    assert call("post", f"{path}/renew", citizen, {"months": 13, "version": 3})[1]["code"] == "invalid_application"
-    cancelled = call("post", f"{path}/cancel", citizen, {"version": 3})[1]
+    renewal_bill = renewed["terms"][1]["bill_id"]
+    assert call("get", f"/v1/admin/bills/{renewal_bill}", token(Role.CITY_ADMIN))[1]["due_fen"] == 30000
+    assert call("post", f"{path}/renew", citizen, {"months": 13, "version": 4})[1]["code"] == "invalid_application"
+    cancelled = call("post", f"{path}/cancel", citizen, {"version": 4})[1]
     assert cancelled["status"] == "cancelled" and cancelled["valid_until"] == clock.now().isoformat()
     assert call("get", f"/v1/sharing/offers/{OFFER['offer_id']}")[1]["free"] == 1
-    assert [h["action"] for h in call("get", path, citizen)[1]["history"]] == ["applied", "approved", "renewed", "cancelled"]
+    assert [h["action"] for h in call("get", path, citizen)[1]["history"]] == ["applied", "approved", "paid", "renewed", "cancelled"]
+    # the unpaid renewal is voided: nothing due, and nothing earned by the operator for it
+    voided = call("get", f"/v1/admin/bills/{renewal_bill}", token(Role.CITY_ADMIN))[1]
+    assert (voided["due_fen"], voided["adjusted_fen"], voided["status"]) == (0, 30000, "settled")
 
 
 def test_no_space_left_and_decisions_are_scoped(stack, call, token, right):

@@ -12,6 +12,7 @@ from shared.sharing.model import Application, Offer
 ADMIN = openapi.ADMIN
 openapi.OPERATIONS.update({
     ("POST", "/v1/admin/sharing/offers"): ("Offer shared spaces: {offer_id, name, lot_ids (one lot or a pool in one district), windows [{weekdays, start, end}], spaces, monthly_fee_fen}", ADMIN, Offer, Offer),
+    ("POST", "/v1/admin/sharing/offers/{offer_id}/withdraw"): ("Withdraw an offer (its operator, its district): {version, note?}; approved rights run to their term, pending applications are rejected", ADMIN, None, Offer),
     ("GET", "/v1/sharing/offers/{offer_id}"): ("A shared-parking offer with its free spaces (public)", None, None, None),
     ("POST", "/v1/sharing/offers/{offer_id}/applications"): ("Apply for a right: {plates (verified on my account), months}", ADMIN, None, Application),
     ("GET", "/v1/sharing/applications"): ("My applications (citizens), or an offer's (?offer=, its operator, district, auditors)", ADMIN, None, None),
@@ -26,6 +27,11 @@ openapi.CREATED.update({("POST", "/v1/admin/sharing/offers"), ("POST", "/v1/shar
 @route("/v1/admin/sharing/offers", methods=["POST"], authorizer=admin_token)
 def create_offer():
     return json_response(dump(services().sharing.create_offer(principal(), body())), 201)
+
+
+@route("/v1/admin/sharing/offers/{offer_id}/withdraw", methods=["POST"], authorizer=admin_token)
+def withdraw_offer(offer_id):
+    return json_response(dump(services().sharing.withdraw_offer(principal(), offer_id, body())))
 
 
 @route("/v1/sharing/offers/{offer_id}", methods=["GET"])
