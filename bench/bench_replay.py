@@ -9,7 +9,8 @@ The archive is written once to a temporary JSON Lines file, read back for both m
 events per CPU second of this process (``time.process_time``; the machine is shared, and wall time counts
 other processes' turns too), with the wall-clock rates beside them. Peak memory is the process's maximum
 resident set (``ru_maxrss``) after each phase. The replay is the one ``tongting replay`` runs on a verified
-archive: events built without re-validation, no per-session charges kept (flat memory). Results: bench/results/replay.json.
+archive: events built without re-validation, no per-session charges kept (flat memory).
+Results: bench/results/replay.json.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--lots", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--validate", action="store_true", help="the slow path: validate every event, keep every charge")
+    parser.add_argument("--validate", action="store_true", help="validate every event, keep every charge (as before)")
     parser.add_argument("--archive", type=Path, help="keep the generated archive here (reused if it exists)")
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):

@@ -53,7 +53,8 @@ def session_hash(session_id: str) -> int:
 
 
 def _defaults(cls) -> dict:
-    return {name: f.get_default(call_default_factory=True) for name, f in cls.model_fields.items() if not f.is_required()}
+    fields = cls.model_fields.items()
+    return {name: f.get_default(call_default_factory=True) for name, f in fields if not f.is_required()}
 
 
 _DEFAULTS = {kind: _defaults(cls) for kind, cls in _SESSION_EVENTS.items()}

@@ -32,7 +32,8 @@ def _records() -> list[dict]:
     for i in range(30):
         lot, plate, at = f"lot-{i % 3}", f"苏B{i:05d}", T0 + timedelta(minutes=3 * i)
         kinds = [EntryEvent(event_id=f"in-{i}", type="entry", lot_id=lot, occurred_at=at, plate=plate,
-                            plate_colour="green" if i % 4 == 0 else "blue", vehicle_class="large" if i % 5 == 0 else "small",
+                            plate_colour="green" if i % 4 == 0 else "blue",
+                            vehicle_class="large" if i % 5 == 0 else "small",
                             confidence=0.7 if i % 6 == 0 else 0.95, lane="l1"),
                  ExitEvent(event_id=f"out-{i}", type="exit", lot_id=lot, occurred_at=at + timedelta(minutes=17 * i + 5),
                            plate=plate, plate_colour="blue", lane="l2", etc_obu=i % 2 == 0)]  # fmt: skip
