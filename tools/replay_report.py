@@ -26,8 +26,8 @@ def as_json(replay, comparison, verification) -> dict:
         "summary": {
             "records": replay.events,
             "skipped": dict(replay.skipped),
-            "sessions_charged": len(replay.charges),
-            "replayed_fen": sum(c.amount_fen for c in replay.charges.values()),
+            "sessions_charged": replay.sessions_charged,
+            "replayed_fen": replay.replayed_fen,
         },
     }
     if verification is not None:
