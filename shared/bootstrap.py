@@ -23,7 +23,7 @@ from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
 from shared.bills.ports import DisputeStore
 from shared.bills.service import BillingService
-from shared.citizens.ports import AccountStore
+from shared.citizens.ports import AccountStore, LoginCounters
 from shared.citizens.login import PhoneLogin
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
@@ -98,6 +98,8 @@ class Stores:
     push_transport: object | None = None
     # The archive's Merkle log (issue 12): (heads, tiles, signer); None: no log on these stores
     audit_log_parts: tuple | None = None
+    # The service window's sign-in limits (issue 14); None: built in memory by build()
+    login_counters: LoginCounters | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -119,6 +121,7 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.supervision import AnomalyTable
     from shared.adapters.dynamo.audit_log import DynamoLogHeads
     from shared.adapters.log_tiles import BucketTiles, LazySigner
+    from shared.adapters.dynamo.login_counters import LoginCounters as DynamoLoginCounters
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -134,6 +137,7 @@ def dynamo_stores() -> Stores:
         sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()),
+        login_counters=DynamoLoginCounters(),
     )  # fmt: skip
 
 
@@ -153,6 +157,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.city_push import MemoryOutbox
     from shared.adapters.memory.settlement import MemoryStatements
     from shared.adapters.memory.supervision import MemoryAnomalies
+    from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -165,7 +170,7 @@ def memory_stores() -> Stores:
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
         charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
-        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(),
+        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), login_counters=MemoryLoginCounters(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -298,12 +303,19 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
         audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
-        phone_login=PhoneLogin(st.token_key, verifier, clock),
+        phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
+
+
+def _memory_counters() -> LoginCounters:
+    """Stores built by hand (a test's own Stores) without sign-in counters still get limits, per process."""
+    from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
+
+    return MemoryLoginCounters()
 
 
 def _claims(acks: AckStore) -> ArchiveClaims:
