@@ -41,6 +41,7 @@ from shared.payments.gate import BillingGate
 from shared.payments.ports import MoneyStore
 from shared.payments.reconciliation import Reconciliation
 from shared.payments.service import PaymentService
+from shared.payments.together import CitizenPayments
 from shared.protocol.events import LegacyPaymentEvent, PaymentReport
 from shared.reactions import BILL_SETTLED, LEFT_ON_PAY_LATER, SETUP_CONFIRMED, Reactions
 from shared.registry.model import Lot
@@ -217,6 +218,7 @@ class Services:
     compliance: ComplianceService | None = None
     audit_log: TransparencyLog | None = None  # issue 12: the archive's Merkle log (None without a signing key)
     phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
+    pay_together: CitizenPayments | None = None  # issue 14: a citizen's several bills in one payment
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -304,6 +306,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         stores=st,
         audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
         phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
+        pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
     _governance(built, st, money, operators, lots, status, providers, clock)

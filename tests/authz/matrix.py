@@ -107,6 +107,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/v1/me/plates/remove"): Row(CITIZEN_PASS, body="other_plate"),
     ("POST", "/v1/me/payment-method"): Row(CITIZEN_PASS),
     ("GET", "/v1/me/bills"): Row(CITIZEN_ONLY),
+    ("POST", "/v1/me/payments"): Row(CITIZEN_PASS, body="empty"),  # issue 14: several of my bills, one payment
     # Service scenarios (issue 13). Ids of records the world does not hold answer 404 to every caller with a
     # token (bookings, tickets and applications are personal: no existence oracle); an empty body is refused
     # as bad input by every role allowed to send one.
