@@ -90,6 +90,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/v1/admin/tariffs"): Row(STAFF_READ),
     ("GET", "/v1/admin/tariffs/{tariff_id}"): Row(STAFF_READ, params={"tariff_id": "tariff_id"}),
     ("PUT", "/v1/admin/tariffs/{tariff_id}"): Row("pass pass 403 403 403 403 403 403 401", params={"tariff_id": "=lx-new-tariff"}, body="new_tariff"),
+    ("GET", "/v1/admin/reconciliation/findings"): Row(STAFF_READ),  # issue 14: scoped to the caller's bills
     ("GET", "/v1/admin/ledger/check"): Row("ok 403 403 403 403 ok 403 403 401"),
     ("POST", "/v1/pay/{lot_id}/payments"): Row(PUBLIC, params={"lot_id": "lx_lot"}, body="payment"),
     ("POST", "/v1/bills/{bill_id}/payments"): Row(PUBLIC, params={"bill_id": "lx_bill"}, body="payment"),
