@@ -8,7 +8,7 @@ import json
 import pytest
 
 from shared.citizens.login import SENDS, WRONG_CODES
-from shared.errors import TooManyRequests, Unauthenticated
+from shared.errors import InvalidInput, TooManyRequests, Unauthenticated
 
 PHONE = "13800138000"
 
@@ -120,3 +120,13 @@ def test_the_api_answers_429_with_retry_after_in_the_plate_limits_shape(api, ser
     assert resp.status_code == 429 and body["code"] == "sign_in_locked"
     assert isinstance(body["retry_after"], int) and resp.headers["Retry-After"] == str(body["retry_after"])
     assert set(body) >= {"code", "message", "retry_after"}
+
+
+def test_a_forged_challenge_is_a_clear_400_and_spends_no_try(services):
+    login = services.phone_login
+    login.send_code(PHONE)
+    for forged in ("9999999999.摘要", "9999999999." + "g" * 64, "9999999999." + "a" * 5000, "x.y", ""):
+        with pytest.raises(InvalidInput) as bad:
+            login.sign_in(PHONE, "123456", forged)
+        assert bad.value.code == "bad_challenge"
+    assert all(services.stores.login_counters.count(k) == 0 for k in services.stores.login_counters.counts if k.startswith("wrong#"))

@@ -38,6 +38,7 @@ SESSION_TTL = timedelta(hours=12)
 SENDS = ((5, 3600), (10, 86400))
 WRONG_CODES = ((5, 3600), (10, 86400))
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
+_MAC = re.compile(r"[0-9a-f]{64}")
 
 
 class TextMessages(Protocol):
@@ -96,10 +97,13 @@ class PhoneLogin:
             expires = int(expires_text)
         except ValueError:
             raise InvalidInput("the challenge is malformed: ask for a new code", code="bad_challenge") from None
+        if not _MAC.fullmatch(mac):  # compare_digest refuses non-ASCII text with a TypeError (a 500)
+            raise InvalidInput("the challenge is malformed: ask for a new code", code="bad_challenge")
         if expires <= self._clock.now().timestamp():
             raise Unauthenticated("the code expired: ask for a new one", code="code_expired")
         subject = account_id_of(phone)
-        # Reserve a wrong try before comparing: at the limit even the right code waits for the window.
+        # Reserve a wrong try before comparing: at the limit even the right code waits for the window. (A crash
+        # before the give-back costs the phone one try: the limit fails closed.)
         reserved = self._take_all("wrong", subject, WRONG_CODES, "too many wrong codes for this phone", "sign_in_locked")
         if not hmac.compare_digest(mac, self._mac(phone, str(code or "").strip(), expires)):
             raise Unauthenticated("wrong code", code="wrong_code")
