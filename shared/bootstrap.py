@@ -23,7 +23,7 @@ from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
 from shared.bills.ports import DisputeStore
 from shared.bills.service import BillingService
-from shared.citizens.ports import AccountStore
+from shared.citizens.ports import AccountStore, LoginCounters
 from shared.citizens.login import PhoneLogin
 from shared.citizens.service import CitizenService, SandboxVerifier
 from shared.clock import Clock, SystemClock
@@ -41,6 +41,7 @@ from shared.payments.gate import BillingGate
 from shared.payments.ports import MoneyStore
 from shared.payments.reconciliation import Reconciliation
 from shared.payments.service import PaymentService
+from shared.payments.together import CitizenPayments
 from shared.protocol.events import LegacyPaymentEvent, PaymentReport
 from shared.reactions import BILL_SETTLED, LEFT_ON_PAY_LATER, SETUP_CONFIRMED, Reactions
 from shared.registry.model import Lot
@@ -101,6 +102,8 @@ class Stores:
     audit_log_parts: tuple | None = None
     # Supervision's fraud signals and daily compliance (issue 11); None: not wired on these stores
     signals: object | None = None
+    # The service window's sign-in limits (issue 14); None: built in memory by build()
+    login_counters: LoginCounters | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -124,6 +127,7 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.audit_log import DynamoLogHeads
     from shared.adapters.log_tiles import BucketTiles, LazySigner
     from shared.adapters.dynamo.signals import SignalTable
+    from shared.adapters.dynamo.login_counters import LoginCounters as DynamoLoginCounters
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -139,6 +143,7 @@ def dynamo_stores() -> Stores:
         sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
+        login_counters=DynamoLoginCounters(),
     )  # fmt: skip
 
 
@@ -160,6 +165,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.supervision import MemoryAnomalies
     from shared.adapters.memory.governance import LedgerReader, RecordingTransport
     from shared.adapters.memory.signals import MemorySignals
+    from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
 
     acks, ledger_store = events.AckStore(), ledger.Ledger()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -174,6 +180,7 @@ def memory_stores() -> Stores:
         charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
         anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), signals=MemorySignals(),
         ledger_reader=LedgerReader(ledger_store), push_transport=RecordingTransport(),
+        login_counters=MemoryLoginCounters(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -224,6 +231,7 @@ class Services:
     phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
     signals: SignalService | None = None  # issue 11: fraud and data-hiding signals, compliance history
     district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
+    pay_together: CitizenPayments | None = None  # issue 14: a citizen's several bills in one payment
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -310,13 +318,21 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
         audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
-        phone_login=PhoneLogin(st.token_key, verifier, clock),
+        phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
+        pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
     built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
+
+
+def _memory_counters() -> LoginCounters:
+    """Stores built by hand (a test's own Stores) without sign-in counters still get limits, per process."""
+    from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
+
+    return MemoryLoginCounters()
 
 
 def _claims(acks: AckStore) -> ArchiveClaims:

@@ -129,7 +129,8 @@ LEDGER = Table(
 CITIZENS = Table(
     "citizens",
     "pk",
-    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent.",
+    ttl_attribute="expires_at",  # issue 14: the sign-in limits' counters (COUNTER#...) expire
+    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent, sign-in counters.",
 )
 ARREARS = Table(
     "arrears",

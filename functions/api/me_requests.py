@@ -37,3 +37,8 @@ class SmsCodeRequest(_Body):
 class PhoneLoginRequest(SmsCodeRequest):
     code: str = Field(description="The 6-digit code of the text message.")
     challenge: str = Field(description="The challenge returned when the code was sent.")
+
+
+class PayTogetherRequest(_Body):
+    bill_ids: list[str] = Field(min_length=1, max_length=10, description="Ids of my due bills (left the lot, not disputed) of one operator.")
+    channel: str = Field(description="wechat_pay, alipay or unionpay.", examples=["alipay"])

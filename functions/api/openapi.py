@@ -10,6 +10,7 @@ from functions.api.me_requests import (
     DisputeRequest,
     OpenAccountRequest,
     PhoneLoginRequest,
+    PayTogetherRequest,
     PlateRequest,
     SmsCodeRequest,
     VerifyPlateRequest,
@@ -78,6 +79,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("POST", "/v1/me/payment-method"): ("Save a payment method for off-session charges (a mandate)", ADMIN, None, None),
     ("GET", "/v1/me/bills"): ("Bills and arrears of my verified plates", ADMIN, None, None),
     ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, DisputeRequest, None),
+    ("POST", "/v1/me/payments"): ("Pay several of my due bills of one operator with one payment: {bill_ids, channel}; applied to every bill at once", ADMIN, PayTogetherRequest, None),
     # Arrears and disputes (staff)
     ("GET", "/v1/admin/arrears"): ("The caller's collection queue: district staff their district, operators their lots", ADMIN, None, None),
     ("GET", "/v1/admin/arrears/{case_id}"): ("One arrears case with its evidence and history", ADMIN, None, None),
@@ -106,7 +108,7 @@ CREATED = {
     ("POST", "/v1/pay/{lot_id}/payments"), ("POST", "/v1/bills/{bill_id}/payments"), ("POST", "/v1/me/account"),
     ("POST", "/v1/me/payment-method"), ("POST", "/v1/me/bills/{bill_id}/disputes"), ("POST", "/v1/admin/coupons"),
 }
-CREATED |= {("POST", "/v1/auth/sms-code")}
+CREATED |= {("POST", "/v1/auth/sms-code"), ("POST", "/v1/me/payments")}
 ACCEPTED = {("POST", "/v1/me/plates")}
 
 # Every 4xx, the gateway's own included (infra/cdk/api.py gateway responses, infra/local/gateway.py).

@@ -34,3 +34,24 @@ class AccountStore(Protocol):
     def put_challenge(self, challenge: PlateChallenge) -> None: ...
 
     def drop_challenge(self, account_id: str, plate: str) -> None: ...
+
+
+class LoginCounters(Protocol):
+    """Per-phone counters behind the sign-in limits (``shared.citizens.login``).
+
+    Contract (``tests/contracts/test_login_counters.py``):
+
+    - ``take(key, limit, until)`` adds one to counter ``key`` and returns True only if it was below ``limit``;
+      at the limit it returns False and changes nothing. The check and the add are one atomic, conditional
+      write, so concurrent takes never carry a counter past its limit.
+    - ``give_back(key)`` takes one off atomically, never below zero (a right code returns its reserved try).
+    - ``count(key)`` is the current value, 0 for an unknown key.
+    - A counter may be forgotten after ``until`` (epoch seconds; DynamoDB's TTL); callers put their window in
+      the key, so an old counter is never read again whether or not it was removed yet.
+    """
+
+    def take(self, key: str, limit: int, until: int) -> bool: ...
+
+    def give_back(self, key: str) -> None: ...
+
+    def count(self, key: str) -> int: ...

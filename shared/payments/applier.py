@@ -45,31 +45,40 @@ class PaymentApplier:
         self.on_settled: list[BillListener] = list(on_settled)
 
     def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
-        """Apply a successful payment once. Returns applied / duplicate / unknown."""
+        """Apply a successful payment once: to its bill, or to each bill it pays together, in one change
+        (every bill's new figures, a balanced posting per bill and the payment's new state, all or nothing).
+        Returns applied / duplicate / unknown."""
         for _ in range(ATTEMPTS):
             payment = self._money.payment(payment_id)
             if payment is None:
                 return "unknown"
-            bill = self._money.bill(payment.bill_id)
+            bills = [self._money.bill(bill_id) for bill_id in (payment.allocations or [payment.bill_id])]
             if payment.state is PaymentState.SUCCEEDED:
-                self.follow_up(bill)  # a crash may have cut the follow-up short the first time
+                for bill in bills:
+                    self.follow_up(bill)  # a crash may have cut the follow-up short the first time
                 return "duplicate"
             if amount_fen != payment.amount_fen:
                 logger.warning("provider amount differs", extra={"payment_id": payment_id, "provider_fen": amount_fen})
+            shares = payment.shares(amount_fen)
             paid = payment.bumped(
                 state=PaymentState.SUCCEEDED, succeeded_at=at, amount_fen=amount_fen,
                 provider_ref=provider_ref or payment.provider_ref, decline_code=None,
+                allocations=shares if payment.allocations else {},
             )  # fmt: skip
-            new_bill = bill.bumped(
-                paid_fen=bill.paid_fen + amount_fen, last_paid_at=at, payments=[*bill.payments, payment_id]
-            )
-            posting = Posting.payment(
-                f"pay:{payment_id}", bill.plate, payment.provider, amount_fen, at,
-                refs=_refs(bill, payment_id=payment_id, channel=payment.channel.value),
-            )  # fmt: skip
-            if self._money.commit(Change(bills=[new_bill], payments=[paid], postings=[posting])):
+            new_bills, postings = [], []
+            for bill in bills:
+                share = shares.get(bill.bill_id, 0)
+                if share <= 0:
+                    continue
+                new_bills.append(bill.bumped(paid_fen=bill.paid_fen + share, last_paid_at=at, payments=[*bill.payments, payment_id]))
+                postings.append(Posting.payment(
+                    f"pay:{payment_id}" + (f":{bill.bill_id}" if payment.allocations else ""), bill.plate, payment.provider,
+                    share, at, refs=_refs(bill, payment_id=payment_id, channel=payment.channel.value),
+                ))  # fmt: skip
+            if self._money.commit(Change(bills=new_bills, payments=[paid], postings=postings)):
                 count("PaymentApplied")
-                self.follow_up(new_bill)
+                for bill in new_bills:
+                    self.follow_up(bill)
                 return "applied"
         raise PaymentContention(f"payment {payment_id} could not be applied; the provider will resend")
 
@@ -106,24 +115,34 @@ class PaymentApplier:
         bill = self._money.bill(bill.bill_id) or bill
         payments = self._money.payments_of(bill)
         pending = {p.payment_id: sum(r.amount_fen for r in self._pending(p)) for p in payments}
-        excess = bill.overpaid_fen - sum(pending.values())
+        # a payment of several bills may have refunds pending for its other bills: only this bill's count here
+        excess = bill.overpaid_fen - sum(r.amount_fen for p in payments for r in self._pending(p) if r.bill_id == bill.bill_id)
         for payment in sorted(payments, key=lambda p: bill.payments.index(p.payment_id), reverse=True):
             if excess <= 0:
                 break
-            amount = min(excess, payment.refundable_fen - pending[payment.payment_id])
+            amount = min(excess, payment.refundable_fen - pending[payment.payment_id], self._share_left(payment, bill))
             if amount <= 0 or payment.provider in REFUNDED_BY_THE_LOT:
                 continue
-            self.refund(payment.payment_id, amount, reason)
+            self.refund(payment.payment_id, amount, reason, bill_id=bill.bill_id)
             excess -= amount
         if excess > 0:
             logger.warning("overpayment needs a refund by the lot", extra={"bill_id": bill.bill_id, "fen": excess})
 
+    def _share_left(self, payment: Payment, bill: Bill) -> int:
+        """What of a payment may still go back for this bill: all of it, or for a payment of several bills,
+        this bill's share less the refunds already asked for it (never another bill's money)."""
+        if not payment.allocations:
+            return payment.refundable_fen
+        asked = sum(r.amount_fen for r in (self._money.refund(rid) for rid in payment.refunds) if r and r.bill_id == bill.bill_id)
+        return payment.allocations.get(bill.bill_id, 0) - asked
+
     def _pending(self, payment: Payment) -> list[Refund]:
         return [r for r in (self._money.refund(rid) for rid in payment.refunds) if r and r.state is RefundState.REQUESTED]
 
-    def refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
-        """Record the refund, then ask the provider with the refund's id as idempotency key."""
-        refund = self._record_refund(payment_id, amount_fen, reason)
+    def refund(self, payment_id: str, amount_fen: int, reason: RefundReason, bill_id: str | None = None) -> Refund:
+        """Record the refund, then ask the provider with the refund's id as idempotency key. ``bill_id``: the
+        bill the money goes back for (a payment of several bills); default the payment's own."""
+        refund = self._record_refund(payment_id, amount_fen, reason, bill_id)
         if refund.state is RefundState.SUCCEEDED:
             return refund
         self._send(refund, self._money.payment(payment_id))
@@ -139,13 +158,13 @@ class PaymentApplier:
         if answer.status == "succeeded":
             self.refund_succeeded(refund.refund_id, answer.provider_ref, self._clock.now())
 
-    def _record_refund(self, payment_id: str, amount_fen: int, reason: RefundReason) -> Refund:
+    def _record_refund(self, payment_id: str, amount_fen: int, reason: RefundReason, bill_id: str | None = None) -> Refund:
         for _ in range(ATTEMPTS):
             payment = self._money.payment(payment_id)
             sequence = sum(1 for rid in payment.refunds if f"_{reason.value[:3]}" in rid)
             refund_id = refund_id_for(payment_id, reason, sequence)
             refund = Refund(
-                refund_id=refund_id, payment_id=payment_id, bill_id=payment.bill_id, provider=payment.provider,
+                refund_id=refund_id, payment_id=payment_id, bill_id=bill_id or payment.bill_id, provider=payment.provider,
                 amount_fen=amount_fen, reason=reason, created_at=self._clock.now(),
             )  # fmt: skip
             linked = payment.bumped(refunds=[*payment.refunds, refund_id])

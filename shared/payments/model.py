@@ -46,11 +46,28 @@ class Payment(BaseModel):
     succeeded_at: datetime | None = None
     refunded_fen: int = Field(0, ge=0)
     refunds: list[str] = Field(default_factory=list, description="Refund ids requested against it.")
+    allocations: dict[str, int] = Field(default_factory=dict, description=(
+        "A payment for several bills (a citizen's arrears paid together): fen per bill id, in the order they are "
+        "applied; ``bill_id`` is then the first of them. Empty: the whole amount is ``bill_id``'s."))
     version: int = 1
 
     @property
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen if self.state is PaymentState.SUCCEEDED else 0
+
+    def shares(self, amount_fen: int | None = None) -> dict[str, int]:
+        """Fen per bill for a received ``amount_fen`` (default: the amount asked). Bills are filled in order;
+        a provider that collected more than asked leaves the surplus on the last bill, to be refunded."""
+        amount = self.amount_fen if amount_fen is None else amount_fen
+        if not self.allocations:
+            return {self.bill_id: amount}
+        out, left = {}, amount
+        for bill_id, fen in self.allocations.items():
+            out[bill_id] = min(fen, left)
+            left -= out[bill_id]
+        last = next(reversed(out))
+        out[last] += left
+        return {k: v for k, v in out.items() if v > 0}
 
     def bumped(self, **changes) -> Payment:
         return self.model_copy(update={**changes, "version": self.version + 1})

@@ -112,6 +112,19 @@ class Reconciliation:
         else:
             tally["matched"] += 1
 
+    def findings(self, principal) -> list[dict]:
+        """Findings for staff, as ``shared.access`` scopes bills: the city and auditors all of them, district
+        staff and operators those of their bills (a payment unknown here has no bill: the city's to chase)."""
+        from shared import access
+
+        access.require_staff(principal, "reconciliation findings")
+        out = []
+        for finding in self._money.findings():
+            bill = self._money.bill(finding["bill_id"]) if finding.get("bill_id") else None
+            if principal.is_city or (bill is not None and access.may_read_bill(principal, bill)):
+                out.append(finding)
+        return sorted(out, key=lambda f: (f.get("day") or "", f.get("found_at") or ""), reverse=True)
+
     def _flag(
         self, tally: Counter, kind: str, name: str, day: date,
         payment: Payment | None, txn: ProviderTransaction | None, **evidence: object,

@@ -32,6 +32,9 @@ from shared.payments.provider import (
 from shared.registry.model import Lot
 
 
+MAX_TOGETHER = 10  # bills in one payment: one transaction writes each bill and its posting (DynamoDB: 100 items)
+
+
 @dataclass(frozen=True)
 class Routing:
     """Which provider serves which channel: Stripe in production, the sandbox locally; ETC its issuer."""
@@ -78,6 +81,47 @@ class PaymentService:
             destination=self._payout(bill.operator_id), description=f"停车费 {bill.lot_id}",
             metadata={"session_id": bill.session_id, "lot_id": bill.lot_id, "source": source.value},
             plate=bill.plate if channel is Channel.ETC else None, **off_session,
+        )  # fmt: skip
+        try:
+            answer = self._providers[provider_name].create_payment(request)
+        except ProviderError as exc:
+            raise Unavailable(f"{provider_name} is unavailable; try again", code="provider_unavailable") from exc
+        return self._record_answer(payment.payment_id, answer)
+
+    def pay_together(self, bills: Sequence[Bill], channel: Channel, source: PaymentSource) -> Payment:
+        """One payment for several bills that have left and are due (a citizen's arrears), each getting what
+        it says is due now. The money settles into one operator's account (S9: destination charges), so the
+        bills must share their operator. Idempotent for the same bills in the same state: the id derives
+        from each bill's id, version and due amount."""
+        if not 1 <= len(bills) <= MAX_TOGETHER or len({b.bill_id for b in bills}) != len(bills):
+            raise InvalidInput(f"choose 1 to {MAX_TOGETHER} different bills", code="bad_bill_selection")
+        for bill in bills:
+            if bill.disputed:
+                raise Conflict("a chosen bill is disputed; staff decide before it can be paid", code="bill_disputed", bill_id=bill.bill_id)
+            if bill.is_open:
+                raise Conflict("a chosen car is still parked: pay that bill at the lot", code="bill_open", bill_id=bill.bill_id)
+            if bill.due_fen <= 0:
+                raise Conflict("nothing is due on a chosen bill", code="nothing_due", bill_id=bill.bill_id)
+        if len({b.operator_id for b in bills}) > 1:
+            raise Conflict("bills of different operators settle into different accounts: pay them per operator",
+                           code="mixed_operators", operators=sorted({b.operator_id for b in bills}))
+        ordered = sorted(bills, key=lambda b: b.bill_id)
+        allocations = {b.bill_id: b.due_fen for b in ordered}
+        total, first = sum(allocations.values()), ordered[0]
+        provider_name = self._routing.provider_for(channel)
+        payment = Payment(
+            payment_id=payment_id_for("together", *(f"{b.bill_id}:{b.version}:{b.due_fen}" for b in ordered), channel.value, source.value),
+            bill_id=first.bill_id, provider=provider_name, channel=channel, source=source, amount_fen=total,
+            allocations=allocations, created_at=self._clock.now(),
+        )  # fmt: skip
+        if not self._money.create_payment(payment):
+            payment = self._money.payment(payment.payment_id)
+            if payment.state is not PaymentState.CREATED:
+                return payment  # a retried request: the provider already has it
+        request = PaymentRequest(
+            payment_id=payment.payment_id, bill_id=first.bill_id, amount_fen=total, channel=channel,
+            destination=self._payout(first.operator_id), description=f"停车费 {len(ordered)} 笔",
+            metadata={"bills": ",".join(allocations), "source": source.value},
         )  # fmt: skip
         try:
             answer = self._providers[provider_name].create_payment(request)
@@ -179,7 +223,7 @@ class PaymentService:
         for payment in self._money.payments_of(bill):
             for refund_id in payment.refunds:
                 refund = self._money.refund(refund_id)
-                if refund is not None:
+                if refund is not None and refund.bill_id == bill.bill_id:  # a payment of several bills: this one's
                     out.append({**refund.model_dump(mode="json", include={
                         "refund_id", "amount_fen", "reason", "state", "created_at", "succeeded_at"}, exclude_none=True),
                         "channel": payment.channel.value})  # fmt: skip

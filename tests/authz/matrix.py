@@ -90,6 +90,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/v1/admin/tariffs"): Row(STAFF_READ),
     ("GET", "/v1/admin/tariffs/{tariff_id}"): Row(STAFF_READ, params={"tariff_id": "tariff_id"}),
     ("PUT", "/v1/admin/tariffs/{tariff_id}"): Row("pass pass 403 403 403 403 403 403 401", params={"tariff_id": "=lx-new-tariff"}, body="new_tariff"),
+    ("GET", "/v1/admin/reconciliation/findings"): Row(STAFF_READ),  # issue 14: scoped to the caller's bills
     ("GET", "/v1/admin/ledger/check"): Row("ok 403 403 403 403 ok 403 403 401"),
     ("POST", "/v1/pay/{lot_id}/payments"): Row(PUBLIC, params={"lot_id": "lx_lot"}, body="payment"),
     ("POST", "/v1/bills/{bill_id}/payments"): Row(PUBLIC, params={"bill_id": "lx_bill"}, body="payment"),
@@ -107,6 +108,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/v1/me/plates/remove"): Row(CITIZEN_PASS, body="other_plate"),
     ("POST", "/v1/me/payment-method"): Row(CITIZEN_PASS),
     ("GET", "/v1/me/bills"): Row(CITIZEN_ONLY),
+    ("POST", "/v1/me/payments"): Row(CITIZEN_PASS, body="empty"),  # issue 14: several of my bills, one payment
     # Service scenarios (issue 13). Ids of records the world does not hold answer 404 to every caller with a
     # token (bookings, tickets and applications are personal: no existence oracle); an empty body is refused
     # as bad input by every role allowed to send one.

@@ -7,14 +7,19 @@ from __future__ import annotations
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
+import importlib
+import pkgutil
+
 from shared import resources
-from shared.adapters import city_push
-from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, settlement, sharing, supervision
+from shared.adapters import city_push, dynamo
+
+# every module of the DynamoDB adapters (a new one is found without editing this list), and the outbox's
+ADAPTER_MODULES = [importlib.import_module(f"shared.adapters.dynamo.{m.name}") for m in pkgutil.iter_modules(dynamo.__path__)]
 
 
 def _models() -> list[type[Model]]:
     found = {}
-    for module in (models, ledger, hospital, hotline, charging, sharing, settlement, supervision, city_push):
+    for module in (*ADAPTER_MODULES, city_push):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Model) and value is not Model:
                 found[value.__name__] = value

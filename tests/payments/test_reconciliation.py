@@ -199,3 +199,32 @@ def test_daily_schedule_reconciles_yesterday_at_two_in_the_morning(priced, api, 
     summary = json.loads(fired["daily-reconciliation"])
     assert summary["day"] == "2026-11-23" and summary["providers"]["sandbox"]["applied"] == 1
     assert priced.billing.get(bill_id).paid_fen == 600 and priced.ledger.check() == []
+
+
+def test_staff_see_the_findings_of_their_own_bills_only(priced, api, device, clock):
+    """GET /v1/admin/reconciliation/findings (the console's view): the city and auditors all, district staff
+    their district's bills, an operator its own; a finding with no bill is the city's."""
+    from datetime import timedelta as _td
+
+    from shared.auth import Role
+    from shared.tokens import mint
+
+    _, payment = _paid(api, priced, device, clock)
+    clock.advance(days=1)
+    providers = {**priced.providers, "sandbox": Shifted(priced.providers["sandbox"], hide={payment.provider_ref})}
+    _reconciliation(priced, providers).run(DAY)
+    priced.stores.money.record_finding("orphan", {"kind": "unknown_at_platform", "provider": "sandbox", "day": DAY.isoformat(),
+                                                   "payment_id": None, "bill_id": None, "found_at": "2026-11-24T09:00:00+08:00"})
+
+    def seen(role, **claims):
+        token = mint(priced.token_key(), subject="s", role=role, now=clock.now(), ttl=_td(hours=1), **claims)
+        resp = api.get("/v1/admin/reconciliation/findings", headers={"Authorization": f"Bearer {token}"})
+        return resp.status_code, [f["kind"] for f in json.loads(resp.body).get("findings", [])]
+
+    for city_wide in (Role.CITY_ADMIN, Role.AUDITOR):
+        status, kinds = seen(city_wide)
+        assert status == 200 and sorted(kinds) == ["missing_at_provider", "unknown_at_platform"]
+    assert seen(Role.DISTRICT_ADMIN, district_code="320213") == (200, ["missing_at_provider"])
+    assert seen(Role.DISTRICT_ADMIN, district_code="320214") == (200, [])
+    assert seen(Role.OPERATOR, operator_id="wx-city-parking") == (200, ["missing_at_provider"])
+    assert seen(Role.CITIZEN)[0] == 403

@@ -102,6 +102,7 @@ def _pay(data: dict, lot_id: str | None):
 def _payment_view(payment) -> dict:
     return payment.model_dump(mode="json", include={
         "payment_id", "bill_id", "channel", "amount_fen", "state", "next_action_url", "decline_code", "created_at",
+        "allocations",  # issue 14: a payment of several bills says how much went to each
     })  # fmt: skip
 
 

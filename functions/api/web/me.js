@@ -6,14 +6,20 @@ Object.assign(T.zh, { phone: "手机号", send_code: "获取验证码", code: "�
   notice_hint: "官方通知不含任何链接；请只在本服务窗口内缴费。", status: "状态", plates: "已验证车牌",
   method_ready: "已绑定支付方式", method_missing: "尚未绑定支付方式", pay_bill: "支付", dispute: "申诉",
   reason: "申诉理由", detail: "说明", submit_dispute: "提交申诉", disputed: "已提交申诉，等待区里处理。",
-  refund: "退款 {amount}（{reason}）", none: "暂无", plate_verified: "车牌已验证。" });
+  refund: "退款 {amount}（{reason}）", none: "暂无", plate_verified: "车牌已验证。",
+  choose: "选中合并支付", pay_together: "合并支付所选 {n} 笔，共 {amount}", choose_some: "勾选欠费账单，一次付清",
+  one_operator: "不同运营单位的账单分别结算到各自账户，请按运营单位分开合并支付。",
+  services_link: "便民服务：医院预约停车、错时共享、投诉工单" });
 Object.assign(T.en, { phone: "Mobile number", send_code: "Send code", code: "Code", sign_in: "Sign in", code_sent: "Code sent.",
   pay_later: "Leave first, pay later", open_account: "Accept the terms and turn on pay-later", save_method: "Save a payment method",
   add_plate: "Add a plate (a code goes to the registered phone)", verify_plate: "Verify plate", bills: "My bills", notices: "Official notices",
   notice_hint: "Official notices never contain links: pay only in this service window.", status: "Status", plates: "Verified plates",
   method_ready: "Payment method saved", method_missing: "No payment method yet", pay_bill: "Pay", dispute: "Dispute",
   reason: "Reason", detail: "Details", submit_dispute: "Send dispute", disputed: "Dispute sent; the district will decide.",
-  refund: "Refund {amount} ({reason})", none: "None", plate_verified: "Plate verified." });
+  refund: "Refund {amount} ({reason})", none: "None", plate_verified: "Plate verified.",
+  choose: "Pay together", pay_together: "Pay the {n} chosen bills: {amount}", choose_some: "Tick unpaid bills to pay them in one payment",
+  one_operator: "Bills of different operators settle into different accounts: pay them per operator.",
+  services_link: "Services: hospital parking, shared parking, hotline tickets" });
 const REASONS = { misread_plate: ["不是我的车", "Not my car"], missed_exit: ["离场时间有误", "I left earlier"],
   phantom_session: ["我没有来过", "I was never there"], other: ["其他", "Other"] };
 
@@ -80,13 +86,48 @@ async function payBill(bill) {
   } catch (err) { showError(document.getElementById("message"), err); }
 }
 
+// Several unpaid bills (arrears) in one payment: the bills must share their operator (its own account, S9).
+const chosen = new Map();
+function togetherButton() {
+  const button = document.getElementById("pay-together");
+  const hint = document.getElementById("together-hint");
+  const bills = [...chosen.values()];
+  const operators = new Set(bills.map((b) => b.operator_id));
+  const total = bills.reduce((sum, b) => sum + b.due_fen, 0);
+  button.disabled = bills.length === 0 || operators.size > 1;
+  button.textContent = bills.length ? t("pay_together", { n: bills.length, amount: yuan(total) }) : t("choose_some");
+  hint.textContent = operators.size > 1 ? t("one_operator") : "";
+}
+
+async function payTogether() {
+  try {
+    const payment = await me("/v1/me/payments", { method: "POST", body: JSON.stringify({ bill_ids: [...chosen.keys()], channel: "wechat_pay" }) });
+    const next = new URL(payment.next_action_url);
+    next.searchParams.set("return", `${location.origin}/web/receipt.html?payment=${encodeURIComponent(payment.payment_id)}`);
+    location.assign(next.toString());
+  } catch (err) { showError(document.getElementById("message"), err); }
+}
+
+function chooser(bill) {
+  const box = el("input", { type: "checkbox", id: "choose-" + bill.bill_id, class: "choose", onchange: () => {
+    if (box.checked) chosen.set(bill.bill_id, bill); else chosen.delete(bill.bill_id);
+    togetherButton(); } });
+  if (chosen.has(bill.bill_id)) box.checked = true;
+  return el("label", { for: box.id, class: "check" }, box, " ", t("choose"));
+}
+
 function billsList(data) {
+  const payable = (b) => b.due_fen > 0 && (b.status === "due" || b.status === "in_arrears");
+  for (const id of [...chosen.keys()]) if (!data.bills.some((b) => b.bill_id === id && payable(b))) chosen.delete(id);
   const rows = data.bills.map((b) => el("li", { class: "card bill", id: "bill-" + b.bill_id },
     el("strong", {}, `${b.plate} · ${yuan(b.amount_fen)}`), " ", el("span", { class: "muted" }, `${b.status} · ${when(b.exited_at)}`),
     ...(b.refunds || []).map((r) => el("p", { class: "refund" }, t("refund", { amount: yuan(r.amount_fen), reason: r.reason }))),
+    ...(payable(b) ? [chooser(b)] : []),
     ...(b.due_fen ? [el("button", { type: "button", id: "pay-" + b.bill_id, onclick: () => payBill(b) }, `${t("pay_bill")} ${yuan(b.due_fen)}`)] : []),
     ...(b.status !== "disputed" && b.status !== "open" ? [disputeForm(b)] : [])));
   document.getElementById("bills").replaceChildren(...(rows.length ? rows : [el("li", {}, t("none"))]));
+  document.getElementById("together").hidden = !data.bills.some(payable);
+  togetherButton();
 }
 
 async function load() {
@@ -102,6 +143,7 @@ async function load() {
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("send-code").addEventListener("click", sendCode);
+  document.getElementById("pay-together").addEventListener("click", payTogether);
   document.getElementById("login").addEventListener("submit", signIn);
   document.getElementById("add-plate").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -2,6 +2,8 @@
 "use strict";
 const paymentId = new URLSearchParams(location.search).get("payment") || "";
 let payment = null;
+Object.assign(T.zh, { bills_paid: "合并支付账单数" });
+Object.assign(T.en, { bills_paid: "Bills paid together" });
 
 function render() {
   const where = document.getElementById("receipt");
@@ -12,7 +14,9 @@ function render() {
       el("dl", {},
         el("dt", {}, t("payment_id")), el("dd", {}, payment.payment_id),
         el("dt", {}, t("pay_with")), el("dd", {}, t(payment.channel)),
-        el("dt", {}, t("amount")), el("dd", {}, yuan(payment.amount_fen)))));
+        el("dt", {}, t("amount")), el("dd", {}, yuan(payment.amount_fen)),
+        ...(Object.keys(payment.allocations || {}).length > 1
+          ? [el("dt", {}, t("bills_paid")), el("dd", { id: "bills-paid" }, String(Object.keys(payment.allocations).length))] : []))));
   } else if (payment.state === "failed") {
     where.replaceChildren(el("p", { class: "error", role: "alert" }, t("declined")));
   }

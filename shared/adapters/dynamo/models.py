@@ -230,12 +230,14 @@ class CouponItem(keyed(resources.COUPONS)):
 
 
 class CitizenItem(keyed(resources.CITIZENS)):
-    """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique) or a pending plate
-    challenge (CHALLENGE#account#plate)."""
+    """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique), a pending plate
+    challenge (CHALLENGE#account#plate) or a sign-in limit's counter (COUNTER#key: hits, expires_at)."""
 
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
+    hits = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # epoch seconds; the table's TTL removes old counters
 
 
 ArrearsByDistrict = index_of(resources.ARREARS, "by_district")

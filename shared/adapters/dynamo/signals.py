@@ -15,27 +15,19 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters.dynamo.conditions import save_if
-from shared.adapters.dynamo.models import _index, _Meta
+from shared.adapters.dynamo.models import index_of, keyed
 from shared.supervision.signals import LotDay, Signal, parse_signal_id
 
 COMPLIANCE = "COMPLIANCE"
 
 
-class _ByDistrict(GlobalSecondaryIndex):
-    Meta = _index(resources.SUPERVISION, "by_district")
-    district_code = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+_ByDistrict = index_of(resources.SUPERVISION, "by_district")
 
 
-class SupervisionItem(Model):
-    Meta = _Meta.for_table(resources.SUPERVISION)
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class SupervisionItem(keyed(resources.SUPERVISION)):
     doc = JSONAttribute(null=True)
     version = NumberAttribute(null=True)
     district_code = UnicodeAttribute(null=True)
