@@ -183,9 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     http = Http(opts.api, opts.pay_app, (local / "admin-token").read_text().strip())
     result = run(http, credentials, stays=opts.stays, seed=opts.seed, lot=opts.lot, settle_s=opts.settle_s)
     if opts.out:
+        import os
+
         from bench.report import git_commit, machine_info
 
-        Path(opts.out).write_text(json.dumps({**result, "commit": git_commit(), "machine": machine_info()}, indent=2, ensure_ascii=False) + "\n")
+        here = os.getcwd()
+        os.chdir(Path(__file__).resolve().parents[1])  # the commit of this code, not of the directory make run uses
+        try:
+            commit = git_commit()
+        finally:
+            os.chdir(here)
+        Path(opts.out).write_text(json.dumps({**result, "commit": commit, "machine": machine_info()}, indent=2, ensure_ascii=False) + "\n")
     print(f"chaos over HTTP: {result['stays']} stays, {result['deliveries']} deliveries ({result['exits_before_entries']} exits "
           f"before their entries), {result['double_paid_bills']} bills paid twice ({result['refunded_bills']} refunded), {result['requests']} requests "
           f"{result['statuses']}, {result['seconds']} s; problems: {len(result['problems'])}")  # fmt: skip
