@@ -80,6 +80,16 @@ def may_read_device(principal: Principal, device, lot_operator: str | None) -> b
     return sees_district(principal, device.district_code) or is_operator(principal, lot_operator)
 
 
+# Reference data every staff role reads, whatever its district: the tariff register (a tariff is posted at
+# every lot that uses it) and the city's districts. Citizens and strangers get 403 role_forbidden.
+def require_tariff_read(principal: Principal) -> None:
+    require_staff(principal, "the tariff register")
+
+
+def require_district_list_read(principal: Principal) -> None:
+    require_staff(principal, "the district list")
+
+
 # Money and sessions: invisible is absent
 def may_read_bill(principal: Principal, bill) -> bool:
     return sees_district(principal, bill.district_code) or is_operator(principal, bill.operator_id)

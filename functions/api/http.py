@@ -107,8 +107,9 @@ def body() -> dict:
     return data
 
 
-def query_float(name: str, default: float | None = None) -> float:
-    """A finite number (``inf``, ``nan`` and ``1e400`` are refused, not carried into arithmetic)."""
+def query_float(name: str, default: float | None = None, low: float = -1e6, high: float = 1e6) -> float:
+    """A finite number within [low, high] (``inf``, ``nan`` and ``1e400`` are refused, not carried into
+    arithmetic)."""
     raw = (app.current_request.query_params or {}).get(name)
     if raw is None:
         if default is None:
@@ -118,8 +119,8 @@ def query_float(name: str, default: float | None = None) -> float:
         value = float(raw) if len(raw) <= 32 else math.nan
     except ValueError:
         value = math.nan
-    if not math.isfinite(value):
-        raise InvalidInput(f"query parameter {name} must be a finite number", code="bad_query")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise InvalidInput(f"query parameter {name} must be a number {low:g}..{high:g}", code="bad_query")
     return value
 
 
@@ -132,6 +133,22 @@ def query_int(name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+DISTRICT, DATE, ID = r"[0-9]{6}", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", r"[^\x00-\x20/\\\x7f]{1,128}"
+
+
+def query_text(name: str, pattern: str = ID, required: bool = False) -> str | None:
+    """A query parameter matching ``pattern`` (a district code, a date, an id): bounded before any store
+    sees it. Absent: None, or 400 if ``required``."""
+    raw = (app.current_request.query_params or {}).get(name)
+    if raw is None:
+        if required:
+            raise InvalidInput(f"query parameter {name} is required", code="bad_query")
+        return None
+    if len(raw) > 128 or not re.fullmatch(pattern, raw):
+        raise InvalidInput(f"query parameter {name} is malformed", code="bad_query")
+    return raw
+
+
 def parsed(model, data: object, code: str = "invalid_request"):
     """``data`` through a strict pydantic request model: every field typed and bounded before a store sees it."""
     from pydantic import ValidationError
@@ -140,7 +157,9 @@ def parsed(model, data: object, code: str = "invalid_request"):
         return model.model_validate(data)
     except ValidationError as exc:
         details = [{"field": ".".join(map(str, e["loc"])), "error": e["msg"]} for e in exc.errors()[:10]]
-        raise InvalidInput(f"invalid {model.__name__}", code=code, errors=details) from None
+        first = str(exc.errors()[0]["loc"][0]) if exc.errors() and exc.errors()[0]["loc"] else ""
+        code = getattr(model, "error_codes", {}).get(first, code)  # a model may keep a field's own code
+        raise InvalidInput(f"invalid {model.__name__}: {details[0]['field']}: {details[0]['error']}"[:300], code=code, errors=details) from None
 
 
 def dump(model) -> dict:

@@ -1,7 +1,10 @@
-"""The request bodies of the service window (/v1/me/*), as pydantic models for the
-OpenAPI document. The services parse the same fields and answer a 400 with a code when one is wrong."""
+"""The request bodies of the service window (/v1/me/*): strict pydantic models, each field typed and
+bounded before a service or store sees it; they are also the OpenAPI request schemas. A field that does
+not fit answers 400 with its code (``error_codes``: the codes the services answered before the models)."""
 
 from __future__ import annotations
+
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -9,7 +12,9 @@ from shared.bills.dispute_model import DisputeReason
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # strict: "true" is not a bool, 1 is not a string; unknown fields are refused, not ignored
+    model_config = ConfigDict(extra="forbid", strict=True)
+    error_codes: ClassVar[dict[str, str]] = {}
 
 
 class OpenAccountRequest(_Body):
@@ -17,20 +22,23 @@ class OpenAccountRequest(_Body):
 
 
 class PlateRequest(_Body):
-    plate: str = Field(description="The whole plate with its province, e.g. 苏B12345.", examples=["苏B12345"])
+    error_codes: ClassVar[dict[str, str]] = {"plate": "malformed_plate"}
+    plate: str = Field(min_length=1, max_length=16, description="The whole plate with its province, e.g. 苏B12345.", examples=["苏B12345"])
 
 
 class VerifyPlateRequest(PlateRequest):
-    code: str = Field(description="The 6-digit code sent to the phone on the vehicle's registration.", examples=["123456"])
+    code: str = Field(min_length=1, max_length=16, description="The 6-digit code sent to the phone on the vehicle's registration.", examples=["123456"])
 
 
 class DisputeRequest(_Body):
-    reason: DisputeReason
+    error_codes: ClassVar[dict[str, str]] = {"reason": "bad_reason"}
+    reason: Annotated[DisputeReason, Field(strict=False)]  # its value, as JSON carries it
     detail: str = Field("", max_length=1000, description="What happened, in the citizen's words.")
 
 
 
-class SmsCodeRequest(_Body):
+class SmsCodeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     phone: str = Field(description="A mainland mobile number, 11 digits starting with 1.", examples=["13800000000"])
 
 

@@ -15,6 +15,7 @@ from functions.api.me_requests import (
     SmsCodeRequest,
     VerifyPlateRequest,
 )
+from functions.api.staff_requests import ContactRequest, DisputeDecision, VersionRequest, WriteOffRequest
 from shared.availability.model import LotAvailability
 from shared.coupons.model import Coupon
 from shared.protocol.events import AckResponse, EventBatch
@@ -51,7 +52,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("POST", "/v1/admin/devices"): ("Register a device; its secret is returned once", ADMIN, DeviceRegistration, DeviceWithSecret),
     ("GET", "/v1/admin/devices/{device_id}"): ("One device", ADMIN, None, Device),
     ("PUT", "/v1/admin/devices/{device_id}"): ("Change a device's lane or active flag", ADMIN, None, Device),
-    ("POST", "/v1/admin/devices/{device_id}/rotate-secret"): ("Issue a new device secret", ADMIN, None, DeviceWithSecret),
+    ("POST", "/v1/admin/devices/{device_id}/rotate-secret"): ("Issue a new device secret (body names the version it is based on)", ADMIN, VersionRequest, DeviceWithSecret),
     ("GET", "/v1/admin/sessions/{session_id}"): ("One parking session (staff, district-scoped)", ADMIN, None, ParkingSession),
     # The one payment code
     ("GET", "/v1/lots/{lot_id}/quote"): ("Price a stay (entry, exit, plate, vehicle_class, plate_colour) with the lot's tariff", None, None, None),
@@ -83,13 +84,13 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     # Arrears and disputes (staff)
     ("GET", "/v1/admin/arrears"): ("The caller's collection queue: district staff their district, operators their lots", ADMIN, None, None),
     ("GET", "/v1/admin/arrears/{case_id}"): ("One arrears case with its evidence and history", ADMIN, None, None),
-    ("POST", "/v1/admin/arrears/{case_id}/contacts"): ("Record a contact: {channel, outcome, note}", ADMIN, None, None),
-    ("POST", "/v1/admin/arrears/{case_id}/write-off"): ("Write a case off: {reason, approver}", ADMIN, None, None),
+    ("POST", "/v1/admin/arrears/{case_id}/contacts"): ("Record a contact: {channel, outcome, note}", ADMIN, ContactRequest, None),
+    ("POST", "/v1/admin/arrears/{case_id}/write-off"): ("Write a case off: {reason, approver}", ADMIN, WriteOffRequest, None),
     ("GET", "/v1/admin/disputes"): ("Disputes of the caller's district", ADMIN, None, None),
-    ("POST", "/v1/admin/disputes/{bill_id}/resolve"): ("Decide a dispute: {decision: upheld|rejected, fair_amount_fen, note}", ADMIN, None, None),
+    ("POST", "/v1/admin/disputes/{bill_id}/resolve"): ("Decide a dispute: {decision: upheld|rejected, fair_amount_fen, note}", ADMIN, DisputeDecision, None),
     ("POST", "/v1/admin/coupons"): ("Create a coupon an operator funds: {code, operator_id?, lot_ids?, kind, amount_fen | percent (+max_off_fen?), min_due_fen?, valid_from, valid_until, max_redemptions, per_plate_limit?}", ADMIN, None, Coupon),
     ("GET", "/v1/admin/coupons/{code}"): ("One coupon with its redemption count (city staff, its operator)", ADMIN, None, Coupon),
-    ("POST", "/v1/admin/coupons/{code}/deactivate"): ("Stop a coupon from applying (body names the version it is based on)", ADMIN, None, Coupon),
+    ("POST", "/v1/admin/coupons/{code}/deactivate"): ("Stop a coupon from applying (body names the version it is based on)", ADMIN, VersionRequest, Coupon),
     ("GET", "/v1/admin/ledger/check"): ("Prove the ledger balances: every posting sums to zero, balances match their lines", ADMIN, None, None),
     # The city's governance loop (issue 11)
     ("GET", "/v1/admin/settlements"): ("Daily settlement statements of an operator (?operator=&from=&to=); Accept: text/csv for CSV (UTF-8 with BOM)", ADMIN, None, None),

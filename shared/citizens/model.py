@@ -94,6 +94,10 @@ class PlateChallenge(BaseModel):
     expires_at: datetime
     attempts: int = 0
     sent: list[datetime] = Field(default_factory=list, description="When codes were sent, within the rate window.")
+    version: int = 1  # counters are changed by conditional writes: two racing requests cannot both pass a limit
+
+    def bumped(self, **changes) -> PlateChallenge:
+        return self.model_copy(update={**changes, "version": self.version + 1})
 
 
 def new_code() -> str:

@@ -13,6 +13,10 @@ class AccountStore(Protocol):
     - ``save`` creates version 1 only if absent, or replaces version n - 1 (False: someone changed it first).
     - A plate has one owner at a time: ``claim_plate`` succeeds if the plate is free or already this
       account's; ``release_plate`` frees it only if this account holds it.
+    - ``save_challenges`` stores challenges and rate counters (``PlateChallenge`` records keyed by account
+      and plate) all or nothing, each at its version: version 1 only if absent, version n only over n - 1.
+      False: one of them changed first and nothing was written. Of two racing requests that read the same
+      counters, one writes and the other reads again, so both cannot pass a limit.
     """
 
     def get(self, account_id: str) -> Account | None: ...
@@ -31,7 +35,7 @@ class AccountStore(Protocol):
 
     def challenge(self, account_id: str, plate: str) -> PlateChallenge | None: ...
 
-    def put_challenge(self, challenge: PlateChallenge) -> None: ...
+    def save_challenges(self, challenges: list[PlateChallenge]) -> bool: ...
 
     def drop_challenge(self, account_id: str, plate: str) -> None: ...
 

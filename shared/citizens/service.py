@@ -136,43 +136,54 @@ class CitizenService:
             return {"plate": plate, "verified": True}
         if len(account.plates) >= MAX_PLATES:
             raise Conflict(f"at most {MAX_PLATES} plates per account", code="too_many_plates")
+        code = new_code()
+        for _ in range(versioned.ATTEMPTS):  # a lost race reads the counters again: one of two racers writes
+            if self._accounts.save_challenges(self._counted_send(account.account_id, plate, code)):
+                break
+        else:
+            raise Conflict("too many codes asked for at once; retry", code="contention")
+        self._verifier.send_code(plate, code)
+        return {"plate": plate, "verified": False, "code_sent_to": "the phone on the vehicle's registration"}
+
+    def _counted_send(self, account_id: str, plate: str, code: str) -> list[PlateChallenge]:
+        """The new challenge and the per-plate and per-account counters, each one send more, or 429."""
         now = self._clock.now()
-        previous = self._accounts.challenge(account.account_id, plate)
-        counters = [(previous, account.account_id, plate, SENDS_PER_ACCOUNT_PLATE),
-                    (self._accounts.challenge(_ANY, plate), _ANY, plate, SENDS_PER_PLATE),
-                    (self._accounts.challenge(account.account_id, _ANY), account.account_id, _ANY, SENDS_PER_ACCOUNT)]
-        recent = []
-        for counter, _, _, limit in counters:
+        records = []
+        for owner, key, limit in ((account_id, plate, SENDS_PER_ACCOUNT_PLATE), (_ANY, plate, SENDS_PER_PLATE),
+                                  (account_id, _ANY, SENDS_PER_ACCOUNT)):  # fmt: skip
+            counter = self._accounts.challenge(owner, key)
             sent = [t for t in (counter.sent if counter else []) if t > now - RATE_WINDOW]
             if len(sent) >= limit:
                 retry_after = max(1, int((min(sent) + RATE_WINDOW - now).total_seconds()) + 1)
                 raise TooManyRequests(f"too many codes asked for; try again in {retry_after} s", retry_after=retry_after)
-            recent.append(sent)
-        code = new_code()
-        attempts = previous.attempts if previous and recent[0] else 0  # a new code does not reset wrong guesses
-        self._accounts.put_challenge(PlateChallenge(
-            account_id=account.account_id, plate=plate, code_hash=code_hash(account.account_id, plate, code),
-            expires_at=now + timedelta(seconds=VERIFICATION_TTL_S), attempts=attempts, sent=[*recent[0], now],
-        ))  # fmt: skip
-        for (counter, owner, key, _), sent in list(zip(counters, recent))[1:]:
-            self._accounts.put_challenge(PlateChallenge(account_id=owner, plate=key, code_hash="", expires_at=now + RATE_WINDOW,
-                                                        sent=[*sent, now]))  # fmt: skip
-        self._verifier.send_code(plate, code)
-        return {"plate": plate, "verified": False, "code_sent_to": "the phone on the vehicle's registration"}
+            if owner == _ANY or key == _ANY:
+                fields = {"code_hash": "", "expires_at": now + RATE_WINDOW, "sent": [*sent, now]}
+            else:  # a new code does not reset wrong guesses made within the window
+                fields = {"code_hash": code_hash(account_id, plate, code), "sent": [*sent, now],
+                          "expires_at": now + timedelta(seconds=VERIFICATION_TTL_S),
+                          "attempts": counter.attempts if counter and sent else 0}  # fmt: skip
+            records.append(counter.bumped(**fields) if counter else PlateChallenge(account_id=owner, plate=key, **fields))
+        return records
 
     def verify_plate(self, principal: Principal, raw_plate: object, code: object) -> Account:
         account_id = _citizen(principal)
         plate = _plate(raw_plate)
-        challenge = self._accounts.challenge(account_id, plate)
-        if challenge is None or challenge.expires_at < self._clock.now():
-            raise InvalidInput("no verification is pending for this plate (or it expired)", code="verification_expired")
-        if challenge.attempts >= MAX_CODE_ATTEMPTS:  # a new code does not unlock it: the window must pass
-            first = min(challenge.sent, default=self._clock.now())
-            retry_after = max(1, int((first + RATE_WINDOW - self._clock.now()).total_seconds()) + 1)
-            raise TooManyRequests(f"too many wrong codes; try again in {retry_after} s", retry_after=retry_after,
-                                  code="verification_locked")
+        for _ in range(versioned.ATTEMPTS):
+            challenge = self._accounts.challenge(account_id, plate)
+            if challenge is None or challenge.expires_at < self._clock.now():
+                raise InvalidInput("no verification is pending for this plate (or it expired)", code="verification_expired")
+            if challenge.attempts >= MAX_CODE_ATTEMPTS:  # a new code does not unlock it: the window must pass
+                first = min(challenge.sent, default=self._clock.now())
+                retry_after = max(1, int((first + RATE_WINDOW - self._clock.now()).total_seconds()) + 1)
+                raise TooManyRequests(f"too many wrong codes; try again in {retry_after} s", retry_after=retry_after,
+                                      code="verification_locked")
+            # Every guess spends an attempt before it is judged, by a conditional write: racing guesses
+            # cannot share the last one.
+            if self._accounts.save_challenges([challenge.bumped(attempts=challenge.attempts + 1)]):
+                break
+        else:
+            raise Conflict("too many guesses at once; retry", code="contention")
         if code_hash(account_id, plate, str(code or "")) != challenge.code_hash:
-            self._accounts.put_challenge(challenge.model_copy(update={"attempts": challenge.attempts + 1}))
             raise InvalidInput("wrong code", code="verification_failed")
         if not self._accounts.claim_plate(plate, account_id):
             raise Conflict("this plate is registered to another account", code="plate_taken")

@@ -77,6 +77,11 @@ class RegistryService:
             raise Forbidden(f"{principal.subject} may not read operator {operator_id}", code="district_forbidden")
         return operator
 
+    def districts(self, principal: Principal) -> dict[str, str]:
+        """The city's districts, code -> name."""
+        access.require_district_list_read(principal)
+        return dict(DISTRICTS)
+
     def list_operators(self, principal: Principal) -> list[Operator]:
         access.require_staff(principal)
         districts: dict[str, set[str]] = {}

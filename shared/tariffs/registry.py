@@ -12,6 +12,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import access
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -88,13 +89,15 @@ class TariffService:
         _check_history(current.tariff, tariff, self._clock.now())
         return self._records.replace(record, expected_version=expected)
 
-    def get(self, tariff_id: str) -> RegisteredTariff:
+    def get(self, principal: Principal, tariff_id: str) -> RegisteredTariff:
+        access.require_tariff_read(principal)
         record = self._records.get(tariff_id)
         if record is None:
             raise NotFound(f"tariff {tariff_id} is not registered", code="unknown_tariff")
         return record
 
-    def list(self, district_code: str | None = None) -> list[RegisteredTariff]:
+    def list(self, principal: Principal, district_code: str | None = None) -> list[RegisteredTariff]:
+        access.require_tariff_read(principal)
         return self._records.list(district_code)
 
     def for_lot(self, lot: Lot) -> Tariff | None:

@@ -8,6 +8,12 @@ provider callbacks delivered twice each, newest first. Then the invariants:
 - every exit-before-entry reconciled: no exit still waits for its entry;
 - the ledger check is sound.
 
+``run_pay_later`` adds crashes: pay-later citizens (half of whose saved methods decline, so their bills go
+to arrears and are repaid through two channels at once) while the billing and arrears workflow tasks and
+the provider callbacks die after their side effects, seeded, and are retried (the ASL's Retry, the
+provider's redelivery). Same invariants, and every workflow succeeds, at most one off-session charge
+succeeds per bill, every arrears case closes.
+
 Used by tests/chaos/test_chaos.py (moderate size) and bench/bench_chaos.py (larger, with figures).
 """
 
@@ -109,3 +115,230 @@ def run(stack, api, clock, poster_for, n: int = 60, seed: int = 15) -> Outcome:
     problems += [f"ledger: {p}" for p in svc.ledger.check()]
     return Outcome(stays=n, deliveries=len(deliveries), exits_before_entries=exits_first, double_paid=double,
                    callbacks=callbacks, refunds=outcomes.get("refunded", 0) + outcomes.get("refund_applied", 0), problems=problems)
+
+
+# --- Crashes: workflow tasks and callbacks die after their side effects, and are retried ---------------
+RETRIED_TASKS = {"pay-later-billing": ("price_and_notify", "charge", "open_arrears"), "arrears-escalation": ("advance",)}
+
+
+@dataclass
+class CrashOutcome:
+    citizens: int
+    bills: int
+    arrears_cases: int
+    task_crashes: Counter
+    callback_crashes: int
+    callbacks: int
+    problems: list[str] = field(default_factory=list)
+
+
+class _Crashes:
+    """Seeded crash injection. A workflow task (a retried Task state) runs, then its Lambda dies before
+    answering, with probability ``rate`` on its first run for each bill or case: the ASL's Retry runs it
+    again. A provider callback is applied, then the API dies (500) before answering, with probability
+    ``rate`` on its first delivery: the provider delivers it again."""
+
+    def __init__(self, svc, rng: random.Random, rate: float) -> None:
+        import threading
+
+        self.svc, self.rng, self.rate, self.lock = svc, rng, rate, threading.Lock()
+        self.seen: set = set()
+        self.tasks: Counter = Counter()
+        self.callbacks = 0
+
+    def _roll(self, key) -> bool:
+        with self.lock:
+            if key in self.seen:
+                return False
+            self.seen.add(key)
+            return self.rng.random() < self.rate
+
+    def __enter__(self):
+        import importlib
+
+        from infra.local import lambda_dispatch
+        from shared import resources
+
+        self._overridden = []
+        for logical, actions in RETRIED_TASKS.items():
+            spec = resources.function(logical)
+            module, attr = spec.handler.rsplit(".", 1)
+            real = getattr(importlib.import_module(module), attr)
+
+            def crashing(event, context, real=real, actions=actions):
+                result = real(event, context)  # the side effects happen
+                action = event.get("action")
+                if action in actions and self._roll((action, event.get("bill_id"), event.get("case_id"), event.get("attempt"))):
+                    with self.lock:
+                        self.tasks[action] += 1
+                    raise RuntimeError(f"chaos: the Lambda died after {action}, before answering")
+                return result
+
+            lambda_dispatch.override(spec.name, crashing)
+            self._overridden.append(spec.name)
+        payments = self.svc.payments
+        real_callback = type(payments).callback.__get__(payments)
+
+        def callback(provider, headers, raw_body):
+            answer = real_callback(provider, headers, raw_body)  # applied
+            if self._roll(("callback", bytes(raw_body))):
+                with self.lock:
+                    self.callbacks += 1
+                raise RuntimeError("chaos: the API died after applying the callback, before answering")
+            return answer
+
+        payments.callback = callback
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from infra.local import lambda_dispatch
+
+        for name in self._overridden:
+            lambda_dispatch.override(name, None)
+        del self.svc.payments.callback
+
+
+class _RetryingPoster(CallbackPoster):
+    """The provider's side: a delivery not answered 200 stays queued and is sent again."""
+
+    def __call__(self, headers: dict, body: bytes) -> None:
+        resp = self.api.post(f"/v1/payments/callbacks/{self.provider}", headers={**headers, "Content-Type": "application/json"}, body=body)
+        self.responses.append((resp.status_code, resp.body))
+        if resp.status_code != 200:
+            raise ConnectionError(f"callback answered {resp.status_code}")
+
+
+def _deliver_all(sandbox, poster, rounds: int = 50) -> int:
+    sent = 0
+    for _ in range(rounds):
+        try:
+            n = sandbox.deliver(poster)
+        except ConnectionError:
+            continue  # requeued by the provider: deliver again
+        sent += n
+        if not sandbox.pending_deliveries():
+            return sent
+    raise AssertionError("callbacks still undelivered")
+
+
+def _drive(stack, done, what: str, step_s: int = 3600, limit: int = 4000):
+    """Move the clock an hour whenever every workflow sleeps, until ``done()``."""
+    import time
+
+    for _ in range(limit):
+        if value := done():
+            return value
+        if stack.clock.sleepers:
+            stack.clock.advance(step_s)
+        time.sleep(0.003)
+    raise AssertionError(f"never happened: {what}")
+
+
+def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 15, crash_rate: float = 0.5) -> CrashOutcome:
+    """Pay-later stays of ``citizens`` registered citizens, half of whose saved methods decline (their bills
+    go to arrears; those are then repaid through two channels at once), with task handlers and callbacks
+    crashing after their side effects. Invariants: every stay one closed session; every workflow
+    succeeds; no bill paid twice net of refunds, none left due; at most one successful off-session charge
+    per bill; the ledger check sound."""
+    from datetime import timedelta as td
+
+    from shared.arrears.model import case_id_for
+    from shared.auth import Role
+    from shared.payments.model import PaymentSource, PaymentState
+    from shared.tokens import mint
+
+    rng = random.Random(seed * 7919)
+    svc = stack.services
+    sandbox = svc.providers["sandbox"]
+    plates, declining = [], []
+    for n in range(citizens):
+        token = mint(svc.token_key(), subject=f"chaos-citizen-{n}", role=Role.CITIZEN, now=clock.now(), ttl=td(days=400))
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        def call(method, path, body=None, headers=headers):
+            resp = getattr(api, method)(path, headers=headers, body=json.dumps(body or {}))
+            assert resp.status_code < 300, resp.body
+            return json.loads(resp.body)
+
+        plate = f"苏E{20000 + n:05d}"
+        call("post", "/v1/me/account", {"consent": True})
+        call("post", "/v1/me/plates", {"plate": plate})
+        call("post", "/v1/me/plates/verify", {"plate": plate, "code": svc.plate_verifier.sent[plate]})
+        assert call("post", "/v1/me/payment-method")["ready"] is True
+        if n % 2:
+            method = svc.citizens.owner(plate).method
+            sandbox.configure(decline_payment_methods={*sandbox.behaviour.decline_payment_methods, method.payment_method_ref})
+            declining.append(plate)
+        plates.append(plate)
+
+    problems: list[str] = []
+    cams = {"entry": poster_for("lx-in1"), "exit": poster_for("lx-out1")}
+    poster = _RetryingPoster(api, "sandbox")
+    with _Crashes(svc, rng, crash_rate) as crashes:
+        for n, plate in enumerate(plates):
+            entered = clock.now() - td(hours=5)  # in the past: devices report what happened
+            exited = entered + td(minutes=rng.randint(45, 240))
+            for kind, at in (("entry", entered), ("exit", exited), ("exit", exited)):  # the exit resent once
+                status, body = cams[kind].post(_event(kind, plate, at, 900 + n) | {"event_id": f"chaos-pl-{kind}-{n}"})
+                assert status == 200, body
+        bills = {plate: [b for b in svc.billing.of_plate(plate) if b.pay_later] for plate in plates}
+        for plate, found in bills.items():
+            if len(found) != 1:
+                problems.append(f"{plate}: {len(found)} pay-later bills")
+        ids = [b.bill_id for found in bills.values() for b in found]
+
+        def billing_done():
+            runs = {e["name"]: e for e in stack.executions("pay-later-billing")}
+            return all(i in runs and runs[i]["status"] != "RUNNING" for i in ids)
+
+        _drive(stack, billing_done, "every billing workflow ends")
+        cases = [case_id_for(b) for b in ids if svc.arrears._cases.get(case_id_for(b)) is not None]
+        _drive(stack, lambda: all(svc.arrears._cases.get(c).steps_done for c in cases), "the ladders start")
+        for case_id in cases:  # the keeper repays through two channels at once: one is refunded
+            bill_id = svc.arrears._cases.get(case_id).bill_id
+            refs = []
+            for channel in ("wechat_pay", "alipay"):
+                resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"},
+                                body=json.dumps({"channel": channel}))  # fmt: skip
+                if resp.status_code == 201:
+                    refs.append(svc.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+            for ref in refs:
+                sandbox.approve(ref)
+        delivered = 0
+        for _ in range(4):  # refunds of overpayments are confirmed by callbacks too
+            delivered += _deliver_all(sandbox, poster)
+
+        def arrears_done():
+            runs = {e["name"]: e for e in stack.executions("arrears-escalation")}
+            return all(c in runs and runs[c]["status"] != "RUNNING" for c in cases)
+
+        _drive(stack, arrears_done, "every arrears workflow ends")
+        delivered += _deliver_all(sandbox, poster)
+
+    for machine in ("pay-later-billing", "arrears-escalation"):
+        for run_ in stack.executions(machine):
+            if run_["status"] != "SUCCEEDED" and (run_["name"] in ids or run_["name"] in cases):
+                problems.append(f"{machine} {run_['name']}: {run_['status']}")
+    for plate in plates:
+        for bill in svc.billing.of_plate(plate):
+            owed = bill.amount_fen - bill.discount_fen - bill.adjusted_fen - bill.written_off_fen
+            if bill.paid_fen - bill.refunded_fen > owed:
+                problems.append(f"{bill.bill_id}: paid {bill.paid_fen} - refunded {bill.refunded_fen} > owed {owed}")
+            if bill.due_fen:
+                problems.append(f"{bill.bill_id}: {bill.due_fen} still due")
+            charged = [p for p in map(svc.payments.payment, bill.payments)
+                       if p.source is PaymentSource.OFF_SESSION and p.state is PaymentState.SUCCEEDED]  # fmt: skip
+            if len(charged) > 1:
+                problems.append(f"{bill.bill_id}: {len(charged)} off-session charges succeeded")
+        sessions = {b.session_id for b in svc.billing.of_plate(plate)}
+        if len(sessions) != 1 or any((s := svc.sessions.get(i)) is None or s.status.value != "closed" for i in sessions):
+            problems.append(f"{plate}: sessions {sessions}")
+    for case_id in cases:
+        case = svc.arrears._cases.get(case_id)
+        if case.state.value != "closed":
+            problems.append(f"{case_id}: {case.state.value}")
+    if len(cases) != len(declining):
+        problems.append(f"{len(cases)} arrears cases for {len(declining)} declining methods")
+    problems += [f"ledger: {p}" for p in svc.ledger.check()]
+    return CrashOutcome(citizens=citizens, bills=len(ids), arrears_cases=len(cases), task_crashes=crashes.tasks,
+                        callback_crashes=crashes.callbacks, callbacks=delivered, problems=problems)  # fmt: skip

@@ -12,3 +12,10 @@ def test_shuffled_duplicated_events_and_double_payments_lose_and_double_nothing(
     outcome = scenario.run(stack, api, clock, device, n=40, seed=15)
     assert outcome.exits_before_entries > 5 and outcome.double_paid > 5  # the chaos really happened
     assert outcome.problems == []
+
+
+def test_task_handlers_and_callbacks_crashing_after_their_side_effects_lose_and_double_nothing(stack, api, clock, city, device):
+    price_lot(stack.services, scenario.LOT, ZHUMADIAN_CLASS1)
+    outcome = scenario.run_pay_later(stack, api, clock, device, citizens=4, seed=15, crash_rate=0.5)
+    assert outcome.arrears_cases == 2 and sum(outcome.task_crashes.values()) >= 3 and outcome.callback_crashes >= 1, outcome
+    assert outcome.problems == []

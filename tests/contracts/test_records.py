@@ -130,10 +130,30 @@ def test_plate_challenges_and_setups_are_kept_per_account(stores, uid):
 
     accounts, plate = stores.accounts, f"苏G{uid[:5]}"
     challenge = PlateChallenge(account_id=f"acc-{uid}", plate=plate, code_hash="h", expires_at=T0)
-    accounts.put_challenge(challenge)
-    accounts.put_challenge(challenge.model_copy(update={"attempts": 1}))
+    assert accounts.save_challenges([challenge])
+    assert accounts.save_challenges([challenge.bumped(attempts=1)])
     assert accounts.challenge(f"acc-{uid}", plate).attempts == 1 and accounts.challenge(f"other-{uid}", plate) is None
     accounts.drop_challenge(f"acc-{uid}", plate)
     assert accounts.challenge(f"acc-{uid}", plate) is None
     accounts.remember_setup(f"seti-{uid}", f"acc-{uid}")
     assert accounts.account_of_setup(f"seti-{uid}") == f"acc-{uid}" and accounts.account_of_setup(f"x-{uid}") is None
+
+
+def test_plate_rate_counters_are_written_at_their_version_all_or_nothing(stores, uid):
+    """Two requests that read the same counters cannot both write them: the second is refused whole."""
+    from shared.citizens.model import PlateChallenge
+
+    accounts, plate = stores.accounts, f"苏H{uid[:5]}"
+    challenge = PlateChallenge(account_id=f"acc-{uid}", plate=plate, code_hash="h", expires_at=T0, sent=[T0])
+    per_plate = PlateChallenge(account_id="*", plate=plate, code_hash="", expires_at=T0, sent=[T0])
+    assert accounts.save_challenges([challenge, per_plate])
+    assert not accounts.save_challenges([challenge])  # version 1 again: it exists
+    first = [challenge.bumped(sent=[T0, T0]), per_plate.bumped(sent=[T0, T0])]
+    racer = [challenge.bumped(code_hash="other", sent=[T0, T0]), per_plate.bumped(sent=[T0, T0])]
+    assert accounts.save_challenges(first)
+    assert not accounts.save_challenges(racer)  # read version 1, which is gone
+    assert accounts.challenge(f"acc-{uid}", plate).code_hash == "h" and accounts.challenge("*", plate).version == 2
+    # all or nothing: a stale counter beside a fresh record leaves both as they were
+    fresh = PlateChallenge(account_id=f"acc-{uid}", plate=f"{plate}X", code_hash="h", expires_at=T0)
+    assert not accounts.save_challenges([fresh, per_plate.bumped(sent=[])])
+    assert accounts.challenge(f"acc-{uid}", f"{plate}X") is None and len(accounts.challenge("*", plate).sent) == 2

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
-from shared import access
+from functions.api.http import DISTRICT, admin_token, body, dump, parsed, principal, query_text, route
+from functions.api.staff_requests import VersionRequest
 from shared.bootstrap import services
-from shared.errors import InvalidInput
-from shared.registry.model import CITY_CODE, DISTRICTS
+from shared.registry.model import CITY_CODE
 
 
 # Admin registry (备案): city staff anywhere, district staff in their district
 @route("/v1/admin/districts", methods=["GET"], authorizer=admin_token)
 def list_districts():
-    access.require_staff(principal(), "the district list")
-    return json_response({"city": CITY_CODE, "districts": [{"code": c, "name": n} for c, n in DISTRICTS.items()]})
+    districts = services().registry.districts(principal())
+    return json_response({"city": CITY_CODE, "districts": [{"code": c, "name": n} for c, n in districts.items()]})
 
 
 @route("/v1/admin/operators", methods=["POST"], authorizer=admin_token)
@@ -44,7 +43,7 @@ def register_lot():
 
 @route("/v1/admin/lots", methods=["GET"], authorizer=admin_token)
 def list_lots():
-    district = (app.current_request.query_params or {}).get("district")
+    district = query_text("district", DISTRICT)
     return json_response({"lots": [dump(lot) for lot in services().registry.list_lots(principal(), district)]})
 
 
@@ -85,9 +84,7 @@ def update_device(device_id):
 
 @route("/v1/admin/devices/{device_id}/rotate-secret", methods=["POST"], authorizer=admin_token)
 def rotate_device_secret(device_id):
-    version = body().get("version")
-    if not isinstance(version, int):
-        raise InvalidInput("version (the one this rotation is based on) is required", code="version_required")
+    version = parsed(VersionRequest, body()).version
     return json_response(dump(services().registry.rotate_secret(principal(), device_id, version)))
 
 

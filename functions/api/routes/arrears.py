@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
+from functions.api.http import DISTRICT, admin_token, body, dump, parsed, principal, query_text, route
+from functions.api.staff_requests import ContactRequest, DisputeDecision, WriteOffRequest
 from shared.bootstrap import services
 
 
@@ -13,7 +14,7 @@ def _case(case) -> dict:
 
 @route("/v1/admin/arrears", methods=["GET"], authorizer=admin_token)
 def arrears_queue():
-    district = (app.current_request.query_params or {}).get("district")
+    district = query_text("district", DISTRICT)
     return json_response({"cases": [_case(c) for c in services().arrears.queue(principal(), district)]})
 
 
@@ -24,22 +25,22 @@ def arrears_case(case_id):
 
 @route("/v1/admin/arrears/{case_id}/contacts", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def record_contact(case_id):
-    return json_response(_case(services().arrears.record_contact(principal(), case_id, body())))
+    return json_response(_case(services().arrears.record_contact(principal(), case_id, parsed(ContactRequest, body()).model_dump())))
 
 
 @route("/v1/admin/arrears/{case_id}/write-off", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def write_off(case_id):
-    data = body()
-    case = services().arrears.write_off(principal(), case_id, str(data.get("reason", "")), str(data.get("approver", "")))
+    data = parsed(WriteOffRequest, body())
+    case = services().arrears.write_off(principal(), case_id, data.reason, data.approver)
     return json_response(_case(case))
 
 
 @route("/v1/admin/disputes", methods=["GET"], authorizer=admin_token)
 def dispute_queue():
-    district = (app.current_request.query_params or {}).get("district")
+    district = query_text("district", DISTRICT)
     return json_response({"disputes": [dump(d) for d in services().disputes.queue(principal(), district)]})
 
 
 @route("/v1/admin/disputes/{bill_id}/resolve", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def resolve_dispute(bill_id):
-    return json_response(dump(services().disputes.resolve(principal(), bill_id, body())))
+    return json_response(dump(services().disputes.resolve(principal(), bill_id, parsed(DisputeDecision, body()).model_dump(exclude_none=True))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
+from functions.api.http import DATE, admin_token, body, dump, principal, query_text, route
 from shared.bootstrap import services
 from shared.charging.model import ChargingPolicy
 from shared.errors import InvalidInput
@@ -23,7 +23,7 @@ def put_charging_policy(lot_id):
 
 @route("/v1/admin/lots/{lot_id}/charging-sessions", methods=["GET"], authorizer=admin_token)
 def charging_sessions(lot_id):
-    day = (app.current_request.query_params or {}).get("date")
+    day = query_text("date", DATE)
     if not day:
         raise InvalidInput("query parameter date (YYYY-MM-DD) is required", code="bad_query")
     return json_response({"sessions": services().charging.sessions(principal(), lot_id, day)})

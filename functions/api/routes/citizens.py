@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, body, dump, principal, route
+from functions.api.http import admin_token, body, dump, parsed, principal, route
+from functions.api.me_requests import DisputeRequest, OpenAccountRequest, PlateRequest, VerifyPlateRequest
 from shared.bootstrap import services
 from shared.citizens.model import AccountStatus
 from shared.errors import NotFound
@@ -17,7 +18,7 @@ def _account_view(account) -> dict:
 
 @route("/v1/me/account", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def open_account():
-    return json_response(_account_view(services().citizens.open(principal(), bool(body().get("consent")))), 201)
+    return json_response(_account_view(services().citizens.open(principal(), parsed(OpenAccountRequest, body()).consent)), 201)
 
 
 @route("/v1/me/account", methods=["GET"], authorizer=admin_token)
@@ -39,18 +40,18 @@ def pay_later_status(verb):
 
 @route("/v1/me/plates", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def add_plate():
-    return json_response(services().citizens.add_plate(principal(), body().get("plate")), 202)
+    return json_response(services().citizens.add_plate(principal(), parsed(PlateRequest, body()).plate), 202)
 
 
 @route("/v1/me/plates/verify", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def verify_plate():
-    data = body()
-    return json_response(_account_view(services().citizens.verify_plate(principal(), data.get("plate"), data.get("code"))))
+    data = parsed(VerifyPlateRequest, body())
+    return json_response(_account_view(services().citizens.verify_plate(principal(), data.plate, data.code)))
 
 
 @route("/v1/me/plates/remove", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def remove_plate():
-    return json_response(_account_view(services().citizens.remove_plate(principal(), body().get("plate"))))
+    return json_response(_account_view(services().citizens.remove_plate(principal(), parsed(PlateRequest, body()).plate)))
 
 
 @route("/v1/me/payment-method", methods=["POST"], authorizer=admin_token)
@@ -70,4 +71,4 @@ def my_bills():
 
 @route("/v1/me/bills/{bill_id}/disputes", methods=["POST"], authorizer=admin_token, content_types=["application/json"])
 def dispute_bill(bill_id):
-    return json_response(dump(services().disputes.open(principal(), bill_id, body())), 201)
+    return json_response(dump(services().disputes.open(principal(), bill_id, parsed(DisputeRequest, body()).model_dump(mode="json"))), 201)

@@ -4,7 +4,8 @@ Drivers redeem a coupon on the pay page (``POST /v1/pay/{lot_id}/payments`` with
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, body, dump, principal, route
+from functions.api.http import admin_token, body, dump, parsed, principal, route
+from functions.api.staff_requests import VersionRequest
 from shared.bootstrap import services
 
 
@@ -21,4 +22,4 @@ def get_coupon(code):
 @route("/v1/admin/coupons/{code}/deactivate", methods=["POST"], authorizer=admin_token)
 def deactivate_coupon(code):
     who = principal()
-    return json_response(dump(services().coupons.deactivate(who, code, body().get("version"))))
+    return json_response(dump(services().coupons.deactivate(who, code, parsed(VersionRequest, body()).version)))

@@ -8,7 +8,7 @@ from chalice import Response
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, principal, route
+from functions.api.http import DATE, DISTRICT, admin_token, app, principal, query_int, query_text, route
 from shared.bootstrap import services
 from shared.errors import InvalidInput
 from shared.settlement.model import to_csv
@@ -28,12 +28,11 @@ def _csv(data: bytes, name: str) -> Response:
 
 @route("/v1/admin/settlements", methods=["GET"], authorizer=admin_token)
 def list_settlements():
-    q = app.current_request.query_params or {}
-    if not q.get("from") or not q.get("to"):
-        raise InvalidInput("from and to (YYYY-MM-DD) are required", code="bad_query")
-    statements = services().settlement.list(principal(), q.get("operator"), q["from"], q["to"])
+    start, end = query_text("from", DATE, required=True), query_text("to", DATE, required=True)
+    operator = query_text("operator")
+    statements = services().settlement.list(principal(), operator, start, end)
     if _wants_csv():
-        return _csv(to_csv(statements), f"settlements_{q.get('operator') or 'own'}_{q['from']}_{q['to']}")
+        return _csv(to_csv(statements), f"settlements_{operator or 'own'}_{start}_{end}")
     return json_response({"statements": [st.view() for st in statements]})
 
 
@@ -78,17 +77,15 @@ def lot_anomalies(lot_id):
 
     svc = services()
     svc.registry.get_lot(principal(), lot_id)  # district-scoped read, as for the lot itself
-    raw = (app.current_request.query_params or {}).get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= 366:
-        raise InvalidInput("days is a whole number of days, 1..366", code="bad_query")
-    found = svc.liveness.anomalies_of(lot_id, svc.clock.now() - timedelta(days=int(raw)))
+    days = query_int("days", 30, 1, 366)
+    found = svc.liveness.anomalies_of(lot_id, svc.clock.now() - timedelta(days=days))
     return json_response({"lot_id": lot_id, "anomalies": [a.model_dump(mode="json") for a in found]})
 
 
 @route("/v1/admin/compliance", methods=["GET"], authorizer=admin_token)
 def compliance():
     """The smart-compliance rate per district and ownership class, and the failing lots with reasons (S14)."""
-    district = (app.current_request.query_params or {}).get("district")
+    district = query_text("district", DISTRICT)
     return json_response(services().compliance.report(principal(), district))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
+from functions.api.http import DATE, admin_token, body, dump, principal, query_text, route
 from shared.bootstrap import services
 from shared.hospital.model import Booking, BookingPolicy
 from shared.errors import InvalidInput
@@ -25,7 +25,7 @@ openapi.CREATED.add(("POST", "/v1/hospital/bookings"))
 
 
 def _day() -> str:
-    day = (app.current_request.query_params or {}).get("date")
+    day = query_text("date", DATE)
     if not day:
         raise InvalidInput("query parameter date (YYYY-MM-DD) is required", code="bad_query")
     return day

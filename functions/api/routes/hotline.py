@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, principal, route
+from functions.api.http import admin_token, body, principal, query_text, route
 from shared.bootstrap import services
 from shared.errors import Forbidden
 from shared.hotline.model import Complaint, Confirmation
@@ -87,7 +87,7 @@ def confirm_my_ticket(ticket_id):
 
 @route("/v1/hotline/tickets/{ticket_id}", methods=["GET"])
 def follow_ticket(ticket_id):
-    code = (app.current_request.query_params or {}).get("code")
+    code = query_text("code")
     return json_response(public_view(services().hotline.followed(ticket_id, code)))
 
 

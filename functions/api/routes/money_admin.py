@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
-from shared import access
+from functions.api.http import DISTRICT, admin_token, body, dump, principal, query_text, route
 from shared.bootstrap import services
 from shared.errors import Forbidden
 
@@ -16,15 +15,13 @@ def put_tariff(tariff_id):
 
 @route("/v1/admin/tariffs/{tariff_id}", methods=["GET"], authorizer=admin_token)
 def get_tariff(tariff_id):
-    access.require_staff(principal(), "the tariff register")
-    return json_response(dump(services().tariffs.get(tariff_id)))
+    return json_response(dump(services().tariffs.get(principal(), tariff_id)))
 
 
 @route("/v1/admin/tariffs", methods=["GET"], authorizer=admin_token)
 def list_tariffs():
-    access.require_staff(principal(), "the tariff register")
-    district = (app.current_request.query_params or {}).get("district")
-    return json_response({"tariffs": [dump(t) for t in services().tariffs.list(district)]})
+    district = query_text("district", DISTRICT)
+    return json_response({"tariffs": [dump(t) for t in services().tariffs.list(principal(), district)]})
 
 
 @route("/v1/admin/lots/{lot_id}/pay-codes", methods=["GET"], authorizer=admin_token)

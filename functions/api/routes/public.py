@@ -11,8 +11,8 @@ from shared.bootstrap import services
 # Public service window
 @route("/v1/lots", methods=["GET"])
 def nearby_lots():
-    lat, lon = query_float("lat"), query_float("lon")
-    radius = query_float("radius_m", 2000)
+    lat, lon = query_float("lat", low=-90, high=90), query_float("lon", low=-180, high=180)
+    radius = query_float("radius_m", 2000, low=1, high=50_000)
     limit = query_int("limit", 50, 1, 200)
     lots = services().availability.nearby(lat, lon, radius, limit)
     return json_response({"lots": [v.as_json() for v in lots]})

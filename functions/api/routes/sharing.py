@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functions.api import openapi
 from functions.api.errors import json_response
-from functions.api.http import admin_token, app, body, dump, principal, route
+from functions.api.http import admin_token, body, dump, principal, query_text, route
 from shared.bootstrap import services
 from shared.sharing.model import Application, Offer
 
@@ -48,7 +48,7 @@ def apply(offer_id):
 
 @route("/v1/sharing/applications", methods=["GET"], authorizer=admin_token)
 def applications():
-    offer = (app.current_request.query_params or {}).get("offer")
+    offer = query_text("offer")
     return json_response({"applications": [dump(a) for a in services().sharing.applications(principal(), offer)]})
 
 

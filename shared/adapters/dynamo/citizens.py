@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
-from shared.adapters.dynamo.conditions import save_if, versioned
-from shared.adapters.dynamo.models import CitizenItem
+from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
+from shared.adapters.dynamo.ledger import transaction_conflict
+from shared.adapters.dynamo.models import CitizenItem, transaction_connection
 from shared.citizens.model import Account, PlateChallenge
 
 
@@ -56,8 +58,21 @@ class AccountStore:
         except DoesNotExist:
             return None
 
-    def put_challenge(self, challenge: PlateChallenge) -> None:
-        CitizenItem(pk=f"CHALLENGE#{challenge.account_id}#{challenge.plate}", doc=challenge.model_dump(mode="json")).save()
+    def save_challenges(self, challenges: list[PlateChallenge]) -> bool:
+        """One transaction; each item conditional on its version (a counter is a read-check-write)."""
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                for c in challenges:
+                    condition = versioned(CitizenItem, c.version)
+                    if c.version == 2:  # a record stored before counters had versions reads as version 1
+                        condition = condition | (CitizenItem.pk.exists() & CitizenItem.version.does_not_exist())
+                    tx.save(CitizenItem(pk=f"CHALLENGE#{c.account_id}#{c.plate}", version=c.version,
+                                        doc=c.model_dump(mode="json")), condition=condition)  # fmt: skip
+        except TransactWriteError as exc:
+            if transaction_conflict(exc) or failed_conditions(exc):
+                return False
+            raise
+        return True
 
     def drop_challenge(self, account_id: str, plate: str) -> None:
         CitizenItem(pk=f"CHALLENGE#{account_id}#{plate}").delete()

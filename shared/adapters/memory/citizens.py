@@ -48,8 +48,16 @@ class AccountStore:
         doc = self.challenges.get((account_id, plate))
         return PlateChallenge.model_validate(doc) if doc is not None else None
 
-    def put_challenge(self, challenge: PlateChallenge) -> None:
-        self.challenges[(challenge.account_id, challenge.plate)] = dump(challenge)
+    def save_challenges(self, challenges: list[PlateChallenge]) -> bool:
+        with LOCK:
+            keys = [(c.account_id, c.plate) for c in challenges]
+            for key, c in zip(keys, challenges):
+                stored = self.challenges.get(key)
+                if not (stored is None if c.version == 1 else stored is not None and stored.get("version", 1) == c.version - 1):
+                    return False
+            for key, c in zip(keys, challenges):
+                self.challenges[key] = dump(c)
+        return True
 
     def drop_challenge(self, account_id: str, plate: str) -> None:
         self.challenges.pop((account_id, plate), None)
