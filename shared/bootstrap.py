@@ -98,6 +98,8 @@ class Stores:
     push_transport: object | None = None
     # The archive's Merkle log (issue 12): (heads, tiles, signer); None: no log on these stores
     audit_log_parts: tuple | None = None
+    # Issue 10: a device request's reads in one batch (shared.ingest.ports.ReadAhead); None: none
+    read_ahead: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -119,21 +121,23 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.supervision import AnomalyTable
     from shared.adapters.dynamo.audit_log import DynamoLogHeads
     from shared.adapters.log_tiles import BucketTiles, LazySigner
+    from shared.adapters.dynamo.read_ahead import ReadAhead
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
+    money_store = money.MoneyStore(ledger_store)
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
         vault=DeviceSecretVault(), acks=events.AckStore(), nonces=events.NonceStore(),
-        status=lot_status.LotStatusStore(), sessions=sessions.SessionStore(), tariffs=tariffs.TariffStore(),
-        ledger=ledger_store, money=money.MoneyStore(ledger_store), coupons=coupons.CouponStore(ledger_store),
+        status=lot_status.LotStatusStore(), sessions=sessions.SessionStore(money_store), tariffs=tariffs.TariffStore(),
+        ledger=ledger_store, money=money_store, coupons=coupons.CouponStore(ledger_store),
         accounts=citizens.AccountStore(), arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(),
         pay_later_tokens=pay_later.PayLaterTokens(), archive=S3Archive(), workflows=StepFunctions(),
         token_key=admin_token_key, providers=configured_providers,
         bookings=DynamoBookingStore(), tickets=DynamoTicketStore(), charging=DynamoChargingStore(),
         sharing=DynamoSharingStore(), ledger_reader=LedgerReader(ledger_store), statements=StatementTable(),
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
-        audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()),
+        audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), read_ahead=ReadAhead(),
     )  # fmt: skip
 
 
@@ -153,19 +157,20 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.city_push import MemoryOutbox
     from shared.adapters.memory.settlement import MemoryStatements
     from shared.adapters.memory.supervision import MemoryAnomalies
+    from shared.adapters.memory.read_ahead import ReadAhead as MemoryReadAhead
 
-    acks, ledger_store = events.AckStore(), ledger.Ledger()
+    acks, ledger_store, nonces = events.AckStore(), ledger.Ledger(), events.NonceStore()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
-        vault=vault.SecretVault(), acks=acks, nonces=events.NonceStore(), status=status,
-        sessions=sessions.SessionStore(acks, status), tariffs=registry.TariffStore(), ledger=ledger_store,
+        vault=vault.SecretVault(), acks=acks, nonces=nonces, status=status,
+        sessions=sessions.SessionStore(acks, status, nonces, money_store), tariffs=registry.TariffStore(), ledger=ledger_store,
         money=money_store, coupons=coupons.CouponStore(money_store), accounts=citizens.AccountStore(),
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),
         charging=MemoryChargingStore(), sharing=MemorySharingStore(), statements=MemoryStatements(),
-        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(),
+        anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), read_ahead=MemoryReadAhead(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -276,7 +281,8 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         clock=clock,
         registry=RegistryService(operators, lots, devices, vault),
         ingest=EventIngest(
-            DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments
+            DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments,
+            read_ahead=st.read_ahead,
         ),
         sessions=sessions,
         availability=AvailabilityService(lots, status, clock),

@@ -56,7 +56,7 @@ class PayLaterService:
 
     def start(self, bill: Bill) -> None:
         for _ in range(ATTEMPTS):
-            current = self._money.bill(bill.bill_id)
+            current = bill if bill.pay_later else self._money.bill(bill.bill_id)  # the exit stored the mark
             if current.pay_later or self._money.commit(Change(bills=[current.bumped(pay_later=True)])):
                 break
         self._workflows.start(WORKFLOW, name=bill.bill_id, payload={"bill_id": bill.bill_id})

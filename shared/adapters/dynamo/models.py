@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -300,6 +301,9 @@ class ArrearsItem(Model):
     operator_id = UnicodeAttribute()
     plate = UnicodeAttribute()
     opened_at = UnicodeAttribute()
+    # The plate's record (pk = PLATE#plate, no other attribute, so in no index): the ids of its open cases,
+    # kept in each case's write; the exit gate reads it in its batch instead of querying (issue 10)
+    open_ids = UnicodeSetAttribute(null=True)
     by_district = ArrearsByDistrict()
     by_operator = ArrearsByOperator()
     by_plate = ArrearsByPlate()

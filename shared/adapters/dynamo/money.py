@@ -14,6 +14,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
@@ -63,6 +64,9 @@ class MoneyStore:
 
     # Reads (strongly consistent: every decision is followed by a conditional write)
     def bill(self, bill_id: str) -> Bill | None:
+        ahead = read_ahead.take(BillItem, bill_id)  # issue 10: the exit's guess, proven by its transaction
+        if ahead is not read_ahead.MISS:
+            return Bill.model_validate(ahead.doc) if ahead is not None else None
         try:
             return Bill.model_validate(BillItem.get(bill_id, consistent_read=True).doc)
         except DoesNotExist:
@@ -123,15 +127,19 @@ class MoneyStore:
         """All of ``change`` or nothing; False if a condition failed (someone else moved first)."""
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                for item, version in _versioned(change):
-                    tx.save(item, condition=versioned(type(item), version))
-                if change.postings:
-                    self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+                self.stage(tx, change)
         except TransactWriteError as exc:
             if failed_conditions(exc) or transaction_conflict(exc):
                 return False  # someone moved first (or concurrently): re-read and re-decide
             raise
         return True
+
+    def stage(self, tx: TransactWrite, change: Change) -> None:
+        """Add ``change`` to the caller's transaction (the exit's session transaction carries its bill)."""
+        for item, version in _versioned(change):
+            tx.save(item, condition=versioned(type(item), version))
+        if change.postings:
+            self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
 
     # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
     def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool:
