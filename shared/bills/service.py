@@ -80,7 +80,8 @@ class BillingService:
                 amount_fen=quote.amount_fen, breakdown=quote.as_dict(), created_at=now, **exited,
             )  # fmt: skip
             postings = [self._charge(bill, quote.amount_fen, 0)] if quote.amount_fen else []
-            return bill, Change(bills=[bill], postings=postings)
+            opened = (lot.lot_id, session.subject, session.session_id) if session.exited_at is None else None
+            return bill, Change(bills=[bill], postings=postings, open_session=opened)
         # Prices never fall as a stay grows (a property of the engine): a lower figure means a stale read.
         delta = max(0, quote.amount_fen - current.amount_fen)
         unchanged = delta == 0 and current.exited_at == session.exited_at and current.lane == exited["lane"]

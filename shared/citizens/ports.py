@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from shared.citizens.model import Account, PlateChallenge
+
+
+@dataclass(frozen=True)
+class PlateOwner:
+    """What the exit gate needs of a plate's owner: whether pay-later is registered and ready (issue 10)."""
+
+    account_id: str
+    pay_later_registered: bool
+    pay_later_ready: bool
+
+    @classmethod
+    def of(cls, account: Account) -> PlateOwner:
+        return cls(account.account_id, account.pay_later_registered, account.pay_later_ready)
 
 
 class AccountStore(Protocol):
@@ -13,6 +27,10 @@ class AccountStore(Protocol):
     - ``save`` creates version 1 only if absent, or replaces version n - 1 (False: someone changed it first).
     - A plate has one owner at a time: ``claim_plate`` succeeds if the plate is free or already this
       account's; ``release_plate`` frees it only if this account holds it.
+    - ``plate_owner`` is ``PlateOwner.of`` the owner's account as last saved: ``save`` stores the account's
+      pay-later state on each of its plates' records in the same all-or-nothing write (one read at the
+      exit). ``save_notices`` stores a version that differs from the previous one only in its notices
+      (the plates' copies are left as they are).
     """
 
     def get(self, account_id: str) -> Account | None: ...
@@ -20,6 +38,10 @@ class AccountStore(Protocol):
     def save(self, account: Account) -> bool: ...
 
     def owner_of(self, plate: str) -> str | None: ...
+
+    def plate_owner(self, plate: str) -> PlateOwner | None: ...
+
+    def save_notices(self, account: Account) -> bool: ...
 
     def claim_plate(self, plate: str, account_id: str) -> bool: ...
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from shared import versioned
 from shared.auth import Principal
-from shared.citizens.ports import AccountStore
+from shared.citizens.ports import AccountStore, PlateOwner
 from shared.citizens.model import (
     CONSENT_VERSION,
     MAX_PLATES,
@@ -222,6 +222,10 @@ class CitizenService:
         self._change(account_id, change)
 
     # Used by pay-later and arrears
+    def plate_owner(self, plate: str) -> PlateOwner | None:
+        """The owner's pay-later state, from the plate's own record (one read at the exit gate)."""
+        return self._accounts.plate_owner(plate)
+
     def owner(self, plate: str) -> Account | None:
         account_id = self._accounts.owner_of(plate)
         return self._accounts.get(account_id) if account_id else None
@@ -251,5 +255,5 @@ class CitizenService:
             return {"notices": [*account.notices, notice][-MAX_NOTICES:]}
 
         versioned.change(lambda: loaded.pop() if loaded else self._require(account_id), change,
-                         self._accounts.save, f"account {account_id}")
+                         self._accounts.save_notices, f"account {account_id}")  # the plates' copies stay
         return True

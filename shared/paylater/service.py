@@ -43,15 +43,15 @@ class PayLaterService:
 
     # At the exit (the gate's PayLater port)
     def eligible(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_ready and not self._arrears.open_cases(plate)
 
     def eligible_without_open_arrears(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_ready
 
     def eligible_ignoring_arrears(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_registered
 
     def start(self, bill: Bill) -> None:

@@ -136,6 +136,7 @@ class SessionItem(Model):
     plate = UnicodeAttribute(null=True)
     entered_at = UnicodeAttribute(null=True)
     session_id = UnicodeAttribute(null=True)  # pointers only
+    billed = NumberAttribute(null=True)  # pointers only: a bill exists while open (prepaid in the lot)
     open_by_lot = OpenByLot()
     unmatched_by_lot = UnmatchedByLot()
     by_plate = SessionsByPlate()
@@ -272,6 +273,7 @@ class CitizenItem(Model):
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
+    pay_later = UnicodeAttribute(null=True)  # PLATE#: the owner's pay-later state, ``registered:ready`` (issue 10)
 
 
 class ArrearsByDistrict(GlobalSecondaryIndex):

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
-from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
+from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, transaction_connection
 from shared.bills.model import Bill
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
@@ -140,6 +140,12 @@ class MoneyStore:
             tx.save(item, condition=versioned(type(item), version))
         if change.postings:
             self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+        if change.open_session is not None:
+            from shared.adapters.dynamo.sessions import pointer_key
+
+            lot_id, subject, session_id = change.open_session
+            tx.update(SessionItem(pk=pointer_key(lot_id, subject)), actions=[SessionItem.billed.set(1)],
+                      condition=SessionItem.session_id == session_id)
 
     # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
     def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool:

@@ -6,9 +6,10 @@ are fetched together, strongly consistent. Each fetched item then serves the NEX
 store in this thread, once: a retry after a lost race reads the table again. What a store serves from here
 is as of the batch; every decision made on it ends in a conditional write that fails if it moved.
 
-A session served from its pointer counts as having no bill yet (a bill before the exit exists only when
-the driver prepaid in the lot; the exit's transaction creates the bill only if absent, so a wrong guess
-fails that transaction and the retry reads the bill).
+A session served from its pointer counts as having no bill yet unless the pointer says one exists (a bill
+before the exit exists only when the driver prepaid in the lot, and that write marks the pointer); the
+exit's transaction creates the bill only if absent, so even a wrong guess only fails that transaction and
+the retry reads the bill.
 """
 
 from __future__ import annotations

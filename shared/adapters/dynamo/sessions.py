@@ -72,7 +72,8 @@ class SessionStore:
         if pointer is not read_ahead.MISS and pointer.doc and pointer.doc.get("session_id") == pointer.session_id:
             # Read ahead: the pointer carries its session as written with it (no second, dependent read);
             # a stale copy fails the version condition of the write and the retry reads the session itself.
-            read_ahead.assume_absent(BillItem, bill_id_for(pointer.session_id))
+            if not pointer.billed:  # no bill while open (the usual case): the exit reads none
+                read_ahead.assume_absent(BillItem, bill_id_for(pointer.session_id))
             return _session(pointer)
         if pointer is read_ahead.MISS:
             try:

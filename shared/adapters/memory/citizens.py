@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.adapters.memory.db import LOCK, dump, fits
 from shared.citizens.model import Account, PlateChallenge
+from shared.citizens.ports import PlateOwner
 
 
 class AccountStore:
@@ -24,8 +25,15 @@ class AccountStore:
             self.accounts[account.account_id] = dump(account)
         return True
 
+    def save_notices(self, account: Account) -> bool:
+        return self.save(account)
+
     def owner_of(self, plate: str) -> str | None:
         return self.plates.get(plate)
+
+    def plate_owner(self, plate: str) -> PlateOwner | None:
+        account = self.get(self.plates.get(plate) or "")
+        return PlateOwner.of(account) if account is not None else None
 
     def claim_plate(self, plate: str, account_id: str) -> bool:
         with LOCK:
