@@ -129,7 +129,10 @@ LEDGER = Table(
 CITIZENS = Table(
     "citizens",
     "pk",
-    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent.",
+    # Issue 10: official notices are items of their own (NOTICE#account#id), not a list in the account item
+    indexes=(Index("notices_by_account", "account_id", "notice_at"),),
+    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent, "
+            "official notices.",
 )
 ARREARS = Table(
     "arrears",

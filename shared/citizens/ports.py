@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.citizens.model import Account, PlateChallenge
+from shared.citizens.model import Account, Notice, PlateChallenge
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,9 @@ class AccountStore(Protocol):
       account's; ``release_plate`` frees it only if this account holds it.
     - ``plate_owner`` is ``PlateOwner.of`` the owner's account as last saved: ``save`` stores the account's
       pay-later state on each of its plates' records in the same all-or-nothing write (one read at the
-      exit). ``save_notices`` stores a version that differs from the previous one only in its notices
-      (the plates' copies are left as they are).
+      exit).
+    - Official notices are records of their own, not part of the account: ``add_notice`` stores one once per
+      (account, notice id) (False: stored before); ``notices`` lists the newest ``limit``, oldest first.
     """
 
     def get(self, account_id: str) -> Account | None: ...
@@ -41,7 +42,9 @@ class AccountStore(Protocol):
 
     def plate_owner(self, plate: str) -> PlateOwner | None: ...
 
-    def save_notices(self, account: Account) -> bool: ...
+    def add_notice(self, account_id: str, notice: Notice) -> bool: ...
+
+    def notices(self, account_id: str, limit: int) -> list[Notice]: ...
 
     def claim_plate(self, plate: str, account_id: str) -> bool: ...
 

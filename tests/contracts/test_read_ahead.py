@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.arrears.model import ArrearsCase, CaseState
-from shared.citizens.model import CONSENT_VERSION, Account, SavedMethod
+from shared.citizens.model import CONSENT_VERSION, Account, Notice, SavedMethod
 from shared.citizens.ports import PlateOwner
 from shared.ingest.ports import DeviceSeen, Lookahead, NonceClaim
 from shared.payments.ports import Change
@@ -113,6 +113,19 @@ def test_a_plate_carries_its_owners_pay_later_state(stores, uid):
     assert not accounts.save(suspended.bumped())  # not over the stored version: nothing changes
     assert accounts.plate_owner(plate) == PlateOwner(account_id, True, True)
     assert accounts.save(suspended) and accounts.plate_owner(plate) == PlateOwner(account_id, True, False)
-    assert accounts.save_notices(suspended.bumped()) and accounts.plate_owner(plate) == PlateOwner(account_id, True, False)
     assert not accounts.claim_plate(plate, f"other-{uid}")  # the copy does not free the plate
     assert accounts.plate_owner(f"苏H{uid[:4]}9") is None
+
+
+def test_notices_are_records_of_their_own_and_the_account_item_does_not_grow(stores, uid):
+    accounts, account_id = stores.accounts, f"acc-n-{uid}"
+    account = Account(account_id=account_id, created_at=T0)
+    assert accounts.save(account)
+    notices = [Notice(notice_id=f"b{i}:bill", at=T0 + timedelta(minutes=i), kind="pay_later_bill", text="停车费 6.00 元",
+                      refs={"bill_id": f"b{i}"}) for i in range(30)]  # fmt: skip
+    for notice in notices:
+        assert accounts.add_notice(account_id, notice)
+    assert not accounts.add_notice(account_id, notices[3])  # a retried task posts nothing new
+    assert accounts.notices(account_id, 5) == notices[-5:]  # the newest, oldest first
+    assert accounts.get(account_id) == account  # the account item is as it was: its size bounded
+    assert accounts.notices(f"other-{uid}", 5) == []

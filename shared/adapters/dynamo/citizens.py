@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -9,7 +11,7 @@ from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import transaction_conflict
 from shared.adapters.dynamo.models import CitizenItem, transaction_connection
-from shared.citizens.model import Account, PlateChallenge
+from shared.citizens.model import Account, Notice, PlateChallenge
 from shared.citizens.ports import PlateOwner
 
 
@@ -55,9 +57,16 @@ class AccountStore:
             raise
         return True
 
-    def save_notices(self, account: Account) -> bool:
-        """A version that changes only the notices: the plates' copies stay as they are."""
-        return save_if(_account_item(account), versioned(CitizenItem, account.version))
+    def add_notice(self, account_id: str, notice: Notice) -> bool:
+        """One item per notice (bounded size), put if absent: the account item does not grow with them."""
+        at = f"{notice.at.astimezone(UTC).isoformat()}#{notice.notice_id}"
+        item = CitizenItem(pk=f"NOTICE#{account_id}#{notice.notice_id}", account_id=account_id, notice_at=at,
+                           doc=notice.model_dump(mode="json"))
+        return save_if(item, CitizenItem.pk.does_not_exist())
+
+    def notices(self, account_id: str, limit: int) -> list[Notice]:
+        items = CitizenItem.notices_by_account.query(account_id, scan_index_forward=False, limit=limit)
+        return [Notice.model_validate(i.doc) for i in items][::-1]
 
     def plate_owner(self, plate: str) -> PlateOwner | None:
         """From the plate's record (in the exit's batched read); the account itself only where the plate's

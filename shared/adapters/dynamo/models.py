@@ -264,6 +264,12 @@ class CouponItem(Model):
     redeemed = NumberAttribute(null=True)
 
 
+class NoticesByAccount(GlobalSecondaryIndex):
+    Meta = _index(resources.CITIZENS, "notices_by_account")
+    account_id = UnicodeAttribute(hash_key=True)
+    notice_at = UnicodeAttribute(range_key=True)
+
+
 class CitizenItem(Model):
     """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique) or a pending plate
     challenge (CHALLENGE#account#plate)."""
@@ -274,6 +280,8 @@ class CitizenItem(Model):
     doc = JSONAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
     pay_later = UnicodeAttribute(null=True)  # PLATE#: the owner's pay-later state, ``registered:ready`` (issue 10)
+    notice_at = UnicodeAttribute(null=True)  # NOTICE#account#id only (UTC ISO + id): sparse in the index
+    notices_by_account = NoticesByAccount()
 
 
 class ArrearsByDistrict(GlobalSecondaryIndex):
