@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shared import resources
@@ -55,7 +55,8 @@ def reset_connections() -> None:
 
 def _index(table: resources.Table, name: str) -> type:
     idx = next(i for i in table.indexes if i.name == name)
-    return type("Meta", (), {"index_name": idx.name, "projection": AllProjection()})
+    projection = AllProjection() if idx.projection == "ALL" else KeysOnlyProjection()
+    return type("Meta", (), {"index_name": idx.name, "projection": projection})
 
 
 class OperatorItem(Model):
