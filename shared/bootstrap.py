@@ -104,6 +104,8 @@ class Stores:
     signals: object | None = None
     # The service window's sign-in limits (issue 14); None: built in memory by build()
     login_counters: LoginCounters | None = None
+    # Issue 10: a device request's reads in one batch (shared.ingest.ports.ReadAhead); None: none
+    read_ahead: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -128,14 +130,16 @@ def dynamo_stores() -> Stores:
     from shared.adapters.log_tiles import BucketTiles, LazySigner
     from shared.adapters.dynamo.signals import SignalTable
     from shared.adapters.dynamo.login_counters import LoginCounters as DynamoLoginCounters
+    from shared.adapters.dynamo.read_ahead import ReadAhead
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
+    money_store = money.MoneyStore(ledger_store)
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
         vault=DeviceSecretVault(), acks=events.AckStore(), nonces=events.NonceStore(),
-        status=lot_status.LotStatusStore(), sessions=sessions.SessionStore(), tariffs=tariffs.TariffStore(),
-        ledger=ledger_store, money=money.MoneyStore(ledger_store), coupons=coupons.CouponStore(ledger_store),
+        status=lot_status.LotStatusStore(), sessions=sessions.SessionStore(money_store), tariffs=tariffs.TariffStore(),
+        ledger=ledger_store, money=money_store, coupons=coupons.CouponStore(ledger_store),
         accounts=citizens.AccountStore(), arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(),
         pay_later_tokens=pay_later.PayLaterTokens(), archive=S3Archive(), workflows=StepFunctions(),
         token_key=admin_token_key, providers=configured_providers,
@@ -144,6 +148,7 @@ def dynamo_stores() -> Stores:
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
         login_counters=DynamoLoginCounters(),
+        read_ahead=ReadAhead(),
     )  # fmt: skip
 
 
@@ -166,13 +171,14 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.governance import LedgerReader, RecordingTransport
     from shared.adapters.memory.signals import MemorySignals
     from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
+    from shared.adapters.memory.read_ahead import ReadAhead as MemoryReadAhead
 
-    acks, ledger_store = events.AckStore(), ledger.Ledger()
+    acks, ledger_store, nonces = events.AckStore(), ledger.Ledger(), events.NonceStore()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
-        vault=vault.SecretVault(), acks=acks, nonces=events.NonceStore(), status=status,
-        sessions=sessions.SessionStore(acks, status), tariffs=registry.TariffStore(), ledger=ledger_store,
+        vault=vault.SecretVault(), acks=acks, nonces=nonces, status=status,
+        sessions=sessions.SessionStore(acks, status, nonces, money_store), tariffs=registry.TariffStore(), ledger=ledger_store,
         money=money_store, coupons=coupons.CouponStore(money_store), accounts=citizens.AccountStore(),
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
@@ -181,6 +187,7 @@ def memory_stores() -> Stores:
         anomalies=MemoryAnomalies(), push_outbox=MemoryOutbox(), signals=MemorySignals(),
         ledger_reader=LedgerReader(ledger_store), push_transport=RecordingTransport(),
         login_counters=MemoryLoginCounters(),
+        read_ahead=MemoryReadAhead(),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -296,7 +303,8 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         clock=clock,
         registry=RegistryService(operators, lots, devices, vault),
         ingest=EventIngest(
-            DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments
+            DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments,
+            read_ahead=st.read_ahead,
         ),
         sessions=sessions,
         availability=AvailabilityService(lots, status, clock),

@@ -35,6 +35,9 @@ class Index:
     range_key: str | None = None
     hash_type: KeyType = "S"
     range_type: KeyType = "S"
+    # ALL: queries read the records from the index; KEYS_ONLY: they read each record by its key, and an
+    # update that keeps the index's keys writes nothing to it (issue 10: write units)
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ SESSIONS = Table(
     indexes=(
         Index("open_by_lot", "open_lot_id", "pk"),
         Index("unmatched_by_lot", "unmatched_lot_id", "pk"),
-        Index("by_plate", "plate", "entered_at"),
+        Index("by_plate", "plate", "entered_at", projection="KEYS_ONLY"),  # parked() reads each session by id
     ),
     purpose="Parking sessions plus uniqueness pointers for open sessions.",
 )
@@ -105,7 +108,7 @@ BILLS = Table(
     "pk",
     indexes=(
         Index("by_plate", "plate", "created_at"),
-        Index("by_lane", "lane_key", "exited_at"),
+        Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
         Index("by_lot", "lot_id", "created_at"),
     ),
     purpose="One bill per chargeable session (amount, discounts, paid, refunded) and its disputes.",
@@ -130,7 +133,10 @@ CITIZENS = Table(
     "citizens",
     "pk",
     ttl_attribute="expires_at",  # issue 14: the sign-in limits' counters (COUNTER#...) expire
-    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent, sign-in counters.",
+    # Issue 10: official notices are items of their own (NOTICE#account#id), not a list in the account item
+    indexes=(Index("notices_by_account", "account_id", "notice_at"),),
+    purpose="Service-window accounts, verified plates (PLATE#plate is unique), saved payment methods, consent, "
+            "official notices, sign-in counters.",
 )
 ARREARS = Table(
     "arrears",
@@ -138,7 +144,7 @@ ARREARS = Table(
     indexes=(
         Index("by_district", "district_code", "opened_at"),
         Index("by_operator", "operator_id", "opened_at"),
-        Index("by_plate", "plate", "opened_at"),
+        Index("by_plate", "plate", "opened_at", projection="KEYS_ONLY"),  # of_plate reads each case by id
     ),
     purpose="Arrears cases with their evidence, ladder steps, contacts and recoveries.",
 )

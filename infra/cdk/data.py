@@ -50,7 +50,7 @@ class DataStores(Construct):
                     index_name=index.name,
                     partition_key=_attribute(index.hash_key, index.hash_type),
                     sort_key=_attribute(index.range_key, index.range_type),
-                    projection_type=dynamodb.ProjectionType.ALL,
+                    projection_type=getattr(dynamodb.ProjectionType, index.projection),
                 )
             self.tables[spec.logical] = table
 

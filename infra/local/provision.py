@@ -60,7 +60,7 @@ def create_table(table: resources.Table) -> None:
     }
     if table.indexes:
         args["GlobalSecondaryIndexes"] = [
-            {"IndexName": i.name, "KeySchema": _key_schema(i.hash_key, i.range_key), "Projection": {"ProjectionType": "ALL"}}
+            {"IndexName": i.name, "KeySchema": _key_schema(i.hash_key, i.range_key), "Projection": {"ProjectionType": i.projection}}
             for i in table.indexes
         ]
     if table.stream:

@@ -192,7 +192,7 @@ class ArrearsService:
 
     # At the gate
     def open_cases(self, plate: str) -> list[ArrearsCase]:
-        return [c for c in self._cases.of_plate(plate) if c is not None and c.is_open]
+        return self._cases.open_of_plate(plate)
 
     def owed(self, plate: str) -> tuple[int, int]:
         """What the plate's open cases still owe, from one query: (of flagged cases, of all open cases).

@@ -50,6 +50,24 @@ class BillingService:
                 return bill
         raise BillContention(f"the bill of session {session.session_id} keeps changing; retry")
 
+    def reprice(
+        self, current: Bill | None, session: ParkingSession, lot: Lot, lane: str | None, quote: Quote,
+        pay_later: bool = False,
+    ) -> tuple[Bill, Change | None]:
+        """No reads: the bill priced by ``quote`` from ``current`` (as read by the caller) and the change that
+        stores it, conditional on ``current``'s version (None: nothing to store). ``pay_later``: the car
+        leaves on pay-later, marked on the bill in the same change."""
+        end = price_until(current, session.exited_at or self._clock.now())
+        bill, change = self._reprice(current, session, lot, lane, end, quote)
+        if pay_later and not bill.pay_later:
+            if change is None:
+                bill = bill.bumped(pay_later=True)
+                change = Change(bills=[bill])
+            else:
+                bill = bill.model_copy(update={"pay_later": True})
+                change.bills = [bill]
+        return bill, change
+
     def _reprice(self, current, session, lot, lane, end, quote) -> tuple[Bill, Change | None]:
         now = self._clock.now()
         exited = {"exited_at": session.exited_at, "lane": lane or (current.lane if current else None)}
@@ -62,7 +80,8 @@ class BillingService:
                 amount_fen=quote.amount_fen, breakdown=quote.as_dict(), created_at=now, **exited,
             )  # fmt: skip
             postings = [self._charge(bill, quote.amount_fen, 0)] if quote.amount_fen else []
-            return bill, Change(bills=[bill], postings=postings)
+            opened = (lot.lot_id, session.subject, session.session_id) if session.exited_at is None else None
+            return bill, Change(bills=[bill], postings=postings, open_session=opened)
         # Prices never fall as a stay grows (a property of the engine): a lower figure means a stale read.
         delta = max(0, quote.amount_fen - current.amount_fen)
         unchanged = delta == 0 and current.exited_at == session.exited_at and current.lane == exited["lane"]

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from shared.citizens.model import Account, PlateChallenge
+from shared.citizens.model import Account, Notice, PlateChallenge
+
+
+@dataclass(frozen=True)
+class PlateOwner:
+    """What the exit gate needs of a plate's owner: whether pay-later is registered and ready (issue 10)."""
+
+    account_id: str
+    pay_later_registered: bool
+    pay_later_ready: bool
+
+    @classmethod
+    def of(cls, account: Account) -> PlateOwner:
+        return cls(account.account_id, account.pay_later_registered, account.pay_later_ready)
 
 
 class AccountStore(Protocol):
@@ -17,6 +31,11 @@ class AccountStore(Protocol):
       and plate) all or nothing, each at its version: version 1 only if absent, version n only over n - 1.
       False: one of them changed first and nothing was written. Of two racing requests that read the same
       counters, one writes and the other reads again, so both cannot pass a limit.
+    - ``plate_owner`` is ``PlateOwner.of`` the owner's account as last saved: ``save`` stores the account's
+      pay-later state on each of its plates' records in the same all-or-nothing write (one read at the
+      exit).
+    - Official notices are records of their own, not part of the account: ``add_notice`` stores one once per
+      (account, notice id) (False: stored before); ``notices`` lists the newest ``limit``, oldest first.
     """
 
     def get(self, account_id: str) -> Account | None: ...
@@ -24,6 +43,12 @@ class AccountStore(Protocol):
     def save(self, account: Account) -> bool: ...
 
     def owner_of(self, plate: str) -> str | None: ...
+
+    def plate_owner(self, plate: str) -> PlateOwner | None: ...
+
+    def add_notice(self, account_id: str, notice: Notice) -> bool: ...
+
+    def notices(self, account_id: str, limit: int) -> list[Notice]: ...
 
     def claim_plate(self, plate: str, account_id: str) -> bool: ...
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from shared import versioned
 from shared.auth import Principal
-from shared.citizens.ports import AccountStore
+from shared.citizens.ports import AccountStore, PlateOwner
 from shared.citizens.model import (
     CONSENT_VERSION,
     MAX_PLATES,
@@ -101,6 +101,13 @@ class CitizenService:
 
     def get(self, principal: Principal) -> Account:
         return self._require(_citizen(principal))
+
+    def with_notices(self, account: Account) -> Account:
+        """The account as the citizen sees it: with its newest official notices (records of their own; notices
+        stored in the account item before that are kept in front)."""
+        stored = self._accounts.notices(account.account_id, MAX_NOTICES)
+        ids = {n.notice_id for n in stored}
+        return account.model_copy(update={"notices": ([n for n in account.notices if n.notice_id not in ids] + stored)[-MAX_NOTICES:]})
 
     def _require(self, account_id: str) -> Account:
         account = self._accounts.get(account_id)
@@ -233,6 +240,10 @@ class CitizenService:
         self._change(account_id, change)
 
     # Used by pay-later and arrears
+    def plate_owner(self, plate: str) -> PlateOwner | None:
+        """The owner's pay-later state, from the plate's own record (one read at the exit gate)."""
+        return self._accounts.plate_owner(plate)
+
     def owner(self, plate: str) -> Account | None:
         account_id = self._accounts.owner_of(plate)
         return self._accounts.get(account_id) if account_id else None
@@ -254,13 +265,7 @@ class CitizenService:
         if first is None:
             return False
         notice = Notice(notice_id=notice_id, at=self._clock.now(), kind=kind, text=text, refs=refs)
-        loaded = [first]
-
-        def change(account: Account):
-            if any(n.notice_id == notice_id for n in account.notices):
-                return None
-            return {"notices": [*account.notices, notice][-MAX_NOTICES:]}
-
-        versioned.change(lambda: loaded.pop() if loaded else self._require(account_id), change,
-                         self._accounts.save, f"account {account_id}")
+        if any(n.notice_id == notice_id for n in first.notices):
+            return True  # posted before notices became records of their own
+        self._accounts.add_notice(account_id, notice)  # once per notice id; the account item stays as it is
         return True

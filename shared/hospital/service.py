@@ -176,7 +176,11 @@ class HospitalService:
 
     # At the gate (the sessions' Arrivals hook) and in availability
     def expected(self, lot: Lot, plate: str, at: datetime) -> BookingAck | None:
-        """Read-only: the booking an entry of ``plate`` at ``at`` uses, for the entry acknowledgement."""
+        """Read-only: the booking an entry of ``plate`` at ``at`` uses, for the entry acknowledgement. Bookings
+        are made only under the lot's policy (``book``), so a lot without one holds none: the policy is one
+        item in the entry's batched read, the bookings query is made only where bookings exist."""
+        if self._store.policy(lot.lot_id) is None:
+            return None
         found = [b for b in self._store.holding(lot.lot_id, at) if b.plate == plate]
         if not found:
             return None

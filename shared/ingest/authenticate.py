@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from shared.clock import Clock
 from shared.errors import Unauthenticated
-from shared.ingest.ports import NonceStore
+from shared.ingest.ports import NonceClaim, NonceStore
 from shared.protocol import signing
 from shared.registry.model import Device
 from shared.registry.ports import DeviceStore, SecretVault
@@ -22,6 +22,18 @@ class DeviceAuthenticator:
         self._devices, self._vault, self._nonces, self._clock = devices, vault, nonces, clock
 
     def authenticate(self, headers: Mapping[str, str], body: bytes) -> Device:
+        device, claim = self.verify(headers, body)
+        self.claim(claim)
+        return device
+
+    def claim(self, claim: NonceClaim) -> None:
+        """Claimed only after the signature holds, so strangers cannot fill the nonce table."""
+        if not self._nonces.claim(claim.device_id, claim.nonce, claim.expires_at):
+            raise Unauthenticated("nonce already used", code="nonce_replayed")
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> tuple[Device, NonceClaim]:
+        """Everything but claiming the nonce: the caller claims it (``claim``), or stores it with the
+        request's effects in one transaction (issue 10), before it answers."""
         h = {k.lower(): v for k, v in headers.items()}
         device_id = h.get(signing.HEADER_DEVICE.lower())
         timestamp = h.get(signing.HEADER_TIMESTAMP.lower())
@@ -49,7 +61,4 @@ class DeviceAuthenticator:
         secret = self._vault.reveal(device_id, ciphertext)
         if not signing.verify(secret, timestamp, nonce, body, signature):
             raise Unauthenticated("signature does not match", code="bad_signature")
-        # Claimed only after the signature holds, so strangers cannot fill the nonce table.
-        if not self._nonces.claim(device_id, nonce, now + timedelta(seconds=2 * signing.WINDOW_SECONDS)):
-            raise Unauthenticated("nonce already used", code="nonce_replayed")
-        return device
+        return device, NonceClaim(device_id, nonce, now + timedelta(seconds=2 * signing.WINDOW_SECONDS))

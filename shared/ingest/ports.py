@@ -38,3 +38,50 @@ class NonceStore(Protocol):
     """Contract: ``claim`` is True the first time a device uses a nonce, False on every replay."""
 
     def claim(self, device_id: str, nonce: str, expires_at: datetime) -> bool: ...
+
+
+# Issue 10: one device request in two DynamoDB round trips (one batched read, one transaction)
+
+
+@dataclass(frozen=True)
+class NonceClaim:
+    """A request nonce to claim in the transaction that stores the request's effects (put if absent)."""
+
+    device_id: str
+    nonce: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class DeviceSeen:
+    """A device's last-seen time to move forward in the same transaction."""
+
+    lot_id: str
+    device_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Lookahead:
+    """The records a device request's decisions will read: the device, the lots it names, the events'
+    acks (lot, event id), the open-session pointers (lot, subject), the lots' counts, and each plate's
+    owner and open-arrears records."""
+
+    device_id: str
+    lot_ids: tuple[str, ...] = ()
+    acks: tuple[tuple[str, str], ...] = ()
+    subjects: tuple[tuple[str, str], ...] = ()
+    lot_counts: tuple[str, ...] = ()
+    plates: tuple[str, ...] = ()
+
+
+class ReadAhead(Protocol):
+    """Contract (``tests/contracts/test_read_ahead.py``): ``read_ahead`` reads the named records in one
+    batched, strongly consistent read; each then serves the NEXT read of it by this thread's stores, once
+    (a retry after a lost race reads the store again); ``forget`` drops what was not used. The answers
+    are those of a read made at ``read_ahead``; every decision taken on them ends in a conditional write.
+    An adapter whose reads cost nothing (memory) may read nothing ahead: the answers are the same."""
+
+    def read_ahead(self, wanted: Lookahead) -> None: ...
+
+    def forget(self) -> None: ...

@@ -19,7 +19,7 @@ from shared.clock import SHANGHAI, Clock
 from shared.errors import DomainError, Forbidden, InvalidInput, PayloadTooLarge
 from shared.ingest.authenticate import DeviceAuthenticator
 from shared.jsonbody import parse_json
-from shared.ingest.ports import AckRecord, AckStore
+from shared.ingest.ports import AckRecord, AckStore, DeviceSeen, Lookahead, NonceClaim, ReadAhead
 from shared.observability import count, logger, masked
 from shared.protocol import lot_systems
 from shared.protocol.events import (
@@ -42,6 +42,7 @@ from shared.protocol.events import (
 )
 from shared.registry.model import Device, DeviceKind, Lot, LotKind, events_allowed
 from shared.registry.ports import LotStore
+from shared.sessions.ports import Riders
 from shared.sessions.service import SessionService
 
 _EVENT = TypeAdapter(DeviceEvent)
@@ -56,6 +57,23 @@ class IngestResult:
     single: bool
 
 
+VEHICLE_TYPES = ("entry", "exit", "berth_start", "berth_end")
+
+
+@dataclass
+class _Riding:
+    """A one-vehicle-event request's nonce and last-seen, written in its session transaction (issue 10);
+    ``stored`` once that transaction stored them, else the request claims and touches on its own."""
+
+    nonce: NonceClaim
+    seen: DeviceSeen | None
+    stored: bool = False
+    claimed: bool = False
+
+    def riders(self) -> Riders:
+        return Riders(nonce=self.nonce, seen=self.seen)
+
+
 class EventIngest:
     def __init__(
         self,
@@ -66,8 +84,9 @@ class EventIngest:
         status: LotStatusStore,
         clock: Clock,
         legacy_payments: Callable[[LegacyPaymentEvent, Lot], PaymentReport] | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> None:
-        self._legacy_payments = legacy_payments
+        self._legacy_payments, self._read_ahead = legacy_payments, read_ahead
         self._auth, self._lots, self._acks = auth, lots, acks
         self._sessions, self._status, self._clock = sessions, status, clock
         # Issue 13: records a charging session (idempotent per lot and event_id); None: not taken here.
@@ -78,7 +97,16 @@ class EventIngest:
     def handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None = None) -> IngestResult:
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
-        device = self._auth.authenticate(headers, body)
+        if self._read_ahead is None:
+            return self._handle(headers, body, adapter)
+        self._read_ahead.read_ahead(_lookahead(headers, body, adapter))
+        try:
+            return self._handle(headers, body, adapter)
+        finally:
+            self._read_ahead.forget()
+
+    def _handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None) -> IngestResult:
+        device, nonce = self._auth.verify(headers, body)
         payload = _json(body)
         if adapter is not None:
             if device.lot_id is None:
@@ -91,11 +119,24 @@ class EventIngest:
                 raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
         else:
             raws, single = _envelope(payload)
+        seen = DeviceSeen(device.lot_id, device.device_id, self._clock.now()) if device.lot_id else None
+        riding = None
+        if len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in VEHICLE_TYPES:
+            riding = _Riding(nonce, seen)  # one transaction stores the nonce, the event's effects and its ack
+        else:
+            self._auth.claim(nonce)
         lots = self._authorise(device, raws)
-        acks = [self._one(device, raw, lots) for raw in raws]
-        if device.lot_id:
-            self._status.touch_device(device.lot_id, device.device_id, self._clock.now())
+        acks = [self._one(device, raw, lots, riding) for raw in raws]
+        if riding is not None and not riding.stored:
+            self._claim_once(riding)
+        if seen is not None and (riding is None or not riding.stored):
+            self._status.touch_device(seen.lot_id, seen.device_id, seen.at)
         return IngestResult(acks=acks, single=single)
+
+    def _claim_once(self, riding: _Riding) -> None:
+        if not (riding.stored or riding.claimed):
+            self._auth.claim(riding.nonce)  # a replayed request is refused before it is answered
+            riding.claimed = True
 
     def _authorise(self, device: Device, raws: list[dict]) -> dict[str, Lot]:
         """Refuse the whole request if any event names a lot the device may not write for."""
@@ -110,7 +151,7 @@ class EventIngest:
             lots[lot_id] = lot
         return lots
 
-    def _one(self, device: Device, raw: object, lots: dict[str, Lot]) -> Ack:
+    def _one(self, device: Device, raw: object, lots: dict[str, Lot], riding: _Riding | None = None) -> Ack:
         if not isinstance(raw, dict):
             return _rejected(None, "invalid_event", "an event is a JSON object")
         event_id = raw.get("event_id") if isinstance(raw.get("event_id"), str) else None
@@ -127,6 +168,8 @@ class EventIngest:
 
         first = self._acks.get(lot.lot_id, event.event_id)
         if first is not None:
+            if riding is not None:
+                self._claim_once(riding)
             return self._duplicate(lot, event, first)
         accepted_at = self._clock.now().astimezone(SHANGHAI)
 
@@ -162,9 +205,14 @@ class EventIngest:
                 ack = self.corrections.apply(event, lot, accepted_at, ack_item)
             except DomainError as error:
                 return _rejected(event.event_id, error.code, error.message)
+        elif riding is not None:
+            ack = self._sessions.apply(event, lot, accepted_at, ack_item, riding.riders())
+            riding.stored = ack is not None  # stored with the ack; None: a concurrent copy stored it first
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
         if ack is None:  # a concurrent copy of this event stored its ack first
+            if riding is not None:
+                self._claim_once(riding)
             return self._duplicate(lot, event, self._acks.get(lot.lot_id, event.event_id))
         count(f"Events_{event.type}_accepted")
         if ack.gate:
@@ -216,6 +264,37 @@ class EventIngest:
 
 def _json(body: bytes):
     return parse_json(body)
+
+
+def _lookahead(headers: Mapping[str, str], body: bytes, adapter: str | None) -> Lookahead:
+    """What the request's decisions will read, from the unverified body (a guess: a wrong one only costs
+    the normal read; nothing is written or decided before the signature holds)."""
+    from shared.protocol import signing
+
+    h = {k.lower(): v for k, v in headers.items()}
+    device_id = h.get(signing.HEADER_DEVICE.lower()) or "-"
+    try:
+        raws = [] if adapter is not None else _envelope(_json(body))[0]
+    except DomainError:
+        raws = []
+    lot_ids, acks, subjects, counts, plates = [], [], [], [], []
+    for raw in raws[:MAX_BATCH] if isinstance(raws, list) else ():
+        try:
+            event = _EVENT.validate_python(raw)
+        except (ValidationError, TypeError, ValueError):
+            continue
+        lot_ids.append(event.lot_id)
+        acks.append((event.lot_id, event.event_id))
+        if isinstance(event, (EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent)):
+            from shared.sessions.planner import subject_of
+
+            subjects.append((event.lot_id, subject_of(event)))
+            if isinstance(event, (EntryEvent, BerthStartEvent)):
+                counts.append(event.lot_id)
+            elif isinstance(event, ExitEvent):
+                plates.append(event.plate)
+    return Lookahead(device_id=device_id, lot_ids=tuple(lot_ids), acks=tuple(acks), subjects=tuple(subjects),
+                     lot_counts=tuple(counts), plates=tuple(plates))
 
 
 def _envelope(payload) -> tuple[list, bool]:

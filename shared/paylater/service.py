@@ -43,20 +43,20 @@ class PayLaterService:
 
     # At the exit (the gate's PayLater port)
     def eligible(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_ready and not self._arrears.open_cases(plate)
 
     def eligible_without_open_arrears(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_ready
 
     def eligible_ignoring_arrears(self, plate: str) -> bool:
-        owner = self._citizens.owner(plate)
+        owner = self._citizens.plate_owner(plate)
         return owner is not None and owner.pay_later_registered
 
     def start(self, bill: Bill) -> None:
         for _ in range(ATTEMPTS):
-            current = self._money.bill(bill.bill_id)
+            current = bill if bill.pay_later else self._money.bill(bill.bill_id)  # the exit stored the mark
             if current.pay_later or self._money.commit(Change(bills=[current.bumped(pay_later=True)])):
                 break
         self._workflows.start(WORKFLOW, name=bill.bill_id, payload={"bill_id": bill.bill_id})

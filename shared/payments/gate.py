@@ -67,10 +67,22 @@ class BillingGate:
         self.on_pay_later_exit = list(on_pay_later_exit)  # the car left on pay-later with this bill due
 
     def decide(self, session: ParkingSession, lot: Lot, event: VehicleEvent) -> GateDecision:
+        return self.decide_with_bill(session, lot, event)[0]
+
+    def decide_with_bill(self, session: ParkingSession, lot: Lot, event: VehicleEvent):
+        """The decision and the bill as this exit leaves it, from one read of the bill (issue 10: the bill
+        and its posting are stored in the session's transaction)."""
         if session.status is SessionStatus.AWAITING_ENTRY:
-            return GateDecision(decision="open", amount_fen=0, reason="unmatched_exit_review")
+            return GateDecision(decision="open", amount_fen=0, reason="unmatched_exit_review"), None
         prepaid = self._money.bill(bill_id_for(session.session_id))
         quote = self._price(lot, session.entered_at, price_until(prepaid, session.exited_at), session)
+        gate = self._decision(session, lot, event, prepaid, quote)
+        if quote is None or session.entered_at is None:
+            return gate, None
+        lane = getattr(event, "lane", None)
+        return gate, self._billing.reprice(prepaid, session, lot, lane, quote, pay_later=gate.reason == "pay_later")
+
+    def _decision(self, session, lot, event, prepaid, quote) -> GateDecision:
         if quote is None:
             return GateDecision(decision="open", amount_fen=0, reason="no_tariff")
         credits = prepaid.amount_fen - prepaid.balance_fen if prepaid else 0
@@ -111,10 +123,13 @@ class BillingGate:
             return None
         return f"{self._base}/{lot.lot_id}" + (f"?lane={lane}" if lane else "")
 
-    def after_close(self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision) -> None:
+    def after_close(
+        self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision, bill: Bill | None = None
+    ) -> None:
         if gate.reason in ("unmatched_exit_review", "no_tariff"):
             return
-        bill = self._billing.ensure(session, lot, lane=getattr(event, "lane", None))
+        if bill is None:  # a resent exit: the bill is read again (and priced, if the first try never stored it)
+            bill = self._billing.ensure(session, lot, lane=getattr(event, "lane", None))
         if bill is None or bill.due_fen <= 0:
             return
         if gate.reason == "etc":

@@ -25,6 +25,10 @@ class Change:
     payments: list[Payment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     postings: list[Posting] = field(default_factory=list)
+    # A bill created while its session is open (prepaid in the lot): (lot, subject, session id). The
+    # session's open-session pointer records that the bill exists, in the same write, only if it still
+    # names that session (issue 10: the exit then knows to read the bill; otherwise it reads none).
+    open_session: tuple[str, str, str] | None = None
 
 
 class MoneyStore(Protocol):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from shared.bills.model import Bill
+from shared.payments.ports import Change
 from shared.protocol.events import GateDecision, VehicleEvent
 from shared.registry.model import Lot
 from shared.sessions.model import ParkingSession, SessionStatus
@@ -18,8 +20,18 @@ class GatePolicy(Protocol):
         """Read-only: runs before the session transaction; its answer goes into the ack."""
         ...
 
-    def after_close(self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision) -> None:
-        """Runs after the transaction, and again for a resent exit: must be idempotent."""
+    def decide_with_bill(
+        self, session: ParkingSession, lot: Lot, event: VehicleEvent
+    ) -> tuple[GateDecision, tuple[Bill, Change | None] | None]:
+        """``decide`` and, from the same reads, the session's bill as the exit leaves it with the change
+        that stores it (None: no bill). The change rides in the session transaction (issue 10)."""
+        ...
+
+    def after_close(
+        self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision, bill: Bill | None = None
+    ) -> None:
+        """Runs after the transaction, and again for a resent exit: must be idempotent. ``bill``: the bill the
+        transaction stored (a resent exit passes none: it is read again)."""
         ...
 
 
@@ -31,5 +43,8 @@ class NoTariffGate:
             return GateDecision(decision="open", amount_fen=0, reason="unmatched_exit_review")
         return GateDecision(decision="open", amount_fen=0, reason="no_tariff")
 
-    def after_close(self, session: ParkingSession, lot: Lot, event: VehicleEvent, gate: GateDecision) -> None:
+    def decide_with_bill(self, session: ParkingSession, lot: Lot, event: VehicleEvent):
+        return self.decide(session, lot, event), None
+
+    def after_close(self, session, lot, event, gate, bill=None) -> None:
         return None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from shared.ingest.ports import AckRecord
+from shared.ingest.ports import AckRecord, DeviceSeen, NonceClaim
+from shared.payments.ports import Change
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
 
@@ -17,6 +18,18 @@ class WriteOutcome:
 
     written: bool
     ack_exists: bool = False
+    nonce_replayed: bool = False  # the riders' nonce was claimed before: a replayed request
+
+
+@dataclass(frozen=True)
+class Riders:
+    """Writes that ride in the session transaction, so that an exit is one transaction (issue 10): the
+    request's nonce (put if absent), the device's last-seen time (moves forward only) and the money the
+    exit moves (the bill and its posting, with ``MoneyStore.commit``'s conditions)."""
+
+    nonce: NonceClaim | None = None
+    seen: DeviceSeen | None = None
+    money: Change | None = None
 
 
 class SessionStore(Protocol):
@@ -25,7 +38,10 @@ class SessionStore(Protocol):
     - ``write`` stores the event's ack, the plan's new sessions (only if absent), updated sessions (only over
       version - 1), pointer moves (only from the expected session, or from none) and the lot's open and
       unmatched count deltas, all or nothing. A failed condition writes nothing; ``ack_exists`` says whether
-      the ack's own condition was among the failures.
+      the ack's own condition was among the failures. ``riders`` are part of the same all-or-nothing write:
+      a nonce seen before fails it (``nonce_replayed``), a bill or posting fails it as ``MoneyStore.commit``
+      would (a lost race: re-read, re-plan); a last-seen time older than the stored one is simply not moved.
+      A stored open-session pointer carries its session as written with it.
     - ``replace`` stores one session's next version only over version - 1.
     - ``open_for`` follows a subject's pointer; ``open_in_lot`` and ``unmatched_in_lot`` list open sessions and
       exits waiting for their entry; ``parked`` finds a plate's open session in a lot (gate pointer, else the
@@ -42,6 +58,6 @@ class SessionStore(Protocol):
 
     def unmatched_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]: ...
 
-    def write(self, lot_id: str, plan: Plan, ack: AckRecord) -> WriteOutcome: ...
+    def write(self, lot_id: str, plan: Plan, ack: AckRecord, riders: Riders | None = None) -> WriteOutcome: ...
 
     def replace(self, session: ParkingSession) -> bool: ...

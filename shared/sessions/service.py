@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, Unauthenticated
 from shared.ingest.ports import AckRecord
 from shared.protocol.events import (
     Ack,
@@ -23,7 +24,7 @@ from shared.registry.model import Lot
 from shared.sessions import planner
 from shared.sessions.gate import GatePolicy
 from shared.sessions.model import Flag, ParkingSession, SessionStatus
-from shared.sessions.ports import SessionStore
+from shared.sessions.ports import Riders, SessionStore
 from shared.workflows import UNMATCHED_EXIT_REVIEW, Workflows
 
 REVIEW_WORKFLOW = UNMATCHED_EXIT_REVIEW
@@ -54,15 +55,17 @@ class SessionService:
         self.arrivals: Arrivals | None = None  # issue 13: set by the composition root
 
     def apply(
-        self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_record: Callable[[Ack], AckRecord]
+        self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_record: Callable[[Ack], AckRecord],
+        riders: Riders | None = None,
     ) -> Ack | None:
-        """Plan and write in one transaction with the ack. None: the ack was stored concurrently."""
+        """Plan and write in one transaction with the ack, the exit's bill and ``riders`` (the request's
+        nonce and last-seen). None: the ack was stored concurrently."""
         for _ in range(ATTEMPTS):
             plan = self._plan(event, lot)
-            gate = self._gate.decide(plan.closed, lot, event) if plan.closed is not None else None
+            gate, billed = self._gate.decide_with_bill(plan.closed, lot, event) if plan.closed is not None else (None, None)
             booking = self._booking(event, lot, plan)  # issue 13: hospital appointment bookings
             if booking is not None:
-                gate = GateDecision(decision="open", amount_fen=0, reason="booking")
+                gate, billed = GateDecision(decision="open", amount_fen=0, reason="booking"), None
             ack = Ack(
                 event_id=event.event_id,
                 status=AckStatus.ACCEPTED,
@@ -73,12 +76,15 @@ class SessionService:
                 accepted_at=accepted_at,
                 booking=booking,
             )
-            outcome = self._store.write(lot.lot_id, plan, ack_record(ack))
+            money = billed[1] if billed is not None else None
+            outcome = self._store.write(lot.lot_id, plan, ack_record(ack), dataclasses.replace(riders or Riders(), money=money))
+            if outcome.nonce_replayed:
+                raise Unauthenticated("nonce already used", code="nonce_replayed")
             if outcome.written:
                 if plan.start_review:
                     self.start_review(lot.lot_id, plan.session_id)
                 if plan.closed is not None and gate is not None:
-                    self._gate.after_close(plan.closed, lot, event, gate)
+                    self._gate.after_close(plan.closed, lot, event, gate, billed[0] if billed is not None else None)
                 if booking is not None and self.arrivals is not None:
                     self.arrivals.arrived(booking.booking_id, plan.session_id, event.occurred_at)
                 return ack

@@ -77,7 +77,7 @@ def test_table(templates, raw_templates, stage, spec):
         )
         for i in indexes
     ] == [
-        (i.name, [(i.hash_key, "HASH")] + ([(i.range_key, "RANGE")] if i.range_key else []), "ALL")
+        (i.name, [(i.hash_key, "HASH")] + ([(i.range_key, "RANGE")] if i.range_key else []), i.projection)
         for i in spec.indexes
     ]
     types = {spec.hash_key: spec.hash_type}

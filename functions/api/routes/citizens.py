@@ -13,7 +13,7 @@ STATUS_BY_VERB = {"pause": AccountStatus.PAUSED, "resume": AccountStatus.ACTIVE,
 
 
 def _account_view(account) -> dict:
-    return dump(account)
+    return dump(services().citizens.with_notices(account))
 
 
 @route("/v1/me/account", methods=["POST"], authorizer=admin_token, content_types=["application/json"])

@@ -11,6 +11,7 @@ from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from shared import resources
+from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import save_if, versioned
 from shared.adapters.dynamo.models import _index, _Meta
 from shared.charging.model import ChargingPolicy, ChargingRecord
@@ -46,6 +47,9 @@ class ChargingItem(Model):
 
 class DynamoChargingStore:
     def policy(self, lot_id: str) -> ChargingPolicy | None:
+        ahead = read_ahead.take(ChargingItem, f"POLICY#{lot_id}")  # issue 10: in the gate's batched read
+        if ahead is not read_ahead.MISS:
+            return ChargingPolicy.model_validate(ahead.doc) if ahead is not None else None
         try:
             return ChargingPolicy.model_validate(ChargingItem.get(f"POLICY#{lot_id}", consistent_read=True).doc)
         except DoesNotExist:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
+from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import save_if, update_if
 from shared.adapters.dynamo.models import AckItem, NonceItem
 from shared.archive.writer import ArchivedEvent
@@ -34,10 +35,14 @@ class AckStore:
     """The ``AckStore`` (``shared.ingest.ports``) and ``ArchiveClaims`` (``shared.archive.ports``) ports."""
 
     def get(self, lot_id: str, event_id: str) -> Ack | None:
-        try:
-            item = AckItem.get(ack_key(lot_id, event_id), consistent_read=True)
-        except DoesNotExist:
+        item = read_ahead.take(AckItem, ack_key(lot_id, event_id))
+        if item is None:
             return None
+        if item is read_ahead.MISS:
+            try:
+                item = AckItem.get(ack_key(lot_id, event_id), consistent_read=True)
+            except DoesNotExist:
+                return None
         return Ack.model_validate(item.ack)
 
     def save(self, record: AckRecord) -> bool:

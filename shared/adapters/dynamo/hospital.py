@@ -23,6 +23,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
+from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
 from shared.hospital.model import Booking, BookingPolicy
@@ -104,6 +105,9 @@ def _booking(item: HospitalItem) -> Booking:
 
 class DynamoBookingStore:
     def policy(self, lot_id: str) -> BookingPolicy | None:
+        ahead = read_ahead.take(HospitalItem, f"POLICY#{lot_id}")  # issue 10: in the gate's batched read
+        if ahead is not read_ahead.MISS:
+            return BookingPolicy.model_validate(ahead.doc) if ahead is not None else None
         try:
             return BookingPolicy.model_validate(HospitalItem.get(f"POLICY#{lot_id}", consistent_read=True).doc)
         except DoesNotExist:

@@ -13,9 +13,10 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from shared import resources
@@ -55,7 +56,8 @@ def reset_connections() -> None:
 
 def _index(table: resources.Table, name: str) -> type:
     idx = next(i for i in table.indexes if i.name == name)
-    return type("Meta", (), {"index_name": idx.name, "projection": AllProjection()})
+    projection = AllProjection() if idx.projection == "ALL" else KeysOnlyProjection()
+    return type("Meta", (), {"index_name": idx.name, "projection": projection})
 
 
 _ATTRIBUTE = {"S": UnicodeAttribute, "N": NumberAttribute}
@@ -134,6 +136,7 @@ class SessionItem(keyed(resources.SESSIONS)):
     plate = UnicodeAttribute(null=True)
     entered_at = UnicodeAttribute(null=True)
     session_id = UnicodeAttribute(null=True)  # pointers only
+    billed = NumberAttribute(null=True)  # pointers only: a bill exists while open (prepaid in the lot)
     open_by_lot = OpenByLot()
     unmatched_by_lot = UnmatchedByLot()
     by_plate = SessionsByPlate()
@@ -229,15 +232,22 @@ class CouponItem(keyed(resources.COUPONS)):
     redeemed = NumberAttribute(null=True)
 
 
+NoticesByAccount = index_of(resources.CITIZENS, "notices_by_account")
+
+
 class CitizenItem(keyed(resources.CITIZENS)):
     """An account (pk = ACCOUNT#id), a verified plate's owner (PLATE#plate, unique), a pending plate
-    challenge (CHALLENGE#account#plate) or a sign-in limit's counter (COUNTER#key: hits, expires_at)."""
+    challenge (CHALLENGE#account#plate), a sign-in limit's counter (COUNTER#key: hits, expires_at) or an
+    official notice (NOTICE#account#id)."""
 
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     account_id = UnicodeAttribute(null=True)
     hits = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # epoch seconds; the table's TTL removes old counters
+    pay_later = UnicodeAttribute(null=True)  # PLATE#: the owner's pay-later state, ``registered:ready`` (issue 10)
+    notice_at = UnicodeAttribute(null=True)  # NOTICE#account#id only (UTC ISO + id): sparse in the index
+    notices_by_account = NoticesByAccount()
 
 
 ArrearsByDistrict = index_of(resources.ARREARS, "by_district")
@@ -256,6 +266,9 @@ class ArrearsItem(keyed(resources.ARREARS)):
     operator_id = UnicodeAttribute()
     plate = UnicodeAttribute()
     opened_at = UnicodeAttribute()
+    # The plate's record (pk = PLATE#plate, no other attribute, so in no index): the ids of its open cases,
+    # kept in each case's write; the exit gate reads it in its batch instead of querying (issue 10)
+    open_ids = UnicodeSetAttribute(null=True)
     by_district = ArrearsByDistrict()
     by_operator = ArrearsByOperator()
     by_plate = ArrearsByPlate()

@@ -14,9 +14,10 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
-from shared.adapters.dynamo.models import BillItem, PaymentItem, transaction_connection
+from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, transaction_connection
 from shared.bills.model import Bill
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
@@ -63,6 +64,9 @@ class MoneyStore:
 
     # Reads (strongly consistent: every decision is followed by a conditional write)
     def bill(self, bill_id: str) -> Bill | None:
+        ahead = read_ahead.take(BillItem, bill_id)  # issue 10: the exit's guess, proven by its transaction
+        if ahead is not read_ahead.MISS:
+            return Bill.model_validate(ahead.doc) if ahead is not None else None
         try:
             return Bill.model_validate(BillItem.get(bill_id, consistent_read=True).doc)
         except DoesNotExist:
@@ -121,17 +125,31 @@ class MoneyStore:
 
     def commit(self, change: Change) -> bool:
         """All of ``change`` or nothing; False if a condition failed (someone else moved first)."""
+        records = list(_versioned(change))
+        if len(records) == 1 and not change.postings and change.open_session is None:
+            (item, version), = records  # one record: a conditional put, at half a transaction's write units
+            return save_if(item, versioned(type(item), version))
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                for item, version in _versioned(change):
-                    tx.save(item, condition=versioned(type(item), version))
-                if change.postings:
-                    self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+                self.stage(tx, change)
         except TransactWriteError as exc:
             if failed_conditions(exc) or transaction_conflict(exc):
                 return False  # someone moved first (or concurrently): re-read and re-decide
             raise
         return True
+
+    def stage(self, tx: TransactWrite, change: Change) -> None:
+        """Add ``change`` to the caller's transaction (the exit's session transaction carries its bill)."""
+        for item, version in _versioned(change):
+            tx.save(item, condition=versioned(type(item), version))
+        if change.postings:
+            self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+        if change.open_session is not None:
+            from shared.adapters.dynamo.sessions import pointer_key
+
+            lot_id, subject, session_id = change.open_session
+            tx.update(SessionItem(pk=pointer_key(lot_id, subject)), actions=[SessionItem.billed.set(1)],
+                      condition=SessionItem.session_id == session_id)
 
     # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
     def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool:

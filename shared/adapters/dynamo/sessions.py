@@ -5,13 +5,18 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from shared.adapters.dynamo.conditions import failed_conditions, save_if
+from shared.adapters.dynamo import read_ahead
+from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.events import ack_item
-from shared.adapters.dynamo.models import AckItem, LotStatusItem, SessionItem, transaction_connection
+from shared.adapters.dynamo.lot_status import _ms
+from shared.adapters.dynamo.models import (
+    AckItem, BillItem, LotStatusItem, NonceItem, SessionItem, transaction_connection,
+)  # fmt: skip
+from shared.bills.model import bill_id_for
 from shared.ingest.ports import AckRecord
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
-from shared.sessions.ports import WriteOutcome
+from shared.sessions.ports import Riders, WriteOutcome
 
 
 def pointer_key(lot_id: str, subject: str) -> str:
@@ -34,6 +39,22 @@ def _session(item: SessionItem) -> ParkingSession:
     return ParkingSession.model_validate(item.doc)
 
 
+def _failed_items(tx: TransactWrite, exc: TransactWriteError) -> set[str]:
+    """Which of the transaction's items failed their condition: ``ack``, ``nonce``, ``seen`` or ``other``
+    (pynamodb sends condition checks, deletes, puts, then updates, whatever the order they were staged in)."""
+    sent = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
+    names = {AckItem.Meta.table_name: "ack", NonceItem.Meta.table_name: "nonce"}
+    failed = set()
+    for op, reason in zip(sent, exc.cancellation_reasons or [], strict=False):
+        if reason is None or reason.code != "ConditionalCheckFailed":
+            continue
+        name = names.get(op["TableName"], "other")
+        if op["TableName"] == LotStatusItem.Meta.table_name and op["Key"]["item"]["S"].startswith("DEVICE#"):
+            name = "seen"
+        failed.add(name)
+    return failed
+
+
 class SessionStore:
     def get(self, session_id: str) -> ParkingSession | None:
         try:
@@ -41,11 +62,24 @@ class SessionStore:
         except DoesNotExist:
             return None
 
+    def __init__(self, money=None) -> None:
+        self._money = money  # the MoneyStore adapter whose changes ride in an exit's transaction
+
     def open_for(self, lot_id: str, subject: str) -> ParkingSession | None:
-        try:
-            pointer = SessionItem.get(pointer_key(lot_id, subject), consistent_read=True)
-        except DoesNotExist:
+        pointer = read_ahead.take(SessionItem, pointer_key(lot_id, subject))
+        if pointer is None:
             return None
+        if pointer is not read_ahead.MISS and pointer.doc and pointer.doc.get("session_id") == pointer.session_id:
+            # Read ahead: the pointer carries its session as written with it (no second, dependent read);
+            # a stale copy fails the version condition of the write and the retry reads the session itself.
+            if not pointer.billed:  # no bill while open (the usual case): the exit reads none
+                read_ahead.assume_absent(BillItem, bill_id_for(pointer.session_id))
+            return _session(pointer)
+        if pointer is read_ahead.MISS:
+            try:
+                pointer = SessionItem.get(pointer_key(lot_id, subject), consistent_read=True)
+            except DoesNotExist:
+                return None
         return self.get(pointer.session_id)
 
     def parked(self, lot_id: str, plate: str) -> ParkingSession | None:
@@ -66,26 +100,54 @@ class SessionStore:
     def unmatched_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
         """Exits waiting for their entry. The count, kept in the same transactions, spares the index
         query on the common path where none wait."""
-        try:
-            status = LotStatusItem.get(lot_id, "LOT", consistent_read=True, attributes_to_get=["unmatched_count"])
-        except DoesNotExist:
+        status = read_ahead.take(LotStatusItem, lot_id, "LOT")
+        if status is None:
             return ()
+        if status is read_ahead.MISS:
+            try:
+                status = LotStatusItem.get(lot_id, "LOT", consistent_read=True, attributes_to_get=["unmatched_count"])
+            except DoesNotExist:
+                return ()
         if not status.unmatched_count:
             return ()
         return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
 
-    def write(self, lot_id: str, plan: Plan, ack: AckRecord) -> WriteOutcome:
-        """Write the plan's sessions, pointers and open count with the ack, all or nothing."""
+    def write(self, lot_id: str, plan: Plan, ack: AckRecord, riders: Riders | None = None) -> WriteOutcome:
+        """Write the plan's sessions, pointers and open count with the ack and the riders, all or nothing."""
+        riders = riders or Riders()
+        tx = TransactWrite(connection=transaction_connection())
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
+            with tx:
                 tx.save(ack_item(ack), condition=AckItem.pk.does_not_exist())
                 self._stage(tx, lot_id, plan)
+                self._stage_riders(tx, riders)
         except TransactWriteError as exc:
-            failed = failed_conditions(exc)
+            failed = _failed_items(tx, exc)
             if not failed:
+                from shared.adapters.dynamo.ledger import transaction_conflict
+
+                if transaction_conflict(exc):
+                    return WriteOutcome(written=False)  # a concurrent transaction on an item: re-read, retry
                 raise
-            return WriteOutcome(written=False, ack_exists=0 in failed)  # the ack is item 0
+            if failed == {"seen"}:  # a newer last-seen is stored: nothing to move, write the rest
+                return self.write(lot_id, plan, ack, Riders(nonce=riders.nonce, money=riders.money))
+            return WriteOutcome(written=False, ack_exists="ack" in failed, nonce_replayed="nonce" in failed)
         return WriteOutcome(written=True)
+
+    def _stage_riders(self, tx: TransactWrite, riders: Riders) -> None:
+        if riders.nonce is not None:
+            n = riders.nonce
+            item = NonceItem(pk=f"{n.device_id}#{n.nonce}", expires_at=int(n.expires_at.timestamp()))
+            tx.save(item, condition=NonceItem.pk.does_not_exist())
+        if riders.seen is not None:
+            at = _ms(riders.seen.at)
+            tx.update(
+                LotStatusItem(lot_id=riders.seen.lot_id, item=f"DEVICE#{riders.seen.device_id}"),
+                actions=[LotStatusItem.last_seen.set(at)],
+                condition=LotStatusItem.last_seen.does_not_exist() | (LotStatusItem.last_seen < at),
+            )
+        if riders.money is not None:
+            self._money.stage(tx, riders.money)
 
     def replace(self, session: ParkingSession) -> bool:
         """Store a new version of one session (the workflow's review step); False if it moved on."""
@@ -97,13 +159,16 @@ class SessionStore:
             tx.save(_item(session), condition=SessionItem.pk.does_not_exist())
         for session in plan.updates:
             tx.save(_item(session), condition=SessionItem.version == session.version - 1)
+        written = {s.session_id: s for s in (*plan.creates, *plan.updates)}
         for p in plan.pointers:
             key = pointer_key(lot_id, p.subject)
             cond = SessionItem.pk.does_not_exist() if p.expected is None else SessionItem.session_id == p.expected
             if p.session_id is None:
                 tx.delete(SessionItem(pk=key), condition=cond)
             else:
-                tx.save(SessionItem(pk=key, session_id=p.session_id), condition=cond)
+                session = written.get(p.session_id)  # the pointer carries its session: one read at the exit
+                copy = {"version": session.version, "doc": session.model_dump(mode="json")} if session else {}
+                tx.save(SessionItem(pk=key, session_id=p.session_id, **copy), condition=cond)
         counts = [
             attr.add(delta)
             for attr, delta in ((LotStatusItem.open_count, plan.open_delta), (LotStatusItem.unmatched_count, plan.unmatched_delta))

@@ -24,6 +24,9 @@ class ArrearsStore:
     def of_plate(self, plate: str) -> list[ArrearsCase]:
         return [c for c in self.all() if c.plate == plate]
 
+    def open_of_plate(self, plate: str) -> list[ArrearsCase]:
+        return [c for c in self.of_plate(plate) if c.is_open]
+
     def of_district(self, district_code: str) -> list[ArrearsCase]:
         return [c for c in self.all() if c.district_code == district_code]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.adapters.memory.db import LOCK, dump, fits
-from shared.citizens.model import Account, PlateChallenge
+from shared.citizens.model import Account, Notice, PlateChallenge
+from shared.citizens.ports import PlateOwner
 
 
 class AccountStore:
@@ -12,6 +13,7 @@ class AccountStore:
         self.plates: dict[str, str] = {}
         self.setups: dict[str, str] = {}
         self.challenges: dict[tuple[str, str], dict] = {}
+        self.inboxes: dict[str, dict[str, dict]] = {}  # account -> notice id -> notice
 
     def get(self, account_id: str) -> Account | None:
         doc = self.accounts.get(account_id)
@@ -24,8 +26,24 @@ class AccountStore:
             self.accounts[account.account_id] = dump(account)
         return True
 
+    def add_notice(self, account_id: str, notice: Notice) -> bool:
+        with LOCK:
+            inbox = self.inboxes.setdefault(account_id, {})
+            if notice.notice_id in inbox:
+                return False
+            inbox[notice.notice_id] = dump(notice)
+        return True
+
+    def notices(self, account_id: str, limit: int) -> list[Notice]:
+        found = [Notice.model_validate(d) for d in self.inboxes.get(account_id, {}).values()]
+        return sorted(found, key=lambda n: (n.at, n.notice_id))[-limit:]
+
     def owner_of(self, plate: str) -> str | None:
         return self.plates.get(plate)
+
+    def plate_owner(self, plate: str) -> PlateOwner | None:
+        account = self.get(self.plates.get(plate) or "")
+        return PlateOwner.of(account) if account is not None else None
 
     def claim_plate(self, plate: str, account_id: str) -> bool:
         with LOCK:

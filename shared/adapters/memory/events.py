@@ -61,6 +61,9 @@ class NonceStore:
     def __init__(self) -> None:
         self._seen: dict[str, datetime] = {}
 
+    def unclaimed(self, device_id: str, nonce: str) -> bool:
+        return f"{device_id}#{nonce}" not in self._seen
+
     def claim(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
         key = f"{device_id}#{nonce}"
         with LOCK:

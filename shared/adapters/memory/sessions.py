@@ -8,7 +8,7 @@ from shared.adapters.memory.lot_status import LotStatusStore
 from shared.ingest.ports import AckRecord
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
-from shared.sessions.ports import WriteOutcome
+from shared.sessions.ports import Riders, WriteOutcome
 
 
 def pointer_key(lot_id: str, subject: str) -> str:
@@ -16,8 +16,9 @@ def pointer_key(lot_id: str, subject: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, acks: AckStore, status: LotStatusStore) -> None:
+    def __init__(self, acks: AckStore, status: LotStatusStore, nonces=None, money=None) -> None:
         self._acks, self._status = acks, status
+        self._nonces, self._money = nonces, money  # for the riders of a write (issue 10)
         self.sessions: dict[str, dict] = {}
         self.pointers: dict[str, str] = {}
 
@@ -45,15 +46,24 @@ class SessionStore:
     def unmatched_in_lot(self, lot_id: str) -> tuple[ParkingSession, ...]:
         return tuple(s for s in self._all() if s.lot_id == lot_id and s.is_unmatched)
 
-    def write(self, lot_id: str, plan: Plan, ack: AckRecord) -> WriteOutcome:
+    def write(self, lot_id: str, plan: Plan, ack: AckRecord, riders: Riders | None = None) -> WriteOutcome:
+        riders = riders or Riders()
         with LOCK:
             ack_free = self._acks.absent(ack)
             sessions_fit = all(s.session_id not in self.sessions for s in plan.creates) and all(
                 fits(self.sessions, s.session_id, s.version) for s in plan.updates
             )
             pointers_fit = all(self.pointers.get(pointer_key(lot_id, p.subject)) == p.expected for p in plan.pointers)
-            if not (ack_free and sessions_fit and pointers_fit):
-                return WriteOutcome(written=False, ack_exists=not ack_free)
+            nonce_free = riders.nonce is None or self._nonces.unclaimed(riders.nonce.device_id, riders.nonce.nonce)
+            money_fits = riders.money is None or self._money.fits(riders.money)
+            if not (ack_free and sessions_fit and pointers_fit and nonce_free and money_fits):
+                return WriteOutcome(written=False, ack_exists=not ack_free, nonce_replayed=not nonce_free)
+            if riders.nonce is not None:
+                self._nonces.claim(riders.nonce.device_id, riders.nonce.nonce, riders.nonce.expires_at)
+            if riders.seen is not None:
+                self._status.touch_device(riders.seen.lot_id, riders.seen.device_id, riders.seen.at)
+            if riders.money is not None:
+                self._money.apply(riders.money)
             self._acks.put(ack)
             for session in (*plan.creates, *plan.updates):
                 self.sessions[session.session_id] = dump(session)
