@@ -21,6 +21,11 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("TONGTING_REVIEW_WINDOW_S", "900")
 
 from chalice.test import Client  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Properties, not timings: a per-example deadline fails at random on a loaded 2-core CI machine.
+settings.register_profile("tongting", deadline=None)
+settings.load_profile("tongting")
 
 from shared.clock import ManualClock  # noqa: E402
 
