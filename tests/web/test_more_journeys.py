@@ -84,13 +84,14 @@ def settled(browser) -> None:
                                      == min(20, len(d.find_elements(By.CSS_SELECTOR, "#lots > li"))))
 
 
-def mint_auditor(local) -> str:
+def mint_auditor(local, *claims: str) -> str:
+    """An auditor's token (no district), or with ``claims`` another role's, e.g. "--role", "operator", ..."""
     import subprocess
     import sys
 
     env = {**local.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{local.aws_port}", "AWS_ACCESS_KEY_ID": "local",
            "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
-    out = subprocess.run([sys.executable, "-m", "tools.mint_token", "--role", "auditor", "--sub", "audit"],
+    out = subprocess.run([sys.executable, "-m", "tools.mint_token", *(claims or ("--role", "auditor")), "--sub", "audit"],
                          cwd=local.workdir, env=env, capture_output=True, text=True, timeout=60, check=True)
     return out.stdout.strip()
 
@@ -183,3 +184,12 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     wait_for(browser, "#disputes-section")
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     assert not browser.find_elements(By.CSS_SELECTOR, "form.decide, form.contact")
+
+    browser.find_element(By.ID, "token").clear()  # an operator: its own settlements, no registry or dispute forms
+    browser.find_element(By.ID, "token").send_keys(mint_auditor(local, "--role", "operator", "--operator", "liangxi-gov-parking"))
+    browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 15).until(lambda d: "operator" in d.find_element(By.ID, "signed-in").text)
+    wait_for(browser, "#settlements-section")
+    assert browser.find_element(By.ID, "disputes-section").get_attribute("hidden") is not None  # the API refuses it
+    assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
+    check_page(browser, "21-console-operator")

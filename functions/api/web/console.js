@@ -9,7 +9,8 @@ Object.assign(T.zh, { console: "管理控制台", staff_token: "工作人员令�
   secret_once: "设备 {id} 已登记。签名密钥只显示这一次，请立即配置到设备：", devices: "设备", decide: "处理争议",
   upheld: "支持（调整金额）", rejected: "驳回", fair_amount: "合理金额（分）", note: "说明", decided: "已处理：{decision}",
   contact: "记录催缴联系", channel: "方式", outcome: "结果", tickets: "12345 工单", compliance: "智慧化达标率",
-  rate: "{name}：{ok}/{lots} 达标", failing: "未达标：{lot}（{reasons}）", never_seen: "尚未上报", findings: "对账差异" });
+  rate: "{name}：{ok}/{lots} 达标", failing: "未达标：{lot}（{reasons}）", never_seen: "尚未上报", findings: "对账差异",
+  settlements: "日结算单（近 31 天）", settled_day: "{day} · 实收 {total}", anomalies: "近 30 天断网 {n} 次{open}", open_now: "（当前断网）" });
 Object.assign(T.en, { console: "Staff console", staff_token: "Staff token", sign_in: "Sign in",
   token_hint: "Locally: .local/admin-token or python -m tools.mint_token", lots_devices: "Car parks and devices",
   tariffs: "Tariffs", arrears_queue: "Arrears collection queue", disputes: "Disputes to decide",
@@ -18,7 +19,9 @@ Object.assign(T.en, { console: "Staff console", staff_token: "Staff token", sign
   secret_once: "Device {id} registered. Its signing secret is shown this once; configure the device now:", devices: "Devices", decide: "Decide",
   upheld: "Uphold (adjust the amount)", rejected: "Reject", fair_amount: "Fair amount (fen)", note: "Note", decided: "Decided: {decision}",
   contact: "Record a collection contact", channel: "Channel", outcome: "Outcome", tickets: "Hotline tickets", compliance: "Smart-compliance rate",
-  rate: "{name}: {ok}/{lots} compliant", failing: "Failing: {lot} ({reasons})", never_seen: "never seen", findings: "Reconciliation findings" });
+  rate: "{name}: {ok}/{lots} compliant", failing: "Failing: {lot} ({reasons})", never_seen: "never seen", findings: "Reconciliation findings",
+  settlements: "Daily settlement statements (last 31 days)", settled_day: "{day} · collected {total}",
+  anomalies: "{n} comms losses in 30 days{open}", open_now: " (offline now)" });
 
 // Who may act, as the API decides it (shared/access.py and the services; tests/authz/matrix.py pins it,
 // tests/web/test_console_rules.py checks these lists against the matrix): a form the API would refuse is not shown.
@@ -69,6 +72,9 @@ async function load() {
           document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).replaceChildren(
             el("span", { class: s.free > 0 ? "free" : "full" }, t("free_of", { free: s.free, total: s.total })), " · ",
             s.online === false ? t("offline_now") : t("online"), seen ? " · " + t("last_seen", { at: when(seen) }) : "");
+          const anomalies = (await api(`/v1/admin/lots/${encodeURIComponent(lot.lot_id)}/anomalies?days=30`, auth())).anomalies || [];
+          if (anomalies.length) document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).append(el("p", { class: "anomalies" },
+            t("anomalies", { n: anomalies.length, open: anomalies.some((a) => !a.restored_at) ? t("open_now") : "" })));
           const devices = (await api(`/v1/admin/lots/${encodeURIComponent(lot.lot_id)}/devices`, auth())).devices || [];
           const lastSeen = s.devices_last_seen || {};
           document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).append(el("ul", { class: "devices muted" },
@@ -88,6 +94,10 @@ async function load() {
         d.detail ? el("p", { class: "muted" }, d.detail) : "",
         d.decision ? el("p", { class: "decided" }, t("decided", { decision: d.decision }))
           : (may("decide_dispute") ? decisionForm(d) : ""))))),
+    // An operator's own statements (others name an operator: GET /v1/admin/settlements?operator=, not offered here).
+    claims().role === "operator" ? section("settlements-section", `/v1/admin/settlements?from=${daysAgo(31)}&to=${daysAgo(0)}`,
+      (body) => items("settlements", (body.statements || []).map((st) => el("li", { class: "card" },
+        t("settled_day", { day: st.day, total: yuan(st.collected_total_fen) }))))) : hide("settlements-section"),
     section("findings-section", "/v1/admin/reconciliation/findings", (body) => items("findings", (body.findings || []).slice(0, 50).map((f) =>
       el("li", { class: "card" }, `${f.day} · ${f.provider} · ${f.kind}`, el("br"),
         el("span", { class: "muted" }, `${f.payment_id || f.provider_ref || ""} · ${f.platform_amount_fen != null ? yuan(f.platform_amount_fen) : "—"} / ${f.provider_amount_fen != null ? yuan(f.provider_amount_fen) : "—"}`))))),
@@ -100,6 +110,7 @@ async function load() {
   ]);
 }
 
+const daysAgo = (n) => new Date(Date.now() + 8 * 3600e3 - n * 86400e3).toISOString().slice(0, 10);  // Shanghai day
 function hide(id) { document.getElementById(id).hidden = true; }
 const fail = (where) => (err) => showError(where, err);
 
