@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
               "crash_phase": {"pay_later_citizens": crashed.citizens, "pay_later_bills": crashed.bills,
                               "arrears_cases": crashed.arrears_cases, "crash_rate": opts.crash_rate,
                               "task_crashes": dict(crashed.task_crashes), "callback_crashes": crashed.callback_crashes,
-                              "callbacks_delivered": crashed.callbacks, "seconds": round(crash_elapsed, 1),
+                              "callback_posts": crashed.callbacks, "seconds": round(crash_elapsed, 1),
                               "problems": crashed.problems}}  # fmt: skip
     write_report(RESULTS, report)
     print(f"chaos: {outcome.stays} stays, {outcome.deliveries} deliveries ({outcome.exits_before_entries} exits before "
