@@ -128,7 +128,7 @@ class CrashOutcome:
     arrears_cases: int
     task_crashes: Counter
     callback_crashes: int
-    callbacks: int
+    callbacks: int  # callback posts, the ones answered 500 by a crash included
     problems: list[str] = field(default_factory=list)
 
 
@@ -304,16 +304,15 @@ def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 
                     refs.append(svc.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
             for ref in refs:
                 sandbox.approve(ref)
-        delivered = 0
         for _ in range(4):  # refunds of overpayments are confirmed by callbacks too
-            delivered += _deliver_all(sandbox, poster)
+            _deliver_all(sandbox, poster)
 
         def arrears_done():
             runs = {e["name"]: e for e in stack.executions("arrears-escalation")}
             return all(c in runs and runs[c]["status"] != "RUNNING" for c in cases)
 
         _drive(stack, arrears_done, "every arrears workflow ends")
-        delivered += _deliver_all(sandbox, poster)
+        _deliver_all(sandbox, poster)
 
     for machine in ("pay-later-billing", "arrears-escalation"):
         for run_ in stack.executions(machine):
@@ -341,4 +340,4 @@ def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 
         problems.append(f"{len(cases)} arrears cases for {len(declining)} declining methods")
     problems += [f"ledger: {p}" for p in svc.ledger.check()]
     return CrashOutcome(citizens=citizens, bills=len(ids), arrears_cases=len(cases), task_crashes=crashes.tasks,
-                        callback_crashes=crashes.callbacks, callbacks=delivered, problems=problems)  # fmt: skip
+                        callback_crashes=crashes.callbacks, callbacks=len(poster.responses), problems=problems)  # fmt: skip
