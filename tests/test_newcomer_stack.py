@@ -58,7 +58,7 @@ def test_cli_entry_three_hours_ago_is_priced_as_three_hours(stack, city, clock, 
             return resp.status_code, json.loads(resp.body)
 
     monkeypatch.setattr(device_cli, "send", capture)
-    args = ["--secret", city.secrets["lx-in1"], "--lot", city.enclosed, "--plate", "苏B12345"]
+    args = [f"--secret={city.secrets['lx-in1']}", "--lot", city.enclosed, "--plate", "苏B12345"]
     assert device_cli.main(["entry", "--device", "lx-in1", "--ago", "3h", *args]) == 0
     assert datetime.fromisoformat(sent[0]["occurred_at"]) == clock.now() - timedelta(hours=3)
     assert sent[0]["occurred_at"].endswith("+08:00") and sent[0]["lane"] == "in-1"

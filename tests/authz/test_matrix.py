@@ -1,6 +1,7 @@
 """Every route of the OpenAPI document against every role, own and other's records (tests/authz/matrix.py
 holds the expected outcomes); and every staff list shows exactly what the single read of each record
-allows, so a list can never show more than a read."""
+allows, so a list can never show more than a read. Access rules live in the services and routes, above
+the stores, so the matrix runs on the in-memory stores (one world per module)."""
 
 from __future__ import annotations
 
@@ -88,13 +89,13 @@ def world():
 
     from functions.api.app import app
     from infra.local.gateway import shape_test_client
-    from infra.local.stack import LocalStack
+    from shared import bootstrap
     from tests.conftest import DevicePoster
 
     clock = ManualClock()
-    with LocalStack(clock) as stack, Client(app) as client:
+    svc = bootstrap.configure(clock, bootstrap.memory_stores())  # access rules live above the stores
+    with Client(app) as client:
         api = shape_test_client(client.http)
-        svc = stack.services
         city = build_city(svc.registry)
         svc.registry.register_device(CITY_ADMIN, {"device_id": "lx-spare", "kind": "gate_camera", "lot_id": "lx-nanchang-st-01", "lane": "in-3"})
         price_lot(svc, "lx-nanchang-st-01", ZHUMADIAN_CLASS1)

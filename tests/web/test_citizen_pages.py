@@ -84,7 +84,7 @@ def device(local, command: str, device_id: str, *extra: str) -> None:
     from tools import device_cli
 
     creds = json.loads((local.workdir / ".local" / "devices.json").read_text())[device_id]
-    assert device_cli.main([command, "--device", device_id, "--secret", creds["secret"], "--lot", creds["lot_id"],
+    assert device_cli.main([command, "--device", device_id, f"--secret={creds['secret']}", "--lot", creds["lot_id"],
                             "--api", local.api, *extra]) == 0
 
 
