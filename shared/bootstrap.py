@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.archive.ports import ArchiveBucket, ArchiveClaims
+from shared.archive.books import BooksArchive, RecordedMoney
 from shared.archive.writer import ArchiveWriter
 from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
@@ -224,6 +225,7 @@ class Services:
     phone_login: PhoneLogin | None = None  # issue 14: the service window's sign-in
     signals: SignalService | None = None  # issue 11: fraud and data-hiding signals, compliance history
     district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
+    books: BooksArchive | None = None  # issue 12: payments, refunds, adjustments, write-offs archived and logged
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -247,7 +249,9 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         return quote
 
     ledger = st.ledger
-    money = st.money
+    audit_log = TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None
+    books = BooksArchive(st.archive, audit_log)
+    money = RecordedMoney(st.money, books)  # issue 12: every committed money record archived and logged
     providers, routing = st.providers(clock)
     billing = BillingService(money, price, clock)
     applier = PaymentApplier(money, providers, clock, on_settled=[reactions.listener(BILL_SETTLED)])
@@ -309,7 +313,8 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         coupons=CouponService(st.coupons, money, lots, clock),
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
-        audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
+        audit_log=audit_log,
+        books=books,
         phone_login=PhoneLogin(st.token_key, verifier, clock),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
@@ -345,7 +350,7 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
 
     built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging, flag_lot=flag_lot)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money, flag_lot=flag_lot)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=RecordedMoney(st.money, built.books), flag_lot=flag_lot)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 
