@@ -1,7 +1,8 @@
 """A week on the local stack, replayed: traffic over seven days with resent events, exits that arrive
 before their entries and stays across midnight; a pay-later citizen who pays and disputes, a dispute
-upheld in part and refunded. Replay reproduces every session's charge in the ledger to the fen (payments,
-refunds and adjustments are reported as ledger totals: their records are not archived yet), and removing
+upheld in part and refunded. Replay reproduces every session's charge in the ledger to the fen, and the
+payment, the dispute's adjustment and its refund from their archived money records (the callback delivered
+twice is archived once); a deleted payment posting is one difference naming its session and bill; removing
 one archived record or swapping two fails verification."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import timedelta
 
 from shared import resources
 from shared.adapters.aws import client
+from shared.adapters.dynamo.ledger import HEADER, LedgerItem, posting_key
 from shared.adapters.log_tiles import log_signer
 from shared.auth import Role
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
@@ -99,10 +101,25 @@ def test_a_replayed_week_matches_the_ledger_and_a_doctored_archive_fails(stack, 
     assert (s["differences"], s["difference_fen"]) == (0, 0), json.dumps(doc["differences"], ensure_ascii=False)
     assert s["sessions_charged"] == 7 * 5 + 1 and s["replayed_fen"] == s["ledger_fen"] > 0
     assert len({t["day"] for t in doc["totals"]}) >= 7
-    assert {"payment", "refund", "adjustment"} <= set(doc["not_replayed"])  # reported, not yet replayed
+    assert not {"payment", "refund", "adjustment"} & set(doc["not_replayed"])  # replayed from money records
+    money = {t["kind"]: t for t in doc["money_totals"]}
+    assert set(money) == {"payment", "refund", "adjustment"}, money
+    assert all(t["replayed_fen"] == t["ledger_fen"] > 0 for t in money.values()), money
+    assert s["money_records"] == 3  # the callback delivered twice is one record
     assert code == 0
 
+    payment = next(p for p in stack.services.ledger.scan_postings() if p.kind.value == "payment")
+    header = LedgerItem.get(posting_key(payment.posting_id), HEADER)
+    header.delete()
+    code, doc = _replay(tmp_path)
+    assert code == 1 and len(doc["differences"]) == 1, doc["differences"]
+    d = doc["differences"][0]
+    assert (d["kind"], d["session_id"], d["bill_id"]) == ("payment", payment.refs["session_id"], payment.refs["bill_id"])
+    assert (d["replayed_fen"], d["ledger_fen"], d["postings"]) == (payment.amount_fen, 0, [payment.posting_id])
+    header.save()  # the posting back: the books match again
+
     s3, bucket = client("s3"), resources.EVENT_ARCHIVE.name
+    assert len(s3.list_objects_v2(Bucket=bucket, Prefix="books/")["Contents"]) == 3
     objects = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="events/")["Contents"]]
     bodies = {k: s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in objects}
     key = next(k for k in objects if bodies[k].count(b"\n") >= 3)
