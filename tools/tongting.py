@@ -6,7 +6,8 @@
                     [--json report.json] [--markdown report.md]
 
 An archive is the event-archive bucket (``s3://name``; the local stack's S3 when ``AWS_ENDPOINT_URL`` is
-set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` and ``log/...``.
+set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` (device events),
+``books/...jsonl`` (payments, refunds, adjustments, write-offs: ``shared/archive/books.py``) and ``log/...``.
 """
 
 from __future__ import annotations
