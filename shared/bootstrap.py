@@ -255,6 +255,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     providers, routing = st.providers(clock)
     billing = BillingService(money, price, clock)
     applier = PaymentApplier(money, providers, clock, on_settled=[reactions.listener(BILL_SETTLED)])
+    applier.rerecord = books.record_after_commit  # issue 12: a repeated callback re-archives its payment (idempotent)
     payments = PaymentService(
         money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock,
         on_setup=[reactions.listener(SETUP_CONFIRMED)],

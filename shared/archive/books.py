@@ -85,7 +85,9 @@ def line(posting: Posting) -> bytes:
 
 
 class BooksArchive:
-    """Archives postings of ``KINDS`` and sequences them in the log (when the stores have one)."""
+    """Archives postings of ``KINDS`` and sequences them in the log (when the stores have one). Idempotent:
+    an object already written is left as it is (only appended again, which the log ignores if it holds it),
+    so recording a posting again — after a crash, or from a repeated callback — changes nothing."""
 
     def __init__(self, bucket: ArchiveBucket, log: LogAppender | None) -> None:
         self._bucket, self.log = bucket, log
@@ -96,11 +98,20 @@ class BooksArchive:
             if p.kind.value not in KINDS:
                 continue
             key = object_key(p)
-            self._bucket.put(key, line(p))
+            if key not in set(self._bucket.keys(key)):  # written before: never rewritten (its leaf may be in the log)
+                self._bucket.put(key, line(p))
             keys.append(key)
         if keys and self.log is not None:
             self.log.append(keys)
         return keys
+
+    def record_after_commit(self, postings: list[Posting]) -> None:
+        """``record``, for money that has moved already: a failure is logged and counted, never raised."""
+        try:
+            self.record(postings)
+        except Exception:  # noqa: BLE001 - the money has moved; archiving must not turn it into an error
+            count("BooksRecordFailed")
+            logger.exception("a money record was not archived", extra={"postings": [p.posting_id for p in postings]})
 
 
 class RecordedMoney:
@@ -119,9 +130,5 @@ class RecordedMoney:
     def commit(self, change: Change) -> bool:
         done = self._money.commit(change)
         if done and any(p.kind.value in KINDS for p in change.postings):
-            try:
-                self.books.record(change.postings)
-            except Exception:  # noqa: BLE001 - the money has moved; archiving must not turn it into an error
-                count("BooksRecordFailed")
-                logger.exception("a money record was not archived", extra={"postings": [p.posting_id for p in change.postings]})
+            self.books.record_after_commit(change.postings)
         return done

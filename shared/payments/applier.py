@@ -35,6 +35,14 @@ def _refs(bill: Bill, **more: str) -> dict[str, str]:
     return {"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id, **more}
 
 
+def _payment_posting(paid: Payment, bill: Bill) -> Posting:
+    """The ledger posting of a succeeded payment: the same bytes whenever it is built again."""
+    return Posting.payment(
+        f"pay:{paid.payment_id}", bill.plate, paid.provider, paid.amount_fen, paid.succeeded_at,
+        refs=_refs(bill, payment_id=paid.payment_id, channel=paid.channel.value),
+    )  # fmt: skip
+
+
 class PaymentApplier:
     def __init__(
         self, money: MoneyStore, providers: dict[str, PaymentProvider], clock: Clock,
@@ -43,6 +51,9 @@ class PaymentApplier:
         self._money, self._providers, self._clock = money, providers, clock
         # called when a bill has nothing left to pay (the composition root passes the reactions table's)
         self.on_settled: list[BillListener] = list(on_settled)
+        # issue 12: archives a posting again (idempotent); a repeated callback re-records its payment, in case
+        # the process that applied it stopped before its archive record was written
+        self.rerecord: Callable[[list[Posting]], object] | None = None
 
     def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
         """Apply a successful payment once. Returns applied / duplicate / unknown."""
@@ -52,6 +63,8 @@ class PaymentApplier:
                 return "unknown"
             bill = self._money.bill(payment.bill_id)
             if payment.state is PaymentState.SUCCEEDED:
+                if self.rerecord is not None and payment.succeeded_at is not None:
+                    self.rerecord([_payment_posting(payment, bill)])
                 self.follow_up(bill)  # a crash may have cut the follow-up short the first time
                 return "duplicate"
             if amount_fen != payment.amount_fen:
@@ -63,10 +76,7 @@ class PaymentApplier:
             new_bill = bill.bumped(
                 paid_fen=bill.paid_fen + amount_fen, last_paid_at=at, payments=[*bill.payments, payment_id]
             )
-            posting = Posting.payment(
-                f"pay:{payment_id}", bill.plate, payment.provider, amount_fen, at,
-                refs=_refs(bill, payment_id=payment_id, channel=payment.channel.value),
-            )  # fmt: skip
+            posting = _payment_posting(paid, bill)
             if self._money.commit(Change(bills=[new_bill], payments=[paid], postings=[posting])):
                 count("PaymentApplied")
                 self.follow_up(new_bill)

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 
 from shared.adapters.memory.audit_log import MemoryLogHeads
-from shared.archive.books import BooksArchive, RecordedMoney, posting_of, record_of
+from shared.archive.books import BooksArchive, RecordedMoney, line, posting_of, record_of
 from shared.audit import verify
 from shared.audit.log import TransparencyLog, records_of
 from shared.audit.note import Signer, Verifier
@@ -115,3 +115,43 @@ def test_a_failure_to_archive_does_not_fail_the_payment():
     bucket, _, money = _world(log_fails=True)
     assert money.commit(Change(postings=[_postings()[1]]))
     assert "pay:p-1" in money._money.postings
+
+
+def test_an_object_written_before_is_never_rewritten():
+    bucket, signer, money = _world()
+    payment = _postings()[1]
+    (key,) = money.books.record([payment])
+    money.books.record([payment.model_copy(update={"memo": "built again"})])  # e.g. a time read back differently
+    assert bucket.get(key) == line(payment)
+    assert verify.verify_archive(bucket.get, [key], Verifier.from_key(signer.verifier_key())).records == 1
+
+
+def test_a_repeated_callback_archives_a_payment_whose_record_was_lost(platform, city, api, device, clock, monkeypatch):
+    """The process that applied the payment stopped before its record was written: the provider's resend
+    (a duplicate for the applier) archives it, with the bytes the first record would have had."""
+    from tests.payments.test_pay_code_flow import _park, _pay
+    from tests.support import CallbackPoster, price_lot
+    from shared.tariffs.samples import ZHUMADIAN_CLASS1
+
+    services = platform.services
+    price_lot(services, "lx-nanchang-st-01", ZHUMADIAN_CLASS1)
+    _park(device, clock)
+    bill = json.loads(api.get("/v1/pay/lx-nanchang-st-01?lane=out-1").body)["bill"]
+    _, payment = _pay(api, bill["bill_id"])
+    real, calls = services.books.record, []
+
+    def stops_once(postings):
+        calls.append(postings)
+        if len(calls) == 1:
+            raise RuntimeError("the Lambda stopped here")
+        return real(postings)
+
+    monkeypatch.setattr(services.books, "record", stops_once)
+    sandbox = services.providers["sandbox"]
+    sandbox.configure(duplicates=1)
+    sandbox.approve(services.payments.payment(payment["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    assert len(calls) == 2  # applied (record lost), then the resend
+    (key,) = services.stores.archive.keys("books/")
+    posted = next(p for p in services.ledger.scan_postings() if p.kind.value == "payment")
+    assert services.stores.archive.get(key) == line(posted)
