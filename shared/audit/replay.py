@@ -294,7 +294,12 @@ def compare(replay: Replay, postings: Iterable[Posting]) -> Comparison:
     Per operator, the fingerprints decide: equal, every session of it matches, so its ledger totals per
     day are the replayed ones. Different, and its sessions were kept: each session is compared and the
     differences named (a ledger charge with no replayed session is reported on day "unknown"). Different
-    and not kept: the operator is ``unresolved`` (the CLI replays again keeping it)."""
+    and not kept: the operator is ``unresolved`` (the CLI replays again keeping it).
+
+    The money postings (payments, refunds, adjustments, write-offs) likewise, per kind: equal fingerprints,
+    every posting matches; different and kept, each posting whose id, kind, accounts or fen differ (or that
+    only one side has) is a difference naming its session and bill; different and not kept, the kind is in
+    ``unresolved_books``."""
     kept = replay.keep
     ledger_print: dict[str, int] = defaultdict(int)
     ledger_fen: dict[str, int] = defaultdict(int)
