@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from shared.archive.ports import ArchiveBucket, ArchiveClaims
+from shared.archive.books import BooksArchive, RecordedMoney
 from shared.archive.writer import ArchiveWriter
 from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
@@ -239,6 +240,7 @@ class Services:
     signals: SignalService | None = None  # issue 11: fraud and data-hiding signals, compliance history
     district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
     pay_together: CitizenPayments | None = None  # issue 14: a citizen's several bills in one payment
+    books: BooksArchive | None = None  # issue 12: payments, refunds, adjustments, write-offs archived and logged
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -262,10 +264,13 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         return quote
 
     ledger = st.ledger
-    money = st.money
+    audit_log = TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None
+    books = BooksArchive(st.archive, audit_log)
+    money = RecordedMoney(st.money, books)  # issue 12: every committed money record archived and logged
     providers, routing = st.providers(clock)
     billing = BillingService(money, price, clock)
     applier = PaymentApplier(money, providers, clock, on_settled=[reactions.listener(BILL_SETTLED)])
+    applier.rerecord = books.record_after_commit  # issue 12: a repeated callback re-archives its payment (idempotent)
     payments = PaymentService(
         money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock,
         on_setup=[reactions.listener(SETUP_CONFIRMED)],
@@ -325,7 +330,8 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         coupons=CouponService(st.coupons, money, lots, clock),
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
-        audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
+        audit_log=audit_log,
+        books=books,
         phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
         pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
@@ -369,7 +375,7 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
 
     built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging, flag_lot=flag_lot)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money, flag_lot=flag_lot)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=RecordedMoney(st.money, built.books), flag_lot=flag_lot)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 

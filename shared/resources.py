@@ -10,7 +10,7 @@ Names carry a stage prefix (``tongting-<stage>-...``); the stage comes from ``TO
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 APP = "tongting"
@@ -436,6 +436,19 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=900,
     ),
 )
+
+# The archive's money records (issue 12): the functions that commit payments, refunds, adjustments and
+# write-offs also archive them (shared/archive/books.py) and append them to the transparency log, so they
+# get the archive writer's grants on the log's head, the archive bucket and the signing key.
+BOOKS_WRITERS = ("api", "reconciliation", "pay-later-billing", "arrears-escalation")
+_BOOKS_GRANTS = {"tables_read": ("audit-log",), "tables_write": ("audit-log",), "buckets_write": ("event-archive",),
+                 "buckets_read": ("event-archive",), "parameters_read": (AUDIT_LOG_KEY_PARAMETER,)}  # fmt: skip
+FUNCTIONS = tuple(
+    replace(f, **{k: (*getattr(f, k), *(v for v in extra if v not in getattr(f, k))) for k, extra in _BOOKS_GRANTS.items()})
+    if f.logical in BOOKS_WRITERS else f
+    for f in FUNCTIONS
+)
+
 
 STATE_MACHINES: tuple[StateMachine, ...] = (
     StateMachine(

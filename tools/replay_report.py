@@ -28,6 +28,7 @@ def as_json(replay, comparison, verification) -> dict:
             "skipped": dict(replay.skipped),
             "sessions_charged": replay.sessions_charged,
             "replayed_fen": replay.replayed_fen,
+            "money_records": replay.books_replayed,
         },
     }
     if verification is not None:
@@ -48,6 +49,9 @@ def as_json(replay, comparison, verification) -> dict:
             d.__dict__ | {"events": list(d.events), "postings": list(d.postings)} for d in comparison.differences
         ]
         doc["not_replayed"] = comparison.not_replayed
+        doc["money_totals"] = [
+            {"kind": kind, "day": day, **t} for (kind, day), t in sorted(comparison.book_totals.items())
+        ]
     return doc
 
 
@@ -92,13 +96,18 @@ def write_markdown(doc: dict, path: Path) -> None:
             f"| {t['day']} | {t['operator_id']} | {t['replayed_fen']} | {t['ledger_fen']} |" for t in doc["totals"]
         ]
         if doc["differences"]:
-            lines += ["", "## Differences", "", "| session | day | replayed | ledger | events | postings |",
-                      "|---|---|---:|---:|---|---|"]  # fmt: skip
-            lines += [f"| {d['session_id']} | {d['day']} | {d['replayed_fen']} | {d['ledger_fen']} | "
-                      f"{', '.join(d['events'])} | {', '.join(d['postings'])} |" for d in doc["differences"]]  # fmt: skip
+            lines += ["", "## Differences", "", "| kind | session | bill | day | replayed | ledger | events | postings |",
+                      "|---|---|---|---|---:|---:|---|---|"]  # fmt: skip
+            lines += [f"| {d['kind']} | {d['session_id']} | {d['bill_id']} | {d['day']} | {d['replayed_fen']} | "
+                      f"{d['ledger_fen']} | {', '.join(d['events'])} | {', '.join(d['postings'])} |"
+                      for d in doc["differences"]]  # fmt: skip
+        if doc.get("money_totals"):
+            lines += ["", "## Money records (payments, refunds, adjustments, write-offs)", "",
+                      "| day | kind | replayed fen | ledger fen |", "|---|---|---:|---:|"]  # fmt: skip
+            lines += [f"| {t['day']} | {t['kind']} | {t['replayed_fen']} | {t['ledger_fen']} |" for t in doc["money_totals"]]
         if doc["not_replayed"]:
             lines += [
                 "",
-                "Not replayed yet (not archived): " + ", ".join(f"{k} {v} fen" for k, v in doc["not_replayed"].items()),
+                "Not replayed (ledger totals of kinds not archived): " + ", ".join(f"{k} {v} fen" for k, v in doc["not_replayed"].items()),
             ]
     path.write_text("\n".join(lines) + "\n")

@@ -6,7 +6,8 @@
                     [--json report.json] [--markdown report.md]
 
 An archive is the event-archive bucket (``s3://name``; the local stack's S3 when ``AWS_ENDPOINT_URL`` is
-set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` and ``log/...``.
+set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` (device events),
+``books/...jsonl`` (payments, refunds, adjustments, write-offs: ``shared/archive/books.py``) and ``log/...``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ except ImportError:  # pragma: no cover - orjson is a dependency; plain json sti
     _loads = json.loads
 
 
+ARCHIVED = ("books/", "events/")  # money records (shared/archive/books.py) and device events
+
+
 class DirectoryArchive:
     def __init__(self, root: str) -> None:
         self.root = Path(root)
@@ -33,9 +37,9 @@ class DirectoryArchive:
         path = self.root / key
         return path.read_bytes() if path.is_file() else None
 
-    def keys(self, prefix: str = "events/") -> list[str]:
-        base = self.root / prefix
-        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*.jsonl")) if base.exists() else []
+    def keys(self, prefixes: tuple[str, ...] = ARCHIVED) -> list[str]:
+        bases = [self.root / prefix for prefix in prefixes]
+        return sorted(str(p.relative_to(self.root)) for base in bases if base.exists() for p in base.rglob("*.jsonl"))
 
 
 class BucketArchive:
@@ -48,8 +52,8 @@ class BucketArchive:
     def get(self, key: str) -> bytes | None:
         return self._tiles.get(key)
 
-    def keys(self, prefix: str = "events/") -> list[str]:
-        return sorted(self._objects.keys(prefix))
+    def keys(self, prefixes: tuple[str, ...] = ARCHIVED) -> list[str]:
+        return sorted(k for prefix in prefixes for k in self._objects.keys(prefix))
 
 
 def open_archive(where: str):
@@ -147,19 +151,21 @@ def cmd_replay(args) -> int:
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
 
-    def replay_all(keep, quiet: bool) -> Replay:
-        # A verified archive is not validated again (decode_trusted); per-session charges only for ``keep``.
-        replay = Replay(lots, price, trusted=verification is not None, keep=keep)
+    def replay_all(keep, keep_books, quiet: bool) -> Replay:
+        # A verified archive is not validated again (decode_trusted); per-session charges only for ``keep``,
+        # rebuilt money postings only for the kinds in ``keep_books``.
+        replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books)
         with report.progress(len(keys), enabled=not quiet) as advance:
             for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
                 replay.run(in_accepted_order(records(archive, partitions[partition])))
                 advance(len(partitions[partition]))
         return replay
 
-    replay = replay_all(frozenset(), args.quiet)
+    replay = replay_all(frozenset(), frozenset(), args.quiet)
     comparison = compare(replay, load_ledger(args.ledger)) if args.ledger else None
-    if comparison is not None and comparison.unresolved:  # name the sessions: again, keeping only those operators
-        again = replay_all(frozenset(comparison.unresolved), args.quiet)
+    if comparison is not None and (comparison.unresolved or comparison.unresolved_books):
+        # name the sessions and postings: again, keeping only the operators and money kinds that differ
+        again = replay_all(frozenset(comparison.unresolved), frozenset(comparison.unresolved_books), args.quiet)
         comparison = compare(again, load_ledger(args.ledger))
     doc = report.as_json(replay, comparison, verification)
     if args.json:
@@ -167,7 +173,8 @@ def cmd_replay(args) -> int:
     if args.markdown:
         report.write_markdown(doc, Path(args.markdown))
     print(json.dumps(doc["summary"], indent=2, ensure_ascii=False))
-    return 0 if comparison is None or not (comparison.differences or comparison.unresolved) else 1
+    unresolved = comparison is not None and (comparison.unresolved or comparison.unresolved_books)
+    return 0 if comparison is None or not (comparison.differences or unresolved) else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,11 +2,15 @@
 domain code (the session planner, the tariff engine through ``TariffService.price``, ``Posting.charge``),
 then compared with the ledger. Pure: records in, figures out; the CLI (``tongting replay``) does the I/O.
 
-What it recomputes today is every session's parking charge: the live path charges a closed session with
-a known entry exactly ``price(entered_at, exited_at)`` in total (re-pricings post only the difference and
-prices never fall), with the tariff version in force at entry. Payments, refunds, disputes, coupons and
-arrears are not yet archived, so their ledger postings are reported as totals ("not replayed"), and a
-prepaid car that left within the grace period (priced only to its payment) shows as a difference.
+What it recomputes from device events is every session's parking charge: the live path charges a closed
+session with a known entry exactly ``price(entered_at, exited_at)`` in total (re-pricings post only the
+difference and prices never fall), with the tariff version in force at entry. A prepaid car that left
+within the grace period (priced only to its payment) shows as a difference.
+
+The money records archived beside the events (``shared.archive.books``: payments, refunds, adjustments,
+write-offs) are rebuilt into their postings with the live path's ``Posting`` constructors and compared
+with the ledger's postings of those kinds, posting by posting (a fingerprint per kind first, like the
+charges'). Other kinds (discounts, settlements, fees, reversals) are reported as ledger totals.
 
 Order: the planner's decisions depend on each lot's sessions only, so records are applied per lot in the
 order they were accepted (``accepted_at``, then the archive's own order).
@@ -30,6 +34,7 @@ from hashlib import blake2b
 
 from pydantic import TypeAdapter, ValidationError
 
+from shared.archive import books as money_records
 from shared.clock import local_date
 from shared.ledger.model import Posting, PostingKind
 from shared.plates import PlateColour
@@ -50,6 +55,12 @@ ALL = None  # keep every operator's per-session charges
 
 def session_hash(session_id: str) -> int:
     return int.from_bytes(blake2b(session_id.encode(), digest_size=16).digest(), "big") % P
+
+
+def book_hash(p: Posting) -> int:
+    """A money posting's fingerprint term: its id, kind and entries (accounts and fen)."""
+    entries = ",".join(f"{e.account}={e.amount_fen}" for e in sorted(p.entries, key=lambda e: e.account))
+    return session_hash(f"{p.posting_id}|{p.kind.value}|{entries}")
 
 
 def _defaults(cls) -> dict:
@@ -144,6 +155,7 @@ class Replay:
     price: Pricer
     trusted: bool = False
     keep: Collection[str] | None = ALL
+    keep_books: Collection[str] | None = ALL  # the money kinds whose rebuilt postings are kept in ``books``
     charges: dict[str, Charge] = field(default_factory=dict)
     events: int = 0
     sessions_charged: int = 0
@@ -151,6 +163,10 @@ class Replay:
     totals: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (operator, day) -> fen
     fingerprints: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # operator -> sum h*fen mod P
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    books_replayed: int = 0
+    books: dict[str, Posting] = field(default_factory=dict)  # posting id -> rebuilt posting (kept kinds)
+    book_totals: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (kind, day) -> fen
+    book_prints: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # kind -> sum book_hash mod P
     _state: dict[str, LotState] = field(default_factory=dict)
 
     def _decode(self, record: dict):
@@ -176,6 +192,9 @@ class Replay:
     def apply(self, record: dict) -> None:
         """One archived record (a decoded JSON line)."""
         self.events += 1
+        if "record" in record:
+            self._book(record)
+            return
         event = self._decode(record)
         if event is None:
             return
@@ -194,6 +213,20 @@ class Replay:
         state.apply(plan)
         if plan.closed is not None and plan.closed.status is SessionStatus.CLOSED:
             self._charge(lot, plan.closed)
+
+    def _book(self, record: dict) -> None:
+        """A money record: its posting rebuilt with the live path's constructor (which checks its balance)."""
+        try:
+            posting = money_records.posting_of(record)
+        except (KeyError, TypeError, ValueError, ValidationError):
+            self.skipped["undecodable"] += 1
+            return
+        kind = posting.kind.value
+        self.books_replayed += 1
+        self.book_totals[(kind, local_date(posting.occurred_at))] += posting.amount_fen
+        self.book_prints[kind] = (self.book_prints[kind] + book_hash(posting)) % P
+        if self.keep_books is ALL or kind in self.keep_books:
+            self.books[posting.posting_id] = posting
 
     def _charge(self, lot: Lot, s: ParkingSession) -> None:
         if s.entered_at is None or s.exited_at is None:
@@ -233,6 +266,8 @@ class Difference:
     ledger_fen: int
     events: tuple[str, ...]
     postings: tuple[str, ...]
+    kind: str = "charge"  # or the money record's kind: payment, refund, adjustment, write_off
+    bill_id: str = ""
 
 
 @dataclass
@@ -241,6 +276,8 @@ class Comparison:
     differences: list[Difference]
     not_replayed: dict[str, int]  # ledger totals of posting kinds replay does not rebuild yet
     unresolved: set[str] = field(default_factory=set)  # operators that differ, sessions not kept: replay again
+    book_totals: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (kind, day) -> fen
+    unresolved_books: set[str] = field(default_factory=set)  # money kinds that differ, postings not kept
 
     @property
     def difference_fen(self) -> int:
@@ -257,12 +294,22 @@ def compare(replay: Replay, postings: Iterable[Posting]) -> Comparison:
     Per operator, the fingerprints decide: equal, every session of it matches, so its ledger totals per
     day are the replayed ones. Different, and its sessions were kept: each session is compared and the
     differences named (a ledger charge with no replayed session is reported on day "unknown"). Different
-    and not kept: the operator is ``unresolved`` (the CLI replays again keeping it)."""
+    and not kept: the operator is ``unresolved`` (the CLI replays again keeping it).
+
+    The money postings (payments, refunds, adjustments, write-offs) likewise, per kind: equal fingerprints,
+    every posting matches; different and kept, each posting whose id, kind, accounts or fen differ (or that
+    only one side has) is a difference naming its session and bill; different and not kept, the kind is in
+    ``unresolved_books``."""
     kept = replay.keep
     ledger_print: dict[str, int] = defaultdict(int)
     ledger_fen: dict[str, int] = defaultdict(int)
     per_session: dict[str, list] = {}  # kept operators only: session -> [fen, operator, posting ids]
     others: dict[str, int] = defaultdict(int)
+    ledger_book_print: dict[str, int] = defaultdict(int)
+    ledger_books: dict[str, Posting] = {}  # kept kinds only
+    book_totals: dict[tuple[str, str], dict[str, int]] = {
+        key: {"replayed_fen": fen, "ledger_fen": 0} for key, fen in replay.book_totals.items()
+    }
     for p in postings:
         if p.kind is PostingKind.CHARGE and "session_id" in p.refs:
             operator, sid, fen = _operator_of(p), p.refs["session_id"], p.amount_fen
@@ -272,6 +319,13 @@ def compare(replay: Replay, postings: Iterable[Posting]) -> Comparison:
                 entry = per_session.setdefault(sid, [0, operator, []])
                 entry[0] += fen
                 entry[2].append(p.posting_id)
+        elif p.kind.value in money_records.KINDS:
+            kind = p.kind.value
+            ledger_book_print[kind] = (ledger_book_print[kind] + book_hash(p)) % P
+            day_totals = book_totals.setdefault((kind, local_date(p.occurred_at)), {"replayed_fen": 0, "ledger_fen": 0})
+            day_totals["ledger_fen"] += p.amount_fen
+            if replay.keep_books is ALL or kind in replay.keep_books:
+                ledger_books[p.posting_id] = p
         else:
             others[p.kind.value] += p.amount_fen
     operators = set(ledger_print) | set(replay.fingerprints) | {op for op, _ in replay.totals}
@@ -296,5 +350,20 @@ def compare(replay: Replay, postings: Iterable[Posting]) -> Comparison:
         diffs.append(Difference(sid, operator, "unknown", 0, have, (), tuple(sorted(pids))))
     for op in unresolved:  # what is known without the sessions: the operator's ledger total
         totals.setdefault((op, "unknown"), {"replayed_fen": 0, "ledger_fen": 0})["ledger_fen"] += ledger_fen[op]
-    diffs.sort(key=lambda d: (d.day, d.operator_id, d.session_id))
-    return Comparison(totals, diffs, dict(others), unresolved)
+    kinds = set(ledger_book_print) | set(replay.book_prints)
+    differing_kinds = {k for k in kinds if ledger_book_print.get(k, 0) != replay.book_prints.get(k, 0)}
+    unresolved_books = {k for k in differing_kinds if replay.keep_books is not ALL and k not in replay.keep_books}
+    for pid in set(replay.books) | set(ledger_books):
+        mine, theirs = replay.books.get(pid), ledger_books.get(pid)
+        p = mine or theirs
+        if p.kind.value not in differing_kinds or (mine and theirs and book_hash(mine) == book_hash(theirs)):
+            continue
+        lot = replay.lots.get(p.refs.get("lot_id", ""))
+        revenue = [e.account for e in p.entries if e.account.startswith("operator_revenue:")]
+        operator = lot.operator_id if lot else revenue[0].split(":", 1)[1] if revenue else ""
+        diffs.append(Difference(
+            p.refs.get("session_id", ""), operator, local_date(p.occurred_at), mine.amount_fen if mine else 0,
+            theirs.amount_fen if theirs else 0, (), (pid,), p.kind.value, p.refs.get("bill_id", ""),
+        ))  # fmt: skip
+    diffs.sort(key=lambda d: (d.day, d.operator_id, d.session_id, d.kind))
+    return Comparison(totals, diffs, dict(others), unresolved, book_totals, unresolved_books)

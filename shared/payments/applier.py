@@ -35,6 +35,16 @@ def _refs(bill: Bill, **more: str) -> dict[str, str]:
     return {"bill_id": bill.bill_id, "session_id": bill.session_id, "lot_id": bill.lot_id, **more}
 
 
+def _payment_posting(paid: Payment, bill: Bill) -> Posting:
+    """The ledger posting of a succeeded payment for one of its bills (a payment of several bills posts one per
+    bill, ``pay:<payment>:<bill>``): the same bytes whenever it is built again."""
+    return Posting.payment(
+        f"pay:{paid.payment_id}" + (f":{bill.bill_id}" if paid.allocations else ""), bill.plate, paid.provider,
+        paid.shares().get(bill.bill_id, 0), paid.succeeded_at,
+        refs=_refs(bill, payment_id=paid.payment_id, channel=paid.channel.value),
+    )  # fmt: skip
+
+
 class PaymentApplier:
     def __init__(
         self, money: MoneyStore, providers: dict[str, PaymentProvider], clock: Clock,
@@ -43,6 +53,9 @@ class PaymentApplier:
         self._money, self._providers, self._clock = money, providers, clock
         # called when a bill has nothing left to pay (the composition root passes the reactions table's)
         self.on_settled: list[BillListener] = list(on_settled)
+        # issue 12: archives a posting again (idempotent); a repeated callback re-records its payment, in case
+        # the process that applied it stopped before its archive record was written
+        self.rerecord: Callable[[list[Posting]], object] | None = None
 
     def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
         """Apply a successful payment once: to its bill, or to each bill it pays together, in one change
@@ -54,6 +67,8 @@ class PaymentApplier:
                 return "unknown"
             bills = [self._money.bill(bill_id) for bill_id in (payment.allocations or [payment.bill_id])]
             if payment.state is PaymentState.SUCCEEDED:
+                if self.rerecord is not None and payment.succeeded_at is not None:
+                    self.rerecord([_payment_posting(payment, b) for b in bills if payment.shares().get(b.bill_id, 0) > 0])
                 for bill in bills:
                     self.follow_up(bill)  # a crash may have cut the follow-up short the first time
                 return "duplicate"
@@ -71,10 +86,7 @@ class PaymentApplier:
                 if share <= 0:
                     continue
                 new_bills.append(bill.bumped(paid_fen=bill.paid_fen + share, last_paid_at=at, payments=[*bill.payments, payment_id]))
-                postings.append(Posting.payment(
-                    f"pay:{payment_id}" + (f":{bill.bill_id}" if payment.allocations else ""), bill.plate, payment.provider,
-                    share, at, refs=_refs(bill, payment_id=payment_id, channel=payment.channel.value),
-                ))  # fmt: skip
+                postings.append(_payment_posting(paid, bill))
             if self._money.commit(Change(bills=new_bills, payments=[paid], postings=postings)):
                 count("PaymentApplied")
                 for bill in new_bills:
