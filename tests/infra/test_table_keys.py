@@ -8,12 +8,12 @@ from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters import city_push
-from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, settlement, sharing, supervision
+from shared.adapters.dynamo import charging, hospital, hotline, ledger, models, settlement, sharing, signals, supervision
 
 
 def _models() -> list[type[Model]]:
     found = {}
-    for module in (models, ledger, hospital, hotline, charging, sharing, settlement, supervision, city_push):
+    for module in (models, ledger, hospital, hotline, charging, sharing, settlement, supervision, city_push, signals):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Model) and value is not Model:
                 found[value.__name__] = value

@@ -49,7 +49,7 @@ def test_function_role_holds_exactly_its_declared_data_access(raw_templates, sta
     }
     assert granted == expected
     optional = {
-        "s3": spec.buckets_write,
+        "s3": spec.buckets_write + spec.buckets_read,
         "states": spec.state_machines_start + spec.task_tokens_for,
         "kms": "devices" in spec.tables_read + spec.tables_write,
         "ssm": derive.parameters(spec),
