@@ -4,9 +4,9 @@
 
 What happens (Asia/Shanghai, 2026-11-23): cars enter and leave three enclosed lots from 07:00 to 21:00
 and pay with the unified pay code (sandbox provider); after 18:00 one payment's callback is lost and the
-provider's reconciliation listing is down at 02:00, so the 03:30 statement of the 23rd is issued without
-it; the provider resends the callback at 09:00 on the 24th and the 24th's statement carries it as a late
-adjustment (the 23rd's stays as issued). Another payment's amount differs at the provider: the 02:00
+provider's listing lags at 02:00, so the 03:30 statement of the 23rd is issued without it; at 09:00 on the
+24th staff re-run the 23rd's reconciliation, which applies it (dated the 23rd), and the 24th's statement
+carries it as a late adjustment (the 23rd's stays as issued). Another payment's amount differs at the provider: the 02:00
 reconciliation records it and the operator's statement reports the disagreement. One lot's link is cut
 from 10:00 to 13:00 (nothing from it arrives; its cars move once it is back). A third lot lets cars out by
 hand without payment (``opened_manually``) in the afternoon. The schedules of ``shared/resources.py`` fire
@@ -104,13 +104,14 @@ class Demo:
         payment = json.loads(resp.body)
         sandbox = self.svc.providers["sandbox"]
         ref = self.svc.payments.payment(payment["payment_id"]).provider_ref
+        if late:  # before approving: the approval's own callback is the one lost
+            sandbox.drop_next_callbacks(1)
         sandbox.approve(ref)
         if mismatch:  # the provider's record will say 1 yuan less: reconciliation's amount_mismatch
             self.mismatched_payment = payment["payment_id"]
             sandbox.tamper_amount(ref, max(0, bill["due_fen"] - 100))
         if late:
-            self.late_payment = payment["payment_id"]
-            sandbox.drop_next_callbacks(1)  # the callback is lost; the provider's resend comes tomorrow
+            self.late_payment = payment["payment_id"]  # its callback was lost: pending here, paid at the provider
         else:
             sandbox.deliver(self._callbacks)
 
@@ -153,21 +154,16 @@ class Demo:
                 print(f"{self.clock.now():%H:%M} events={self.events} pushes={len(self.receiver.received)}", flush=True)
 
     def next_morning(self) -> dict:
-        """02:00 reconciliation (the provider's listing is down: the lost callback stays lost), 03:30
-        settlement, 04:00 supervision; the schedules fire as the clock passes them, the acks stream feeds
-        the archive the supervision scan reads."""
-        from shared.payments.provider import ProviderError
-
+        """02:00 reconciliation (the provider's listing lags: the payment whose callback was lost is not in
+        it yet), 03:30 settlement, 04:00 supervision; the schedules fire as the clock passes them, the acks
+        stream feeds the archive the supervision scan reads."""
         sandbox = self.svc.providers["sandbox"]
         listing = sandbox.list_transactions
 
-        def down_for_the_late_one(start, end):
-            found = listing(start, end)
-            if any(t.payment_id == self.late_payment for t in found):
-                raise ProviderError("the provider's reconciliation API is down tonight")
-            return found
+        def lagging(start, end):
+            return [t for t in listing(start, end) if t.payment_id != self.late_payment]
 
-        sandbox.list_transactions = down_for_the_late_one
+        sandbox.list_transactions = lagging
         out = {}
         try:
             while self.clock.now() < DAY.replace(hour=4, minute=5) + timedelta(days=1):
@@ -179,13 +175,14 @@ class Demo:
             sandbox.list_transactions = listing
         return out
 
-    def late_callback_next_day(self) -> dict:
-        """09:00 on the 24th the provider resends the lost callback; the 24th's statement (issued on the
-        25th) carries it as a late adjustment, the 23rd's stays as issued."""
+    def late_payment_next_day(self) -> dict:
+        """09:00 on the 24th the provider's listing has caught up; staff re-run the 23rd's reconciliation,
+        which applies the lost callback (dated when the driver paid, the 23rd). The 24th's statement (issued
+        on the 25th) carries it as a late adjustment; the 23rd's stays as issued."""
         self.clock.set(DAY.replace(hour=9) + timedelta(days=1))
-        self.svc.providers["sandbox"].deliver(self._callbacks)
+        rerun = self.svc.reconciliation.run(DAY.date())
         self.clock.set(DAY.replace(hour=3, minute=30) + timedelta(days=2))
-        return self.svc.settlement.settle((DAY + timedelta(days=1)).date())
+        return {"reconciliation_rerun": rerun, "settled": self.svc.settlement.settle((DAY + timedelta(days=1)).date())}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         signals = [{"signal_id": s.signal_id, "explanation": s.explanation, "numbers": s.numbers}
                    for s in svc.signals.list(city, None, day, day)]
         stored_compliance = svc.signals.compliance_history(city, None, day, day)
-        next_day = demo.late_callback_next_day()
+        next_day = demo.late_payment_next_day()
         statements = {}
         for op in sorted({o.operator_id for o in svc.registry.operators.list()}):
             st = svc.settlement._store.get(op, day)
@@ -229,8 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         money = MoneyStore(svc.ledger)
         stays = [Stay(b.lot_id, b.entered_at, b.exited_at) for lot_id in lots
                  for b in money.bills_of_lot(lot_id, limit=1000) if b.entered_at]
-        # The demo lots are large; scaled to 12 spaces so that the day's few dozen cars make a visible hotspot.
-        hot = utilisation(stays, {i: (lot.district_code, 12) for i, lot in lots.items()}, DAY.date())
+        # The demo lots are large; scaled to 4 spaces so that the day's 20 cars a lot (about 3 parked at a time
+        # on average) make visible hotspots (hours at 85 % or more); at 12 spaces no hour reached it.
+        hot = utilisation(stays, {i: (lot.district_code, 4) for i, lot in lots.items()}, DAY.date())
         out_dir = Path(args.out)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "hotspots.png").write_bytes(heatmap_png(hot))

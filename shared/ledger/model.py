@@ -18,6 +18,7 @@ Accounts are strings ``<kind>`` or ``<kind>:<id>``, built by ``Account`` (``shar
 ``collection_incentive:<party>``   Incentives owed to whoever collected arrears (credit).
 ``operator_fee_receivable:<op>``   The semi-annual platform service fee the operator owes (debit).
 ``platform_fee``                   The platform's fee income (credit). Fees never touch parking accounts (S10).
+``district_returns:<district>``    The districts' share of the platform's returns, owed to them (credit, S15).
 =================================  =========================================================================
 
 Standard postings (``Posting`` helpers; ``amount_fen`` > 0):
@@ -34,6 +35,7 @@ adjustment      operator_revenue:<op>            receivable:<plate>
 platform_fee    operator_fee_receivable:<op>     platform_fee
 incentive       operator_revenue:<op>            collection_incentive:<party>
 settlement      operator_revenue:<op>            provider_clearing:<provider>
+district_return platform_fee                     district_returns:<district>
 reversal        the original's entries negated (in full, or part of a two-entry posting)
 ==============  ===============================  ===================================
 

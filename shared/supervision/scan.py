@@ -54,10 +54,11 @@ class SignalService:
             prepared.append((lot, records, outages, fig))
             total_exits += fig.exits
             total_zero += fig.zero_charge + fig.manual
-        city_rate = total_zero / total_exits if total_exits else None
         found: list[str] = []
         for lot, records, outages, fig in prepared:
             history = self._store.days(lot.lot_id, d, sig.BASELINE_DAYS)
+            others = total_exits - fig.exits  # the city's rate without the lot itself
+            city_rate = (total_zero - fig.zero_charge - fig.manual) / others if others else None
             findings = [
                 sig.occupancy_mismatch(records, lot.capacity),
                 sig.zero_charge_exits(fig, history, city_rate),
@@ -78,7 +79,7 @@ class SignalService:
                 found.append(signal.signal_id)
             self._store.add_day(fig)  # last: a lot whose figures are stored was scanned whole
         return {"day": d, "lots": len(lots), "signals": sorted(found), "city_zero_charge_rate":
-                round(city_rate, 4) if city_rate is not None else None}
+                round(total_zero / total_exits, 4) if total_exits else None}
 
     def _archived(self, day: str) -> dict[str, list[sig.Record]]:
         out: dict[str, list[sig.Record]] = defaultdict(list)

@@ -9,7 +9,7 @@ sessions still open, the bills of its paying exits and its comms outages. Signal
   +1/-1 counter or traffic the lot never reported as entries and exits both show here.
 - ``zero_charge_exits``: exits the gate opened at zero charge (free, no tariff, exit without entry) or that
   the lot opened by hand (``opened_manually``), at a rate well above the lot's usual rate (its own last
-  ``BASELINE_DAYS`` days, or the city's rate that day when it has too little history).
+  ``BASELINE_DAYS`` days, or the other lots' rate that day when it has too little history).
 - ``closed_unpaid``: sessions whose exit asked for payment (gate ``pay``) and whose bill is still unpaid a
   day later (not pay-later, not disputed, not in arrears): the barrier was raised without payment.
 - ``entries_never_exited``: sessions open for more than ``STALE_AFTER``: exits not reported.
@@ -200,11 +200,11 @@ def occupancy_mismatch(records: list[Record], capacity: int) -> Finding | None:
 
 
 def usual_rate(history: list[LotDay], city_rate: float | None) -> tuple[float | None, str]:
-    """The lot's own rate over its past days with exits, else the city's rate of the day."""
+    """The lot's own rate over its past days with exits, else the city's rate of the day (other lots)."""
     days = [h for h in history if h.exits]
     if len(days) >= MIN_BASELINE_DAYS:
         return sum(h.zero_charge + h.manual for h in days) / sum(h.exits for h in days), f"lot, {len(days)} days"
-    return city_rate, "city, same day"
+    return city_rate, "other lots, same day"
 
 
 def zero_charge_exits(fig: LotDay, history: list[LotDay], city_rate: float | None) -> Finding | None:

@@ -182,7 +182,7 @@ def test_thresholds_keep_quiet_days_quiet():
     usual = [sig.LotDay("lot", "d", exits=50, zero_charge=10)] * 3
     assert sig.zero_charge_exits(sig.LotDay("lot", DAY, exits=20, zero_charge=6), usual, None) is None  # 30 % vs 20 %
     assert sig.zero_charge_exits(sig.LotDay("lot", DAY, exits=20, zero_charge=9), usual, None) is not None
-    assert sig.usual_rate([], 0.05) == (0.05, "city, same day")
+    assert sig.usual_rate([], 0.05) == (0.05, "other lots, same day")
     assert sig.closed_unpaid([("s1", 500), ("s2", 300)], 40) is None
     assert sig.parse_signal_id("late_reporting:lot:2026-11-23") == ("late_reporting", "lot", DAY)
     assert sig.parse_signal_id("nonsense:lot:day") is None and sig.parse_signal_id("a:b") is None

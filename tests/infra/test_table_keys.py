@@ -4,11 +4,11 @@ same keys (and every table and index of the resources must have its model)."""
 
 from __future__ import annotations
 
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
-
 import importlib
 import pkgutil
+
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters import city_push, dynamo

@@ -74,6 +74,12 @@ HELPERS = {
         Account.operator_revenue(OP),
         Account.provider_clearing(PROVIDER),
     ),
+    "district_return": (  # issue 11 (S15)
+        Posting.district_return,
+        ("320213",),
+        Account.platform_fee(),
+        Account.district_returns("320213"),
+    ),
 }
 
 
