@@ -107,9 +107,10 @@ def body() -> dict:
     return data
 
 
-def query_float(name: str, default: float | None = None, low: float = -1e6, high: float = 1e6) -> float:
+def query_float(name: str, default: float | None = None, low: float = -1e6, high: float = 1e6,
+                code: str = "bad_query") -> float:
     """A finite number within [low, high] (``inf``, ``nan`` and ``1e400`` are refused, not carried into
-    arithmetic)."""
+    arithmetic); refused with ``code``."""
     raw = (app.current_request.query_params or {}).get(name)
     if raw is None:
         if default is None:
@@ -120,7 +121,7 @@ def query_float(name: str, default: float | None = None, low: float = -1e6, high
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or not low <= value <= high:
-        raise InvalidInput(f"query parameter {name} must be a number {low:g}..{high:g}", code="bad_query")
+        raise InvalidInput(f"query parameter {name} must be a number {low:g}..{high:g}", code=code)
     return value
 
 

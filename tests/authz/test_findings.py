@@ -201,7 +201,7 @@ def test_unbounded_numbers_in_queries_are_400(api, city, limit):
     status, body = call(api, "get", f"/v1/lots?lat=31.5&lon=120.3&limit={limit}")
     assert (status, body["code"]) == (400, "bad_query")
     if limit in ("inf", "nan", "1e400", "1" * 40):
-        assert call(api, "get", f"/v1/lots?lat={limit}&lon=120.3")[1]["code"] == "bad_query"
+        assert call(api, "get", f"/v1/lots?lat={limit}&lon=120.3")[1]["code"] == "bad_coordinates"
 
 
 def _sandbox_post(api, platform, clock, event) -> tuple[int, dict]:

@@ -11,7 +11,7 @@ from shared.bootstrap import services
 # Public service window
 @route("/v1/lots", methods=["GET"])
 def nearby_lots():
-    lat, lon = query_float("lat", low=-90, high=90), query_float("lon", low=-180, high=180)
+    lat, lon = query_float("lat", low=-90, high=90, code="bad_coordinates"), query_float("lon", low=-180, high=180, code="bad_coordinates")
     radius = query_float("radius_m", 2000, low=1, high=50_000)
     limit = query_int("limit", 50, 1, 200)
     lots = services().availability.nearby(lat, lon, radius, limit)
