@@ -107,6 +107,9 @@ class Stores:
     login_counters: LoginCounters | None = None
     # Issue 10: a device request's reads in one batch (shared.ingest.ports.ReadAhead); None: none
     read_ahead: object | None = None
+    # Issue 12: the ledger's stream feeds the books writer (functions/books_writer); False: money records are
+    # archived right after each commit (memory stores have no stream)
+    ledger_streams_to_books: bool = False
 
 
 def dynamo_stores() -> Stores:
@@ -149,7 +152,7 @@ def dynamo_stores() -> Stores:
         anomalies=AnomalyTable(), push_outbox=PushTable(), push_transport=HttpTransport(),
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
         login_counters=DynamoLoginCounters(),
-        read_ahead=ReadAhead(),
+        read_ahead=ReadAhead(), ledger_streams_to_books=True,
     )  # fmt: skip
 
 
@@ -266,11 +269,14 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     ledger = st.ledger
     audit_log = TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None
     books = BooksArchive(st.archive, audit_log)
-    money = RecordedMoney(st.money, books)  # issue 12: every committed money record archived and logged
+    # issue 12: every committed money record archived and logged; from the ledger's stream where the stores
+    # have one (the books writer: off the paying request's path), else right after the commit
+    money = st.money if st.ledger_streams_to_books else RecordedMoney(st.money, books)
     providers, routing = st.providers(clock)
     billing = BillingService(money, price, clock)
     applier = PaymentApplier(money, providers, clock, on_settled=[reactions.listener(BILL_SETTLED)])
-    applier.rerecord = books.record_after_commit  # issue 12: a repeated callback re-archives its payment (idempotent)
+    if not st.ledger_streams_to_books:  # issue 12: a repeated callback re-archives its payment (idempotent)
+        applier.rerecord = books.record_after_commit
     payments = PaymentService(
         money, billing, applier, providers, routing, lambda op: operators.require(op).payout_account_ref, clock,
         on_setup=[reactions.listener(SETUP_CONFIRMED)],
@@ -375,7 +381,7 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
 
     built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging, flag_lot=flag_lot)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=RecordedMoney(st.money, built.books), flag_lot=flag_lot)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money if st.ledger_streams_to_books else RecordedMoney(st.money, built.books), flag_lot=flag_lot)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 

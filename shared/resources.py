@@ -10,7 +10,7 @@ Names carry a stage prefix (``tongting-<stage>-...``); the stage comes from ``TO
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 APP = "tongting"
@@ -125,6 +125,7 @@ LEDGER = Table(
     "pk",
     "sk",
     indexes=(Index("by_account", "account", "sk"),),
+    stream=True,  # issue 12: new postings feed the books writer (money records into the archive's log)
     purpose="The double-entry ledger: postings, their lines and a balance per account (integer fen).",
 )
 
@@ -440,13 +441,25 @@ FUNCTIONS: tuple[Function, ...] = (
 # The archive's money records (issue 12): the functions that commit payments, refunds, adjustments and
 # write-offs also archive them (shared/archive/books.py) and append them to the transparency log, so they
 # get the archive writer's grants on the log's head, the archive bucket and the signing key.
-BOOKS_WRITERS = ("api", "reconciliation", "pay-later-billing", "arrears-escalation")
-_BOOKS_GRANTS = {"tables_read": ("audit-log",), "tables_write": ("audit-log",), "buckets_write": ("event-archive",),
-                 "buckets_read": ("event-archive",), "parameters_read": (AUDIT_LOG_KEY_PARAMETER,)}  # fmt: skip
-FUNCTIONS = tuple(
-    replace(f, **{k: (*getattr(f, k), *(v for v in extra if v not in getattr(f, k))) for k, extra in _BOOKS_GRANTS.items()})
-    if f.logical in BOOKS_WRITERS else f
-    for f in FUNCTIONS
+# Issue 12: payments, refunds, adjustments and write-offs reach the archive's log from the ledger's stream,
+# in batches, off the paying request's path (a commit costs no S3 or log write; every committed posting is
+# delivered at least once, a crash included).
+FUNCTIONS = (
+    *FUNCTIONS,
+    Function(
+        "books-writer",
+        "functions.books_writer.handler.handler",
+        "Writes each new payment, refund, adjustment and write-off posting from the ledger's stream to the S3 "
+        "archive (books/), and appends them to the archive's transparency log, as the archive writer does for events.",
+        tables_read=("ledger", "audit-log"),
+        tables_write=("audit-log",),
+        buckets_write=("event-archive",),
+        buckets_read=("event-archive",),
+        parameters_read=(AUDIT_LOG_KEY_PARAMETER,),
+        stream_source="ledger",
+        batch_size=500,
+        timeout_s=120,
+    ),
 )
 
 

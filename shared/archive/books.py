@@ -80,6 +80,16 @@ def object_key(posting: Posting) -> str:
     return f"{PREFIX}date={local_date(posting.occurred_at)}/kind={posting.kind.value}/{digest}.jsonl"
 
 
+def posting_of_image(image: dict) -> Posting | None:
+    """The posting of a ledger item from the table's stream, if the item is a posting's header (``sk`` =
+    ``POSTING``, the posting's JSON in ``doc``: the ledger adapter's layout) of one of ``KINDS``; else None
+    (lines, balances, charges)."""
+    if image.get("sk") != "POSTING" or image.get("kind") not in KINDS or not image.get("doc"):
+        return None
+    doc = image["doc"]
+    return Posting.model_validate(json.loads(doc) if isinstance(doc, str) else doc)
+
+
 def line(posting: Posting) -> bytes:
     return (json.dumps(record_of(posting), ensure_ascii=False, sort_keys=True) + "\n").encode()
 

@@ -155,3 +155,21 @@ def test_a_repeated_callback_archives_a_payment_whose_record_was_lost(platform, 
     (key,) = services.stores.archive.keys("books/")
     posted = next(p for p in services.ledger.scan_postings() if p.kind.value == "payment")
     assert services.stores.archive.get(key) == line(posted)
+
+
+
+def test_on_dynamodb_the_ledger_stream_archives_the_money_postings(stack):
+    """On DynamoDB the records come from the ledger's stream (functions/books_writer), not from the paying
+    request: every money posting committed is archived once, with the bytes the memory path writes; charges,
+    lines and balances are not money records; a stream delivered again adds nothing."""
+    from shared import resources
+    from shared.adapters.aws import client
+
+    for posting in _postings():
+        assert stack.services.ledger.post(posting)
+    stack.pump_streams()
+    stack.pump_streams()  # nothing new: nothing more
+    s3, bucket = client("s3"), resources.EVENT_ARCHIVE.name
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="books/").get("Contents", [])]
+    archived = sorted(s3.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys)
+    assert archived == sorted(line(p) for p in _postings()[1:])  # payment, adjustment, refund, write-off
