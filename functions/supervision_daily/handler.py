@@ -15,7 +15,10 @@ def handler(event: dict, context) -> dict:
         svc = services()
         day = (event or {}).get("day") or ((event or {}).get("detail") or {}).get("day")
         scanned = svc.signals.scan(date.fromisoformat(day) if day else None)
-        stored = svc.signals.record_compliance(svc.compliance.snapshot(), date.fromisoformat(scanned["day"]))
+        hot = scanned.pop("hotspots")  # stored with the day's compliance: GET /v1/admin/hotspots?day=
+        stored = svc.signals.record_compliance({**svc.compliance.snapshot(), "hotspots": hot},
+                                               date.fromisoformat(scanned["day"]))
+        scanned["hotspots"] = len(hot["hotspots"])
         logger.info("supervision done", extra={"scan": scanned, "compliance_stored": stored})
         return {**scanned, "compliance_stored": stored}
     finally:

@@ -61,3 +61,34 @@ def utilisation(stays: Iterable[Stay], lots: dict[str, tuple[str, int]], day: da
         "turnover": {lot: round(began[lot] / cap, 3) for lot, (_, cap) in lots.items()},
         "hotspots": hot,
     }
+
+
+def stays_of_day(lot_id: str, records: Iterable, day: date) -> list[Stay]:
+    """A lot's stays on ``day`` from its archived events (``type``, ``occurred_at``, the ack's ``session_id``):
+    an entry that day lasts to its exit that day, or is still parked; an exit whose entry came before that
+    day counts from midnight (the car was there all night)."""
+    start = datetime.combine(day, time.min, SHANGHAI)
+    entered: dict[str, datetime] = {}
+    exited: dict[str, datetime] = {}
+    for r in records:
+        session_id = (r.ack or {}).get("session_id")
+        if not session_id:
+            continue
+        if r.type == "entry":
+            entered.setdefault(session_id, r.occurred_at)
+        elif r.type == "exit":
+            exited.setdefault(session_id, r.occurred_at)
+    stays = [Stay(lot_id, at, exited.get(sid)) for sid, at in entered.items()]
+    stays += [Stay(lot_id, start, at) for sid, at in exited.items() if sid not in entered]
+    return stays
+
+
+def scoped(report: dict, district: str, lots_of_district: set[str]) -> dict:
+    """The report cut to one district: its lots' rows and turnover, its own row, its hotspots."""
+    return {
+        "day": report.get("day"),
+        "lots": {k: v for k, v in report.get("lots", {}).items() if k in lots_of_district},
+        "districts": {k: v for k, v in report.get("districts", {}).items() if k == district},
+        "turnover": {k: v for k, v in report.get("turnover", {}).items() if k in lots_of_district},
+        "hotspots": [h for h in report.get("hotspots", []) if h["district_code"] == district],
+    }

@@ -21,6 +21,7 @@ from shared.archive.ports import ArchiveBucket
 from shared.auth import Principal, Role
 from shared.clock import SHANGHAI, Clock
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.hotspots import model as hotspots
 from shared.observability import count, logger
 from shared.registry.ports import LotStore
 from shared.sessions.ports import SessionStore
@@ -78,8 +79,13 @@ class SignalService:
                     logger.warning("supervision signal", extra={"signal": signal.signal_id, "numbers": f.numbers})
                 found.append(signal.signal_id)
             self._store.add_day(fig)  # last: a lot whose figures are stored was scanned whole
+        # The day's utilisation and turnover by hour, and the hard-to-park hotspots (S2): from the same archived
+        # events, stored with the day's compliance snapshot by the scheduled function.
+        hot = hotspots.utilisation(
+            [stay for lot in lots for stay in hotspots.stays_of_day(lot.lot_id, by_lot.get(lot.lot_id, []), day)],
+            {lot.lot_id: (lot.district_code, lot.capacity) for lot in lots}, day)  # fmt: skip
         return {"day": d, "lots": len(lots), "signals": sorted(found), "city_zero_charge_rate":
-                round(total_zero / total_exits, 4) if total_exits else None}
+                round(total_zero / total_exits, 4) if total_exits else None, "hotspots": hot}
 
     def _archived(self, day: str) -> dict[str, list[sig.Record]]:
         out: dict[str, list[sig.Record]] = defaultdict(list)
@@ -171,6 +177,21 @@ class SignalService:
                         "failing": [f for f in snap["failing"] if f["district_code"] == scope],
                         "supervision": {k: v for k, v in snap.get("supervision", {}).items() if k in lots}})
         return out
+
+
+    def hotspots(self, principal: Principal, district: str | None, day: str) -> dict:
+        """The stored hotspot report of ``day`` (utilisation and turnover by lot and hour, the hotspots), cut to
+        the caller's district; ``stored: False`` before the day's scan ran."""
+        access.require_role(principal, Role.CITY_ADMIN, Role.AUDITOR, *access.DISTRICT_ROLES, what="hotspots")
+        scope = access.district_scope(principal, district)
+        _day(day)
+        snaps = [s for s in self._store.compliance(day, day) if s.get("hotspots")]
+        if not snaps:
+            return {"day": day, "stored": False}
+        report = snaps[0]["hotspots"]
+        if scope is not None:
+            report = hotspots.scoped(report, scope, {lot.lot_id for lot in self._lots.list(scope)})
+        return {**report, "stored": True}
 
 
 def _day(value: str) -> date:

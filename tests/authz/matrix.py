@@ -157,6 +157,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/v1/admin/signals/{signal_id}/review"): Row("404 404 404 404 403 403 403 403 401", params={"signal_id": "=late_reporting:lx-unknown:2026-11-22"}, body="decision"),
     ("GET", "/v1/admin/district-returns"): Row("ok ok ok ok 403 ok 403 403 401"),
     ("GET", "/v1/admin/compliance/history"): Row("ok ok ok ok 403 ok 403 403 401", query="from=2026-11-01&to=2026-11-30"),
+    ("GET", "/v1/admin/hotspots"): Row("ok ok ok ok 403 ok 403 403 401", query="day=2026-11-20"),
     # Arrears (not yet handed over: the operator does not see it) and disputes
     ("GET", "/v1/admin/arrears"): Row("ok ok ok ok ok ok 403 403 401"),
     ("GET", "/v1/admin/arrears/{case_id}"): Row("ok ok 404 ok 404 ok 403 403 401", params={"case_id": "lx_case"}),

@@ -187,3 +187,23 @@ def test_thresholds_keep_quiet_days_quiet():
     assert sig.parse_signal_id("late_reporting:lot:2026-11-23") == ("late_reporting", "lot", DAY)
     assert sig.parse_signal_id("nonsense:lot:day") is None and sig.parse_signal_id("a:b") is None
     assert date.fromisoformat(DAY)
+
+
+def test_the_daily_scan_stores_the_hotspot_report_each_district_sees_its_own(fraud_day, api):
+    """Utilisation by lot and hour from the day's archived events (S2), stored by the daily scan; the heat map
+    as SVG for staff who would rather look than read; a district sees its own lots only."""
+    services = fraud_day
+    city = _token(services, Role.CITY_ADMIN)
+    assert json.loads(api.get(f"/v1/admin/hotspots?day={DAY}", headers=city).body) == {"day": DAY, "stored": False}
+    supervision_daily({}, None)
+    report = json.loads(api.get(f"/v1/admin/hotspots?day={DAY}", headers=city).body)
+    assert report["stored"] is True and report["day"] == DAY
+    # 12 cars 09:01-13:24 and 6 entries held back since the 20th (still parked) on 100 spaces: 18 % at 11:00
+    assert report["lots"][LX][11] == 0.18 and report["lots"][LX][3] == 0.06 and report["turnover"][LX] == 0.12
+    assert report["hotspots"] == []  # nowhere near 85 %
+    lx = json.loads(api.get(f"/v1/admin/hotspots?day={DAY}", headers=_token(services, Role.DISTRICT_ADMIN, "320213")).body)
+    xw = json.loads(api.get(f"/v1/admin/hotspots?day={DAY}", headers=_token(services, Role.DISTRICT_ADMIN, "320214")).body)
+    assert LX in lx["lots"] and LX not in xw["lots"] and set(xw["districts"]) <= {"320214"}
+    svg = api.get(f"/v1/admin/hotspots?day={DAY}&format=svg", headers=city)
+    assert svg.headers["Content-Type"].startswith("image/svg+xml") and svg.body.count(b"<rect") == 24 * len(report["lots"])
+    assert api.get("/v1/admin/hotspots?day=tomorrow", headers=city).status_code == 400

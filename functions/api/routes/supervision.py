@@ -25,6 +25,7 @@ openapi.OPERATIONS.update({
     ("GET", "/v1/admin/signals/{signal_id}"): ("One signal with its explanation, numbers and review", ADMIN, None, None),
     ("POST", "/v1/admin/signals/{signal_id}/review"): ("District or city staff decide a signal once: {decision: confirmed|dismissed, note}", ADMIN, SignalReview, None),
     ("GET", "/v1/admin/compliance/history"): ("The stored daily compliance rates (?from=&to=, ?district=) (S14)", ADMIN, None, None),
+    ("GET", "/v1/admin/hotspots"): ("The day's utilisation and turnover by lot and hour of day, and the hard-to-park hotspots, stored by the daily scan (?day=YYYY-MM-DD, ?district=; ?format=svg: the heat map) (S2)", ADMIN, None, None),
 })  # fmt: skip
 
 
@@ -63,3 +64,17 @@ def review_signal(signal_id):
 def compliance_history():
     first, last, q = _days()
     return json_response({"days": services().signals.compliance_history(principal(), q.get("district"), first, last)})
+
+
+@route("/v1/admin/hotspots", methods=["GET"], authorizer=admin_token)
+def hotspots():
+    q = app.current_request.query_params or {}
+    report = services().signals.hotspots(principal(), q.get("district"), q.get("day", ""))
+    if q.get("format") == "svg":
+        from chalice import Response
+
+        from shared.hotspots.svg import heatmap_svg
+
+        return Response(heatmap_svg(report if report.get("stored") else {"day": report["day"], "lots": {}}),
+                        status_code=200, headers={"Content-Type": "image/svg+xml; charset=utf-8"})
+    return json_response(report)
