@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dynamo", default="1000,2000,4000")
     parser.add_argument("--memory", default="10000,100000")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TONGTING_STAGE", "bench")
+    os.environ.setdefault("TONGTING_STAGE", "test")  # the sandbox provider is refused outside local, test, dev
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     report = {"machine": machine_info(), "commit": git_commit(), "operators": OPERATORS, "lots": LOTS,
