@@ -106,6 +106,8 @@ class Stores:
     login_counters: LoginCounters | None = None
     # Issue 10: a device request's reads in one batch (shared.ingest.ports.ReadAhead); None: none
     read_ahead: object | None = None
+    # Issue 14: the sign-in texts (shared.citizens.login.TextMessages); None: the sandbox's SMS inbox
+    login_texts: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -149,7 +151,15 @@ def dynamo_stores() -> Stores:
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
         login_counters=DynamoLoginCounters(),
         read_ahead=ReadAhead(),
+        login_texts=_configured_texts(),
     )  # fmt: skip
+
+
+def _configured_texts() -> object | None:
+    """SNS where the stage says so (``TONGTING_SMS=sns``); otherwise None, the sandbox's SMS inbox."""
+    from shared.adapters import sms
+
+    return sms.SnsTextMessages() if sms.configured() == "sns" else None
 
 
 MEMORY_TOKEN_KEY = "memory-token-signing-key-not-a-secret"
@@ -326,7 +336,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         reconciliation=Reconciliation(money, applier, providers, clock),
         stores=st,
         audit_log=TransparencyLog(*st.audit_log_parts[:2], st.archive, st.audit_log_parts[2], clock) if st.audit_log_parts else None,
-        phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
+        phone_login=PhoneLogin(st.token_key, st.login_texts or verifier, st.login_counters or _memory_counters(), clock),
         pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
@@ -334,6 +344,13 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
+
+
+def phone_login(clock: Clock, stores: Stores | None = None) -> PhoneLogin:
+    """The sign-in alone, for Cognito's custom-auth triggers (``functions/citizen_sign_in``): the same
+    limits and texts as ``build``'s, without building (or granting) the rest of the platform."""
+    st = stores or dynamo_stores()
+    return PhoneLogin(st.token_key, st.login_texts or SandboxVerifier(), st.login_counters or _memory_counters(), clock)
 
 
 def _memory_counters() -> LoginCounters:
