@@ -108,6 +108,8 @@ class Stores:
     read_ahead: object | None = None
     # Issue 14: the sign-in texts (shared.citizens.login.TextMessages); None: the sandbox's SMS inbox
     login_texts: object | None = None
+    # Issue 14: the Cognito user pool whose RS256 ID tokens the API accepts (shared.tokens.TokenPool); None: none
+    token_pool: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -152,7 +154,14 @@ def dynamo_stores() -> Stores:
         login_counters=DynamoLoginCounters(),
         read_ahead=ReadAhead(),
         login_texts=_configured_texts(),
+        token_pool=_configured_pool(),
     )  # fmt: skip
+
+
+def _configured_pool() -> object | None:
+    from shared.adapters.cognito import configured_pool
+
+    return configured_pool()
 
 
 def _configured_texts() -> object | None:

@@ -6,6 +6,11 @@
   reuse the session's challenge, kept in the challenge metadata (an HMAC: it does not reveal the code).
 - Verify: ``PhoneLogin.check_code`` (wrong-code limits, expiry, single use): the answer is right or not.
 
+- Pre sign-up: a citizen registers with the phone alone, confirmed at once (no password, no confirmation
+  text: every sign-in proves the phone by its code, so an unproven registration gets nothing).
+- Pre token generation: a user in no group is a citizen (``cognito:groups`` = ``["citizen"]``); staff are
+  put in their role's group by an administrator, with ``custom:district`` / ``custom:operator``.
+
 A refusal of the limits (429 in the platform's own sign-in) is raised: Cognito fails the sign-in with the
 message (``UserLambdaValidationException``), which carries ``retry_after``.
 """
@@ -18,6 +23,7 @@ from shared.errors import InvalidInput, Unauthenticated
 
 CHALLENGE = "CUSTOM_CHALLENGE"
 MAX_ROUNDS = 3
+CITIZEN_GROUP = "citizen"  # shared.auth.Role.CITIZEN
 _login = None
 
 
@@ -36,7 +42,23 @@ def handler(event: dict, context) -> dict:
         return create(event, _service())
     if trigger == "VerifyAuthChallengeResponse_Authentication":
         return verify(event, _service())
-    raise ValueError(f"not a custom-auth trigger: {trigger!r}")
+    if trigger == "PreSignUp_SignUp":
+        event["response"].update(autoConfirmUser=True, autoVerifyPhone=True, autoVerifyEmail=False)
+        return event
+    if trigger in TOKEN_TRIGGERS:
+        return default_group(event)
+    raise ValueError(f"not a sign-in trigger: {trigger!r}")
+
+
+TOKEN_TRIGGERS = ("TokenGeneration_Authentication", "TokenGeneration_RefreshTokens", "TokenGeneration_NewPasswordChallenge",
+                  "TokenGeneration_AuthenticateDevice", "TokenGeneration_HostedAuth")
+
+
+def default_group(event: dict) -> dict:
+    groups = ((event["request"].get("groupConfiguration") or {}).get("groupsToOverride")) or []
+    if not groups:
+        event["response"]["claimsOverrideDetails"] = {"groupOverrideDetails": {"groupsToOverride": [CITIZEN_GROUP]}}
+    return event
 
 
 def define(event: dict) -> dict:

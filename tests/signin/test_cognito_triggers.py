@@ -12,7 +12,9 @@ from shared.bootstrap import memory_stores, phone_login
 from shared.citizens.login import SENDS, WRONG_CODES
 from shared.citizens.service import SandboxVerifier
 from shared.clock import ManualClock
+from shared.auth import Role
 from shared.errors import TooManyRequests
+from shared.tokens import principal_from_claims
 
 PHONE = "+8613800138000"
 _BASE = {
@@ -155,4 +157,23 @@ def test_no_other_challenge_and_unknown_users_fail():
     srp = [{"challengeName": "SRP_A", "challengeResult": True, "challengeMetadata": None}]
     assert triggers.handler(_define(srp), None)["response"]["failAuthentication"] is True
     with pytest.raises(ValueError):
-        triggers.handler({**_define([]), "triggerSource": "PreSignUp_SignUp"}, None)
+        triggers.handler({**_define([]), "triggerSource": "CustomMessage_SignUp"}, None)
+
+
+def test_sign_up_is_confirmed_at_once_and_a_user_without_group_is_a_citizen():
+    sign_up = {**copy.deepcopy(_BASE), "triggerSource": "PreSignUp_SignUp",
+               "request": {"userAttributes": {"phone_number": PHONE}, "validationData": None},
+               "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False}}
+    assert triggers.handler(sign_up, None)["response"]["autoConfirmUser"] is True
+
+    def token_event(groups):
+        return {**copy.deepcopy(_BASE), "triggerSource": "TokenGeneration_Authentication",
+                "request": {"userAttributes": dict(_ATTRIBUTES),
+                            "groupConfiguration": {"groupsToOverride": groups, "iamRolesToOverride": [], "preferredRole": None}},
+                "response": {"claimsOverrideDetails": None}}
+
+    citizen = triggers.handler(token_event([]), None)["response"]["claimsOverrideDetails"]
+    assert citizen == {"groupOverrideDetails": {"groupsToOverride": ["citizen"]}}
+    claims = {"sub": _BASE["userName"], "cognito:groups": citizen["groupOverrideDetails"]["groupsToOverride"]}
+    assert principal_from_claims(claims).role is Role.CITIZEN
+    assert triggers.handler(token_event(["district_admin"]), None)["response"]["claimsOverrideDetails"] is None
