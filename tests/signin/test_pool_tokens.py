@@ -102,3 +102,23 @@ def test_an_hs256_token_claiming_the_pool_is_not_checked_with_the_public_key():
         {"sub": "x", "role": "city_admin", "exp": 2_000_000_000, "iss": ISSUER, "aud": CLIENT, "token_use": "id"}).encode())
     forged = signing_input + "." + b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
     assert _refused(forged) == "token_bad_signature"
+
+
+def test_the_api_authorizer_passes_a_pool_token_as_the_principal(monkeypatch):
+    from chalice.app import AuthRequest
+
+    from functions.api import http
+    from shared import bootstrap
+    from shared.clock import ManualClock
+
+    stores = bootstrap.memory_stores()
+    stores.token_pool = POOL
+    monkeypatch.setattr(bootstrap, "_services", bootstrap.build(ManualClock(NOW), stores))
+    monkeypatch.setattr(http, "services", bootstrap.services, raising=False)
+
+    def authorize(token: str) -> dict:
+        return http.admin_token.func(AuthRequest("TOKEN", f"Bearer {token}", "arn:aws:execute-api:x")).context
+
+    staff = _id_token(**{"cognito:groups": ["district_admin"], "custom:district": "320213"})
+    assert authorize(staff) == {"sub": "5b2c1f0e-2f4a-4c1e-9d7b-0a1b2c3d4e5f", "role": "district_admin", "district": "320213"}
+    assert authorize(_id_token(aud="another-client"))["auth_error"] == "token_claims"
