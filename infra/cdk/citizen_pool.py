@@ -44,6 +44,7 @@ class CitizenPool(Construct):
             },
             account_recovery=cognito.AccountRecovery.NONE,  # nothing to recover: no password
             mfa=cognito.Mfa.OFF,  # the custom challenge is the phone factor
+            enable_sms_role=False,  # Cognito texts nothing itself (no verification, no MFA): the trigger does, via SNS
             deletion_protection=stage.deletion_protection,
             removal_policy=RemovalPolicy.RETAIN if stage.retain_data else RemovalPolicy.DESTROY,
         )
