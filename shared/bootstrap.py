@@ -110,6 +110,10 @@ class Stores:
     # Issue 12: the ledger's stream feeds the books writer (functions/books_writer); False: money records are
     # archived right after each commit (memory stores have no stream)
     ledger_streams_to_books: bool = False
+    # Issue 14: the sign-in texts (shared.citizens.login.TextMessages); None: the sandbox's SMS inbox
+    login_texts: object | None = None
+    # Issue 14: the Cognito user pool whose RS256 ID tokens the API accepts (shared.tokens.TokenPool); None: none
+    token_pool: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -153,7 +157,22 @@ def dynamo_stores() -> Stores:
         audit_log_parts=(DynamoLogHeads(), BucketTiles(), LazySigner()), signals=SignalTable(),
         login_counters=DynamoLoginCounters(),
         read_ahead=ReadAhead(), ledger_streams_to_books=True,
+        login_texts=_configured_texts(),
+        token_pool=_configured_pool(),
     )  # fmt: skip
+
+
+def _configured_pool() -> object | None:
+    from shared.adapters.cognito import configured_pool
+
+    return configured_pool()
+
+
+def _configured_texts() -> object | None:
+    """SNS where the stage says so (``TONGTING_SMS=sns``); otherwise None, the sandbox's SMS inbox."""
+    from shared.adapters import sms
+
+    return sms.SnsTextMessages() if sms.configured() == "sns" else None
 
 
 MEMORY_TOKEN_KEY = "memory-token-signing-key-not-a-secret"
@@ -338,7 +357,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         stores=st,
         audit_log=audit_log,
         books=books,
-        phone_login=PhoneLogin(st.token_key, verifier, st.login_counters or _memory_counters(), clock),
+        phone_login=PhoneLogin(st.token_key, st.login_texts or verifier, st.login_counters or _memory_counters(), clock),
         pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
     _scenarios(built, st, lots, citizens, clock, price_adjusters)
@@ -346,6 +365,13 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
+
+
+def phone_login(clock: Clock, stores: Stores | None = None) -> PhoneLogin:
+    """The sign-in alone, for Cognito's custom-auth triggers (``functions/citizen_sign_in``): the same
+    limits and texts as ``build``'s, without building (or granting) the rest of the platform."""
+    st = stores or dynamo_stores()
+    return PhoneLogin(st.token_key, st.login_texts or SandboxVerifier(), st.login_counters or _memory_counters(), clock)
 
 
 def _memory_counters() -> LoginCounters:

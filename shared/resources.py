@@ -284,6 +284,7 @@ class Function:
     batch_size: int = 100
     timeout_s: int = 30
     buckets_read: tuple[str, ...] = ()  # issue 12: the archive writer reads the log's edge tiles back
+    texts_phones: bool = False  # issue 14: sends SMS to phone numbers (SNS, never to a topic)
 
     @property
     def name(self) -> str:
@@ -435,6 +436,18 @@ FUNCTIONS: tuple[Function, ...] = (
         tables_write=("supervision",),
         buckets_read=("event-archive",),
         timeout_s=900,
+    ),
+    # The citizens' sign-in in AWS (issue 14): Cognito's custom-auth triggers on PhoneLogin
+    Function(
+        "citizen-sign-in",
+        "functions.citizen_sign_in.handler.handler",
+        "Cognito custom-auth triggers of the citizens' user pool: texts a sign-in code (SNS) and checks the "
+        "answer under the per-phone limits of the platform's own sign-in (counters in the citizens table).",
+        tables_read=("citizens",),
+        tables_write=("citizens",),
+        parameters_read=(ADMIN_TOKEN_PARAMETER,),  # the challenge's HMAC key, as in /v1/auth
+        texts_phones=True,
+        timeout_s=5,  # Cognito waits at most 5 s for a trigger
     ),
 )
 

@@ -10,6 +10,8 @@ Claims: ``sub``, ``role``, ``district`` (district roles only), ``operator`` (ope
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -132,7 +134,7 @@ def verify(key: str, token: str, *, now: datetime) -> Principal:
 
 def principal_from_claims(claims: object) -> Principal:
     """Our token's claims, or Cognito's: ``cognito:groups`` (one group: the role), ``custom:district``,
-    ``custom:operator``. Validated by the role's claims model; anything off is 401 ``token_claims``."""
+    ``custom:operator``, and for a citizen ``account`` (the account id of the phone). Validated by the role's claims model; anything off is 401 ``token_claims``."""
     if not isinstance(claims, dict):
         raise Unauthenticated("token claims incomplete", code="token_claims")
     if "cognito:groups" in claims:
@@ -141,7 +143,10 @@ def principal_from_claims(claims: object) -> Principal:
             groups = groups.strip("[]").replace(",", " ").split()
         if not isinstance(groups, list) or len(groups) != 1:
             raise Unauthenticated("a Cognito user belongs to exactly one role group", code="token_claims")
-        claims = {"sub": claims.get("sub"), "role": groups[0],
+        # a citizen's subject is the account id the pre-token trigger put in ``account`` (the same as the
+        # platform's own sign-in gives that phone); staff keep the pool's ``sub``
+        subject = claims.get("account") if groups[0] == Role.CITIZEN.value and claims.get("account") else claims.get("sub")
+        claims = {"sub": subject, "role": groups[0],
                   **({"district": claims["custom:district"]} if claims.get("custom:district") else {}),
                   **({"operator": claims["custom:operator"]} if claims.get("custom:operator") else {})}
     try:
@@ -149,3 +154,69 @@ def principal_from_claims(claims: object) -> Principal:
     except ValidationError as exc:
         raise Unauthenticated("token claims do not fit the role", code="token_claims") from exc
     return Principal(subject=parsed.sub, role=Role(parsed.role), district_code=parsed.district, operator_id=parsed.operator)
+
+
+# Cognito (issue 14): the citizens' user pool signs its ID tokens with RS256; its public keys are its JWKS.
+POOL_ALGORITHM = "RS256"
+
+
+@dataclass(frozen=True)
+class TokenPool:
+    """A Cognito user pool whose ID tokens the API accepts: its issuer URL, the app client's id (the
+    tokens' audience) and ``signing_key(token)``, the public key the token's ``kid`` names (a JWKS)."""
+
+    issuer: str
+    client_id: str
+    signing_key: Callable[[str], object]
+
+
+def keys_from_jwks(jwks: dict) -> Callable[[str], object]:
+    """``signing_key`` from a JWKS document already at hand (tests; ``shared/adapters/cognito.py`` fetches it)."""
+    keys = jwt.PyJWKSet.from_dict(jwks)
+
+    def signing_key(token: str) -> object:
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in keys.keys:
+            if key.key_id == kid:
+                return key.key
+        raise jwt.InvalidTokenError("no key of the pool has this kid")
+
+    return signing_key
+
+
+def verify_bearer(key: str, token: str, *, now: datetime, pool: TokenPool | None = None) -> Principal:
+    """The platform's HS256 token, or, when a pool is configured, one of its RS256 ID tokens."""
+    if pool is not None and token and len(token) <= MAX_TOKEN_CHARS:
+        try:
+            algorithm = jwt.get_unverified_header(token).get("alg")
+        except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+            raise Unauthenticated("malformed bearer token", code="token_malformed") from exc
+        if algorithm == POOL_ALGORITHM:
+            return verify_pool_token(pool, token, now=now)
+    return verify(key, token, now=now)
+
+
+def verify_pool_token(pool: TokenPool, token: str, *, now: datetime) -> Principal:
+    """A Cognito ID token: RS256 by a key of the pool's JWKS, issued by the pool for its app client, an ID
+    token (not an access token), unexpired on the platform's clock. Its groups and custom attributes then
+    become the principal (``principal_from_claims``)."""
+    try:
+        claims = jwt.decode(token, pool.signing_key(token), algorithms=[POOL_ALGORITHM], audience=pool.client_id,
+                            issuer=pool.issuer, options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                                                         "require": ["exp", "sub", "iss", "aud", "token_use"]})
+    except jwt.InvalidSignatureError as exc:
+        raise Unauthenticated("bad token signature", code="token_bad_signature") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise Unauthenticated("token claims incomplete", code="token_claims") from exc
+    except (jwt.InvalidAudienceError, jwt.InvalidIssuerError) as exc:
+        raise Unauthenticated("the token is not for this platform", code="token_claims") from exc
+    except (jwt.PyJWKClientError, jwt.InvalidTokenError, ValueError, TypeError, RecursionError) as exc:
+        raise Unauthenticated("malformed bearer token", code="token_malformed") from exc
+    if claims.get("token_use") != "id":
+        raise Unauthenticated("an ID token is required", code="token_claims")
+    exp = claims.get("exp")
+    if type(exp) is not int:
+        raise Unauthenticated("token claims incomplete", code="token_claims")
+    if exp <= now.timestamp():
+        raise Unauthenticated("token expired", code="token_expired")
+    return principal_from_claims(claims)

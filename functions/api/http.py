@@ -19,7 +19,7 @@ from shared.bootstrap import services
 from shared.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from shared.jsonbody import parse_json
 from shared.observability import flush, logger
-from shared.tokens import principal_from_claims, verify
+from shared.tokens import principal_from_claims, verify_bearer
 
 app = Chalice(app_name="tongting-api")
 _PATH_PARAM = re.compile(r"[^\x00-\x20/\\\x7f]{1,128}")
@@ -80,7 +80,8 @@ def admin_token(auth_request):
     try:
         if not token.startswith("Bearer "):
             raise Unauthenticated("Authorization: Bearer <token> is required", code="token_missing" if not token else "token_malformed")
-        principal = verify(services().token_key(), token.removeprefix("Bearer ").strip(), now=services().clock.now())
+        principal = verify_bearer(services().token_key(), token.removeprefix("Bearer ").strip(), now=services().clock.now(),
+                                  pool=services().stores.token_pool)
     except Unauthenticated as error:
         return AuthResponse(routes=["*"], principal_id="anonymous", context={"auth_error": error.code, "auth_message": error.message})
     context = {"sub": principal.subject, "role": principal.role.value}

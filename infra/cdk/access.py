@@ -32,6 +32,10 @@ def parameter_arn(scope: Construct, logical: str, stage: str) -> str:
     )
 
 
+def _sns_arns(scope: Construct) -> str:
+    return f"arn:{Stack.of(scope).partition}:sns:*:*:*"
+
+
 def resource_arns(scope: Construct, grant: Grant, data: DataStores, stage: str) -> list[str]:
     if grant.target == "table":
         return [data.tables[grant.name].table_arn]
@@ -75,6 +79,9 @@ def function_role(
     )
     by_actions: dict[tuple[str, ...], list[str]] = {}
     for grant in grants:
+        if grant.target == "phone-numbers":  # SMS to a number: any SNS resource but a topic (or other ARN)
+            role.add_to_policy(iam.PolicyStatement(actions=list(grant.actions), not_resources=[_sns_arns(scope)]))
+            continue
         by_actions.setdefault(grant.actions, []).extend(resource_arns(scope, grant, data, stage))
     for actions, arns in by_actions.items():
         role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=arns))

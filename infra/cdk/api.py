@@ -74,10 +74,12 @@ XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
 
 class HttpApi(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, stage: StageConfig, data: DataStores, layers: Layers
+        self, scope: Construct, construct_id: str, *, stage: StageConfig, data: DataStores, layers: Layers,
+        environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         spec = resources.function(derive.HTTP_API)
+        extra_environment = environment or {}  # the citizens' user pool, for the token authorizer
         self.function_name = resources.resource_name(spec.logical, stage.name)
         self.api_name = self.function_name
         app_module = spec.handler.rsplit(".", 1)[0]
@@ -103,7 +105,7 @@ class HttpApi(Construct):
             role.add_to_policy(iam.PolicyStatement(actions=XRAY_ACTIONS, resources=["*"]))
             authorizer_config[authorizer] = {"iam_role_arn": role.role_arn, "lambda_timeout": AUTHORIZER_TIMEOUT_S}
 
-        environment = derive.environment(spec, stage)
+        environment = derive.environment(spec, stage) | extra_environment
         for machine in spec.state_machines_start:
             environment[resources.state_machine_env(machine)] = state_machine_arn(self, machine, stage.name)
         chalice_stage = self.node.path  # Chalice names its stage after the construct's scope

@@ -42,6 +42,8 @@ REVEAL = ("kms:Decrypt",)
 # SecureStrings under the AWS managed key aws/ssm: its key policy lets every principal of the account
 # decrypt through Parameter Store, so ssm:GetParameter on the parameter is the whole grant (no kms:Decrypt).
 READ_PARAMETER = ("ssm:GetParameter",)
+# SMS straight to a phone number has no resource ARN; the statement's NotResource excludes every topic.
+TEXT_PHONES = ("sns:Publish",)
 
 # A scheduled sweep runs alone: an overlapping run would double-process (and, for pushes, hit the
 # receiving platform twice). Workflow tasks are capped so a burst of executions (a district's link
@@ -49,7 +51,8 @@ READ_PARAMETER = ("ssm:GetParameter",)
 SCHEDULED_CONCURRENCY = 1
 WORKFLOW_TASK_CONCURRENCY = 10
 
-Target = Literal["table", "index", "bucket-objects", "state-machine", "task-tokens", "device-secrets-key", "parameter"]
+Target = Literal["table", "index", "bucket-objects", "state-machine", "task-tokens", "device-secrets-key", "parameter",
+                 "phone-numbers"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ def grants(fn: resources.Function) -> list[Grant]:
     if key_actions:
         out.append(Grant("device-secrets-key", resources.DEVICE_SECRETS_KEY_ALIAS, key_actions))
     out.extend(Grant("parameter", p, READ_PARAMETER) for p in parameters(fn))
+    if fn.texts_phones:
+        out.append(Grant("phone-numbers", "sms", TEXT_PHONES))
     return out
 
 
@@ -132,7 +137,8 @@ def environment(fn: resources.Function, stage: StageConfig) -> dict[str, str]:
     ``TONGTING_PAYMENTS`` is set in every function, not only those reading the provider keys: a function
     that wrongly reached for a provider fails on the missing grant instead of quietly using the sandbox
     (the code's default when the variable is absent)."""
-    return {
+    texts = {"TONGTING_SMS": "sns"} if fn.texts_phones else {}  # shared/adapters/sms.py; else the sandbox
+    return texts | {
         "TONGTING_STAGE": stage.name,
         "TONGTING_PAYMENTS": stage.payments,
         "POWERTOOLS_SERVICE_NAME": "tongting",

@@ -7,6 +7,7 @@ from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
 from infra.cdk.api import HttpApi
+from infra.cdk.citizen_pool import SIGN_IN_FUNCTION, CitizenPool
 from infra.cdk.data import DataStores
 from infra.cdk.functions import Layers, PlainFunctions
 from infra.cdk.monitoring import Monitoring, Watched
@@ -32,7 +33,9 @@ class TongtingStack(Stack):
         self.layers = Layers(self, "Layers")
         self.functions = PlainFunctions(self, "Functions", stage=stage, data=self.data, layers=self.layers)
         self.workflows = Workflows(self, "Workflows", stage=stage, functions=self.functions.deployed)
-        self.api = HttpApi(self, "Api", stage=stage, data=self.data, layers=self.layers)
+        self.citizens = CitizenPool(self, "Citizens", stage=stage, sign_in=self.functions.deployed[SIGN_IN_FUNCTION].function)
+        self.api = HttpApi(self, "Api", stage=stage, data=self.data, layers=self.layers,
+                           environment=self.citizens.environment())
         self.schedules = Schedules(self, "Schedules", stage=stage, functions=self.functions.deployed)
         queues = {f"{d.name}-dlq": d.dlq for d in self.functions.deployed.values() if d.dlq}
         self.monitoring = Monitoring(

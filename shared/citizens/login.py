@@ -58,6 +58,11 @@ def account_id_of(phone: str) -> str:
     return "cit-" + hashlib.sha256(phone.encode()).hexdigest()[:20]
 
 
+def account_of_phone(raw_phone: object) -> str:
+    """The account id of a phone number as written anywhere (``+86 138-...``): one phone, one account."""
+    return account_id_of(_phone(raw_phone))
+
+
 class PhoneLogin:
     def __init__(self, key: Callable[[], str], texts: TextMessages, counters: LoginCounters, clock: Clock) -> None:
         self._key, self._texts, self._counters, self._clock = key, texts, counters, clock
@@ -91,6 +96,13 @@ class PhoneLogin:
         return {"challenge": f"{expires}.{self._mac(phone, code, expires)}", "expires_in_s": int(CODE_TTL.total_seconds())}
 
     def sign_in(self, raw_phone: object, code: object, challenge: object) -> dict:
+        subject = self.check_code(raw_phone, code, challenge)
+        token = tokens.mint(self._key(), subject=subject, role=Role.CITIZEN, now=self._clock.now(), ttl=SESSION_TTL)
+        return {"token": token, "account_id": subject, "expires_in_s": int(SESSION_TTL.total_seconds())}
+
+    def check_code(self, raw_phone: object, code: object, challenge: object) -> str:
+        """The account id of a right, unused, unexpired code, under the same limits; the platform's sign-in
+        mints its token from it, Cognito's custom auth (``functions/citizen_sign_in``) issues its own."""
         phone = _phone(raw_phone)
         try:
             expires_text, mac = str(challenge or "").split(".", 1)
@@ -110,5 +122,4 @@ class PhoneLogin:
         self._give_back(reserved)
         if not self._counters.take(f"used#{mac}", 1, expires + 60):
             raise Unauthenticated("this code was used already: ask for a new one", code="code_used")
-        token = tokens.mint(self._key(), subject=subject, role=Role.CITIZEN, now=self._clock.now(), ttl=SESSION_TTL)
-        return {"token": token, "account_id": subject, "expires_in_s": int(SESSION_TTL.total_seconds())}
+        return subject

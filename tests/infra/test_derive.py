@@ -45,13 +45,14 @@ def test_device_key_follows_access_to_the_devices_table(fn):
     assert ("kms:Decrypt" in actions) == ("devices" in fn.tables_read)
 
 
-def test_only_the_http_api_and_its_authorizer_read_the_admin_key():
+def test_only_the_http_api_its_authorizer_and_the_citizens_sign_in_read_the_admin_key():
+    """The sign-in's Cognito triggers key the code's challenge with it, as ``/v1/auth`` does (issue 14)."""
     readers = [
         f.logical
         for f in resources.FUNCTIONS
         if any(g.target == "parameter" and g.name == resources.ADMIN_TOKEN_PARAMETER for g in derive.grants(f))
     ]
-    assert readers == [derive.HTTP_API]
+    assert readers == [derive.HTTP_API, "citizen-sign-in"]
     assert [(g.target, g.name, g.actions) for g in derive.authorizer_grants()] == [
         ("parameter", resources.ADMIN_TOKEN_PARAMETER, ("ssm:GetParameter",))
     ]

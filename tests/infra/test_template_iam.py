@@ -40,7 +40,7 @@ def test_function_role_holds_exactly_its_declared_data_access(raw_templates, sta
     for statement in cfn.statements(t, role_id):
         actions = cfn.listify(statement["Action"])
         services |= {a.split(":")[0] for a in actions}
-        for resource in cfn.listify(statement["Resource"]):
+        for resource in cfn.listify(statement.get("Resource", [])):  # NotResource: SMS to phone numbers
             target, attribute = resource.get("Fn::GetAtt", [None, None]) if isinstance(resource, dict) else (None, None)
             if attribute == "Arn" and target in tables:
                 granted.setdefault(tables[target], set()).update(actions)
@@ -54,6 +54,7 @@ def test_function_role_holds_exactly_its_declared_data_access(raw_templates, sta
         "kms": "devices" in spec.tables_read + spec.tables_write,
         "ssm": derive.parameters(spec),
         "sqs": derive.invoked_async(spec) or spec.stream_source,
+        "sns": spec.texts_phones,
     }
     assert services <= {"logs", "dynamodb", "xray"} | {service for service, needed in optional.items() if needed}
 
@@ -156,3 +157,20 @@ def test_state_machine_role_invokes_exactly_its_task_functions(raw_templates, st
             invoked |= cfn.resource_ids_in(statement["Resource"])
     functions = cfn.functions_by_name(t)
     assert invoked == {functions[resources.resource_name(task, stage)] for task in spec.tasks}
+
+
+@each_stage
+@pytest.mark.parametrize("spec", resources.FUNCTIONS, ids=lambda f: f.logical)
+def test_only_functions_that_text_phones_may_publish_and_never_to_a_topic(raw_templates, stage, spec):
+    """SMS to a phone number has no ARN: the grant is ``sns:Publish`` on everything but SNS topics
+    (``NotResource``), so the sign-in can text a phone and cannot post to any topic (the alarm topic)."""
+    t = raw_templates[stage]
+    sns = [s for s in cfn.statements(t, cfn.role_of(t, resources.resource_name(spec.logical, stage)))
+           if any(a.startswith("sns:") for a in cfn.listify(s["Action"]))]  # fmt: skip
+    if not spec.texts_phones:
+        assert sns == []
+        return
+    (statement,) = sns
+    assert cfn.listify(statement["Action"]) == ["sns:Publish"] and "Resource" not in statement
+    (excluded,) = cfn.listify(statement["NotResource"])
+    assert excluded == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sns:*:*:*"]]}
