@@ -124,6 +124,11 @@ def verify(key: str, token: str, *, now: datetime) -> Principal:
         raise Unauthenticated("malformed bearer token", code="token_malformed") from exc
     if not isinstance(claims, dict):
         raise Unauthenticated("malformed bearer token", code="token_malformed")
+    return _unexpired_principal(claims, now)
+
+
+def _unexpired_principal(claims: dict, now: datetime) -> Principal:
+    """Expiry on the platform's clock (``exp`` an integer), then the role's claims: for both kinds of token."""
     exp = claims.get("exp")
     if type(exp) is not int:
         raise Unauthenticated("token claims incomplete", code="token_claims")
@@ -214,9 +219,4 @@ def verify_pool_token(pool: TokenPool, token: str, *, now: datetime) -> Principa
         raise Unauthenticated("malformed bearer token", code="token_malformed") from exc
     if claims.get("token_use") != "id":
         raise Unauthenticated("an ID token is required", code="token_claims")
-    exp = claims.get("exp")
-    if type(exp) is not int:
-        raise Unauthenticated("token claims incomplete", code="token_claims")
-    if exp <= now.timestamp():
-        raise Unauthenticated("token expired", code="token_expired")
-    return principal_from_claims(claims)
+    return _unexpired_principal(claims, now)

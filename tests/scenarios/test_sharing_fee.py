@@ -28,16 +28,6 @@ def token(memory_token):  # on memory: this module's tests need no embedded AWS
 
 
 @pytest.fixture
-def citizen(platform, call, token):
-    headers = token(Role.CITIZEN, subject="citizen-1")
-    assert call("post", "/v1/me/account", headers, {"consent": True})[0] == 201
-    assert call("post", "/v1/me/plates", headers, {"plate": CITIZEN_PLATE})[0] == 202
-    code = platform.services.plate_verifier.sent[CITIZEN_PLATE]
-    assert call("post", "/v1/me/plates/verify", headers, {"plate": CITIZEN_PLATE, "code": code})[0] == 200
-    return headers
-
-
-@pytest.fixture
 def approved(services, call, token, citizen):
     """citizen-1's application approved by the operator: the right exists, its first term unpaid."""
     price_lot(services, LOT, ZHUMADIAN_CLASS1)
