@@ -65,6 +65,7 @@ LOTS = Table(
     "lots",
     "lot_id",
     indexes=(Index("by_district", "district_code", "lot_id"), Index("by_operator", "operator_id", "lot_id")),
+    stream=True,  # issue 12: every version archived (registry-writer-lots)
     purpose="Registered (备案) lots: enclosed lots and on-street berth zones.",
 )
 DEVICES = Table(
@@ -102,7 +103,8 @@ LOT_STATUS = Table(
 
 # Money. Bills and payments are separate aggregates: a payment is applied to a bill exactly once by one
 # transaction that also writes the ledger posting.
-TARIFFS = Table("tariffs", "tariff_id", purpose="Registered tariffs (收费标准) with their versions.")
+TARIFFS = Table("tariffs", "tariff_id", stream=True,  # issue 12: every version archived (registry-writer-tariffs)
+               purpose="Registered tariffs (收费标准) with their versions.")
 BILLS = Table(
     "bills",
     "pk",
@@ -285,6 +287,7 @@ class Function:
     timeout_s: int = 30
     buckets_read: tuple[str, ...] = ()  # issue 12: the archive writer reads the log's edge tiles back
     texts_phones: bool = False  # issue 14: sends SMS to phone numbers (SNS, never to a topic)
+    stream_events: tuple[str, ...] = ("INSERT",)  # which changes of its stream invoke it (an event-source filter)
 
     @property
     def name(self) -> str:
@@ -473,6 +476,22 @@ FUNCTIONS = (
         batch_size=500,
         timeout_s=120,
     ),
+    # Every stored version of a lot and of a tariff, archived and logged (shared/archive/registry.py).
+    *(Function(
+        f"registry-writer-{table}",
+        f"functions.registry_writer.handler.{table}",
+        f"Writes each stored version of a {table[:-1]} from the {table} table's stream to the S3 archive (registry/) "
+        "and appends it to the archive's transparency log, so replay can price from the archive alone.",
+        tables_read=(table, "audit-log"),
+        tables_write=("audit-log",),
+        buckets_write=("event-archive",),
+        buckets_read=("event-archive",),
+        parameters_read=(AUDIT_LOG_KEY_PARAMETER,),
+        stream_source=table,
+        stream_events=("INSERT", "MODIFY"),
+        batch_size=100,
+        timeout_s=60,
+    ) for table in ("lots", "tariffs")),
 )
 
 

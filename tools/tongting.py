@@ -26,7 +26,8 @@ except ImportError:  # pragma: no cover - orjson is a dependency; plain json sti
     _loads = json.loads
 
 
-ARCHIVED = ("books/", "events/")  # money records (shared/archive/books.py) and device events
+# money records (shared/archive/books.py), device events, and lot and tariff versions (shared/archive/registry.py)
+ARCHIVED = ("books/", "events/", "registry/")
 
 
 class DirectoryArchive:
@@ -61,6 +62,8 @@ def open_archive(where: str):
 
 
 def _selected(key: str, args) -> bool:
+    if key.startswith("registry/"):  # verified with the rest; read by ``--registry archive``, not replayed as events
+        return False
     date = key.split("date=", 1)[1][:10] if "date=" in key else ""
     lot = key.split("lot=", 1)[1].split("/", 1)[0] if "lot=" in key else ""
     if args.date_from and date < args.date_from or args.date_to and date > args.date_to:
@@ -75,12 +78,19 @@ def records(archive, keys: list[str]) -> Iterator[dict]:
                 yield _loads(line)
 
 
-def load_registry(source: str):
-    """Lots by id and a pricer over the registered tariffs: from a JSON export or, read-only, the live tables."""
+def load_registry(source: str, archive=None):
+    """Lots by id and a pricer over the registered tariffs: from the archive itself (``archive``: the newest
+    archived version of each lot and tariff), a JSON export or, read-only, the live tables."""
     from shared.registry.model import Lot
     from shared.tariffs.registry import RegisteredTariff, TariffService
 
-    if source == "dynamo":
+    if source == "archive":
+        from shared.archive.registry import latest
+
+        found = latest(records(archive, archive.keys(("registry/",))))
+        lots = [Lot.model_validate(r["doc"]) for (kind, _), r in sorted(found.items()) if kind == "lot"]
+        tariffs = [RegisteredTariff.model_validate(r["doc"]) for (kind, _), r in sorted(found.items()) if kind == "tariff"]
+    elif source == "dynamo":
         from shared.adapters.dynamo.registry import LotStore
         from shared.adapters.dynamo.tariffs import TariffStore
 
@@ -146,7 +156,7 @@ def cmd_replay(args) -> int:
         if not verification.ok:
             print("archive fails verification:\n  " + "\n  ".join(verification.problems), file=sys.stderr)
             return 2
-    lots, price = load_registry(args.registry)
+    lots, price = load_registry(args.registry, archive)
     partitions: dict[str, list[str]] = {}
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("replay", help="rebuild sessions and charges from the archive and compare with the ledger")
     r.add_argument("--archive", required=True)
     r.add_argument("--key", help="verify the archive first against this verifier key")
-    r.add_argument("--registry", default="dynamo", help="lots and tariffs: a JSON export, or 'dynamo' (read-only)")
+    r.add_argument("--registry", default="dynamo", help="lots and tariffs: 'archive' (their archived versions, verified with the rest), a JSON export, or 'dynamo' (read-only)")
     r.add_argument("--ledger", help="postings: a JSON Lines export, or 'dynamo' (read-only)")
     r.add_argument("--from", dest="date_from")
     r.add_argument("--to", dest="date_to")

@@ -159,9 +159,9 @@ class PlainFunctions(Construct):
                     batch_size=spec.batch_size,
                     max_batching_window=Duration.seconds(5),
                     bisect_batch_on_error=True,
-                    # Both stream readers take only new items (an event's ack, a posting): the other changes
-                    # of those tables never invoke them (issue 10: fewer invocations).
-                    filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.is_equal("INSERT")})],
+                    # Only the changes a reader takes invoke it (the archive and books writers: new items
+                    # only; issue 10: fewer invocations).
+                    filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_(*spec.stream_events)})],
                     retry_attempts=STREAM_RETRIES,
                     # A batch that still fails is described here instead of blocking the shard.
                     on_failure=sources.SqsDlq(dlq),

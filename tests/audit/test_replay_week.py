@@ -80,10 +80,10 @@ def _week(stack, api, device, clock):
     assert stack.services.ledger.check() == []
 
 
-def _replay(tmp_path, *extra):
+def _replay(tmp_path, *extra, registry="dynamo"):
     report = tmp_path / "week.json"
     report.unlink(missing_ok=True)
-    code = main(["replay", "--archive", f"s3://{resources.EVENT_ARCHIVE.name}", "--registry", "dynamo",
+    code = main(["replay", "--archive", f"s3://{resources.EVENT_ARCHIVE.name}", "--registry", registry,
                  "--ledger", "dynamo", "--json", str(report), "--quiet", "--key", log_signer().verifier_key(), *extra])  # fmt: skip
     return code, json.loads(report.read_text()) if report.exists() else None
 
@@ -108,6 +108,12 @@ def test_a_replayed_week_matches_the_ledger_and_a_doctored_archive_fails(stack, 
     assert all(t["replayed_fen"] == t["ledger_fen"] > 0 for t in money.values()), money
     assert s["money_records"] == 3  # the callback delivered twice is one record
     assert code == 0
+    # the lots and tariffs that priced the week come from the archive itself (verified with the rest)
+    code, from_archive = _replay(tmp_path, registry="archive")
+    assert code == 0 and from_archive["verification"]["ok"]
+    assert (from_archive["summary"]["differences"], from_archive["summary"]["replayed_fen"]) == (0, s["replayed_fen"])
+    registry = [o["Key"] for o in client("s3").list_objects_v2(Bucket=resources.EVENT_ARCHIVE.name, Prefix="registry/")["Contents"]]
+    assert any(k.startswith("registry/lot/") for k in registry) and any(k.startswith("registry/tariff/") for k in registry)
 
     payment = next(p for p in stack.services.ledger.scan_postings() if p.kind.value == "payment")
     header = LedgerItem.get(posting_key(payment.posting_id), HEADER)
