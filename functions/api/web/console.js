@@ -8,7 +8,7 @@ Object.assign(T.zh, { console: "管理控制台", staff_token: "工作人员令�
   register_device: "登记设备", lot: "停车场", device_id: "设备编号", device_kind: "设备类型", lane: "车道（道闸相机）", register: "登记",
   secret_once: "设备 {id} 已登记。签名密钥只显示这一次，请立即配置到设备：", devices: "设备", decide: "处理争议",
   upheld: "支持（调整金额）", rejected: "驳回", fair_amount: "合理金额（分）", note: "说明", decided: "已处理：{decision}",
-  contact: "记录催缴联系", channel: "方式", outcome: "结果", tickets: "12345 工单", compliance: "智慧化达标率", hotspots: "停车热点（昨日）", hot: "{lot} {hour}:00 占用 {pct}%", not_scanned: "昨日报告尚未生成",
+  contact: "记录催缴联系", channel: "方式", outcome: "结果", tickets: "12345 工单", compliance: "智慧化达标率", hotspots: "停车热点（昨日）", signals: "疑似瞒报与违规信号（30 天）", reviewed: "已复核：{decision}", hot: "{lot} {hour}:00 占用 {pct}%", not_scanned: "昨日报告尚未生成",
   rate: "{name}：{ok}/{lots} 达标", failing: "未达标：{lot}（{reasons}）", never_seen: "尚未上报", findings: "对账差异",
   settlements: "日结算单（近 31 天）", settled_day: "{day} · 实收 {total}", anomalies: "近 30 天断网 {n} 次{open}", open_now: "（当前断网）" });
 Object.assign(T.en, { console: "Staff console", staff_token: "Staff token", sign_in: "Sign in",
@@ -18,7 +18,7 @@ Object.assign(T.en, { console: "Staff console", staff_token: "Staff token", sign
   register_device: "Register a device", lot: "Car park", device_id: "Device id", device_kind: "Kind", lane: "Lane (gate cameras)", register: "Register",
   secret_once: "Device {id} registered. Its signing secret is shown this once; configure the device now:", devices: "Devices", decide: "Decide",
   upheld: "Uphold (adjust the amount)", rejected: "Reject", fair_amount: "Fair amount (fen)", note: "Note", decided: "Decided: {decision}",
-  contact: "Record a collection contact", channel: "Channel", outcome: "Outcome", tickets: "Hotline tickets", compliance: "Smart-compliance rate", hotspots: "Parking hotspots (yesterday)", hot: "{lot} at {hour}:00: {pct}% occupied", not_scanned: "Yesterday's report is not ready yet",
+  contact: "Record a collection contact", channel: "Channel", outcome: "Outcome", tickets: "Hotline tickets", compliance: "Smart-compliance rate", hotspots: "Parking hotspots (yesterday)", signals: "Fraud and data-hiding signals (30 days)", reviewed: "Reviewed: {decision}", hot: "{lot} at {hour}:00: {pct}% occupied", not_scanned: "Yesterday's report is not ready yet",
   rate: "{name}: {ok}/{lots} compliant", failing: "Failing: {lot} ({reasons})", never_seen: "never seen", findings: "Reconciliation findings",
   settlements: "Daily settlement statements (last 31 days)", settled_day: "{day} · collected {total}",
   anomalies: "{n} comms losses in 30 days{open}", open_now: " (offline now)" });
@@ -107,6 +107,10 @@ async function load() {
       ...Object.entries(body.by_district || {}).map(([d, r]) => el("li", { class: "card" }, t("rate", { name: d, ok: r.compliant, lots: r.lots }))),
       ...(body.failing || []).slice(0, 20).map((f) => el("li", { class: "card muted" }, t("failing", { lot: f.lot_id, reasons: f.reasons.join(", ") })))])),
     section("hotspots-section", `/v1/admin/hotspots?day=${daysAgo(1)}`, hotspots),
+    section("signals-section", `/v1/admin/signals?from=${daysAgo(30)}&to=${daysAgo(0)}`, (body) => items("signals",
+      (body.signals || []).slice(0, 50).map((sg) => el("li", { class: "card", id: "signal-" + sg.signal_id },
+        el("strong", {}, `${sg.day} · ${sg.lot_id} · ${sg.kind}`), el("br"), sg.explanation,
+        sg.review ? el("p", { class: "decided" }, t("reviewed", { decision: sg.review.decision })) : "")))),
     may("register_device") ? section("register-section", "/v1/admin/lots", registerForm) : hide("register-section"),
   ]);
 }
