@@ -21,20 +21,16 @@ from datetime import UTC
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
 from shared.adapters.dynamo.conditions import failed_conditions
-from shared.adapters.dynamo.models import _Meta, transaction_connection
+from shared.adapters.dynamo.models import keyed, transaction_connection
 from shared.citypush.model import Push, PushState
 from shared.adapters.http_push import HttpTransport, push_target  # noqa: F401  (where they lived first)
 
 
-class PushItem(Model):
-    Meta = _Meta.for_table(resources.table("city-pushes"))
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class PushItem(keyed(resources.table("city-pushes"))):
     doc = JSONAttribute(null=True)
     state = UnicodeAttribute(null=True)
     last = UnicodeAttribute(null=True)

@@ -7,13 +7,11 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import save_if, versioned
-from shared.adapters.dynamo.models import _index, _Meta
+from shared.adapters.dynamo.models import index_of, keyed
 from shared.charging.model import ChargingPolicy, ChargingRecord
 
 
@@ -21,21 +19,13 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-class _ByLotPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.CHARGING, "by_lot_plate")
-    lot_plate = UnicodeAttribute(hash_key=True)
-    started_at = UnicodeAttribute(range_key=True)
+_ByLotPlate = index_of(resources.CHARGING, "by_lot_plate")
 
 
-class _ByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.CHARGING, "by_lot")
-    lot_id = UnicodeAttribute(hash_key=True)
-    started_at = UnicodeAttribute(range_key=True)
+_ByLot = index_of(resources.CHARGING, "by_lot")
 
 
-class ChargingItem(Model):
-    Meta = _Meta.for_table(resources.CHARGING)
-    pk = UnicodeAttribute(hash_key=True)
+class ChargingItem(keyed(resources.CHARGING)):
     version = NumberAttribute(null=True)
     doc = JSONAttribute()
     lot_plate = UnicodeAttribute(null=True)

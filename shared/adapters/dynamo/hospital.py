@@ -18,47 +18,31 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
-from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
+from shared.adapters.dynamo.models import index_of, keyed, transaction_connection
 from shared.hospital.model import Booking, BookingPolicy
 from shared.hospital.ports import BookOutcome
 
 HELD = "HELD"
 
 
-class _ByPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.HOSPITAL_BOOKINGS, "by_plate")
-    plate = UnicodeAttribute(hash_key=True)
-    appointment_at = UnicodeAttribute(range_key=True)
+_ByPlate = index_of(resources.HOSPITAL_BOOKINGS, "by_plate")
 
 
-class _ByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.HOSPITAL_BOOKINGS, "by_lot")
-    lot_id = UnicodeAttribute(hash_key=True)
-    appointment_at = UnicodeAttribute(range_key=True)
+_ByLot = index_of(resources.HOSPITAL_BOOKINGS, "by_lot")
 
 
-class _HeldByLot(GlobalSecondaryIndex):
-    Meta = _index(resources.HOSPITAL_BOOKINGS, "held_by_lot")
-    held_lot_id = UnicodeAttribute(hash_key=True)
-    entry_until = UnicodeAttribute(range_key=True)
+_HeldByLot = index_of(resources.HOSPITAL_BOOKINGS, "held_by_lot")
 
 
-class _HeldByEnd(GlobalSecondaryIndex):
-    Meta = _index(resources.HOSPITAL_BOOKINGS, "held_by_end")
-    held = UnicodeAttribute(hash_key=True)
-    entry_until = UnicodeAttribute(range_key=True)
+_HeldByEnd = index_of(resources.HOSPITAL_BOOKINGS, "held_by_end")
 
 
-class HospitalItem(Model):
-    Meta = _Meta.for_table(resources.HOSPITAL_BOOKINGS)
-    pk = UnicodeAttribute(hash_key=True)
+class HospitalItem(keyed(resources.HOSPITAL_BOOKINGS)):
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     booked = NumberAttribute(null=True)

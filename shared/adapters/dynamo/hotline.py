@@ -8,12 +8,10 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters.dynamo.conditions import save_if, versioned
-from shared.adapters.dynamo.models import _index, _Meta
+from shared.adapters.dynamo.models import index_of, keyed
 from shared.hotline.model import Ticket
 
 PENDING = "PENDING"
@@ -23,33 +21,19 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
-class _ByDistrict(GlobalSecondaryIndex):
-    Meta = _index(resources.HOTLINE_TICKETS, "by_district")
-    district_code = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+_ByDistrict = index_of(resources.HOTLINE_TICKETS, "by_district")
 
 
-class _ByOperator(GlobalSecondaryIndex):
-    Meta = _index(resources.HOTLINE_TICKETS, "by_operator")
-    operator_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+_ByOperator = index_of(resources.HOTLINE_TICKETS, "by_operator")
 
 
-class _ByCitizen(GlobalSecondaryIndex):
-    Meta = _index(resources.HOTLINE_TICKETS, "by_citizen")
-    citizen = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+_ByCitizen = index_of(resources.HOTLINE_TICKETS, "by_citizen")
 
 
-class _PendingByDue(GlobalSecondaryIndex):
-    Meta = _index(resources.HOTLINE_TICKETS, "pending_by_due")
-    pending = UnicodeAttribute(hash_key=True)
-    next_due_at = UnicodeAttribute(range_key=True)
+_PendingByDue = index_of(resources.HOTLINE_TICKETS, "pending_by_due")
 
 
-class TicketItem(Model):
-    Meta = _Meta.for_table(resources.HOTLINE_TICKETS)
-    pk = UnicodeAttribute(hash_key=True)
+class TicketItem(keyed(resources.HOTLINE_TICKETS)):
     version = NumberAttribute()
     doc = JSONAttribute()
     district_code = UnicodeAttribute()

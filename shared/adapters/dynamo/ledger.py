@@ -29,13 +29,11 @@ from pydantic import ValidationError
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
 from shared.adapters.dynamo.conditions import failed_conditions
-from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
+from shared.adapters.dynamo.models import index_of, keyed, transaction_connection
 from shared.errors import Conflict, DomainError, InvalidInput
 from shared.ledger import model
 from shared.ledger.model import Entry, Line, Posting, PostingKind
@@ -61,18 +59,12 @@ def line_key(posting: Posting, account: str) -> str:
     return f"{LINE}{_utc(posting.occurred_at)}#{posting.posting_id}#{account}"
 
 
-class LinesByAccount(GlobalSecondaryIndex):
-    Meta = _index(_TABLE, "by_account")
-    account = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+LinesByAccount = index_of(_TABLE, "by_account")
 
 
-class LedgerItem(Model):
+class LedgerItem(keyed(_TABLE)):
     """A posting header, a line or a balance; which one is told by ``sk`` (see the module docstring)."""
 
-    Meta = _Meta.for_table(_TABLE)
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
     doc = JSONAttribute(null=True)  # header
     posting_id = UnicodeAttribute(null=True)  # header, line
     kind = UnicodeAttribute(null=True)  # header, line

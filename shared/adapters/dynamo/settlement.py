@@ -23,12 +23,11 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.models import Model
 
 from shared import resources
 from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.ledger import HEADER, LINE, LedgerItem, LedgerStore, LinesByAccount
-from shared.adapters.dynamo.models import _Meta
+from shared.adapters.dynamo.models import keyed
 from shared.ledger.model import Line, Posting, PostingKind
 from shared.settlement.model import FeeStatement, Statement
 
@@ -39,10 +38,7 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class SettlementItem(Model):
-    Meta = _Meta.for_table(resources.table("settlements"))
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class SettlementItem(keyed(resources.table("settlements"))):
     doc = JSONAttribute(null=True)
     parts = NumberAttribute(null=True)
     ids = ListAttribute(of=UnicodeAttribute, null=True)

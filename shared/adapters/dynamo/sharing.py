@@ -6,42 +6,29 @@ from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
-from shared.adapters.dynamo.models import _index, _Meta, transaction_connection
+from shared.adapters.dynamo.models import index_of, keyed, transaction_connection
 from shared.sharing.model import Application, ApplicationStatus, Offer
 
 
-class _ByPlate(GlobalSecondaryIndex):
-    Meta = _index(resources.SHARING, "by_plate")
-    plate = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+_ByPlate = index_of(resources.SHARING, "by_plate")
 
 
-class _ByOffer(GlobalSecondaryIndex):
-    Meta = _index(resources.SHARING, "by_offer")
-    offer_id = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+_ByOffer = index_of(resources.SHARING, "by_offer")
 
 
-class _ByApplicant(GlobalSecondaryIndex):
-    Meta = _index(resources.SHARING, "by_applicant")
-    applicant = UnicodeAttribute(hash_key=True)
-    pk = UnicodeAttribute(range_key=True)
+_ByApplicant = index_of(resources.SHARING, "by_applicant")
 
 
 def plate_rights_key(plate: str) -> str:
     return f"PLATE#{plate}"
 
 
-class SharingItem(Model):
-    Meta = _Meta.for_table(resources.SHARING)
-    pk = UnicodeAttribute(hash_key=True)
+class SharingItem(keyed(resources.SHARING)):
     version = NumberAttribute(null=True)
     doc = JSONAttribute(null=True)
     plate = UnicodeAttribute(null=True)

@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
 from shared.adapters.dynamo.conditions import failed_conditions
-from shared.adapters.dynamo.models import _Meta, transaction_connection
+from shared.adapters.dynamo.models import keyed, transaction_connection
 from shared.supervision.anomalies import CommsAnomaly
 
 OPEN = "OPEN#comms"
@@ -23,10 +22,7 @@ def _sk(a: CommsAnomaly) -> str:
     return f"COMMS#{a.lost_since.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
 
-class AnomalyItem(Model):
-    Meta = _Meta.for_table(resources.table("anomalies"))
-    lot_id = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
+class AnomalyItem(keyed(resources.table("anomalies"))):
     doc = JSONAttribute(null=True)
     points_at = UnicodeAttribute(null=True)
 
