@@ -22,8 +22,8 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
 
+from shared.archive.logged import LogAppender, archive_once
 from shared.archive.ports import ArchiveBucket
 from shared.clock import local_date
 from shared.ledger.model import Posting, PostingKind
@@ -39,14 +39,6 @@ PARTY = {
     PostingKind.WRITE_OFF: "district",
 }
 KINDS = frozenset(k.value for k in PARTY)
-
-
-class LogAppender(Protocol):
-    """The archive's Merkle log (``shared.audit.log.TransparencyLog``): sequences archive objects."""
-
-    def append(self, object_keys: list[str]) -> object:
-        """Sequence these objects, those not in the log yet, and publish a new checkpoint."""
-        ...
 
 
 def record_of(posting: Posting) -> dict:
@@ -103,17 +95,7 @@ class BooksArchive:
         self._bucket, self.log = bucket, log
 
     def record(self, postings: Iterable[Posting]) -> list[str]:
-        keys = []
-        for p in postings:
-            if p.kind.value not in KINDS:
-                continue
-            key = object_key(p)
-            if key not in set(self._bucket.keys(key)):  # written before: never rewritten (its leaf may be in the log)
-                self._bucket.put(key, line(p))
-            keys.append(key)
-        if keys and self.log is not None:
-            self.log.append(keys)
-        return keys
+        return archive_once(self._bucket, self.log, ((object_key(p), line(p)) for p in postings if p.kind.value in KINDS))
 
     def record_after_commit(self, postings: list[Posting]) -> None:
         """``record``, for money that has moved already: a failure is logged and counted, never raised."""

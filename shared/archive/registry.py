@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from shared.archive.logged import LogAppender, archive_once
 from shared.archive.ports import ArchiveBucket
 
 PREFIX = "registry/"
@@ -43,19 +44,11 @@ def line(record: dict) -> bytes:
 class RegistryArchive:
     """Archives registry records and sequences them in the log (when the stores have one); idempotent."""
 
-    def __init__(self, bucket: ArchiveBucket, log) -> None:
+    def __init__(self, bucket: ArchiveBucket, log: LogAppender | None) -> None:
         self._bucket, self._log = bucket, log
 
     def record(self, records: Iterable[dict]) -> list[str]:
-        keys = []
-        for r in records:
-            key = object_key(r)
-            if key not in set(self._bucket.keys(key)):  # written before: never rewritten (its leaf may be in the log)
-                self._bucket.put(key, line(r))
-            keys.append(key)
-        if keys and self._log is not None:
-            self._log.append(keys)
-        return keys
+        return archive_once(self._bucket, self._log, ((object_key(r), line(r)) for r in records))
 
 
 def latest(records: Iterable[dict]) -> dict[tuple[str, str], dict]:
