@@ -357,21 +357,22 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         stores=st,
         audit_log=audit_log,
         books=books,
-        phone_login=PhoneLogin(st.token_key, st.login_texts or verifier, st.login_counters or _memory_counters(), clock),
+        phone_login=phone_login(clock, st, texts=verifier),
         pay_together=CitizenPayments(money.bill, lambda principal, bill: citizens.get(principal).owns_bill(bill.plate, bill.created_at), payments),
     )
-    _scenarios(built, st, lots, citizens, clock, price_adjusters)
+    _scenarios(built, st, money, lots, citizens, clock, price_adjusters)
     built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
     reactions.bind(built)
     return built
 
 
-def phone_login(clock: Clock, stores: Stores | None = None) -> PhoneLogin:
-    """The sign-in alone, for Cognito's custom-auth triggers (``functions/citizen_sign_in``): the same
-    limits and texts as ``build``'s, without building (or granting) the rest of the platform."""
+def phone_login(clock: Clock, stores: Stores | None = None, texts=None) -> PhoneLogin:
+    """The sign-in, built here for ``build`` and alone for Cognito's custom-auth triggers
+    (``functions/citizen_sign_in``): the same limits and texts, without building (or granting) the rest of
+    the platform. ``texts``: where codes go without the stores' own sender (``build``: the sandbox inbox)."""
     st = stores or dynamo_stores()
-    return PhoneLogin(st.token_key, st.login_texts or SandboxVerifier(), st.login_counters or _memory_counters(), clock)
+    return PhoneLogin(st.token_key, st.login_texts or texts or SandboxVerifier(), st.login_counters or _memory_counters(), clock)
 
 
 def _memory_counters() -> LoginCounters:
@@ -385,7 +386,8 @@ def _claims(acks: AckStore) -> ArchiveClaims:
     return acks  # type: ignore[return-value]  # every AckStore adapter also keeps the archive claims
 
 
-def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenService, clock: Clock, price_adjusters: list) -> None:
+def _scenarios(built: Services, st: Stores, money: MoneyStore, lots: LotStore, citizens: CitizenService, clock: Clock,
+               price_adjusters: list) -> None:
     """Issue 13: hospital appointment parking, hooked into entries (the booking in the ack) and
     availability (held spaces are not free); the 24-hour hotline; EV charging (a protocol message and
     price lines) and shared-parking rights (price lines)."""
@@ -407,7 +409,7 @@ def _scenarios(built: Services, st: Stores, lots: LotStore, citizens: CitizenSer
 
     built.charging = ChargingService(st.charging, lots.require, clock, late=late_charging, flag_lot=flag_lot)
     built.ingest.charging = built.charging.report
-    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=st.money if st.ledger_streams_to_books else RecordedMoney(st.money, built.books), flag_lot=flag_lot)
+    built.sharing = SharingService(st.sharing, lots.require, plates_of, clock, money=money, flag_lot=flag_lot)
     # The booking's terms or a shared-parking right first (each replaces the tariff), then charging.
     price_adjusters += [built.hospital.adjust, built.sharing.adjust, built.charging.adjust]
 
