@@ -66,27 +66,17 @@ class PaymentService:
         due = bill.due_fen
         if due <= 0:
             raise Conflict("nothing is due on this bill", code="nothing_due", bill_id=bill.bill_id)
-        provider_name = self._routing.provider_for(channel)
         payment = Payment(
             payment_id=payment_id_for(bill.bill_id, bill.version, channel.value, due, source.value, attempt),
-            bill_id=bill.bill_id, provider=provider_name, channel=channel, source=source, amount_fen=due,
-            created_at=self._clock.now(),
+            bill_id=bill.bill_id, provider=self._routing.provider_for(channel), channel=channel, source=source,
+            amount_fen=due, created_at=self._clock.now(),
         )  # fmt: skip
-        if not self._money.create_payment(payment):
-            payment = self._money.payment(payment.payment_id)
-            if payment.state is not PaymentState.CREATED:
-                return payment  # a retried request: the provider already has it
-        request = PaymentRequest(
+        return self._start(payment, PaymentRequest(
             payment_id=payment.payment_id, bill_id=bill.bill_id, amount_fen=due, channel=channel,
             destination=self._payout(bill.operator_id), description=f"停车费 {bill.lot_id}",
             metadata={"session_id": bill.session_id, "lot_id": bill.lot_id, "source": source.value},
             plate=bill.plate if channel is Channel.ETC else None, **off_session,
-        )  # fmt: skip
-        try:
-            answer = self._providers[provider_name].create_payment(request)
-        except ProviderError as exc:
-            raise Unavailable(f"{provider_name} is unavailable; try again", code="provider_unavailable") from exc
-        return self._record_answer(payment.payment_id, answer)
+        ))  # fmt: skip
 
     def pay_together(self, bills: Sequence[Bill], channel: Channel, source: PaymentSource) -> Payment:
         """One payment for several bills that have left and are due (a citizen's arrears), each getting what
@@ -108,25 +98,28 @@ class PaymentService:
         ordered = sorted(bills, key=lambda b: b.bill_id)
         allocations = {b.bill_id: b.due_fen for b in ordered}
         total, first = sum(allocations.values()), ordered[0]
-        provider_name = self._routing.provider_for(channel)
         payment = Payment(
             payment_id=payment_id_for("together", *(f"{b.bill_id}:{b.version}:{b.due_fen}" for b in ordered), channel.value, source.value),
-            bill_id=first.bill_id, provider=provider_name, channel=channel, source=source, amount_fen=total,
-            allocations=allocations, created_at=self._clock.now(),
+            bill_id=first.bill_id, provider=self._routing.provider_for(channel), channel=channel, source=source,
+            amount_fen=total, allocations=allocations, created_at=self._clock.now(),
         )  # fmt: skip
+        return self._start(payment, PaymentRequest(
+            payment_id=payment.payment_id, bill_id=first.bill_id, amount_fen=total, channel=channel,
+            destination=self._payout(first.operator_id), description=f"停车费 {len(ordered)} 笔",
+            metadata={"bills": ",".join(allocations), "source": source.value},
+        ))  # fmt: skip
+
+    def _start(self, payment: Payment, request: PaymentRequest) -> Payment:
+        """Store the payment once (its id derives from what it pays, so a retried request finds it), ask its
+        provider to collect, and keep the answer. A retry whose payment already went to the provider gets it back."""
         if not self._money.create_payment(payment):
             payment = self._money.payment(payment.payment_id)
             if payment.state is not PaymentState.CREATED:
                 return payment  # a retried request: the provider already has it
-        request = PaymentRequest(
-            payment_id=payment.payment_id, bill_id=first.bill_id, amount_fen=total, channel=channel,
-            destination=self._payout(first.operator_id), description=f"停车费 {len(ordered)} 笔",
-            metadata={"bills": ",".join(allocations), "source": source.value},
-        )  # fmt: skip
         try:
-            answer = self._providers[provider_name].create_payment(request)
+            answer = self._providers[payment.provider].create_payment(request)
         except ProviderError as exc:
-            raise Unavailable(f"{provider_name} is unavailable; try again", code="provider_unavailable") from exc
+            raise Unavailable(f"{payment.provider} is unavailable; try again", code="provider_unavailable") from exc
         return self._record_answer(payment.payment_id, answer)
 
     def _record_answer(self, payment_id: str, answer: ProviderPayment) -> Payment:
