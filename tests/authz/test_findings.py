@@ -20,15 +20,6 @@ LX, XW = "320213", "320214"
 PLATE = "苏B12345"
 
 
-@pytest.fixture
-def bearer(platform, clock, city):
-    def make(role: Role, subject: str | None = None, **claims) -> dict:
-        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-x", role=role, now=clock.now(), **claims)
-        return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
-
-    return make
-
-
 def forged(platform, clock, claims: dict) -> dict:
     """A token signed with the real key whose claims our mint would refuse (as a leaked key or a bug would make)."""
     import jwt

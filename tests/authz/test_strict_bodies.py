@@ -12,22 +12,12 @@ import pytest
 
 from functions.api import openapi
 from functions.api.app import app
-from shared import tokens
 from shared.auth import Role
 from tests.support import gate_event, price_lot
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 
 LX = "320213"
 PLATE = "苏B12345"
-
-
-@pytest.fixture
-def bearer(platform, clock, city):
-    def make(role: Role, subject: str | None = None, **claims) -> dict:
-        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-x", role=role, now=clock.now(), **claims)
-        return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
-
-    return make
 
 
 def call(api, method, path, headers, body):

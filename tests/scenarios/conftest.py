@@ -26,17 +26,6 @@ def token(platform, clock, city):
 
 
 @pytest.fixture
-def memory_token(platform, clock, city):
-    """``token`` for tests on the in-memory stores: a module overrides ``token`` with it."""
-    def make(role: Role, district: str | None = None, operator: str | None = None, subject: str | None = None) -> dict:
-        t = tokens.mint(platform.services.token_key(), subject=subject or f"{role.value}-user", role=role, now=clock.now(),
-                        district_code=district, operator_id=operator, ttl=timedelta(days=400))
-        return {"Authorization": f"Bearer {t}", "Content-Type": "application/json"}
-
-    return make
-
-
-@pytest.fixture
 def call(api):
     def do(method: str, path: str, headers: dict | None = None, body=None):
         kw = {"headers": headers or {"Content-Type": "application/json"}}

@@ -20,11 +20,6 @@ OPERATOR = "wx-city-parking"
 
 
 @pytest.fixture
-def token(memory_token):
-    return memory_token
-
-
-@pytest.fixture
 def stay(services, city, device, call, token, clock):
     """A free-while-charging lot, and a 6 h stay billed at the tariff before any charging report came."""
     price_lot(services, LOT, ZHUMADIAN_CLASS1)

@@ -4,19 +4,12 @@ hot-path cost measured by ``bench/bench_cost.py``). On memory."""
 
 from __future__ import annotations
 
-import pytest
-
 from shared.auth import Role
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 from tests.scenarios.test_sharing import OFFER
 from tests.support import CITY_ADMIN, gate_event, price_lot
 
 LOT, OTHER = "lx-nanchang-st-01", "xw-taihu-plaza"
-
-
-@pytest.fixture
-def token(memory_token):
-    return memory_token
 
 
 class Spy:

@@ -23,11 +23,6 @@ OPERATOR = "wx-city-parking"
 
 
 @pytest.fixture
-def token(memory_token):  # on memory: this module's tests need no embedded AWS
-    return memory_token
-
-
-@pytest.fixture
 def approved(services, call, token, citizen):
     """citizen-1's application approved by the operator: the right exists, its first term unpaid."""
     price_lot(services, LOT, ZHUMADIAN_CLASS1)
