@@ -1,15 +1,16 @@
-"""What the service scenarios share: who manages a lot's scenario policies, the next version of such a policy,
+"""What the service scenarios share: who manages a lot's scenario policies, the next version of such a policy and its PUT,
 parsing a request body into a model with field errors (a 400 with a machine-readable code), and a tariff quote with the scenarios' lines (charging, shared-parking rights)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from shared.auth import Principal, Role
-from shared.errors import InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.registry.model import Lot
 
 _SERVER_FIELDS = ("lot_id", "version", "updated_by", "updated_at")
@@ -35,6 +36,21 @@ def next_policy(model: type[BaseModel], current: BaseModel | None, lot_id: str, 
         **fields, "lot_id": lot_id, "version": 1 if current is None else version + 1,
         "updated_by": principal.subject, "updated_at": now.isoformat(),
     }, code="invalid_policy")  # fmt: skip
+
+
+def put_policy(store, lot: Lot, model: type[BaseModel], principal: Principal, data: dict, now,
+               flag_lot: Callable[[str], object] | None, name: str):
+    """A PUT of a lot's scenario policy (``store``: ``policy``/``save_policy`` of a booking or charging store):
+    who may set it, its next version, the lot flagged first (a policy the hot path would not look for must
+    never exist), then saved on its version (409 ``version_conflict`` if it changed meanwhile)."""
+    if not manages_lot(principal, lot):
+        raise Forbidden(f"{principal.subject} may not set the {name} of lot {lot.lot_id}", code="lot_forbidden")
+    policy = next_policy(model, store.policy(lot.lot_id), lot.lot_id, data, principal, now)
+    if flag_lot is not None:
+        flag_lot(lot.lot_id)
+    if not store.save_policy(policy):
+        raise Conflict(f"the {name} of {lot.lot_id} changed; read it again", code="version_conflict")
+    return policy
 
 
 def parse(model: type[BaseModel], data: object, code: str):

@@ -12,10 +12,10 @@ from shared.charging import model
 from shared.charging.model import ChargingPolicy, ChargingRecord
 from shared.charging.ports import ChargingStore
 from shared.clock import SHANGHAI, Clock
-from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.errors import Forbidden, InvalidInput
 from shared.protocol.events import ChargingSessionEvent
 from shared.registry.model import Lot
-from shared.scenarios import manages_lot, next_policy, with_lines
+from shared.scenarios import manages_lot, put_policy, with_lines
 
 # A charging session counts for a stay if it started before the stay's end and at most this long before
 # the car entered (a car that charged, left and came back is another stay; its charge is not this one's).
@@ -35,16 +35,8 @@ class ChargingService:
         self._late = late
 
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> ChargingPolicy:
-        lot = self._lot(lot_id)
-        if not manages_lot(principal, lot):
-            raise Forbidden(f"{principal.subject} may not set the charging policy of lot {lot_id}", code="lot_forbidden")
-        current = self._store.policy(lot_id)
-        policy = next_policy(ChargingPolicy, current, lot_id, data, principal, self._clock.now())
-        if self._flag_lot is not None:
-            self._flag_lot(lot_id)  # first: a policy the pricer would not look for must never exist
-        if not self._store.save_policy(policy):
-            raise Conflict(f"the charging policy of {lot_id} changed; read it again", code="version_conflict")
-        return policy
+        return put_policy(self._store, self._lot(lot_id), ChargingPolicy, principal, data, self._clock.now(),
+                          self._flag_lot, "charging policy")
 
     def report(self, event: ChargingSessionEvent, lot: Lot, device_id: str) -> None:
         """The ingest hook: store the session once (a resend stores nothing), then lower the bills of stays

@@ -21,7 +21,7 @@ from shared.hospital.model import Booking, BookingPolicy, SlotView
 from shared.hospital.ports import BookingStore, BookOutcome
 from shared.protocol.events import BookingAck
 from shared.registry.model import Lot
-from shared.scenarios import manages_lot, next_policy, parse, with_lines
+from shared.scenarios import manages_lot, parse, put_policy, with_lines
 
 ATTEMPTS = 6
 
@@ -63,16 +63,8 @@ class HospitalService:
 
     # Policies
     def put_policy(self, principal: Principal, lot_id: str, data: dict) -> BookingPolicy:
-        lot = self._lot(lot_id)
-        if not manages_lot(principal, lot):
-            raise Forbidden(f"{principal.subject} may not manage bookings of lot {lot_id}", code="lot_forbidden")
-        current = self._store.policy(lot_id)
-        policy = next_policy(BookingPolicy, current, lot_id, data, principal, self._clock.now())
-        if self._flag_lot is not None:
-            self._flag_lot(lot_id)  # first: a policy the entry would not look for must never exist
-        if not self._store.save_policy(policy):
-            raise Conflict(f"the booking policy of {lot_id} changed; read it again", code="version_conflict")
-        return policy
+        return put_policy(self._store, self._lot(lot_id), BookingPolicy, principal, data, self._clock.now(),
+                          self._flag_lot, "booking policy")
 
     def policy(self, lot_id: str) -> BookingPolicy:
         policy = self._store.policy(lot_id)
