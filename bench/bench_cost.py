@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import threading
 import time
@@ -48,8 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bench import bench_paylater as pl
-from bench.report import git_commit, machine_info
-from bench.report import write as write_report
+from bench.report import finish, git_commit, machine_info
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "cost.json"
 SCENARIOS = ("pay_on_exit", "prepay_in_lot", "paylater_grace", "paylater_auto", "returning_citizen")
@@ -548,15 +546,8 @@ def main(argv: list[str] | None = None) -> int:
                               "assumed_avg_billed_duration_ms": pl.LAMBDA_AVG_DURATION_MS}},
         "assumptions": ASSUMPTIONS,
         "scenarios": scenarios,
-        "total_s": round(time.monotonic() - started, 1),
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "ok": not problems,
-        "problems": problems,
     }
-    write_report(args.output, report)
-    print(table(report))
-    print(f"Results: {args.output}")
-    return 0 if report["ok"] else 1
+    return finish(args.output, report, started, problems, table)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,6 @@ import json
 import math
 import os
 import random
-import resource
 import socket
 import sys
 import threading
@@ -49,8 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.report import git_commit, machine_info
-from bench.report import write as write_report
+from bench.report import finish, git_commit, machine_info
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "ingest.json"
 HOST = "127.0.0.1"  # all traffic stays on loopback
@@ -556,16 +554,9 @@ def main(argv: list[str] | None = None) -> int:
             "stack": "a fresh local stack and demo city per scenario",
         },
         "scenarios": scenarios,
-        "total_s": round(time.monotonic() - started, 1),
-        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "ok": not problems,
-        "problems": problems,
     }
-    write_report(args.output, report)
-    print(summary(report))
-    print(f"Results: {args.output}")
-    return 0 if report["ok"] else 1
+    return finish(args.output, report, started, problems, summary,
+                  loadavg_at_end=[round(x, 2) for x in os.getloadavg()])
 
 
 if __name__ == "__main__":

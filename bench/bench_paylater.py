@@ -46,7 +46,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import sys
 import threading
 import time
@@ -58,8 +57,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from bench.report import git_commit, machine_info
-from bench.report import write as write_report
+from bench.report import finish, git_commit, machine_info
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "paylater.json"
 SCENARIOS = ("pay_in_grace", "auto_charge", "arrears_repaid", "arrears_handover")
@@ -1085,15 +1083,8 @@ def main(argv: list[str] | None = None) -> int:
         "assumptions": ASSUMPTIONS,
         "transition_notes": TRANSITION_NOTES,
         "scenarios": scenarios,
-        "total_s": round(time.monotonic() - started, 1),
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "ok": not problems,
-        "problems": problems,
     }
-    write_report(args.output, report)
-    print(table(report))
-    print(f"Results: {args.output}")
-    return 0 if report["ok"] else 1
+    return finish(args.output, report, started, problems, table)
 
 
 if __name__ == "__main__":

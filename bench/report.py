@@ -48,3 +48,19 @@ def git_commit() -> str | None:
 def write(path: Path, report: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def finish(path: Path, report: dict, started: float, problems: list, render, **closing) -> int:
+    """The end the cost, pay-later and ingest benchmarks share: the run's time (since ``started``, a
+    ``time.monotonic()``), any other ``closing`` fields, peak memory and the verdict added to ``report``;
+    written to ``path``, rendered to stdout; the exit status (0: no problems)."""
+    import resource
+    import time
+
+    report.update(total_s=round(time.monotonic() - started, 1), **closing,
+                  peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                  ok=not problems, problems=problems)
+    write(path, report)
+    print(render(report))
+    print(f"Results: {path}")
+    return 0 if report["ok"] else 1
