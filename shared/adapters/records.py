@@ -13,10 +13,25 @@ from shared.errors import Conflict, NotFound
 R = TypeVar("R", bound=BaseModel)
 
 
-class VersionedRecords(Generic[R]):
+class Lookup(Generic[R]):
+    """``require`` over a backend's ``get``: one not-found error per kind of record, whatever the backend."""
+
+    kind: str
+    missing = "is not registered"
+
+    def get(self, key: str) -> R | None:
+        raise NotImplementedError
+
+    def require(self, key: str) -> R:
+        record = self.get(key)
+        if record is None:
+            raise NotFound(f"{self.kind} {key} {self.missing}", code=f"unknown_{self.kind}")
+        return record
+
+
+class VersionedRecords(Lookup[R]):
     record_cls: type[R]
     key_attr: str
-    kind: str
 
     # The backend's primitives
     def _load(self, key: str) -> dict | None:
@@ -30,12 +45,6 @@ class VersionedRecords(Generic[R]):
     def get(self, key: str) -> R | None:
         doc = self._load(key)
         return self.record_cls.model_validate(doc) if doc is not None else None
-
-    def require(self, key: str) -> R:
-        record = self.get(key)
-        if record is None:
-            raise NotFound(f"{self.kind} {key} is not registered", code=f"unknown_{self.kind}")
-        return record
 
     def create(self, record: R, **extra) -> R:
         doc = record.model_copy(update={"version": 1}).model_dump(mode="json")

@@ -27,9 +27,10 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if, update
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, CouponItem, transaction_connection
 from shared.adapters.dynamo.money import _bill_item
+from shared.adapters.records import Lookup
 from shared.coupons.model import Coupon
 from shared.coupons.ports import Outcome, Redemption
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict
 
 
 def coupon_key(code: str) -> str:
@@ -52,7 +53,9 @@ def _coupon(item: CouponItem) -> Coupon:
     return Coupon.model_validate({**item.doc, "redeemed": int(item.redeemed or 0)})
 
 
-class CouponStore:
+class CouponStore(Lookup[Coupon]):
+    kind, missing = "coupon", "does not exist"
+
     def __init__(self, ledger: LedgerStore | None = None) -> None:
         self._ledger = ledger or LedgerStore()
 
@@ -62,12 +65,6 @@ class CouponStore:
             return _coupon(CouponItem.get(coupon_key(code), consistent_read=True))
         except DoesNotExist:
             return None
-
-    def require(self, code: str) -> Coupon:
-        coupon = self.get(code)
-        if coupon is None:
-            raise NotFound(f"coupon {code} does not exist", code="unknown_coupon")
-        return coupon
 
     def create(self, coupon: Coupon) -> Coupon:
         """Store ``coupon`` as version 1 with no redemptions; Conflict if its code is taken."""

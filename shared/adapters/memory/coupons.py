@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from shared.adapters.memory.db import LOCK
 from shared.adapters.memory.money import MoneyStore
+from shared.adapters.records import Lookup
 from shared.coupons.model import Coupon
 from shared.coupons.ports import Outcome, Redemption
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict
 from shared.payments.ports import Change
 
 
-class CouponStore:
+class CouponStore(Lookup[Coupon]):
+    kind, missing = "coupon", "does not exist"
+
     def __init__(self, money: MoneyStore) -> None:
         self._money = money
         self.coupons: dict[str, dict] = {}  # code -> {"doc", "version", "redeemed"}
@@ -20,12 +23,6 @@ class CouponStore:
     def get(self, code: str) -> Coupon | None:
         item = self.coupons.get(code)
         return Coupon.model_validate({**item["doc"], "redeemed": item["redeemed"]}) if item else None
-
-    def require(self, code: str) -> Coupon:
-        coupon = self.get(code)
-        if coupon is None:
-            raise NotFound(f"coupon {code} does not exist", code="unknown_coupon")
-        return coupon
 
     def create(self, coupon: Coupon) -> Coupon:
         coupon = coupon.model_copy(update={"version": 1, "redeemed": 0})
