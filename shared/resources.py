@@ -118,7 +118,10 @@ BILLS = Table(
 PAYMENTS = Table(
     "payments",
     "pk",
-    indexes=(Index("by_provider_ref", "provider_ref"), Index("by_provider_day", "provider_day", "created_at")),
+    # KEYS_ONLY (issue 10): both readers read the payments by key after the query, so an update of a payment
+    # that keeps its keys writes nothing to the indexes
+    indexes=(Index("by_provider_ref", "provider_ref", projection="KEYS_ONLY"),
+             Index("by_provider_day", "provider_day", "created_at", projection="KEYS_ONLY")),
     purpose="Payments, refunds, provider callback receipts and reconciliation findings.",
 )
 COUPONS = Table("coupons", "pk", purpose="Operator-funded coupons and their redemptions (S17).")

@@ -96,10 +96,14 @@ class MoneyStore:
         return [p for p in (self.payment(pid) for pid in bill.payments) if p is not None]
 
     def payments_on(self, provider: str, day: str) -> Iterator[Payment]:
-        """Payments created on a local day at a provider (for reconciliation)."""
-        for item in PaymentItem.by_provider_day.query(f"{provider}#{day}"):
-            if item.doc and item.pk.startswith("pay_"):
-                yield Payment.model_validate(item.doc)
+        """Payments created on a local day at a provider (for reconciliation). The index holds keys only:
+        the payments are read by key in batches, strongly consistent."""
+        keys = [i.pk for i in PaymentItem.by_provider_day.query(f"{provider}#{day}") if i.pk.startswith("pay_")]
+        for start in range(0, len(keys), 100):
+            found = {i.pk: i for i in PaymentItem.batch_get(keys[start:start + 100], consistent_read=True)}
+            for pk in keys[start:start + 100]:  # in the index's order (created_at)
+                if pk in found and found[pk].doc:
+                    yield Payment.model_validate(found[pk].doc)
 
     def bill_at_lane(self, lot_id: str, lane: str, since: datetime) -> Bill | None:
         """The latest bill of a car that left through this lane since ``since``."""
