@@ -129,9 +129,15 @@ LEDGER = Table(
     "ledger",
     "pk",
     "sk",
-    indexes=(Index("by_account", "account", "sk"),),
+    indexes=(
+        Index("by_account", "account", "sk"),  # line items: postings stored before issue 10, entries 3..16
+        # issue 10: a posting is one item carrying its first two entries (every domain posting has two) in
+        # these attributes, so its lines cost no items of their own; each slot is indexed for lines(account)
+        Index("by_account_a", "account_a", "line_at"),
+        Index("by_account_b", "account_b", "line_at"),
+    ),
     stream=True,  # issue 12: new postings feed the books writer (money records into the archive's log)
-    purpose="The double-entry ledger: postings, their lines and a balance per account (integer fen).",
+    purpose="The double-entry ledger: postings (with their lines) and a balance per account (integer fen).",
 )
 
 # Leave first, pay later (S6) and arrears (S7, S11).
