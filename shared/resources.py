@@ -111,7 +111,9 @@ BILLS = Table(
     indexes=(
         Index("by_plate", "plate", "created_at"),
         Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
-        Index("by_lot", "lot_id", "created_at"),
+        # KEYS_ONLY (issue 10): its readers (a lot's bills, a district's disputes: staff views) read the items
+        # by key, so the payments, coupons and tasks that update a bill write nothing to it
+        Index("by_lot", "lot_id", "created_at", projection="KEYS_ONLY"),
     ),
     purpose="One bill per chargeable session (amount, discounts, paid, refunded) and its disputes.",
 )
