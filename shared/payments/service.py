@@ -140,7 +140,13 @@ class PaymentService:
             raise Unavailable(f"{payment.provider} is unavailable; try again", code="provider_unavailable") from exc
 
     def _ask_then_store(self, payment: Payment, request: PaymentRequest) -> Payment:
-        answer = self._ask(payment, request)
+        try:
+            answer = self._ask(payment, request)
+        except Unavailable:
+            stored = self._money.payment(payment.payment_id)  # a retry in an outage: the answer kept before
+            if stored is None or stored.state is PaymentState.CREATED:
+                raise
+            return stored
         asked = payment.model_copy(update={
             "provider_ref": answer.provider_ref, "next_action_url": answer.next_action_url, "state": PaymentState.PENDING,
         })  # fmt: skip

@@ -242,3 +242,18 @@ def test_a_qr_payment_stored_once_survives_a_crash_between_the_provider_and_the_
     sandbox.deliver(CallbackPoster(api, "sandbox"))
     assert priced.billing.get(bill["bill_id"]).balance_fen == 0
     assert _balances(priced)["sandbox"] == 600 and priced.ledger.check() == []
+
+
+def test_a_retried_qr_payment_during_a_provider_outage_gets_the_stored_answer(priced, api, device, clock):
+    _park(device, clock)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    status, payment = _pay(api, bill["bill_id"])
+    assert status == 201
+    priced.providers["sandbox"].configure(error_next_create=1)  # the provider is down for the retry
+    again_status, again = _pay(api, bill["bill_id"])
+    assert again_status == 201 and again["payment_id"] == payment["payment_id"]
+    assert again["next_action_url"] == payment["next_action_url"]
+    priced.providers["sandbox"].configure(error_next_create=1)  # a new bill in an outage: 503, nothing stored
+    _park(device, clock, plate="苏B54321")
+    other = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    assert _pay(api, other["bill_id"])[0] == 503
