@@ -111,14 +111,19 @@ BILLS = Table(
     indexes=(
         Index("by_plate", "plate", "created_at"),
         Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
-        Index("by_lot", "lot_id", "created_at"),
+        # KEYS_ONLY (issue 10): its readers (a lot's bills, a district's disputes: staff views) read the items
+        # by key, so the payments, coupons and tasks that update a bill write nothing to it
+        Index("by_lot", "lot_id", "created_at", projection="KEYS_ONLY"),
     ),
     purpose="One bill per chargeable session (amount, discounts, paid, refunded) and its disputes.",
 )
 PAYMENTS = Table(
     "payments",
     "pk",
-    indexes=(Index("by_provider_ref", "provider_ref"), Index("by_provider_day", "provider_day", "created_at")),
+    # KEYS_ONLY (issue 10): both readers read the payments by key after the query, so an update of a payment
+    # that keeps its keys writes nothing to the indexes
+    indexes=(Index("by_provider_ref", "provider_ref", projection="KEYS_ONLY"),
+             Index("by_provider_day", "provider_day", "created_at", projection="KEYS_ONLY")),
     purpose="Payments, refunds, provider callback receipts and reconciliation findings.",
 )
 COUPONS = Table("coupons", "pk", purpose="Operator-funded coupons and their redemptions (S17).")
@@ -126,9 +131,15 @@ LEDGER = Table(
     "ledger",
     "pk",
     "sk",
-    indexes=(Index("by_account", "account", "sk"),),
+    indexes=(
+        Index("by_account", "account", "sk"),  # line items: postings stored before issue 10, entries 3..16
+        # issue 10: a posting is one item carrying its first two entries (every domain posting has two) in
+        # these attributes, so its lines cost no items of their own; each slot is indexed for lines(account)
+        Index("by_account_a", "account_a", "line_at"),
+        Index("by_account_b", "account_b", "line_at"),
+    ),
     stream=True,  # issue 12: new postings feed the books writer (money records into the archive's log)
-    purpose="The double-entry ledger: postings, their lines and a balance per account (integer fen).",
+    purpose="The double-entry ledger: postings (with their lines) and a balance per account (integer fen).",
 )
 
 # Leave first, pay later (S6) and arrears (S7, S11).

@@ -112,6 +112,8 @@ class ArrearsService:
     def bill_settled(self, bill: Bill) -> None:
         """Repayment (补缴) through any channel closes the case, lifts the suspension and, for a case handed
         to collection, posts the incentive on the recovered amount."""
+        if not (bill.pay_later or bill.in_arrears):
+            return  # a case opens only for a pay-later bill (PayLaterService.open_arrears): no read (issue 10)
         case = self._cases.get(case_id_for(bill.bill_id))
         if case is None or case.state is CaseState.CLOSED:
             return

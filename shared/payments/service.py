@@ -31,6 +31,10 @@ from shared.payments.provider import (
 )
 from shared.registry.model import Lot
 
+# Channels on which the payer still has to approve the payment after it is created (a QR code to scan):
+# the provider moves no money before the driver has the answer.
+PAYER_PRESENT = frozenset({Channel.WECHAT_PAY, Channel.ALIPAY, Channel.UNIONPAY})
+
 
 MAX_TOGETHER = 10  # bills in one payment: one transaction writes each bill and its posting (DynamoDB: 100 items)
 
@@ -111,25 +115,58 @@ class PaymentService:
 
     def _start(self, payment: Payment, request: PaymentRequest) -> Payment:
         """Store the payment once (its id derives from what it pays, so a retried request finds it), ask its
-        provider to collect, and keep the answer. A retry whose payment already went to the provider gets it back."""
+        provider to collect, and keep the answer. A retry whose payment already went to the provider gets it back.
+
+        A payer-present payment (a QR code the driver still has to approve) is asked for first and stored
+        once, with the provider's answer (issue 10: one write instead of two, no re-read). Safe because no
+        money can move before the driver has the answer, which they get only after it is stored; a crash in
+        between leaves an intent nobody can approve, and the retry gets the same intent back (the payment id
+        is the provider's idempotency key). Off-session charges and ETC deductions can move money at once:
+        they are recorded before the provider is asked."""
+        if payment.channel in PAYER_PRESENT and not request.off_session:
+            return self._ask_then_store(payment, request)
+        known: Payment | None = payment
         if not self._money.create_payment(payment):
-            payment = self._money.payment(payment.payment_id)
-            if payment.state is not PaymentState.CREATED:
-                return payment  # a retried request: the provider already has it
+            known = self._money.payment(payment.payment_id)
+            if known.state is not PaymentState.CREATED:
+                return known  # a retried request: the provider already has it
+        answer = self._ask(payment, request)
+        return self._record_answer(payment.payment_id, answer, known)
+
+    def _ask(self, payment: Payment, request: PaymentRequest) -> ProviderPayment:
         try:
-            answer = self._providers[payment.provider].create_payment(request)
+            return self._providers[payment.provider].create_payment(request)
         except ProviderError as exc:
             raise Unavailable(f"{payment.provider} is unavailable; try again", code="provider_unavailable") from exc
-        return self._record_answer(payment.payment_id, answer)
 
-    def _record_answer(self, payment_id: str, answer: ProviderPayment) -> Payment:
-        """Keep the provider's reference; apply a synchronous success (off-session charges) at once."""
+    def _ask_then_store(self, payment: Payment, request: PaymentRequest) -> Payment:
+        try:
+            answer = self._ask(payment, request)
+        except Unavailable:
+            stored = self._money.payment(payment.payment_id)  # a retry in an outage: the answer kept before
+            if stored is None or stored.state is PaymentState.CREATED:
+                raise
+            return stored
+        asked = payment.model_copy(update={
+            "provider_ref": answer.provider_ref, "next_action_url": answer.next_action_url, "state": PaymentState.PENDING,
+        })  # fmt: skip
+        if answer.status is PaymentStatus.PENDING and self._money.create_payment(asked):
+            return asked
+        if self._money.payment(payment.payment_id) is None:
+            self._money.create_payment(asked)  # a synchronous result: stored first, then applied below
+        return self._record_answer(payment.payment_id, answer)  # a retried request, or a synchronous result
+
+    def _record_answer(self, payment_id: str, answer: ProviderPayment, known: Payment | None = None) -> Payment:
+        """Keep the provider's reference; apply a synchronous success (off-session charges) at once.
+        ``known``: the payment as just stored, so a plain answer needs no re-read."""
         if answer.status is PaymentStatus.SUCCEEDED:
             self.applier.succeeded(payment_id, answer.amount_fen, answer.provider_ref, self._clock.now())
+            known = None
         elif answer.status is PaymentStatus.FAILED:
             self.applier.failed(payment_id, answer.decline_code)
+            known = None
         for _ in range(ATTEMPTS):
-            payment = self._money.payment(payment_id)
+            payment, known = known or self._money.payment(payment_id), None
             if payment.provider_ref == answer.provider_ref and payment.state is not PaymentState.CREATED:
                 return payment
             state = payment.state if payment.state is not PaymentState.CREATED else PaymentState.PENDING

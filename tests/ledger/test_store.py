@@ -40,7 +40,7 @@ def test_a_posting_is_stored_once_and_moves_the_balances(ledger):
     assert ledger.post(charge) is False
     assert ledger.post(charge.model_copy(update={"occurred_at": AT + timedelta(seconds=5)})) is False  # a retry
     assert ledger.get("charge:b1") == charge and ledger.get("nope") is None
-    assert len(_items()) == 1 + 2 + 2
+    assert len(_items()) == 1 + 2  # the posting (its two lines inside) and two balances
     assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT + timedelta(minutes=3))) is True
     assert ledger.balance(RECEIVABLE) == 200
     assert ledger.balance(REVENUE) == -1200 and ledger.balance(CLEARING) == 1000
@@ -116,10 +116,10 @@ def test_check_finds_a_tampered_balance_line_or_posting(ledger):
     LedgerItem(pk=account_key(CLEARING), sk="BALANCE").update(actions=[LedgerItem.balance.add(-1)])
     assert ledger.check() == []
 
-    line = next(i for i in _items() if i.account == REVENUE)
-    line.update(actions=[LedgerItem.amount_fen.set(-1100)])
+    line = next(i for i in _items() if i.account_b == REVENUE)  # the charge's second line, inside its item
+    line.update(actions=[LedgerItem.amount_b.set(-1100)])
     assert ledger.check() == ["posting charge:b1: its lines differ from its entries"]
-    line.update(actions=[LedgerItem.amount_fen.set(-1200)])
+    line.update(actions=[LedgerItem.amount_b.set(-1200)])
 
     header = LedgerItem.get(posting_key("pay:p1"), "POSTING")
     doc = dict(header.doc)
@@ -165,3 +165,32 @@ def test_a_transaction_conflict_is_retried(ledger, monkeypatch):
     monkeypatch.setattr(store_module.time, "sleep", lambda s: None)
     assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)) is True
     assert len(calls) == 2 and ledger.balance(CLEARING) == 1000
+
+
+def test_a_posting_of_more_entries_keeps_a_line_item_for_each_after_the_second(ledger):
+    from shared.ledger.model import Entry
+
+    three = Posting(posting_id="split:1", kind=PostingKind.ADJUSTMENT, occurred_at=AT, entries=(
+        Entry(account=RECEIVABLE, amount_fen=-300), Entry(account=REVENUE, amount_fen=200),
+        Entry(account=CLEARING, amount_fen=100)))  # fmt: skip
+    assert ledger.post(three)
+    items = _items()
+    assert sorted(i.sk.split("#")[0] for i in items if i.pk == posting_key("split:1")) == ["LINE", "POSTING"]
+    assert [(x.account, x.amount_fen) for x in ledger.lines(CLEARING)] == [(CLEARING, 100)]
+    assert [(x.account, x.amount_fen) for x in ledger.lines(RECEIVABLE)] == [(RECEIVABLE, -300)]
+    assert ledger.check() == []
+
+
+def test_a_posting_stored_before_issue_10_still_reads_and_checks(ledger):
+    """Then a posting was a header without slots and a line item per entry."""
+    old = Posting.charge("charge:old", PLATE, OP, 500, AT)
+    header = store_module._header(old)
+    for attr in ("line_at", "account_a", "amount_a", "account_b", "amount_b"):
+        setattr(header, attr, None)
+    header.save()
+    for e in old.entries:
+        store_module._line(old, e).save()
+        LedgerItem(pk=account_key(e.account), sk="BALANCE").update(actions=[LedgerItem.balance.add(e.amount_fen)])
+    assert ledger.post(Posting.payment("pay:new", PLATE, PROVIDER, 500, AT + timedelta(minutes=1)))
+    assert [x.posting_id for x in ledger.lines(RECEIVABLE)] == ["charge:old", "pay:new"]
+    assert ledger.balance(RECEIVABLE) == 0 and ledger.check() == []

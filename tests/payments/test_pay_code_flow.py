@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 
 from shared.ledger.accounts import Account
+from shared.payments.model import PaymentSource
+from shared.payments.provider import Channel
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 from tests.support import CallbackPoster, gate_event, price_lot
 
@@ -207,3 +209,51 @@ def test_staff_get_the_urls_to_print_as_pay_codes(priced, api, clock):
     base = f"https://pay.tongting.example/v1/pay/{LOT}"
     assert body["pay_codes"] == [{"lane": None, "url": base}, {"lane": "in-1", "url": f"{base}?lane=in-1"},
                                  {"lane": "out-1", "url": f"{base}?lane=out-1"}]
+
+
+def test_a_qr_payment_stored_once_survives_a_crash_between_the_provider_and_the_store(priced, api, device, clock, monkeypatch):
+    """Issue 10: a QR payment is asked for first and written once, with the provider's answer. A crash after
+    the provider answered and before the write leaves an intent nobody can approve (the driver never saw its
+    link); the retried request gets the same intent back (our payment id is the provider's idempotency key)
+    and stores it; the payment is then applied once."""
+    _park(device, clock)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    money = priced.payments._money
+    real_create, writes = money.create_payment, []
+
+    def crash_once(payment):
+        writes.append(payment)
+        if len(writes) == 1:
+            raise RuntimeError("the function died after the provider answered")
+        return real_create(payment)
+
+    monkeypatch.setattr(money, "create_payment", crash_once)
+    with pytest.raises(RuntimeError):
+        priced.payments.pay(priced.billing.get(bill["bill_id"]), Channel.WECHAT_PAY, PaymentSource.PAY_CODE)
+    assert priced.payments._money.payment(writes[0].payment_id) is None  # nothing stored
+    status, payment = _pay(api, bill["bill_id"])  # the driver taps again
+    assert status == 201 and payment["payment_id"] == writes[0].payment_id
+    stored = priced.payments.payment(payment["payment_id"])
+    assert (stored.state.value, stored.version, stored.provider_ref) == ("pending", 1, writes[0].provider_ref)
+    assert len(writes) == 2  # one write per request: the payment with the provider's answer
+    sandbox = priced.providers["sandbox"]
+    assert len([r for r in sandbox._intents if r == stored.provider_ref]) == 1  # one intent at the provider
+    sandbox.approve(stored.provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))
+    assert priced.billing.get(bill["bill_id"]).balance_fen == 0
+    assert _balances(priced)["sandbox"] == 600 and priced.ledger.check() == []
+
+
+def test_a_retried_qr_payment_during_a_provider_outage_gets_the_stored_answer(priced, api, device, clock):
+    _park(device, clock)
+    bill = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    status, payment = _pay(api, bill["bill_id"])
+    assert status == 201
+    priced.providers["sandbox"].configure(error_next_create=1)  # the provider is down for the retry
+    again_status, again = _pay(api, bill["bill_id"])
+    assert again_status == 201 and again["payment_id"] == payment["payment_id"]
+    assert again["next_action_url"] == payment["next_action_url"]
+    priced.providers["sandbox"].configure(error_next_create=1)  # a new bill in an outage: 503, nothing stored
+    _park(device, clock, plate="苏B54321")
+    other = json.loads(api.get(f"/v1/pay/{LOT}?lane=out-1").body)["bill"]
+    assert _pay(api, other["bill_id"])[0] == 503

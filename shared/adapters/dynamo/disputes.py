@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 
 from shared.adapters.dynamo.conditions import save_if, versioned
-from shared.adapters.dynamo.models import BillItem
+from shared.adapters.dynamo.models import BillItem, read_by_keys
 from shared.bills.dispute_model import Dispute
 
 
@@ -23,4 +23,5 @@ class DisputeStore:
         return save_if(item, versioned(BillItem, dispute.version))
 
     def of_district(self, district_code: str) -> list[Dispute]:
-        return [Dispute.model_validate(i.doc) for i in BillItem.by_lot.query(f"DISPUTES#{district_code}")]
+        keys = [i.pk for i in BillItem.by_lot.query(f"DISPUTES#{district_code}")]  # the index holds keys only
+        return [Dispute.model_validate(i.doc) for i in read_by_keys(BillItem, keys)]

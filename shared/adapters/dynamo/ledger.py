@@ -1,21 +1,33 @@
 """The double-entry ledger in DynamoDB: postings written exactly once, with their lines and balances.
 
-Key scheme of the ``ledger`` table (pk, sk; index ``by_account``: account, sk):
+Key scheme of the ``ledger`` table (pk, sk; indexes ``by_account_a``: account_a, line_at; ``by_account_b``:
+account_b, line_at; ``by_account``: account, sk):
 
 ===============  ==============================================  =============================================
 item             pk / sk                                         attributes
 ===============  ==============================================  =============================================
-posting header   ``POSTING#<posting_id>`` / ``POSTING``           doc (the posting's JSON), kind, occurred_at
+posting          ``POSTING#<posting_id>`` / ``POSTING``           doc (the posting's JSON), kind, occurred_at,
+                                                                 posting_id, line_at = ``LINE#<utc time>#<id>``,
+                                                                 its first two lines: account_a, amount_a,
+                                                                 account_b, amount_b
 line, one per    ``POSTING#<posting_id>`` /                      account, amount_fen, posting_id, kind,
-entry            ``LINE#<utc time>#<posting_id>#<account>``      occurred_at
+entry after the  ``LINE#<utc time>#<posting_id>#<account>``      occurred_at
+second
 balance          ``ACCOUNT#<account>`` / ``BALANCE``              balance (number, only ever ADDed to)
 ===============  ==============================================  =============================================
 
-``<utc time>`` is fixed-width ISO (``2025-01-02T03:04:05.000000Z``), so sort keys order by time whatever
-zone the caller used. Only lines carry ``account``: the index is sparse and lists one account's lines in
-time order. The account in a line's sort key keeps two lines of one posting distinct in the table.
+Issue 10: every posting the domain builds has two entries, so a posting is ONE item (its two lines are
+attributes of it, each indexed by account): 2 write units in a transaction plus one per index, where a
+header and two line items cost 6 plus 2. A posting of more entries (up to ``MAX_ENTRIES``) keeps a line item
+for each entry after the second; postings stored before issue 10 have a line item per entry and no slots.
+Readers merge the three indexes; ``check`` proves the lines (slots and line items, read apart from the
+document) equal the posting's entries, every posting sums to zero and every balance is the sum of its lines.
 
-A posting's header, lines and balance updates go in one transaction, and the header is put only if it
+``<utc time>`` is fixed-width ISO (``2025-01-02T03:04:05.000000Z``), so sort keys order by time whatever
+zone the caller used. Only line items carry ``account``, only postings ``account_a``/``account_b``: each
+index is sparse and lists one account's lines in time order.
+
+A posting, its line items and balance updates go in one transaction, and the posting is put only if it
 does not exist yet: a posting id is stored once, and a balance never moves without its posting.
 """
 
@@ -59,7 +71,14 @@ def line_key(posting: Posting, account: str) -> str:
     return f"{LINE}{_utc(posting.occurred_at)}#{posting.posting_id}#{account}"
 
 
+def line_at(posting: Posting) -> str:
+    return f"{LINE}{_utc(posting.occurred_at)}#{posting.posting_id}"
+
+
 LinesByAccount = index_of(_TABLE, "by_account")
+FirstLines = index_of(_TABLE, "by_account_a")
+SecondLines = index_of(_TABLE, "by_account_b")
+SLOTS = 2  # lines carried by the posting item itself
 
 
 class LedgerItem(keyed(_TABLE)):
@@ -72,10 +91,22 @@ class LedgerItem(keyed(_TABLE)):
     account = UnicodeAttribute(null=True)  # line only: keeps the index to lines
     amount_fen = NumberAttribute(null=True)  # line
     balance = NumberAttribute(null=True)  # balance
+    line_at = UnicodeAttribute(null=True)  # posting: its lines' time-ordered key in the slot indexes
+    account_a = UnicodeAttribute(null=True)  # posting: its first line
+    amount_a = NumberAttribute(null=True)
+    account_b = UnicodeAttribute(null=True)  # posting: its second line
+    amount_b = NumberAttribute(null=True)
     by_account = LinesByAccount()
+    by_account_a = FirstLines()
+    by_account_b = SecondLines()
+
+    def slot_lines(self) -> list[tuple[str, int]]:
+        """(account, amount) of the lines this posting item carries (none for one stored before issue 10)."""
+        return [(a, int(n)) for a, n in ((self.account_a, self.amount_a), (self.account_b, self.amount_b)) if a]
 
 
 def _header(p: Posting) -> LedgerItem:
+    first, second = p.entries[0], p.entries[1]  # a posting has at least two entries
     return LedgerItem(
         pk=posting_key(p.posting_id),
         sk=HEADER,
@@ -83,6 +114,11 @@ def _header(p: Posting) -> LedgerItem:
         posting_id=p.posting_id,
         kind=p.kind.value,
         occurred_at=p.occurred_at.isoformat(),
+        line_at=line_at(p),
+        account_a=first.account,
+        amount_a=first.amount_fen,
+        account_b=second.account,
+        amount_b=second.amount_fen,
     )
 
 
@@ -107,16 +143,18 @@ class LedgerStore:
     # Writing
     def stage(self, tx: TransactWrite, *postings: Posting) -> None:
         """Add ``postings`` to the caller's transaction, so that they are stored together with the
-        caller's own conditional writes or not at all. Items: 1 + 2 per entry, balances merged per account
-        (one transaction may not touch an item twice). ``already_posted`` reads a cancellation."""
+        caller's own conditional writes or not at all. Balances are merged per account
+        (one transaction may not touch an item twice). ``already_posted`` reads a cancellation.
+        Items: 1 per posting (its first two lines inside), 1 per entry after the second, 1 per account."""
         ids = [p.posting_id for p in postings]
         if len(set(ids)) != len(ids):
             raise InvalidInput("a posting id is staged twice in one transaction", code="duplicate_posting")
         deltas: dict[str, int] = {}
         for p in postings:
             tx.save(_header(p), condition=LedgerItem.pk.does_not_exist(), return_values=ALL_OLD)
-            for e in p.entries:
+            for e in p.entries[SLOTS:]:
                 tx.save(_line(p, e))
+            for e in p.entries:
                 deltas[e.account] = deltas.get(e.account, 0) + e.amount_fen
         for account, delta in sorted(deltas.items()):
             if delta:
@@ -176,18 +214,8 @@ class LedgerStore:
         return {i.pk.removeprefix("ACCOUNT#"): int(i.balance or 0) for i in LedgerItem.scan(cond, consistent_read=True)}
 
     def lines(self, account: str, since: datetime | None = None) -> list[Line]:
-        """An account's lines in time order (the index is eventually consistent)."""
-        cond = LinesByAccount.sk >= f"{LINE}{_utc(since)}" if since else LinesByAccount.sk.startswith(LINE)
-        return [
-            Line(
-                posting_id=i.posting_id,
-                kind=PostingKind(i.kind),
-                account=i.account,
-                amount_fen=int(i.amount_fen),
-                occurred_at=datetime.fromisoformat(i.occurred_at),
-            )
-            for i in LedgerItem.by_account.query(account, range_key_condition=cond)
-        ]
+        """An account's lines in time order (the indexes are eventually consistent)."""
+        return [line for _, line in account_lines(account, f"{LINE}{_utc(since)}" if since else LINE, None)]
 
     def scan_postings(self) -> Iterator[Posting]:
         for item in LedgerItem.scan(LedgerItem.sk == HEADER, consistent_read=True):
@@ -205,6 +233,8 @@ class LedgerStore:
         for item in LedgerItem.scan(consistent_read=True):
             if item.sk == HEADER:
                 postings.append(_lenient(item, problems))
+                if item.slot_lines():  # its first two lines, stored apart from its document
+                    lines.setdefault(item.pk.removeprefix("POSTING#"), set()).update(item.slot_lines())
             elif item.sk == BALANCE:
                 stored[item.pk.removeprefix("ACCOUNT#")] = int(item.balance or 0)
             elif item.sk.startswith(LINE):
@@ -217,6 +247,33 @@ class LedgerStore:
                 problems.append(f"posting {p.posting_id}: its lines differ from its entries")
         problems += [f"lines of {pid} have no posting" for pid in sorted(lines)]
         return problems + model.check(postings, stored)
+
+
+def account_lines(account: str, low: str, high: str | None) -> list[tuple[LedgerItem, Line]]:
+    """The account's lines with keys from ``low`` (``LINE#<utc>``) up to ``high`` inclusive (None: all), in
+    time order, each with the item it came from: the postings' two slots (two indexes) and the line items
+    (postings stored before issue 10, entries after the second), merged."""
+    found: list[tuple[str, LedgerItem, Line]] = []
+
+    def cond(key):
+        return key.between(low, high) if high is not None else (key >= low if low != LINE else key.startswith(LINE))
+
+    for item in LedgerItem.by_account.query(account, range_key_condition=cond(LinesByAccount.sk)):
+        key = item.sk.rsplit("#", 1)[0]  # LINE#<utc>#<posting id>, as the slots' line_at
+        found.append((key, item, _line_of(item, account, int(item.amount_fen))))
+    for index, amount in ((LedgerItem.by_account_a, "amount_a"), (LedgerItem.by_account_b, "amount_b")):
+        key_attr = FirstLines.line_at if index is LedgerItem.by_account_a else SecondLines.line_at
+        for item in index.query(account, range_key_condition=cond(key_attr)):
+            found.append((item.line_at, item, _line_of(item, account, int(getattr(item, amount)))))
+    found.sort(key=lambda f: f[0])
+    return [(item, line) for _, item, line in found]
+
+
+def _line_of(item: LedgerItem, account: str, amount_fen: int) -> Line:
+    return Line(
+        posting_id=item.posting_id, kind=PostingKind(item.kind), account=account, amount_fen=amount_fen,
+        occurred_at=datetime.fromisoformat(item.occurred_at),
+    )  # fmt: skip
 
 
 def _lenient(item: LedgerItem, problems: list[str]) -> Posting:

@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.conditions import failed_conditions, save_if, versioned
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
-from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, transaction_connection
+from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, read_by_keys, transaction_connection
 from shared.bills.model import Bill
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
@@ -96,9 +96,11 @@ class MoneyStore:
         return [p for p in (self.payment(pid) for pid in bill.payments) if p is not None]
 
     def payments_on(self, provider: str, day: str) -> Iterator[Payment]:
-        """Payments created on a local day at a provider (for reconciliation)."""
-        for item in PaymentItem.by_provider_day.query(f"{provider}#{day}"):
-            if item.doc and item.pk.startswith("pay_"):
+        """Payments created on a local day at a provider (for reconciliation). The index holds keys only:
+        the payments are read by key in batches, strongly consistent."""
+        keys = [i.pk for i in PaymentItem.by_provider_day.query(f"{provider}#{day}") if i.pk.startswith("pay_")]
+        for item in read_by_keys(PaymentItem, keys):  # in the index's order (created_at)
+            if item.doc:
                 yield Payment.model_validate(item.doc)
 
     def bill_at_lane(self, lot_id: str, lane: str, since: datetime) -> Bill | None:
@@ -115,8 +117,8 @@ class MoneyStore:
         return [Bill.model_validate(i.doc) for i in items]
 
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
-        items = BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)
-        return [Bill.model_validate(i.doc) for i in items]
+        keys = [i.pk for i in BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)]  # KEYS_ONLY
+        return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys)]
 
     # Writes
     def create_payment(self, payment: Payment) -> bool:

@@ -26,9 +26,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from shared import resources
 from shared.adapters.dynamo.conditions import save_if
-from shared.adapters.dynamo.ledger import HEADER, LINE, LedgerItem, LedgerStore, LinesByAccount
+from shared.adapters.dynamo.ledger import HEADER, LINE, LedgerItem, LedgerStore, account_lines
 from shared.adapters.dynamo.models import keyed
-from shared.ledger.model import Line, Posting, PostingKind
+from shared.ledger.model import Line, Posting
 from shared.settlement.model import FeeStatement, Statement
 
 CHUNK = 5_000  # posting ids per item: ~40 bytes each, 200 KB
@@ -45,34 +45,37 @@ class SettlementItem(keyed(resources.table("settlements"))):
 
 
 class LedgerReader:
-    """The PostingReader port over the ledger table: the ``by_account`` index for the window, then the
-    posting headers by key (BatchGet). ``reads`` counts items read, for the benchmark."""
+    """The PostingReader port over the ledger table: the account's lines in the window (the posting items'
+    slot indexes and the line items' ``by_account`` index), then the postings. A posting item found through
+    a slot index carries its document in the projection; postings stored before issue 10 are read by key
+    (BatchGet). ``reads`` counts items read, for the benchmark."""
 
     def __init__(self, ledger: LedgerStore) -> None:
         self._ledger = ledger
         self.reads = 0
 
     def _line_items(self, account: str, start: datetime, end: datetime):
-        cond = LinesByAccount.sk.between(f"{LINE}{_utc(start)}", f"{LINE}{_utc(end)}")
-        for item in LedgerItem.by_account.query(account, range_key_condition=cond):
+        for item, line in account_lines(account, f"{LINE}{_utc(start)}", f"{LINE}{_utc(end)}"):
             self.reads += 1
-            if datetime.fromisoformat(item.occurred_at) < end:  # between is inclusive
-                yield item
+            if line.occurred_at < end:  # between is inclusive
+                yield item, line
 
     def postings(self, accounts: Iterable[str], start: datetime, end: datetime) -> list[Posting]:
-        ids = {item.posting_id for account in accounts for item in self._line_items(account, start, end)}
-        keys = [(f"POSTING#{pid}", HEADER) for pid in sorted(ids)]
-        out = []
+        found: dict[str, Posting | None] = {}
+        for account in accounts:
+            for item, _ in self._line_items(account, start, end):
+                if item.sk == HEADER and item.doc:
+                    found[item.posting_id] = Posting.model_validate(item.doc)
+                else:
+                    found.setdefault(item.posting_id, None)
+        keys = [(f"POSTING#{pid}", HEADER) for pid, posting in sorted(found.items()) if posting is None]
         for item in LedgerItem.batch_get(keys, consistent_read=True):
             self.reads += 1
-            out.append(Posting.model_validate(item.doc))
-        return out
+            found[item.posting_id] = Posting.model_validate(item.doc)
+        return [found[pid] for pid in sorted(found) if found[pid] is not None]
 
     def lines(self, account: str, start: datetime, end: datetime) -> list[Line]:
-        return [
-            Line(i.posting_id, PostingKind(i.kind), i.account, int(i.amount_fen), datetime.fromisoformat(i.occurred_at))
-            for i in self._line_items(account, start, end)
-        ]
+        return [line for _, line in self._line_items(account, start, end)]
 
     def balance(self, account: str) -> int:
         return self._ledger.balance(account)
