@@ -48,6 +48,7 @@ class PayLaterService:
         self._tokens = tokens
         self._lot_name = lot_name or (lambda lot_id: lot_id)  # the notice names the lot as drivers know it
         self._workflows, self._sessions, self._clock = workflows, sessions, clock
+        self._charging: str | None = None  # the bill whose Charge task runs here: its workflow waits on nothing
 
     # At the exit (the gate's PayLater port): the plate's owner if the car may leave on pay-later
     def eligible(self, plate: str) -> PlateOwner | None:
@@ -127,10 +128,14 @@ class PayLaterService:
         method = owner.method if owner is not None and owner.method and owner.method.ready else None
         state = PaymentState.FAILED
         if method is not None:
-            payment = self._payments.pay(
-                bill, Channel.UNIONPAY, PaymentSource.OFF_SESSION, attempt=attempt,
-                customer_ref=method.customer_ref, payment_method_ref=method.payment_method_ref, off_session=True,
-            )  # ProviderError -> Unavailable: the task fails and the ASL retries it with the same key
+            self._charging = bill_id
+            try:
+                payment = self._payments.pay(
+                    bill, Channel.UNIONPAY, PaymentSource.OFF_SESSION, attempt=attempt,
+                    customer_ref=method.customer_ref, payment_method_ref=method.payment_method_ref, off_session=True,
+                )  # ProviderError -> Unavailable: the task fails and the ASL retries it with the same key
+            finally:
+                self._charging = None
             state = payment.state
         if state is PaymentState.SUCCEEDED:
             return {**result, "outcome": "paid", "due_fen": 0}
@@ -146,8 +151,8 @@ class PayLaterService:
 
     # Listener: a bill has nothing left to pay
     def bill_settled(self, bill: Bill) -> None:
-        if not bill.pay_later or bill.grace_ends is not None:
-            return  # paid in the grace period: no workflow was started, none waits
+        if not bill.pay_later or bill.grace_ends is not None or bill.bill_id == self._charging:
+            return  # paid in the grace period (no workflow started), or by this workflow's own charge: none waits
         token = self._tokens.get(bill.bill_id)
         if token is not None:  # else the workflow has not reached its wait yet: it reads the settled bill itself
             self._workflows.wake(token, {"paid": True})
