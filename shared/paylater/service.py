@@ -23,7 +23,7 @@ from shared.citizens.model import Notice
 from shared.citizens.ports import AccountNotice, PlateOwner
 from shared.citizens.service import CitizenService
 from shared.clock import Clock
-from shared.errors import NotFound, Unavailable
+from shared.errors import Conflict, NotFound, Unavailable
 from shared.paylater.ports import PayLaterTokens
 from shared.payments.model import PaymentSource, PaymentState
 from shared.payments.ports import Change, MoneyStore
@@ -83,6 +83,8 @@ class PayLaterService:
             grace_ends = (current.exited_at or self._clock.now()) + GRACE
             if self._money.commit(Change(bills=[current.bumped(pay_later=True, grace_ends=grace_ends)])):
                 break
+        else:
+            raise Conflict(f"the bill {bill.bill_id} keeps changing; retry", code="contention")
         owner = self._citizens.owner(bill.plate)
         if owner is not None:
             note = self.exit_notice(current, self._lot_name(bill.lot_id), PlateOwner.of(owner)).notice
@@ -94,19 +96,19 @@ class PayLaterService:
         A crash between the two: the next run starts the same name again (a no-op) and marks it. A bill paid
         meanwhile is left alone (it has left the index; a payment racing the start is read by the
         workflow's first step, which charges only what is still due)."""
-        started = paid = 0
+        started = settled = 0
         now = self._clock.now()
         for bill_id in self._money.bills_at_grace_end(now, limit):
             for _ in range(ATTEMPTS):
                 bill = self._money.bill(bill_id)
                 if bill is None or not bill.awaiting_grace_end or bill.grace_ends > now:
-                    paid += bill is not None and bill.balance_fen <= 0
+                    settled += int(bill is not None and bill.balance_fen <= 0)  # the index lagged a payment
                     break
                 self._workflows.start(WORKFLOW, name=bill_id, payload={"bill_id": bill_id, "attempt": 0})
                 if self._money.commit(Change(bills=[bill.bumped(grace_ends=None)])):
                     started += 1
                     break
-        return {"started": started, "settled_meanwhile": paid}
+        return {"started": started, "settled_meanwhile": settled}
 
     # Workflow tasks
 

@@ -135,3 +135,17 @@ def test_declined_charges_retry_then_open_one_arrears_case(memory, citizen, devi
     assert svc.pay_later.open_arrears(bill_id)["case_id"] == case_id  # the task retried: one case
     assert [r.name for r in memory.workflows.runs(ARREARS_ESCALATION)] == [case_id]
     assert svc.billing.get(bill_id).in_arrears and svc.gate.arrears.owed(PLATE)[1] == 600
+
+
+def test_a_bill_not_marked_at_the_exit_gets_its_grace_end_and_notice_from_the_reaction(memory, citizen, device, clock):
+    """The fallback of ``await_grace_end`` (a bill stored before the exit marked pay-later bills itself)."""
+    assert citizen("post", "/v1/me/pay-later/pause")[1]["status"] == "paused"
+    assert _leave(device, clock)["gate"]["reason"] == "pay"  # paused: the exit asks to pay, nothing marked
+    svc, bill_id = memory.services, _bill_id(memory)
+    assert not svc.billing.get(bill_id).pay_later
+    svc.pay_later.await_grace_end(svc.billing.get(bill_id))
+    bill = svc.billing.get(bill_id)
+    assert bill.pay_later and bill.grace_ends == bill.exited_at + GRACE and bill.awaiting_grace_end
+    assert [n["kind"] for n in citizen("get", "/v1/me/account")[1]["notices"]] == ["pay_later_bill"]
+    svc.pay_later.await_grace_end(bill)  # again: nothing changes
+    assert svc.billing.get(bill_id) == bill and len(citizen("get", "/v1/me/account")[1]["notices"]) == 1
