@@ -155,7 +155,7 @@ SCHEDULED_OR_API = ("api", "api-authorizer", "pay-later-grace")  # invoked by AP
 
 TRANSITION_NOTES = (
     "Choice and Succeed states are billed transitions like Task states: Charged? is one of them on the charge "
-    "path and 4 of 15 in billing on the arrears path; Open? is 6 of the ladder's 18. The ladder's "
+    "path and 4 of 13 in billing on the arrears path; Open? is 6 of the ladder's 18. The ladder's "
     "Advance task applies every due rung itself (it was 33-36 transitions per case with a separate ApplyStep), "
     "and billing starts only when the grace period ended unpaid (issue 10: started by the grace-end sweep, at "
     "Charge; a bill paid in grace has no execution)."
