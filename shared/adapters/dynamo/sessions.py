@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
-
-import dataclasses
 
 from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.citizens import notice_item
