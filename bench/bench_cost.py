@@ -9,9 +9,11 @@ exit acknowledgement):
   pay code; the provider's callback;
 - ``prepay_in_lot``:    entry; inside the lot the driver opens the lot's pay page with the plate (priced to
   now), pays, the callback; 5 minutes later the exit opens as paid;
-- ``paylater_grace``:   a registered citizen's pay-later session (entry; exit opens; the billing workflow
-  prices it and waits; the citizen opens ``GET /v1/me/bills`` and pays within the grace period; callback);
-- ``paylater_auto``:    the same but nobody pays: after the grace period the saved method is charged;
+- ``paylater_grace``:   a registered citizen's pay-later session (entry; exit opens, the bill and the
+  citizen's notice stored with it; the citizen opens ``GET /v1/me/bills`` and pays within the grace period;
+  callback; the grace-end sweep finds nothing to start: no workflow runs);
+- ``paylater_auto``:    the same but nobody pays: at the end of the grace period the sweep starts the billing
+  workflow, which charges the saved method;
 - ``returning_citizen``: ONE citizen doing ``paylater_grace`` N times (default 200); the 1st and the Nth
   session are measured, so a cost that grows with a citizen's history shows.
 
@@ -20,6 +22,10 @@ Lambda invocations, Step Functions transitions from the execution histories) and
 Gateway HTTP API price and S3 PUTs for the archive. On top it records, per request and per workflow task,
 the AWS calls made in that request's own thread in order: each DynamoDB call is one sequential round trip
 (the code is sequential; a ``BatchGetItem`` or ``TransactWriteItems`` is one).
+
+The grace-end sweep (a scheduled function, every 5 minutes) is fired at each session's grace end under a
+meter of its own; what a run costs whatever it finds (one invocation, one query: measured on an idle run) is
+amortised over ``ASSUMED_PAYLATER_SESSIONS_PER_DAY``, what it does per bill it starts is counted whole.
 
 Archiving: after a scenario's sessions the acks stream is pumped to the archive writer (batches of up to
 500 records, as the event-source mapping is configured) under its own meter; its cost is shown per session,
@@ -75,9 +81,63 @@ ASSUMPTIONS = [
     "the writer's calls, units, invocations and S3 PUTs are measured once per scenario and divided by its "
     "sessions (stream reads and the stream itself are free for Lambda triggers).",
     "API Gateway: both prices are given; 'total' uses the flavour the stack deploys (API_FLAVOUR).",
+    "Pay-later grace-end sweep (grace_sweep_per_session, in the totals): the schedule runs 288 times a day (every "
+    "5 minutes) whatever the volume; a run's fixed part (one invocation and one query of the sparse index, "
+    "measured on a run with nothing due) is divided by an assumed 10,000 pay-later sessions a day (0.0288 runs "
+    "a session; fewer sessions raise it: at 1,000 a day it is 0.288 runs, about $0.30 per million sessions); "
+    "the work per bill it starts (the bill read, StartExecution, the mark) is counted whole.",
     "Not counted: CloudWatch Logs and metrics, X-Ray, WAF, data transfer, storage, KMS on a warm container, "
     "the payment provider's fees.",
 ]
+
+
+# --------------------------------------------------------------------------------------------------
+# The grace-end sweep (issue 10): a fixed part per run, amortised; the part per bill counted whole
+
+SWEEP_RUNS_PER_DAY = 24 * 60 // 5  # rate(5 minutes): shared.resources, schedule pay-later-grace-end
+ASSUMED_PAYLATER_SESSIONS_PER_DAY = 10_000  # ASSUMPTION: pay-later sessions whose grace period ends a day
+_sweeps: dict[int, list] = {}  # id(the phase's meter) -> [the sweep runs' meter, runs]
+
+
+def _grace_ends(world, problems: list[str], started: int) -> None:
+    """The grace period passes and the grace-end schedule fires; its runs go to their own meter."""
+    meter = pl._meter
+    entry = _sweeps.setdefault(id(meter), [pl.Meter(), 0]) if meter is not None else None
+    pl.metering(entry[0] if entry else None)
+    try:
+        out = world.grace_ends()
+    finally:
+        pl.metering(meter)
+    if entry:
+        entry[1] += 1
+    if out.get("started") != started:
+        problems.append(f"the grace-end sweep started {out.get('started')} workflows, not {started}: {out}")
+
+
+def _idle_sweep(world) -> pl.Meter:
+    """One sweep run with nothing due: the fixed part of every run."""
+    from infra.local import scheduler
+    from shared import resources
+
+    idle = pl.Meter()
+    pl.metering(idle)
+    try:
+        scheduler.fire(next(s for s in resources.SCHEDULES if s.function == "pay-later-grace"), world.clock.now())
+    finally:
+        pl.metering(None)
+    return idle
+
+
+def sweep_share(sweep: pl.Meter, runs: int, idle: pl.Meter, n: int) -> dict[str, Decimal]:
+    """Per session: the runs' work beyond their fixed part, plus the fixed part amortised."""
+    share = Decimal(SWEEP_RUNS_PER_DAY) / ASSUMED_PAYLATER_SESSIONS_PER_DAY
+    values = {
+        "lambda_invocations": (Decimal(sum(sweep.invocations.values())), Decimal(sum(idle.invocations.values()))),
+        "aws_calls": (Decimal(sum(sweep.calls.values())), Decimal(sum(idle.calls.values()))),
+        "dynamodb_wru": (sweep.wru, idle.wru),
+        "dynamodb_rru": (sweep.rru, idle.rru),
+    }
+    return {k: (total - runs * fixed) / n + fixed * share for k, (total, fixed) in values.items()}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -292,7 +352,6 @@ def paylater_grace(world, n: int, citizen) -> dict:
     world.stack.services.providers["sandbox"].configure(fail_next_off_session=0)
     _arrive(world, citizen.plate)
     _exit(world, citizen.plate, "open", "pay_later", problems)
-    world.settle()  # the billing workflow prices the bill and waits on its task token
     with step("GET /v1/me/bills"):
         bills = world.call(citizen, "GET", "/v1/me/bills")["bills"]
     due = [b for b in bills if b.get("due_fen")]
@@ -301,7 +360,7 @@ def paylater_grace(world, n: int, citizen) -> dict:
         return {"problems": problems, "executions": {}}
     bill_id = _pay_and_callback(world, ("POST", "/v1/bills/{bill_id}/payments", f"/v1/bills/{due[0]['bill_id']}/payments"),
                                 {"channel": "alipay"})
-    world.run_until()  # the payment completed the token: the execution ends
+    _grace_ends(world, problems, started=0)  # paid in grace: no workflow starts
     with _unmetered():
         executions = pl.check(world, "pay_in_grace", bill_id, problems)
     return {"problems": problems, "executions": executions}
@@ -312,7 +371,8 @@ def paylater_auto(world, n: int, citizen) -> dict:
     world.stack.services.providers["sandbox"].configure(fail_next_off_session=0)
     _arrive(world, citizen.plate)
     _exit(world, citizen.plate, "open", "pay_later", problems)
-    world.run_until()  # the grace period passes; the saved method is charged
+    _grace_ends(world, problems, started=1)  # the grace period passes unpaid: the billing workflow starts
+    world.run_until()  # the saved method is charged
     with _unmetered():
         bill_id = pl._bill_of(world.stack, citizen.plate)
         executions = pl.check(world, "auto_charge", bill_id, problems)
@@ -339,6 +399,7 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
     clock = pl.tracking_clock()
     started = time.perf_counter()
     measured: list[tuple[str, pl.Meter, dict, list[dict]]] = []  # (phase, meter, trips, sessions seen)
+    idle = None  # a grace-end sweep run with nothing due
     problems: list[str] = []
     archive = pl.Meter()
     with LocalStack(clock) as stack:
@@ -404,6 +465,8 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
                         pl.metering(None)
                     print(f"[{scenario}] {len(seen_all)} sessions: "
                           f"{pl.per(sum(meter.calls.values()), max(1, len(seen_all))):.1f} AWS calls each", flush=True)
+                if any(id(m) in _sweeps for _, m, _, _ in measured):
+                    idle = _idle_sweep(world)
         except Exception as exc:  # noqa: BLE001 - reported in the results
             traceback.print_exc()
             problems.append(f"{type(exc).__name__}: {exc}")
@@ -416,12 +479,28 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
         n = len(seen)
         if not n:
             continue
-        result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None)
+        sweep = (*_sweeps[id(meter)], idle) if id(meter) in _sweeps and idle is not None else None
+        result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None, sweep)
     return result
 
 
-def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: pl.Meter | None) -> dict:
+def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: pl.Meter | None,
+              sweep: tuple[pl.Meter, int, pl.Meter] | None = None) -> dict:
     figures = pl.meter_figures(meter, n)
+    added = {k: Decimal(0) for k in ("lambda_invocations", "dynamodb_wru", "dynamodb_rru")}
+    swept = None
+    if sweep is not None:
+        runs_meter, runs, idle = sweep
+        share = sweep_share(runs_meter, runs, idle, n)
+        added = {k: share[k] for k in added}
+        run_trips = {k: v for k, v in trips.items() if k.startswith("task pay-later-grace")}
+        swept = {"runs_measured": runs, "runs_per_day": SWEEP_RUNS_PER_DAY,
+                 "assumed_paylater_sessions_per_day": ASSUMED_PAYLATER_SESSIONS_PER_DAY,
+                 **{k: pl.plain(v) for k, v in share.items()},
+                 "measured_runs": pl.meter_figures(runs_meter, max(1, runs)),
+                 "idle_run": {k: v for k, v in pl.meter_figures(idle, 1).items()
+                              if k in ("aws_calls_by_operation", "dynamodb_rru", "lambda_invocations")},
+                 "round_trips": round_trips(run_trips, n) if run_trips else {}}
     transitions_each = [sum(x["entered"] + x["retries"] for x in s["executions"].values()) for s in seen]
     by_state = Counter()
     for s in seen:
@@ -435,9 +514,12 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
                         "transitions_by_state": {k: pl.plain(pl.per(v, n)) for k, v in sorted(by_state.items())},
                         "transitions_differ_between_sessions": len(set(transitions_each)) > 1},
         "round_trips": round_trips(trips, n),
-        "cost": cost(Decimal(figures["api_requests"]), Decimal(figures["lambda_invocations"]),
-                     Decimal(figures["dynamodb_wru"]), Decimal(figures["dynamodb_rru"]), transitions, s3_puts),
+        "cost": cost(Decimal(figures["api_requests"]), Decimal(figures["lambda_invocations"]) + added["lambda_invocations"],
+                     Decimal(figures["dynamodb_wru"]) + added["dynamodb_wru"],
+                     Decimal(figures["dynamodb_rru"]) + added["dynamodb_rru"], transitions, s3_puts),
     }
+    if swept is not None:
+        out["grace_sweep_per_session"] = swept
     if archive is not None:
         a = pl.meter_figures(archive, n)
         a_puts = pl.per(sum(c for (_, svc, op), c in archive.calls.items() if (svc, op) == ("s3", "PutObject")), n)

@@ -198,11 +198,12 @@ def memory_stores() -> Stores:
 
     acks, ledger_store, nonces = events.AckStore(), ledger.Ledger(), events.NonceStore()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
+    accounts = citizens.AccountStore()
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
         vault=vault.SecretVault(), acks=acks, nonces=nonces, status=status,
-        sessions=sessions.SessionStore(acks, status, nonces, money_store), tariffs=registry.TariffStore(), ledger=ledger_store,
-        money=money_store, coupons=coupons.CouponStore(money_store), accounts=citizens.AccountStore(),
+        sessions=sessions.SessionStore(acks, status, nonces, money_store, accounts), tariffs=registry.TariffStore(), ledger=ledger_store,
+        money=money_store, coupons=coupons.CouponStore(money_store), accounts=accounts,
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
         providers=configured_providers, bookings=MemoryBookingStore(), tickets=MemoryTicketStore(),

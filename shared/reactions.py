@@ -14,12 +14,13 @@ from typing import Any
 BILL_SETTLED = "bill_settled"  # a bill has nothing left to pay (PaymentApplier)
 SETUP_CONFIRMED = "setup_confirmed"  # a provider confirmed a saved payment method (PaymentService)
 LEFT_ON_PAY_LATER = "left_on_pay_later"  # the gate opened on pay-later with this bill due (BillingGate)
+# (the billing workflow starts only when the grace period ends unpaid: PayLaterService.sweep, on a schedule)
 
 # fact -> (Services field, method), called in this order
 REACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
     BILL_SETTLED: (("pay_later", "bill_settled"), ("arrears", "bill_settled"), ("sharing", "bill_settled")),
     SETUP_CONFIRMED: (("citizens", "setup_confirmed"),),
-    LEFT_ON_PAY_LATER: (("pay_later", "start"),),
+    LEFT_ON_PAY_LATER: (("pay_later", "await_grace_end"),),
 }
 
 

@@ -114,6 +114,9 @@ BILLS = Table(
         # KEYS_ONLY (issue 10): its readers (a lot's bills, a district's disputes: staff views) read the items
         # by key, so the payments, coupons and tasks that update a bill write nothing to it
         Index("by_lot", "lot_id", "created_at", projection="KEYS_ONLY"),
+        # issue 10: sparse; pay-later bills unpaid whose billing workflow has not started, by the end of their
+        # grace period (one partition: two index writes per pay-later session, far below its 1,000 a second)
+        Index("by_grace_end", "grace_queue", "grace_due", projection="KEYS_ONLY"),
     ),
     purpose="One bill per chargeable session (amount, discounts, paid, refunded) and its disputes.",
 )
@@ -380,7 +383,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(
         "pay-later-billing",
         "functions.pay_later_billing.handler.handler",
-        "Workflow tasks of pay-later billing: price, notify, wait for payment, charge the saved method, open arrears.",
+        "Workflow tasks of pay-later billing after an unpaid grace period: charge the saved method, wait for "
+        "payment between retries, open arrears.",
         tables_read=("operators", "lots", *MONEY_TABLES, "citizens", "arrears", "charging", "sharing", "hospital-bookings"),
         tables_write=(*MONEY_TABLES, "citizens", "arrears"),
         state_machines_start=("arrears-escalation",),
@@ -503,6 +507,17 @@ FUNCTIONS = (
         batch_size=100,
         timeout_s=60,
     ) for table in ("lots", "tariffs")),
+    # Pay-later at the end of the grace period (issue 10): the billing workflow starts only for bills unpaid then.
+    Function(
+        "pay-later-grace",
+        "functions.pay_later_grace.handler.handler",
+        "Scheduled: starts the pay-later billing workflow of each bill whose grace period ended unpaid (one "
+        "query of the bills' sparse grace-end index; a bill paid in its grace period never starts one).",
+        tables_read=("bills",),
+        tables_write=("bills",),
+        state_machines_start=("pay-later-billing",),
+        timeout_s=120,
+    ),
 )
 
 
@@ -519,7 +534,8 @@ STATE_MACHINES: tuple[StateMachine, ...] = (
         "pay_later_billing.asl.json",
         "STANDARD",
         tasks=("pay-later-billing",),
-        purpose="One per pay-later session: price, notify, grace period, off-session charge with retries, arrears.",
+        purpose="One per pay-later bill unpaid at its grace end (started by the sweep): off-session charge with "
+                "retries, arrears.",
     ),
     StateMachine(
         "arrears-escalation",
@@ -575,6 +591,13 @@ SCHEDULES: tuple[Schedule, ...] = (
         "cron(0 20 * * ? *)",
         "supervision-daily",
         purpose="04:00 Asia/Shanghai, after the archive caught up: fraud signals and compliance of the previous day.",
+    ),
+    # Pay-later at the end of the grace period (issue 10)
+    Schedule(
+        "pay-later-grace-end",
+        "rate(5 minutes)",
+        "pay-later-grace",
+        purpose="Bills whose pay-later grace period ended unpaid: their billing workflow starts (charge, retries, arrears).",
     ),
 )
 

@@ -18,7 +18,6 @@ ARREARS_ESCALATION = "arrears-escalation"
 class PayLaterTask(StrEnum):
     """The ``action`` of each Task state of ``pay_later_billing.asl.json``."""
 
-    PRICE_AND_NOTIFY = "price_and_notify"
     AWAIT_PAYMENT = "await_payment"
     CHARGE = "charge"
     OPEN_ARREARS = "open_arrears"

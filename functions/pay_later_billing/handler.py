@@ -7,7 +7,6 @@ from shared.observability import flush
 from shared.workflows import PayLaterTask
 
 ACTIONS = {
-    PayLaterTask.PRICE_AND_NOTIFY: lambda svc, e: svc.price_and_notify(e["bill_id"]),
     PayLaterTask.AWAIT_PAYMENT: lambda svc, e: svc.await_payment(e["bill_id"], e["token"]),
     PayLaterTask.CHARGE: lambda svc, e: svc.charge(e["bill_id"], int(e["attempt"])),
     PayLaterTask.OPEN_ARREARS: lambda svc, e: svc.open_arrears(e["bill_id"]),

@@ -22,6 +22,7 @@ from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
 
 PREPAID_GRACE = timedelta(minutes=15)  # after paying inside the lot, time to reach the exit
+PAY_LATER_GRACE = timedelta(hours=24)  # a pay-later citizen may pay by themselves this long after leaving
 
 
 class BillStatus(str, Enum):
@@ -55,6 +56,9 @@ class Bill(BaseModel):
     refunded_fen: int = Field(0, ge=0)
     last_paid_at: datetime | None = None
     pay_later: bool = Field(False, description="The gate opened on the pay-later registration (S6).")
+    grace_ends: datetime | None = Field(
+        None, description="Pay-later: the end of the grace period, while no billing workflow runs for the bill "
+        "(cleared when the sweep at the grace end starts it; a bill paid before then never starts one).")
     disputed: bool = False
     in_arrears: bool = False
     payments: list[str] = Field(default_factory=list, description="Applied payment ids, in order.")
@@ -77,6 +81,11 @@ class Bill(BaseModel):
     @property
     def overpaid_fen(self) -> int:
         return max(0, -self.balance_fen)
+
+    @property
+    def awaiting_grace_end(self) -> bool:
+        """Pay-later, unpaid, and no billing workflow started yet: the grace-end sweep will start it."""
+        return self.grace_ends is not None and self.balance_fen > 0
 
     @property
     def is_open(self) -> bool:

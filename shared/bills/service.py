@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from shared.bills.model import Bill, bill_id_for, price_until
+from shared.bills.model import PAY_LATER_GRACE, Bill, bill_id_for, price_until
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
 from shared.ledger.model import Posting
@@ -56,15 +56,16 @@ class BillingService:
     ) -> tuple[Bill, Change | None]:
         """No reads: the bill priced by ``quote`` from ``current`` (as read by the caller) and the change that
         stores it, conditional on ``current``'s version (None: nothing to store). ``pay_later``: the car
-        leaves on pay-later, marked on the bill in the same change."""
+        leaves on pay-later, marked on the bill (with the end of its grace period) in the same change."""
         end = price_until(current, session.exited_at or self._clock.now())
         bill, change = self._reprice(current, session, lot, lane, end, quote)
         if pay_later and not bill.pay_later:
+            mark = {"pay_later": True, "grace_ends": (session.exited_at or self._clock.now()) + PAY_LATER_GRACE}
             if change is None:
-                bill = bill.bumped(pay_later=True)
+                bill = bill.bumped(**mark)
                 change = Change(bills=[bill])
             else:
-                bill = bill.model_copy(update={"pay_later": True})
+                bill = bill.model_copy(update=mark)
                 change.bills = [bill]
         return bill, change
 

@@ -9,6 +9,15 @@ from shared.citizens.model import Account, Notice, PlateChallenge
 
 
 @dataclass(frozen=True)
+class AccountNotice:
+    """A notice for an account's official inbox that rides in another unit of work (the pay-later exit's
+    notice is stored in the exit's transaction, issue 10): put once per notice id, like ``add_notice``."""
+
+    account_id: str
+    notice: Notice
+
+
+@dataclass(frozen=True)
 class PlateOwner:
     """What the exit gate needs of a plate's owner: whether pay-later is registered and ready (issue 10)."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.bills.model import Bill
+from shared.citizens.ports import AccountNotice
 from shared.payments.ports import Change
 from shared.protocol.events import GateDecision, VehicleEvent
 from shared.registry.model import Lot
@@ -22,9 +23,10 @@ class GatePolicy(Protocol):
 
     def decide_with_bill(
         self, session: ParkingSession, lot: Lot, event: VehicleEvent
-    ) -> tuple[GateDecision, tuple[Bill, Change | None] | None]:
+    ) -> tuple[GateDecision, tuple[Bill, Change | None, AccountNotice | None] | None]:
         """``decide`` and, from the same reads, the session's bill as the exit leaves it with the change
-        that stores it (None: no bill). The change rides in the session transaction (issue 10)."""
+        that stores it (None: no bill) and the notice a pay-later exit sends. Both ride in the session
+        transaction (issue 10)."""
         ...
 
     def after_close(

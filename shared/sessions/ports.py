@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from shared.citizens.ports import AccountNotice
 from shared.ingest.ports import AckRecord, DeviceSeen, NonceClaim
 from shared.payments.ports import Change
 from shared.sessions.model import ParkingSession
@@ -25,11 +26,13 @@ class WriteOutcome:
 class Riders:
     """Writes that ride in the session transaction, so that an exit is one transaction (issue 10): the
     request's nonce (put if absent), the device's last-seen time (moves forward only) and the money the
-    exit moves (the bill and its posting, with ``MoneyStore.commit``'s conditions)."""
+    exit moves (the bill and its posting, with ``MoneyStore.commit``'s conditions) and the notice a pay-later
+    exit sends the citizen (no condition: its id is the bill's, so a second put is the same notice)."""
 
     nonce: NonceClaim | None = None
     seen: DeviceSeen | None = None
     money: Change | None = None
+    notice: AccountNotice | None = None
 
 
 class SessionStore(Protocol):

@@ -76,8 +76,8 @@ class SessionService:
                 accepted_at=accepted_at,
                 booking=booking,
             )
-            money = billed[1] if billed is not None else None
-            outcome = self._store.write(lot.lot_id, plan, ack_record(ack), dataclasses.replace(riders or Riders(), money=money))
+            money, notice = (billed[1], billed[2]) if billed is not None else (None, None)
+            outcome = self._store.write(lot.lot_id, plan, ack_record(ack), dataclasses.replace(riders or Riders(), money=money, notice=notice))
             if outcome.nonce_replayed:
                 raise Unauthenticated("nonce already used", code="nonce_replayed")
             if outcome.written:

@@ -118,7 +118,8 @@ def run(stack, api, clock, poster_for, n: int = 60, seed: int = 15) -> Outcome:
 
 
 # --- Crashes: workflow tasks and callbacks die after their side effects, and are retried ---------------
-RETRIED_TASKS = {"pay-later-billing": ("price_and_notify", "charge", "open_arrears"), "arrears-escalation": ("advance",)}
+RETRIED_TASKS = {"pay-later-billing": ("charge", "open_arrears"), "arrears-escalation": ("advance",)}
+GRACE_SWEEP = "pay-later-grace"  # scheduled: a run that died is run again (EventBridge retries; the next run)
 
 
 @dataclass
@@ -135,7 +136,8 @@ class CrashOutcome:
 class _Crashes:
     """Seeded crash injection. A workflow task (a retried Task state) runs, then its Lambda dies before
     answering, with probability ``rate`` on its first run for each bill or case: the ASL's Retry runs it
-    again. A provider callback is applied, then the API dies (500) before answering, with probability
+    again. A grace-end sweep run dies after its work with probability ``rate`` (the schedule runs again). A
+    provider callback is applied, then the API dies (500) before answering, with probability
     ``rate`` on its first delivery: the provider delivers it again."""
 
     def __init__(self, svc, rng: random.Random, rate: float) -> None:
@@ -176,6 +178,20 @@ class _Crashes:
 
             lambda_dispatch.override(spec.name, crashing)
             self._overridden.append(spec.name)
+        sweep = resources.function(GRACE_SWEEP)
+        module, attr = sweep.handler.rsplit(".", 1)
+        real_sweep = getattr(importlib.import_module(module), attr)
+
+        def crashing_sweep(event, context):
+            result = real_sweep(event, context)
+            if self._roll(("sweep", event.get("time"))):
+                with self.lock:
+                    self.tasks["grace_sweep"] += 1
+                raise RuntimeError("chaos: the grace-end sweep died after its work, before answering")
+            return result
+
+        lambda_dispatch.override(sweep.name, crashing_sweep)
+        self._overridden.append(sweep.name)
         payments = self.svc.payments
         real_callback = type(payments).callback.__get__(payments)
 
@@ -219,6 +235,23 @@ def _deliver_all(sandbox, poster, rounds: int = 50) -> int:
         if not sandbox.pending_deliveries():
             return sent
     raise AssertionError("callbacks still undelivered")
+
+
+def _grace_ends(stack, clock, bill_ids, runs: int = 20) -> None:
+    """The grace periods end unpaid; the grace-end schedule fires until every bill's workflow started."""
+    from infra.local import scheduler
+    from shared import resources
+    from shared.bills.model import PAY_LATER_GRACE
+
+    clock.advance(PAY_LATER_GRACE.total_seconds())
+    schedule = next(s for s in resources.SCHEDULES if s.function == GRACE_SWEEP)
+    for _ in range(runs):
+        scheduler.fire(schedule, clock.now())
+        started = {e["name"] for e in stack.executions("pay-later-billing")}
+        if all(b in started for b in bill_ids) and not stack.services.stores.money.bills_at_grace_end(clock.now()):
+            return
+        clock.advance(300)
+    raise AssertionError("the grace-end sweep never started every billing workflow")
 
 
 def _drive(stack, done, what: str, step_s: int = 3600, limit: int = 4000):
@@ -286,6 +319,7 @@ def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 
             if len(found) != 1:
                 problems.append(f"{plate}: {len(found)} pay-later bills")
         ids = [b.bill_id for found in bills.values() for b in found]
+        _grace_ends(stack, clock, ids)
 
         def billing_done():
             runs = {e["name"]: e for e in stack.executions("pay-later-billing")}

@@ -104,3 +104,23 @@ def test_the_ledger_lists_an_account_in_time_order_and_checks_sound(stores, uid)
     assert [line.posting_id for line in ledger.lines(f"receivable:{plate}", since=T0 + timedelta(minutes=1))] == [f"c2-{uid}"]
     assert ledger.balances(f"receivable:{plate}") == {f"receivable:{plate}": 300}
     assert ledger.check() == []
+
+
+def test_bills_awaiting_their_grace_end_are_found_until_paid_or_started(stores, uid):
+    """Pay-later (issue 10): the sparse grace-end index holds a bill while it is unpaid and not started."""
+    money, grace = stores.money, T0 + timedelta(hours=24)
+    first = bill(f"b1-{uid}", pay_later=True, exited_at=T0, grace_ends=grace)
+    later = bill(f"b2-{uid}", pay_later=True, exited_at=T0, grace_ends=grace + timedelta(hours=1))
+    paid = bill(f"b3-{uid}", pay_later=True, exited_at=T0, grace_ends=grace - timedelta(hours=1), paid_fen=600)
+    plain = bill(f"b4-{uid}", exited_at=T0)
+    assert money.commit(Change(bills=[first, later, paid, plain]))
+
+    def due(until):
+        return [b for b in money.bills_at_grace_end(until) if b.endswith(uid)]
+
+    assert due(grace - timedelta(seconds=1)) == []
+    assert due(grace) == [first.bill_id]
+    assert due(grace + timedelta(hours=2)) == [first.bill_id, later.bill_id]  # the earliest grace end first
+    assert money.commit(Change(bills=[first.bumped(grace_ends=None)]))  # its billing started
+    assert money.commit(Change(bills=[later.bumped(paid_fen=600)]))  # paid in grace
+    assert due(grace + timedelta(hours=2)) == []

@@ -70,6 +70,11 @@ def _runs(platform) -> int:
     return len(workflows.runs(PAY_LATER_BILLING)) if hasattr(workflows, "runs") else None
 
 
+def _notices(platform) -> list:
+    account = platform.services.citizens.owner(PLATE)
+    return [n.kind for n in platform.services.stores.accounts.notices(account.account_id, 10)]
+
+
 def _assert_one_exit(platform, ack: dict) -> None:
     svc = platform.services
     assert ack["gate"]["decision"] == "open" and ack["gate"]["reason"] == "pay_later"
@@ -77,6 +82,7 @@ def _assert_one_exit(platform, ack: dict) -> None:
     assert session.status.value == "closed" and svc.sessions.parked(LOT, PLATE) is None
     bill, charges = _bill_and_charges(svc)
     assert bill.pay_later and bill.amount_fen == ack["gate"]["amount_fen"] == sum(c.amount_fen for c in charges)
+    assert bill.awaiting_grace_end and _notices(platform) == ["pay_later_bill"]  # both in the exit's transaction
     assert len(charges) == 1 and svc.ledger.check() == []
     assert platform.services.stores.status.get(LOT).open_count == 0
 
@@ -90,7 +96,7 @@ def test_a_crash_before_the_exit_transaction_then_a_resend_is_a_clean_redo(memor
     status, body = device("lx-out1").post(exit_event)  # the device resends: a new nonce, the same event
     assert status == 200 and body["acks"][0]["status"] == "accepted"
     _assert_one_exit(memory, body["acks"][0])
-    assert _runs(memory) == 1
+    assert _runs(memory) == 0  # the billing workflow starts only if the grace period ends unpaid
 
 
 def test_a_crash_after_the_exit_transaction_then_a_resend_returns_the_same_answer(memory, citizen, device, clock, monkeypatch):
@@ -98,17 +104,17 @@ def test_a_crash_after_the_exit_transaction_then_a_resend_returns_the_same_answe
     died = _dies_once(monkeypatch, memory.services.gate, "after_close", after=False)  # stored, nothing after it
     exit_event = gate_event("exit", PLATE, clock.now())
     assert _post(device("lx-out1"), exit_event) is None and died
-    assert _runs(memory) == 0  # the billing workflow was never started: the resend must start it
+    assert _runs(memory) == 0
+    _assert_one_exit(memory, memory.services.stores.acks.get(LOT, exit_event["event_id"]).model_dump(mode="json"))
     status, body = device("lx-out1").post(exit_event)
     first = memory.services.stores.acks.get(LOT, exit_event["event_id"])
     ack = body["acks"][0]
     assert status == 200 and ack["status"] == "duplicate"
     assert ack["gate"] == json.loads(first.gate.model_dump_json(exclude_none=True)) and ack["session_id"] == first.session_id
     _assert_one_exit(memory, ack)
-    assert _runs(memory) == 1
     device("lx-out1").post(exit_event)  # and again: nothing changes
     _assert_one_exit(memory, ack)
-    assert _runs(memory) == 1
+    assert _runs(memory) == 0
 
 
 def test_a_replayed_request_is_refused_but_a_request_that_died_unstored_may_be_delivered_again(memory, citizen, device, clock, monkeypatch):
@@ -144,4 +150,5 @@ def test_the_folded_exit_on_dynamodb_crash_before_and_after_the_transaction(stac
     status, body = device("lx-out1").post(second)
     assert status == 200 and body["acks"][0]["status"] == "accepted"
     bills = svc.billing.of_plate(PLATE)
-    assert len(bills) == 2 and svc.ledger.check() == []
+    assert len(bills) == 2 and svc.ledger.check() == [] and all(b.awaiting_grace_end for b in bills)
+    assert _notices(stack) == ["pay_later_bill", "pay_later_bill"] and stack.executions("pay-later-billing") == []

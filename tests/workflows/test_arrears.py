@@ -13,7 +13,7 @@ from shared.arrears.model import case_id_for
 from shared.auth import Principal, Role
 from shared.ledger.accounts import Account
 from tests.support import CallbackPoster, crash_once_after
-from tests.workflows.test_pay_later import GRACE, PLATE, _leave, citizen  # noqa: F401  (fixture)
+from tests.workflows.test_pay_later import GRACE, PLATE, _grace_ends, _leave, citizen  # noqa: F401  (fixture)
 
 HOUR = 3600
 
@@ -34,6 +34,7 @@ def in_arrears(stack, device, clock, citizen):  # noqa: F811
     stack.services.providers["sandbox"].configure(fail_next_off_session=10)
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    assert _grace_ends(clock)["started"] == 1  # the grace period ends unpaid: the billing workflow starts
     case = _advance_until(stack, lambda: stack.services.arrears._cases.get(case_id_for(bill_id)), "the case opens")
     return bill_id, case
 
@@ -135,6 +136,7 @@ def test_a_crash_after_opening_the_case_loses_nothing_and_doubles_nothing(stack,
     with crash_once_after("pay-later-billing", "open_arrears") as crashed:
         _leave(device, clock)
         bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+        _grace_ends(clock)
         billing = _execution(stack, "pay-later-billing", bill_id)
         _advance_until(stack, lambda: stack.wait_execution(billing, timeout_s=0.01)["status"] != "RUNNING", "billing ends")
     assert crashed and stack.wait_execution(billing)["status"] == "SUCCEEDED"

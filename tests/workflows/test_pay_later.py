@@ -1,5 +1,6 @@
 """Leave first, pay later on the local stack: the real ASL files under moto's interpreter, task handlers
-dispatched to ours, time moved by the tests (a day of grace passes in a call to ``clock.advance``)."""
+dispatched to ours, time moved by the tests (a day of grace passes in a call to ``clock.advance``), the
+grace-end schedule fired as EventBridge would (the billing workflow starts only for a bill unpaid then)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 
 import pytest
 
+from infra.local import scheduler
+from shared import resources
 from shared.ledger.accounts import Account
 from shared.payments.model import PaymentSource
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
@@ -41,12 +44,6 @@ def _waiting_for_payment(stack, bill_id):
     return token
 
 
-def _wait_token_change(stack, bill_id, old):
-    tokens = stack.services.stores.pay_later_tokens
-    until(lambda: tokens.get(bill_id) not in (None, old), "a new wait")
-    until(lambda: stack.clock.sleepers, "the wait on the clock")
-
-
 def _finish(stack, arn):
     out = until(lambda: (o := stack.wait_execution(arn, timeout_s=0.05))["status"] != "RUNNING" and o, "the end")
     return out
@@ -60,54 +57,90 @@ def _off_session(stack, bill):
     return [p for p in map(stack.services.payments.payment, bill.payments) if p.source is PaymentSource.OFF_SESSION]
 
 
+def _grace_ends(clock, seconds=GRACE):
+    """Time passes to the end of the grace period and the grace-end schedule fires, as EventBridge would."""
+    clock.advance(seconds)
+    out = scheduler.fire(next(s for s in resources.SCHEDULES if s.logical == "pay-later-grace-end"), clock.now())
+    return out if isinstance(out, dict) else json.loads(out)
+
+
 def test_exit_opens_on_pay_later_and_the_citizen_pays_within_the_grace_period(stack, api, device, clock, citizen):
     ack = _leave(device, clock)
     assert ack["gate"]["decision"] == "open" and ack["gate"]["reason"] == "pay_later" and ack["gate"]["amount_fen"] == 600
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
-    arn = _billing_execution(stack, bill_id)
-    _waiting_for_payment(stack, bill_id)
-    # A resent exit starts nothing new (the execution is named after the bill).
-    assert len(stack.executions("pay-later-billing")) == 1
+    notices = citizen("get", "/v1/me/account")[1]["notices"]  # written in the exit's transaction
+    assert [n["kind"] for n in notices] == ["pay_later_bill"]
+    assert "南长街停车场" in notices[0]["text"] and "lx-nanchang-st-01" not in notices[0]["text"]  # the lot's name, not its id
+    assert stack.executions("pay-later-billing") == []  # no workflow runs during the grace period
 
     resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "alipay"}))
     sandbox = stack.services.providers["sandbox"]
     sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
     sandbox.deliver(CallbackPoster(api, "sandbox"))
 
-    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    assert _grace_ends(clock)["started"] == 0
+    assert stack.executions("pay-later-billing") == []  # paid in grace: no execution, ever
     bill = _bill(stack, bill_id)
     assert bill.balance_fen == 0 and not _off_session(stack, bill)
-    notices = citizen("get", "/v1/me/account")[1]["notices"]
-    assert [n["kind"] for n in notices] == ["pay_later_bill"]
-    assert "南长街停车场" in notices[0]["text"] and "lx-nanchang-st-01" not in notices[0]["text"]  # the lot's name, not its id
 
 
 def test_after_the_grace_period_the_saved_method_is_charged(stack, device, clock, citizen):
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    assert _grace_ends(clock, GRACE - 60)["started"] == 0  # not yet
+    assert _grace_ends(clock, 60)["started"] == 1
     arn = _billing_execution(stack, bill_id)
-    _waiting_for_payment(stack, bill_id)
-    clock.advance(GRACE)
     assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    assert _grace_ends(clock, 300)["started"] == 0 and len(stack.executions("pay-later-billing")) == 1
     bill = _bill(stack, bill_id)
     assert bill.balance_fen == 0 and [p.amount_fen for p in _off_session(stack, bill)] == [600]
     assert stack.services.ledger.balance(Account.receivable(PLATE)) == 0 and stack.services.ledger.check() == []
+
+
+def test_a_sweep_that_died_after_starting_is_retried_without_a_second_execution(stack, device, clock, citizen, monkeypatch):
+    _leave(device, clock)
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    pay_later = stack.services.pay_later
+    real_commit = pay_later._money.commit
+    monkeypatch.setattr(pay_later._money, "commit", lambda change: (_ for _ in ()).throw(RuntimeError("died")))
+    assert "error" in _grace_ends(clock)  # StartExecution went out, the mark did not
+    monkeypatch.setattr(pay_later._money, "commit", real_commit)
+    assert _grace_ends(clock, 300)["started"] == 1  # the next run: the same name again, then the mark
+    assert len(stack.executions("pay-later-billing")) == 1
+    assert _finish(stack, _billing_execution(stack, bill_id))["status"] == "SUCCEEDED"
+    assert _bill(stack, bill_id).balance_fen == 0 and len(_off_session(stack, _bill(stack, bill_id))) == 1
 
 
 def test_a_declined_charge_is_retried_after_an_hour(stack, device, clock, citizen):
     stack.services.providers["sandbox"].configure(fail_next_off_session=1)
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    _grace_ends(clock)
     arn = _billing_execution(stack, bill_id)
-    token = _waiting_for_payment(stack, bill_id)
-    clock.advance(GRACE)
-    _wait_token_change(stack, bill_id, token)
+    _waiting_for_payment(stack, bill_id)
     assert _bill(stack, bill_id).due_fen == 600
     clock.advance(3600)
     assert _finish(stack, arn)["status"] == "SUCCEEDED"
     bill = _bill(stack, bill_id)
     states = sorted(p.state.value for p in map(stack.services.payments.payment, _all_payments(stack, bill)))
     assert bill.balance_fen == 0 and states == ["failed", "succeeded"]
+
+
+def test_a_payment_during_a_retry_wait_ends_the_execution_at_once(stack, api, device, clock, citizen):
+    stack.services.providers["sandbox"].configure(fail_next_off_session=1)
+    _leave(device, clock)
+    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+    _grace_ends(clock)
+    arn = _billing_execution(stack, bill_id)
+    _waiting_for_payment(stack, bill_id)
+    resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "alipay"}))
+    sandbox = stack.services.providers["sandbox"]
+    sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
+    sandbox.deliver(CallbackPoster(api, "sandbox"))  # bill_settled wakes the wait with the kept token
+    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    bill = _bill(stack, bill_id)
+    states = sorted(p.state.value for p in map(stack.services.payments.payment, _all_payments(stack, bill)))
+    assert bill.balance_fen == 0 and not _off_session(stack, bill) and states == ["failed", "succeeded"]
 
 
 def _all_payments(stack, bill):
@@ -119,14 +152,12 @@ def _all_payments(stack, bill):
 def test_a_payment_during_an_in_flight_charge_ends_with_one_charge_and_one_refund(stack, api, device, clock, citizen):
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
-    arn = _billing_execution(stack, bill_id)
-    _waiting_for_payment(stack, bill_id)
     resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "wechat_pay"}))
     sandbox = stack.services.providers["sandbox"]
     sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
     # The citizen's payment is approved but its callback is still on the way when the grace period ends.
-    clock.advance(GRACE)
-    assert _finish(stack, arn)["status"] == "SUCCEEDED"
+    _grace_ends(clock)
+    assert _finish(stack, _billing_execution(stack, bill_id))["status"] == "SUCCEEDED"
     sandbox.deliver(CallbackPoster(api, "sandbox"))
     bill = _bill(stack, bill_id)
     assert (bill.paid_fen, bill.refunded_fen, bill.balance_fen) == (1200, 600, 0)
@@ -138,9 +169,8 @@ def test_a_crash_after_the_charge_is_retried_without_a_second_charge(stack, devi
     with crash_once_after("pay-later-billing", "charge") as crashed:
         _leave(device, clock)
         bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
+        _grace_ends(clock)
         arn = _billing_execution(stack, bill_id)
-        _waiting_for_payment(stack, bill_id)
-        clock.advance(GRACE)
         until(lambda: crashed and stack.clock.sleepers, "the Retry interval")
         clock.advance(30)
         assert _finish(stack, arn)["status"] == "SUCCEEDED"

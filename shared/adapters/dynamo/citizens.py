@@ -20,6 +20,13 @@ def _account_item(account: Account) -> CitizenItem:
                        doc=account.model_dump(mode="json"), account_id=account.account_id)
 
 
+def notice_item(account_id: str, notice: Notice) -> CitizenItem:
+    """One item per notice (bounded size); also staged in the pay-later exit's transaction (sessions.py)."""
+    at = f"{notice.at.astimezone(UTC).isoformat()}#{notice.notice_id}"
+    return CitizenItem(pk=f"NOTICE#{account_id}#{notice.notice_id}", account_id=account_id, notice_at=at,
+                       doc=notice.model_dump(mode="json"))
+
+
 def _not_anothers(account_id: str):
     """A plate record that no other account holds (absent, a bare pay-later copy, or this account's)."""
     return CitizenItem.pk.does_not_exist() | CitizenItem.account_id.does_not_exist() | (CitizenItem.account_id == account_id)
@@ -59,10 +66,7 @@ class AccountStore:
 
     def add_notice(self, account_id: str, notice: Notice) -> bool:
         """One item per notice (bounded size), put if absent: the account item does not grow with them."""
-        at = f"{notice.at.astimezone(UTC).isoformat()}#{notice.notice_id}"
-        item = CitizenItem(pk=f"NOTICE#{account_id}#{notice.notice_id}", account_id=account_id, notice_at=at,
-                           doc=notice.model_dump(mode="json"))
-        return save_if(item, CitizenItem.pk.does_not_exist())
+        return save_if(notice_item(account_id, notice), CitizenItem.pk.does_not_exist())
 
     def notices(self, account_id: str, limit: int) -> list[Notice]:
         items = CitizenItem.notices_by_account.query(account_id, scan_index_forward=False, limit=limit)

@@ -227,6 +227,9 @@ BillsByLane = index_of(resources.BILLS, "by_lane")
 BillsByLot = index_of(resources.BILLS, "by_lot")
 
 
+BillsByGraceEnd = index_of(resources.BILLS, "by_grace_end")
+
+
 class BillItem(keyed(resources.BILLS)):
     """A bill (pk = bill id) or a dispute (pk = DISPUTE#id)."""
 
@@ -237,9 +240,12 @@ class BillItem(keyed(resources.BILLS)):
     created_at = UnicodeAttribute(null=True)
     lane_key = UnicodeAttribute(null=True)  # lot#lane, set once the car left through a lane
     exited_at = UnicodeAttribute(null=True)
+    grace_queue = UnicodeAttribute(null=True)  # set with grace_due only while the bill awaits its grace end
+    grace_due = UnicodeAttribute(null=True)
     by_plate = BillsByPlate()
     by_lane = BillsByLane()
     by_lot = BillsByLot()
+    by_grace_end = BillsByGraceEnd()
 
 
 PaymentsByProviderRef = index_of(resources.PAYMENTS, "by_provider_ref")

@@ -9,7 +9,7 @@ from fresh reads; a posting that already exists means the movement already happe
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -28,7 +28,11 @@ def _day(provider: str, at: datetime) -> str:
     return f"{provider}#{at.astimezone(SHANGHAI).date().isoformat()}"
 
 
+GRACE_QUEUE = "PAYLATER"  # the one partition of the sparse by_grace_end index
+
+
 def _bill_item(bill: Bill) -> BillItem:
+    awaiting = bill.awaiting_grace_end  # in the index only until paid or its billing starts
     return BillItem(
         pk=bill.bill_id,
         version=bill.version,
@@ -38,6 +42,8 @@ def _bill_item(bill: Bill) -> BillItem:
         created_at=bill.created_at.isoformat(),
         lane_key=f"{bill.lot_id}#{bill.lane}" if bill.lane and bill.exited_at else None,
         exited_at=bill.exited_at.isoformat() if bill.exited_at else None,
+        grace_queue=GRACE_QUEUE if awaiting else None,
+        grace_due=bill.grace_ends.astimezone(UTC).isoformat() if awaiting else None,
     )
 
 
@@ -119,6 +125,12 @@ class MoneyStore:
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
         keys = [i.pk for i in BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)]  # KEYS_ONLY
         return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys)]
+
+    def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
+        """One query of the sparse index (keys only, eventually consistent: read each bill by id)."""
+        items = BillItem.by_grace_end.query(
+            GRACE_QUEUE, BillItem.grace_due <= until.astimezone(UTC).isoformat(), limit=limit)
+        return [i.pk for i in items]
 
     # Writes
     def create_payment(self, payment: Payment) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared.adapters.dynamo import read_ahead
+from shared.adapters.dynamo.citizens import notice_item
 from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.events import ack_item
 from shared.adapters.dynamo.lot_status import _ms
@@ -130,7 +133,7 @@ class SessionStore:
                     return WriteOutcome(written=False)  # a concurrent transaction on an item: re-read, retry
                 raise
             if failed == {"seen"}:  # a newer last-seen is stored: nothing to move, write the rest
-                return self.write(lot_id, plan, ack, Riders(nonce=riders.nonce, money=riders.money))
+                return self.write(lot_id, plan, ack, dataclasses.replace(riders, seen=None))
             return WriteOutcome(written=False, ack_exists="ack" in failed, nonce_replayed="nonce" in failed)
         return WriteOutcome(written=True)
 
@@ -148,6 +151,8 @@ class SessionStore:
             )
         if riders.money is not None:
             self._money.stage(tx, riders.money)
+        if riders.notice is not None:  # no condition: the same notice id is the same notice
+            tx.save(notice_item(riders.notice.account_id, riders.notice.notice))
 
     def replace(self, session: ParkingSession) -> bool:
         """Store a new version of one session (the workflow's review step); False if it moved on."""

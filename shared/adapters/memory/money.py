@@ -55,6 +55,10 @@ class MoneyStore:
     def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
         return sorted((b for b in self._bills() if b.plate == plate), key=lambda b: b.created_at, reverse=True)[:limit]
 
+    def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
+        due = sorted((b for b in self._bills() if b.awaiting_grace_end and b.grace_ends <= until), key=lambda b: b.grace_ends)
+        return [b.bill_id for b in due[:limit]]
+
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
         return sorted((b for b in self._bills() if b.lot_id == lot_id), key=lambda b: b.created_at, reverse=True)[:limit]
 

@@ -16,9 +16,9 @@ def pointer_key(lot_id: str, subject: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, acks: AckStore, status: LotStatusStore, nonces=None, money=None) -> None:
+    def __init__(self, acks: AckStore, status: LotStatusStore, nonces=None, money=None, accounts=None) -> None:
         self._acks, self._status = acks, status
-        self._nonces, self._money = nonces, money  # for the riders of a write (issue 10)
+        self._nonces, self._money, self._accounts = nonces, money, accounts  # for the riders of a write (issue 10)
         self.sessions: dict[str, dict] = {}
         self.pointers: dict[str, str] = {}
 
@@ -64,6 +64,8 @@ class SessionStore:
                 self._status.touch_device(riders.seen.lot_id, riders.seen.device_id, riders.seen.at)
             if riders.money is not None:
                 self._money.apply(riders.money)
+            if riders.notice is not None:
+                self._accounts.add_notice(riders.notice.account_id, riders.notice.notice)
             self._acks.put(ack)
             for session in (*plan.creates, *plan.updates):
                 self.sessions[session.session_id] = dump(session)
