@@ -104,7 +104,8 @@ def raw_rate(path: Path) -> tuple[Timer, int]:
 
 def replay_rate(path: Path, lot_map: dict[str, Lot], validate: bool = False) -> tuple[Timer, Replay]:
     def price(lot, entered_at, until, session):
-        return quote(ZHUMADIAN_CLASS1, entered_at, until, session.vehicle_class, session.plate_colour)
+        vehicle, colour = session.vehicle_class, session.plate_colour
+        return quote(ZHUMADIAN_CLASS1, entered_at, until, vehicle, colour, itemised=False)
 
     if validate:  # as before: every event validated, every session's charge kept
         replay = Replay(lot_map, price, trusted=False, keep=ALL)

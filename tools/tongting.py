@@ -111,7 +111,8 @@ def load_registry(source: str, archive=None):
     service = TariffService(Records(), clock=None)
 
     def price(lot, entered_at, until, session):
-        return service.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        vehicle, colour = session.vehicle_class, session.plate_colour
+        return service.price(lot, entered_at, until, vehicle, colour, itemised=False)  # replay needs the fen only
 
     return {lot.lot_id: lot for lot in lots}, price
 

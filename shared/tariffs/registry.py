@@ -111,9 +111,10 @@ class TariffService:
         return record.tariff
 
     def price(self, lot: Lot, entered_at: datetime, exited_at: datetime, vehicle_class: VehicleClass,
-              plate_colour: PlateColour) -> Quote | None:
-        """The same engine for the public quote, the exit gate and the bill."""
+              plate_colour: PlateColour, itemised: bool = True) -> Quote | None:
+        """The same engine for the public quote, the exit gate, the bill and replay (which needs only the
+        amount: ``itemised=False``)."""
         tariff = self.for_lot(lot)
         if tariff is None:
             return None
-        return quote(tariff, entered_at, exited_at, vehicle_class, plate_colour)
+        return quote(tariff, entered_at, exited_at, vehicle_class, plate_colour, itemised)

@@ -80,3 +80,19 @@ def test_a_longer_stay_never_costs_less(tariff, entered, stay, extra, vehicle, c
     shorter = quote(tariff, entered, entered + stay, vehicle, colour)
     longer = quote(tariff, entered, entered + stay + timedelta(minutes=extra), vehicle, colour)
     assert longer.amount_fen >= shorter.amount_fen
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(9 * 1440), st.lists(st.integers(-60, 60), min_size=1, max_size=4),
+       vehicle_classes, plate_colours)  # fmt: skip
+def test_the_amount_without_breakdown_is_the_quotes_on_any_date(tariff, entered, stay, days, vehicle, colour):
+    # the same stay moved by whole days: the remembered amount of its shape must be each date's own
+    for d in [0, *days, 0]:
+        at = entered + timedelta(days=d)
+        if at < tariff.versions[0].effective_from:
+            continue
+        fast = quote(tariff, at, at + stay, vehicle, colour, itemised=False)
+        full = quote(tariff, at, at + stay, vehicle, colour)
+        assert fast.amount_fen == full.amount_fen
+        assert (fast.tariff_id, fast.version_from, fast.minutes) == (full.tariff_id, full.version_from, full.minutes)
+        assert fast.cycles == ()
