@@ -125,24 +125,31 @@ class LotState:
         return planner.Snapshot(open_for_subject=current, open_in_lot=others)
 
     def apply(self, plan: planner.Plan) -> None:
-        for s in [*plan.creates, *plan.updates]:
-            if s.status is SessionStatus.AWAITING_ENTRY:
-                self.unmatched[s.session_id] = s
-            else:
-                self.unmatched.pop(s.session_id, None)
-            if s.status in (SessionStatus.OPEN, SessionStatus.AWAITING_ENTRY):
-                self.sessions[s.session_id] = s
-            else:
-                self.sessions.pop(s.session_id, None)  # closed or orphaned: nothing will change it again
+        for s in plan.creates:
+            self._keep(s)
+        for s in plan.updates:
+            self._keep(s)
         for p in plan.pointers:
             if p.session_id is None:
                 self.open.pop(p.subject, None)
             else:
                 self.open[p.subject] = self.sessions[p.session_id]
-        for s in [*plan.creates, *plan.updates]:  # a pointer refers to the newest copy of its session
+        for s in plan.updates:  # a pointer refers to the newest copy of its session (a created one is newest)
             pointed = self.open.get(s.subject)
             if pointed is not None and pointed.session_id == s.session_id:
                 self.open[s.subject] = s
+
+    def _keep(self, s: ParkingSession) -> None:
+        sid, status = s.session_id, s.status
+        if status is SessionStatus.AWAITING_ENTRY:
+            self.unmatched[sid] = self.sessions[sid] = s
+            return
+        if self.unmatched:
+            self.unmatched.pop(sid, None)
+        if status is SessionStatus.OPEN:
+            self.sessions[sid] = s
+        else:
+            self.sessions.pop(sid, None)  # closed or orphaned: nothing will change it again
 
 
 @dataclass

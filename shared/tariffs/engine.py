@@ -21,8 +21,9 @@ Two stays of the same shape cost the same, whatever their dates (``tests/tariffs
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
@@ -70,7 +71,7 @@ class _Compiled:
     nev_ratio: tuple[int, int]
     prices: dict[tuple[int, int], int]  # (rule, block or -1 for flat) -> unit price
     clock_free: bool  # no windows and no calendar-day cap: a stay's charge depends on its length alone
-    amounts: dict[tuple, int] = field(default_factory=dict, compare=False)  # shape -> fen (``quote_amount``)
+    amounts: dict[tuple, Quote] = field(default_factory=dict, compare=False)  # shape -> quote without lines
 
     def shape(self, start: int, end: int) -> tuple | None:
         """What a stay's charge depends on besides the vehicle: its length, and unless the version ignores
@@ -105,11 +106,33 @@ def _free(free: FreeTime | None) -> tuple[int, bool] | None:
 # id(version) -> (weak reference, compiled form). Versions are immutable, so compiling once is enough; the
 # cache is kept beside them, not on them, so model equality and dumps never see it.
 _COMPILED: dict[int, tuple[weakref.ref, _Compiled]] = {}
+# id(tariff) -> (weak reference, (each version's effective_from as time since the epoch, the versions))
+_STARTS: dict[int, tuple[weakref.ref, tuple[list[timedelta], list[TariffVersion]]]] = {}
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
-    if _COMPILED.get(key, (None,))[0] is ref:
-        del _COMPILED[key]
+def _forget(cache: dict, key: int, ref: weakref.ref) -> None:
+    if cache.get(key, (None,))[0] is ref:
+        del cache[key]
+
+
+def _remember(cache: dict, obj, value):
+    key = id(obj)
+    cache[key] = (weakref.ref(obj, lambda ref: _forget(cache, key, ref)), value)
+    return value
+
+
+def _version_at(tariff: Tariff, instant: datetime) -> TariffVersion:
+    """``tariff.version_at(instant)`` by bisection over exact offsets from the epoch: comparing aware
+    datetimes of different zones asks both zones for their offsets, once per version per quote."""
+    cached = _STARTS.get(id(tariff))
+    if cached is not None and cached[0]() is tariff:
+        starts_at, versions = cached[1]
+    else:
+        starts_at, versions = _remember(_STARTS, tariff, ([v.effective_from - _UTC_EPOCH for v in tariff.versions],
+                                                          list(tariff.versions)))  # fmt: skip
+    i = bisect_right(starts_at, instant - _UTC_EPOCH)
+    return versions[i - 1] if i else tariff.version_at(instant)  # none in force: its error
 
 
 def compile_version(version: TariffVersion) -> _Compiled:
@@ -149,9 +172,7 @@ def compile_version(version: TariffVersion) -> _Compiled:
         and all(r.windows is None for r in progressive)
         and (cap is None or cap.period != "calendar_day"),
     )
-    key = id(version)
-    _COMPILED[key] = (weakref.ref(version, lambda ref: _forget(key, ref)), compiled)
-    return compiled
+    return _remember(_COMPILED, version, compiled)
 
 
 def _occurrences(c: _Compiled, windows, start: int, end: int) -> list[Span]:
@@ -263,7 +284,7 @@ def quote(
     """What a stay costs, to the fen, with an itemised breakdown per cap period (``itemised=False``: the
     same amount without the breakdown, ``cycles`` empty, remembered per shape of stay)."""
     start, end = stay_minutes(entered_at, exited_at)
-    version = tariff.version_at(entered_at)
+    version = _version_at(tariff, entered_at)
     c = compile_version(version)
     new_energy = plate_colour in NEW_ENERGY_COLOURS
     free = c.nev_free if new_energy else c.free
@@ -273,18 +294,19 @@ def quote(
     num, den = cn * nn, cd * nd
 
     minutes = end - start
-    if not itemised:
+    if not itemised:  # the same quote for every stay of this shape (quotes are immutable: shared)
         shape = c.shape(start, end)
-        key = None if shape is None else (new_energy, num, den, shape)
-        amount = c.amounts.get(key) if key is not None else None
-        if amount is None:
+        key = None if shape is None else (tariff.id, new_energy, num, den, shape)
+        found = c.amounts.get(key) if key is not None else None
+        if found is None:
             cycles, counts = _charge(c, start, end, free)
             amount = sum(_cycle_amounts(c, cycles, counts, cap_fen, num, den)) if minutes else 0
+            found = Quote(tariff.id, version.effective_from, minutes, new_energy, (num, den), cap_fen, amount, ())
             if key is not None:
                 if len(c.amounts) >= _AMOUNTS_MAX:
                     c.amounts.clear()
-                c.amounts[key] = amount
-        return Quote(tariff.id, version.effective_from, minutes, new_energy, (num, den), cap_fen, amount, ())
+                c.amounts[key] = found
+        return found
     cycles, counts = _charge(c, start, end, free)
     return _finish(tariff, version, c, cycles if minutes else None, counts, minutes, new_energy, cap_fen, num, den)
 

@@ -9,22 +9,48 @@ A stay shorter than a minute costs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.clock import SHANGHAI, iso
 from shared.errors import InvalidInput
 
 _MINUTE = timedelta(minutes=1)
+_ZERO = timedelta(0)
 _EPOCH = datetime(1970, 1, 1)  # naive local wall clock: minute 0 is 1970-01-01 00:00 Shanghai time
+
+
+def _aware(instant: datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
 
 
 def local_minute(instant: datetime) -> int:
     """Minutes since 1970-01-01 00:00 local wall-clock time (so minute % 1440 is the time of day)."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
-    delta = instant.astimezone(SHANGHAI).replace(tzinfo=None) - _EPOCH
-    return delta.days * 1440 + delta.seconds // 60
+    _aware(instant)
+    since = instant - _UTC_EPOCH  # exact, and cheaper than a zone conversion (replay converts two per stay)
+    seconds = since.days * 86400 + since.seconds
+    offset = _OFFSETS.get(seconds // 3600)
+    if offset is None and (offset := _hour_offset(seconds // 3600)) is None:  # the offset changes in the hour
+        delta = instant.astimezone(SHANGHAI).replace(tzinfo=None) - _EPOCH
+        return delta.days * 1440 + delta.seconds // 60
+    return (seconds + offset) // 60
+
+
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# UTC hour -> Shanghai's offset through that hour, in seconds. Hours in which the offset changes are not kept
+# (their instants are converted by the zone).
+_OFFSETS: dict[int, int] = {}
+
+
+def _hour_offset(hour: int) -> int | None:
+    first, last = (datetime.fromtimestamp(hour * 3600 + s, SHANGHAI).utcoffset() for s in (0, 3599))
+    if first != last:
+        return None
+    if len(_OFFSETS) > 200_000:  # about 23 years of hours: bounded memory
+        _OFFSETS.clear()
+    _OFFSETS[hour] = int(first.total_seconds())
+    return _OFFSETS[hour]
 
 
 def instant_of(minute: int) -> datetime:
@@ -34,15 +60,16 @@ def instant_of(minute: int) -> datetime:
 def stay_minutes(entered_at: datetime, exited_at: datetime) -> tuple[int, int]:
     """The stay as (first minute, end minute); ``quote_bad_interval`` if it ends before it starts."""
     start = local_minute(entered_at)
-    local_minute(exited_at)  # the same check of the offset
-    if exited_at < entered_at:
+    _aware(exited_at)  # the same check of the offset
+    stay = exited_at - entered_at
+    if stay < _ZERO:
         raise InvalidInput(
             "the stay ends before it starts",
             code="quote_bad_interval",
             entered_at=iso(entered_at),
             exited_at=iso(exited_at),
         )
-    return start, start + (exited_at - entered_at) // _MINUTE
+    return start, start + stay // _MINUTE
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

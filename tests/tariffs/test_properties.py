@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.tariffs import quote
-from shared.tariffs.quote import round_half_up
+from shared.clock import SHANGHAI
+from shared.tariffs.quote import local_minute, round_half_up
 from shared.tariffs.reference import reference_quote
 from shared.tariffs.samples import SAMPLES
 from tests.tariffs.strategies import durations, instants, plate_colours, tariffs, vehicle_classes
@@ -96,3 +98,38 @@ def test_the_amount_without_breakdown_is_the_quotes_on_any_date(tariff, entered,
         assert fast.amount_fen == full.amount_fen
         assert (fast.tariff_id, fast.version_from, fast.minutes) == (full.tariff_id, full.version_from, full.minutes)
         assert fast.cycles == ()
+
+
+@PROPERTY
+@given(tariffs(), instants(), st.integers(-3 * 365 * 1440, 3 * 365 * 1440))
+def test_the_version_found_by_bisection_is_the_models(tariff, entered, shift):
+    from shared.errors import InvalidInput
+    from shared.tariffs.engine import _version_at
+
+    at = entered + timedelta(minutes=shift)
+    try:
+        expected = tariff.version_at(at)
+    except InvalidInput as e:
+        with pytest.raises(InvalidInput) as raised:
+            _version_at(tariff, at)
+        assert raised.value.code == e.code
+        return
+    assert _version_at(tariff, at) is expected
+
+
+@PROPERTY
+@given(st.datetimes(datetime(1900, 1, 2), datetime(2100, 1, 1)),
+       st.sampled_from([UTC, SHANGHAI, timezone(-timedelta(hours=5, minutes=30))]))  # fmt: skip
+def test_local_minutes_are_the_zones_wall_clock(wall, zone):
+    # the engine's offsets by the hour (historical daylight saving included) against the zone's conversion
+    instant = wall.replace(tzinfo=zone)
+    local = instant.astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
+    assert local_minute(instant) == local.days * 1440 + local.seconds // 60
+
+
+def test_local_minutes_through_the_years_shanghai_kept_daylight_saving():
+    at, end = datetime(1985, 12, 31, 16, 0, 7, 999_999, tzinfo=UTC), datetime(1992, 1, 1, tzinfo=UTC)
+    while at < end:  # every 37 minutes across 1986-1991, each of whose summers moved the clock by an hour
+        local = at.astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
+        assert local_minute(at) == local.days * 1440 + local.seconds // 60
+        at += timedelta(minutes=37)
