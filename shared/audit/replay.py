@@ -4,7 +4,8 @@ then compared with the ledger. Pure: records in, figures out; the CLI (``tongtin
 
 What it recomputes from device events is every session's parking charge: the live path charges a closed
 session with a known entry exactly ``price(entered_at, exited_at)`` in total (re-pricings post only the
-difference and prices never fall), with the tariff version in force at entry. A prepaid car that left
+difference and prices never fall), with the lot as it was when the closing event was accepted (``lot_at``:
+its tariff, operator and district then) and the tariff version in force at entry. A prepaid car that left
 within the grace period (priced only to its payment) shows as a difference.
 
 The money records archived beside the events (``shared.archive.books``: payments, refunds, adjustments,
@@ -174,6 +175,8 @@ class Replay:
     books: dict[str, Posting] = field(default_factory=dict)  # posting id -> rebuilt posting (kept kinds)
     book_totals: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (kind, day) -> fen
     book_prints: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # kind -> sum book_hash mod P
+    # the lot version in force when a record was accepted (lot id, ``accepted_at``); None: ``lots`` always
+    lot_at: Callable[[str, str | None], Lot | None] | None = None
     _state: dict[str, LotState] = field(default_factory=dict)
 
     def _decode(self, record: dict):
@@ -205,7 +208,10 @@ class Replay:
         event = self._decode(record)
         if event is None:
             return
-        lot = self.lots.get(event.lot_id)
+        if self.lot_at is None:
+            lot = self.lots.get(event.lot_id)
+        else:  # the version the live path read: the one in force when the event was accepted
+            lot = self.lot_at(event.lot_id, record.get("accepted_at"))
         if lot is None:
             self.skipped["unknown_lot"] += 1
             return
