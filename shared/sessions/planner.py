@@ -25,7 +25,7 @@ EntryLike = EntryEvent | BerthStartEvent
 ExitLike = ExitEvent | BerthEndEvent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the planner may look at: loaded by the service, consistent enough for one decision."""
 
@@ -34,7 +34,7 @@ class Snapshot:
     unmatched_in_lot: tuple[ParkingSession, ...] = ()  # exits still waiting for their entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointerWrite:
     """The open-session pointer of ``subject``: set to ``session_id`` (None deletes) if it holds ``expected``."""
 
@@ -43,7 +43,7 @@ class PointerWrite:
     expected: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     session_id: str
     creates: list[ParkingSession] = field(default_factory=list)
@@ -106,7 +106,7 @@ def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> P
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
     berth = _berth(event)
-    waiting = sorted(
+    waiting = snap.unmatched_in_lot and sorted(
         (
             u
             for u in snap.unmatched_in_lot
