@@ -1,14 +1,14 @@
 """Registry changes the books depend on, archived and sequenced in the archive's Merkle log (issue 12): every
-version of every lot (where it is, whose, its capacity and tariff) and of every tariff, so an auditor can
-prove which lot and tariff versions priced the sessions, and replay from the archive alone
-(``tongting replay --registry archive``).
+version of every lot (where it is, whose, its capacity and tariff), of every tariff and of every operator (the
+legal entity and its payout account), so an auditor can prove which lot and tariff versions priced the sessions,
+and replay from the archive alone (``tongting replay --registry archive``).
 
-A record is one JSON line, ``{"record": "lot"|"tariff", "id", "version", "doc", "at"}`` with the stored document
-and when it was stored (``at``, from the item's ``stored_at``; absent for versions stored before it was kept),
-under ``registry/<kind>/<id>/v<version>.jsonl``: one object per version, written once (an object already
-written is never rewritten), appended to the log like the device events and the money records. They come
-from the ``lots`` and ``tariffs`` tables' streams (``functions/registry_writer``): every stored version is
-delivered at least once.
+A record is one JSON line, ``{"record": "lot"|"tariff"|"operator", "id", "version", "doc", "at"}`` with the
+stored document and when it was stored (``at``, from the item's ``stored_at``; absent for versions stored before
+it was kept), under ``registry/<kind>/<id>/v<version>.jsonl``: one object per version, written once (an object
+already written is never rewritten), appended to the log like the device events and the money records. They
+come from the ``lots``, ``tariffs`` and ``operators`` tables' streams (``functions/registry_writer``): every
+stored version is delivered at least once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from shared.archive.logged import LogAppender, archive_once
 from shared.archive.ports import ArchiveBucket
 
 PREFIX = "registry/"
-KINDS = {"lots": ("lot", "lot_id"), "tariffs": ("tariff", "tariff_id")}  # table -> (record kind, its key)
+# table -> (record kind, its key). Operators too: whose a lot is, and where its revenue is paid, over time.
+KINDS = {"lots": ("lot", "lot_id"), "tariffs": ("tariff", "tariff_id"), "operators": ("operator", "operator_id")}
 
 
 def record_of_image(table: str, image: dict) -> dict | None:
