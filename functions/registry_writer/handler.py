@@ -1,6 +1,7 @@
 """Entry points: the ``lots``, ``tariffs`` and ``operators`` tables' streams → one archive object per stored
-version of a lot, a tariff or an operator (``registry/``), appended to the archive's transparency log (``shared/archive/registry.py``).
-A failure raises, so the stream delivers the batch again (recording is idempotent)."""
+version of a lot, a tariff or an operator (``registry/``), appended to the archive's transparency log
+(``shared/archive/registry.py``). A failure raises, so the stream delivers the batch again (recording is
+idempotent)."""
 
 from __future__ import annotations
 
