@@ -9,10 +9,10 @@ A stay shorter than a minute costs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.clock import SHANGHAI, iso
+from shared.clock import SHANGHAI, iso, local_seconds
 from shared.errors import InvalidInput
 
 _MINUTE = timedelta(minutes=1)
@@ -28,29 +28,7 @@ def _aware(instant: datetime) -> None:
 def local_minute(instant: datetime) -> int:
     """Minutes since 1970-01-01 00:00 local wall-clock time (so minute % 1440 is the time of day)."""
     _aware(instant)
-    since = instant - _UTC_EPOCH  # exact, and cheaper than a zone conversion (replay converts two per stay)
-    seconds = since.days * 86400 + since.seconds
-    offset = _OFFSETS.get(seconds // 3600)
-    if offset is None and (offset := _hour_offset(seconds // 3600)) is None:  # the offset changes in the hour
-        delta = instant.astimezone(SHANGHAI).replace(tzinfo=None) - _EPOCH
-        return delta.days * 1440 + delta.seconds // 60
-    return (seconds + offset) // 60
-
-
-_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# UTC hour -> Shanghai's offset through that hour, in seconds. Hours in which the offset changes are not kept
-# (their instants are converted by the zone).
-_OFFSETS: dict[int, int] = {}
-
-
-def _hour_offset(hour: int) -> int | None:
-    first, last = (datetime.fromtimestamp(hour * 3600 + s, SHANGHAI).utcoffset() for s in (0, 3599))
-    if first != last:
-        return None
-    if len(_OFFSETS) > 200_000:  # about 23 years of hours: bounded memory
-        _OFFSETS.clear()
-    _OFFSETS[hour] = int(first.total_seconds())
-    return _OFFSETS[hour]
+    return local_seconds(instant) // 60
 
 
 def instant_of(minute: int) -> datetime:
