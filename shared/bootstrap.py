@@ -332,7 +332,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
 
     built = Services(
         clock=clock,
-        registry=RegistryService(operators, lots, devices, vault),
+        registry=RegistryService(operators, lots, devices, vault, clock),
         ingest=EventIngest(
             DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments,
             read_ahead=st.read_ahead,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -107,7 +107,44 @@ class ManualClock:
 
 def local_date(instant: datetime) -> str:
     """The Asia/Shanghai calendar date of an instant, ``YYYY-MM-DD``."""
-    return instant.astimezone(SHANGHAI).date().isoformat()
+    if instant.tzinfo is None or instant.utcoffset() is None:  # naive: the machine's local time, as astimezone
+        return instant.astimezone(SHANGHAI).date().isoformat()
+    day = local_seconds(instant) // 86400
+    text = _DATES.get(day)
+    if text is None:
+        if len(_DATES) > 100_000:  # bounded memory
+            _DATES.clear()
+        text = _DATES[day] = date.fromordinal(_EPOCH_ORDINAL + day).isoformat()
+    return text
+
+
+def local_seconds(instant: datetime) -> int:
+    """Whole seconds since 1970-01-01 00:00 on Shanghai's wall clock at an aware instant: what
+    ``instant.astimezone(SHANGHAI)`` reads, by the hour's offset instead of a zone conversion (replay asks
+    for several per event; ``tests/test_clock.py`` checks it against the zone)."""
+    since = instant - _UTC_EPOCH
+    seconds = since.days * 86400 + since.seconds
+    offset = _OFFSETS.get(seconds // 3600)
+    if offset is None and (offset := _hour_offset(seconds // 3600)) is None:  # the offset changes in the hour
+        wall = instant.astimezone(SHANGHAI).replace(tzinfo=None) - _WALL_EPOCH
+        return wall.days * 86400 + wall.seconds
+    return seconds + offset
+
+
+_UTC_EPOCH, _WALL_EPOCH = datetime(1970, 1, 1, tzinfo=UTC), datetime(1970, 1, 1)
+_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+_OFFSETS: dict[int, int] = {}  # UTC hour -> Shanghai's offset through it (s); hours with a change are not kept
+_DATES: dict[int, str] = {}  # local day number -> YYYY-MM-DD
+
+
+def _hour_offset(hour: int) -> int | None:
+    first, last = (datetime.fromtimestamp(hour * 3600 + s, SHANGHAI).utcoffset() for s in (0, 3599))
+    if first != last:
+        return None
+    if len(_OFFSETS) > 200_000:  # about 23 years of hours: bounded memory
+        _OFFSETS.clear()
+    _OFFSETS[hour] = int(first.total_seconds())
+    return _OFFSETS[hour]
 
 
 def iso(instant: datetime) -> str:

@@ -42,7 +42,7 @@ class Plate:
 
     @property
     def partial(self) -> bool:
-        return self.text[0] not in PROVINCES
+        return is_partial(self.text)
 
     @property
     def without_province(self) -> str:
@@ -51,6 +51,11 @@ class Plate:
     @property
     def new_energy(self) -> bool:
         return len(self.without_province) == 7
+
+
+def is_partial(text: str) -> bool:
+    """``Plate(text).partial`` without building the plate."""
+    return text[0] not in PROVINCES
 
 
 class MalformedPlate(ValueError):

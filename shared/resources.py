@@ -60,7 +60,12 @@ class Table:
 
 
 # Registry: one table per aggregate keeps IAM least-privilege per function readable.
-OPERATORS = Table("operators", "operator_id", purpose="Lot operators (legal entities, payout account).")
+OPERATORS = Table(
+    "operators",
+    "operator_id",
+    stream=True,  # issue 12: every version archived (registry-writer-operators)
+    purpose="Lot operators (legal entities, payout account).",
+)
 LOTS = Table(
     "lots",
     "lot_id",
@@ -491,7 +496,7 @@ FUNCTIONS = (
         batch_size=500,
         timeout_s=120,
     ),
-    # Every stored version of a lot and of a tariff, archived and logged (shared/archive/registry.py).
+    # Every stored version of a lot, a tariff and an operator, archived and logged (shared/archive/registry.py).
     *(Function(
         f"registry-writer-{table}",
         f"functions.registry_writer.handler.{table}",
@@ -506,7 +511,7 @@ FUNCTIONS = (
         stream_events=("INSERT", "MODIFY"),
         batch_size=100,
         timeout_s=60,
-    ) for table in ("lots", "tariffs")),
+    ) for table in ("lots", "tariffs", "operators")),
     # Pay-later at the end of the grace period (issue 10): the billing workflow starts only for bills unpaid then.
     Function(
         "pay-later-grace",

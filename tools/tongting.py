@@ -79,17 +79,20 @@ def records(archive, keys: list[str]) -> Iterator[dict]:
 
 
 def load_registry(source: str, archive=None):
-    """Lots by id and a pricer over the registered tariffs: from the archive itself (``archive``: the newest
-    archived version of each lot and tariff), a JSON export or, read-only, the live tables."""
+    """Lots by id, a pricer over the registered tariffs, and which lot version was in force at a time (or
+    None: the one version given). From the archive itself (``archive``: every archived version of each lot
+    and tariff, each in force from when it was stored), a JSON export or, read-only, the live tables."""
     from shared.registry.model import Lot
     from shared.tariffs.registry import RegisteredTariff, TariffService
 
+    history = None
     if source == "archive":
-        from shared.archive.registry import latest
+        from shared.archive.registry import History
 
-        found = latest(records(archive, archive.keys(("registry/",))))
-        lots = [Lot.model_validate(r["doc"]) for (kind, _), r in sorted(found.items()) if kind == "lot"]
-        tariffs = [RegisteredTariff.model_validate(r["doc"]) for (kind, _), r in sorted(found.items()) if kind == "tariff"]
+        models = {"lot": Lot.model_validate, "tariff": RegisteredTariff.model_validate}
+        history = History((r for r in records(archive, archive.keys(("registry/",))) if r["record"] in models),
+                          lambda r: models[r["record"]](r["doc"]))  # fmt: skip
+        lots, tariffs = list(history.newest("lot").values()), list(history.newest("tariff").values())
     elif source == "dynamo":
         from shared.adapters.dynamo.registry import LotStore
         from shared.adapters.dynamo.tariffs import TariffStore
@@ -100,20 +103,25 @@ def load_registry(source: str, archive=None):
         lots = [Lot.model_validate(x) for x in data["lots"]]
         tariffs = [RegisteredTariff.model_validate(x) for x in data["tariffs"]]
 
-    class Records:  # read-only TariffRecords over the loaded tariffs
+    class Records:  # read-only TariffRecords over the loaded tariffs: the version in force at ``instant``
         by_id = {t.tariff_id: t for t in tariffs}
+        instant = None
 
         def get(self, key):
-            return self.by_id.get(key)
+            return history.at("tariff", key, self.instant) if history else self.by_id.get(key)
 
         cached = get
 
-    service = TariffService(Records(), clock=None)
+    records_at = Records()
+    service = TariffService(records_at, clock=None)
 
     def price(lot, entered_at, until, session):
-        return service.price(lot, entered_at, until, session.vehicle_class, session.plate_colour)
+        records_at.instant = until  # the tariff record in force when the stay was priced
+        vehicle, colour = session.vehicle_class, session.plate_colour
+        return service.price(lot, entered_at, until, vehicle, colour, itemised=False)  # replay needs the fen only
 
-    return {lot.lot_id: lot for lot in lots}, price
+    lot_at = (lambda lot_id, instant: history.at("lot", lot_id, instant)) if history else None
+    return {lot.lot_id: lot for lot in lots}, price, lot_at
 
 
 def load_ledger(source: str):
@@ -156,7 +164,7 @@ def cmd_replay(args) -> int:
         if not verification.ok:
             print("archive fails verification:\n  " + "\n  ".join(verification.problems), file=sys.stderr)
             return 2
-    lots, price = load_registry(args.registry, archive)
+    lots, price, lot_at = load_registry(args.registry, archive)
     partitions: dict[str, list[str]] = {}
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
@@ -164,7 +172,8 @@ def cmd_replay(args) -> int:
     def replay_all(keep, keep_books, quiet: bool) -> Replay:
         # A verified archive is not validated again (decode_trusted); per-session charges only for ``keep``,
         # rebuilt money postings only for the kinds in ``keep_books``.
-        replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books)
+        replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books,
+                        lot_at=lot_at)  # fmt: skip
         with report.progress(len(keys), enabled=not quiet) as advance:
             for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
                 replay.run(in_accepted_order(records(archive, partitions[partition])))

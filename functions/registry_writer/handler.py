@@ -1,6 +1,7 @@
-"""Entry points: the ``lots`` and ``tariffs`` tables' streams → one archive object per stored version of a lot
-or a tariff (``registry/``), appended to the archive's transparency log (``shared/archive/registry.py``).
-A failure raises, so the stream delivers the batch again (recording is idempotent)."""
+"""Entry points: the ``lots``, ``tariffs`` and ``operators`` tables' streams → one archive object per stored
+version of a lot, a tariff or an operator (``registry/``), appended to the archive's transparency log
+(``shared/archive/registry.py``). A failure raises, so the stream delivers the batch again (recording is
+idempotent)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,8 @@ def lots(event: DynamoDBStreamEvent, context) -> dict:
 @event_source(data_class=DynamoDBStreamEvent)
 def tariffs(event: DynamoDBStreamEvent, context) -> dict:
     return _archive("tariffs", event)
+
+
+@event_source(data_class=DynamoDBStreamEvent)
+def operators(event: DynamoDBStreamEvent, context) -> dict:
+    return _archive("operators", event)

@@ -4,7 +4,8 @@ then compared with the ledger. Pure: records in, figures out; the CLI (``tongtin
 
 What it recomputes from device events is every session's parking charge: the live path charges a closed
 session with a known entry exactly ``price(entered_at, exited_at)`` in total (re-pricings post only the
-difference and prices never fall), with the tariff version in force at entry. A prepaid car that left
+difference and prices never fall), with the lot as it was when the closing event was accepted (``lot_at``:
+its tariff, operator and district then) and the tariff version in force at entry. A prepaid car that left
 within the grace period (priced only to its payment) shows as a difference.
 
 The money records archived beside the events (``shared.archive.books``: payments, refunds, adjustments,
@@ -125,24 +126,31 @@ class LotState:
         return planner.Snapshot(open_for_subject=current, open_in_lot=others)
 
     def apply(self, plan: planner.Plan) -> None:
-        for s in [*plan.creates, *plan.updates]:
-            if s.status is SessionStatus.AWAITING_ENTRY:
-                self.unmatched[s.session_id] = s
-            else:
-                self.unmatched.pop(s.session_id, None)
-            if s.status in (SessionStatus.OPEN, SessionStatus.AWAITING_ENTRY):
-                self.sessions[s.session_id] = s
-            else:
-                self.sessions.pop(s.session_id, None)  # closed or orphaned: nothing will change it again
+        for s in plan.creates:
+            self._keep(s)
+        for s in plan.updates:
+            self._keep(s)
         for p in plan.pointers:
             if p.session_id is None:
                 self.open.pop(p.subject, None)
             else:
                 self.open[p.subject] = self.sessions[p.session_id]
-        for s in [*plan.creates, *plan.updates]:  # a pointer refers to the newest copy of its session
+        for s in plan.updates:  # a pointer refers to the newest copy of its session (a created one is newest)
             pointed = self.open.get(s.subject)
             if pointed is not None and pointed.session_id == s.session_id:
                 self.open[s.subject] = s
+
+    def _keep(self, s: ParkingSession) -> None:
+        sid, status = s.session_id, s.status
+        if status is SessionStatus.AWAITING_ENTRY:
+            self.unmatched[sid] = self.sessions[sid] = s
+            return
+        if self.unmatched:
+            self.unmatched.pop(sid, None)
+        if status is SessionStatus.OPEN:
+            self.sessions[sid] = s
+        else:
+            self.sessions.pop(sid, None)  # closed or orphaned: nothing will change it again
 
 
 @dataclass
@@ -167,6 +175,8 @@ class Replay:
     books: dict[str, Posting] = field(default_factory=dict)  # posting id -> rebuilt posting (kept kinds)
     book_totals: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (kind, day) -> fen
     book_prints: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # kind -> sum book_hash mod P
+    # the lot version in force when a record was accepted (lot id, ``accepted_at``); None: ``lots`` always
+    lot_at: Callable[[str, str | None], Lot | None] | None = None
     _state: dict[str, LotState] = field(default_factory=dict)
 
     def _decode(self, record: dict):
@@ -198,7 +208,10 @@ class Replay:
         event = self._decode(record)
         if event is None:
             return
-        lot = self.lots.get(event.lot_id)
+        if self.lot_at is None:
+            lot = self.lots.get(event.lot_id)
+        else:  # the version the live path read: the one in force when the event was accepted
+            lot = self.lot_at(event.lot_id, record.get("accepted_at"))
         if lot is None:
             self.skipped["unknown_lot"] += 1
             return

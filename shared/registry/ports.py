@@ -13,15 +13,17 @@ class VersionedRecords(Protocol[R]):
     """Contract (``tests/contracts/test_registry.py``): ``create`` stores version 1 only if the key is free
     (else ``Conflict`` ``already_exists``); ``replace(record, n)`` stores version n + 1 only if the stored
     version is still n (else ``Conflict`` ``version_conflict`` with ``current_version``, or ``NotFound`` if it
-    never existed); ``require`` raises ``NotFound`` (``unknown_<kind>``). Reads are strongly consistent."""
+    never existed); ``require`` raises ``NotFound`` (``unknown_<kind>``). Reads are strongly consistent.
+    ``stored_at`` (ISO 8601 with offset, optional): when this version was stored, kept beside it (and on its
+    table's stream, so the archive knows from when each version was in force: issue 12's replay)."""
 
     def get(self, key: str) -> R | None: ...
 
     def require(self, key: str) -> R: ...
 
-    def create(self, record: R) -> R: ...
+    def create(self, record: R, *, stored_at: str | None = None) -> R: ...
 
-    def replace(self, record: R, expected_version: int) -> R: ...
+    def replace(self, record: R, expected_version: int, *, stored_at: str | None = None) -> R: ...
 
 
 class OperatorStore(VersionedRecords[Operator], Protocol):

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared import access
 from shared.auth import Principal, Role
+from shared.clock import Clock, iso
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.protocol import signing
 from shared.registry.ports import DeviceStore, LotStore, OperatorStore, SecretVault
@@ -52,15 +53,21 @@ def _require_writer(principal: Principal) -> None:
 
 
 class RegistryService:
-    def __init__(self, operators: OperatorStore, lots: LotStore, devices: DeviceStore, vault: SecretVault):
+    def __init__(self, operators: OperatorStore, lots: LotStore, devices: DeviceStore, vault: SecretVault,
+                 clock: Clock | None = None):  # fmt: skip
         self.operators, self.lots, self.devices, self._vault = operators, lots, devices, vault
+        self._clock = clock
+
+    def _stamp(self) -> dict:
+        """When a lot or operator version is stored: replay uses the version in force at each event (issue 12)."""
+        return {"stored_at": iso(self._clock.now())} if self._clock is not None else {}
 
     # Operators
     def register_operator(self, principal: Principal, data: dict) -> Operator:
         _require_writer(principal)
         operator = parse(Operator, {**data, "version": 1})
         principal.require_district_write(operator.district_code)
-        return self.operators.create(operator)
+        return self.operators.create(operator, **self._stamp())
 
     def update_operator(self, principal: Principal, operator_id: str, data: dict) -> Operator:
         _require_writer(principal)
@@ -68,7 +75,7 @@ class RegistryService:
         access.require_operator_change(principal, current, self._lot_districts(operator_id))
         operator = parse(Operator, {**data, "operator_id": operator_id})
         principal.require_district_write(operator.district_code)
-        return self.operators.replace(operator, expected_version=operator.version)
+        return self.operators.replace(operator, expected_version=operator.version, **self._stamp())
 
     def get_operator(self, principal: Principal, operator_id: str) -> Operator:
         access.require_staff(principal)
@@ -98,7 +105,7 @@ class RegistryService:
         lot = parse(Lot, {**data, "version": 1, "scenario_policies": False})
         principal.require_district_write(lot.district_code)
         self._check_lot(lot)
-        return self.lots.create(lot)
+        return self.lots.create(lot, **self._stamp())
 
     def update_lot(self, principal: Principal, lot_id: str, data: dict) -> Lot:
         _require_writer(principal)
@@ -109,7 +116,7 @@ class RegistryService:
         if lot.kind is not current.kind:
             raise InvalidInput("a lot's kind cannot change; register a new lot", code="lot_kind_immutable")
         self._check_lot(lot)
-        return self.lots.replace(lot, expected_version=lot.version)
+        return self.lots.replace(lot, expected_version=lot.version, **self._stamp())
 
     def flag_scenarios(self, lot_id: str) -> Lot:
         """Issue 13: mark the lot as having a scenario policy, before the policy is saved (a flag without a
@@ -120,7 +127,8 @@ class RegistryService:
             if lot.scenario_policies:
                 return lot
             try:
-                return self.lots.replace(lot.model_copy(update={"scenario_policies": True}), expected_version=lot.version)
+                flagged = lot.model_copy(update={"scenario_policies": True})
+                return self.lots.replace(flagged, expected_version=lot.version, **self._stamp())
             except Conflict:
                 continue
         raise Conflict(f"lot {lot_id} keeps changing; retry", code="contention")

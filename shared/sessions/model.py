@@ -57,6 +57,24 @@ class ParkingSession(BaseModel):
     corrections: list[dict] = Field(default_factory=list, description="Correction and void messages applied, in order.")
     version: int = 1
 
+    @classmethod
+    def trusted(cls, **fields) -> ParkingSession:
+        """A session from values that are valid already, without validating them again: the planner takes
+        them from validated events and sessions (enums as enums, aware datetimes), builds one or two per
+        event, and replay builds them by the million. Equal to ``ParkingSession(**fields)`` for such
+        values (``tests/sessions/test_session_model.py``)."""
+        values = {**_TEMPLATE, **fields}
+        for name in _FACTORIES:
+            if name not in fields:
+                values[name] = []
+        return _assemble(values, set(fields))
+
+    def evolved(self, **changes) -> ParkingSession:
+        """``model_copy(update=changes)`` without pydantic's generic copy: the same values and fields set."""
+        values = self.__dict__.copy()
+        values.update(changes)
+        return _assemble(values, self.__pydantic_fields_set__ | changes.keys())
+
     @property
     def subject(self) -> str:
         """What makes an open session unique in its lot: the berth on-street, else the plate."""
@@ -75,6 +93,24 @@ class ParkingSession(BaseModel):
         if self.entered_at and self.exited_at:
             return int((self.exited_at - self.entered_at).total_seconds())
         return None
+
+
+_set = object.__setattr__
+# Every field in declaration order (required ones as None until given), and those whose default is a new list.
+_TEMPLATE = {
+    name: None if f.is_required() or f.default_factory else f.default for name, f in ParkingSession.model_fields.items()
+}
+_FACTORIES = tuple(name for name, f in ParkingSession.model_fields.items() if f.default_factory is not None)
+assert all(ParkingSession.model_fields[n].default_factory is list for n in _FACTORIES)
+
+
+def _assemble(values: dict, fields_set: set) -> ParkingSession:
+    session = ParkingSession.__new__(ParkingSession)
+    _set(session, "__dict__", values)
+    _set(session, "__pydantic_fields_set__", fields_set)
+    _set(session, "__pydantic_extra__", None)
+    _set(session, "__pydantic_private__", None)
+    return session
 
 
 def session_id_for(lot_id: str, event_id: str) -> str:

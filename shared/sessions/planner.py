@@ -25,7 +25,7 @@ EntryLike = EntryEvent | BerthStartEvent
 ExitLike = ExitEvent | BerthEndEvent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the planner may look at: loaded by the service, consistent enough for one decision."""
 
@@ -34,7 +34,7 @@ class Snapshot:
     unmatched_in_lot: tuple[ParkingSession, ...] = ()  # exits still waiting for their entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PointerWrite:
     """The open-session pointer of ``subject``: set to ``session_id`` (None deletes) if it holds ``expected``."""
 
@@ -43,7 +43,7 @@ class PointerWrite:
     expected: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Plan:
     session_id: str
     creates: list[ParkingSession] = field(default_factory=list)
@@ -68,7 +68,7 @@ def _berth(event: EntryLike | ExitLike) -> str | None:
 
 def _read_flags(event: EntryLike | ExitLike) -> list[Flag]:
     flags = []
-    if plates.Plate(event.plate).partial:
+    if plates.is_partial(event.plate):
         flags.append(Flag.PLATE_PARTIAL)
     if event.confidence < LOW_CONFIDENCE_BELOW:
         flags.append(Flag.LOW_CONFIDENCE)
@@ -76,11 +76,14 @@ def _read_flags(event: EntryLike | ExitLike) -> list[Flag]:
 
 
 def _bump(session: ParkingSession, **changes) -> ParkingSession:
-    return session.model_copy(update={**changes, "version": session.version + 1})
+    return session.evolved(**changes, version=session.version + 1)
 
 
 def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, str] | None:
     """The session whose plate matches ``read`` (exact first, then a single fuzzy candidate)."""
+    for s in sessions:  # what best_match finds first, without parsing every plate
+        if s.plate == read:
+            return s, plates.MatchKind.EXACT.value
     found = plates.best_match(plates.Plate(read), [plates.Plate(s.plate) for s in sessions])
     if found is None:
         return None
@@ -89,7 +92,7 @@ def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, s
 
 
 def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> ParkingSession:
-    return ParkingSession(
+    return ParkingSession.trusted(  # the event was validated, and the fields are the planner's own
         session_id=session_id_for(event.lot_id, event.event_id),
         lot_id=event.lot_id,
         district_code=district_code,
@@ -103,7 +106,7 @@ def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> P
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
     berth = _berth(event)
-    waiting = sorted(
+    waiting = snap.unmatched_in_lot and sorted(
         (
             u
             for u in snap.unmatched_in_lot
@@ -155,7 +158,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         return Plan(current.session_id, flags=[Flag.ALREADY_OPEN])
 
     if current.entered_at is not None and current.entered_at > event.occurred_at:
-        stale = new_open.model_copy(update={"status": SessionStatus.ORPHANED, "flags": read_flags + [Flag.STALE_ENTRY]})
+        stale = new_open.evolved(status=SessionStatus.ORPHANED, flags=read_flags + [Flag.STALE_ENTRY])
         return Plan(stale.session_id, creates=[stale], flags=[Flag.STALE_ENTRY])
 
     orphaned = _bump(

@@ -11,13 +11,19 @@ How a stay is priced (``docs/tariffs.md`` has the full semantics and examples):
    charge belongs to the cycle of its first non-free minute.
 4. A flat rule charges once per window occurrence in which the stay spends ``min_minutes`` non-free minutes.
 5. Per cycle: the sum is capped, multiplied by the class x new-energy ratio and rounded half up once.
+
+Without the breakdown (``itemised=False``: replay, which needs only the fen) the amount is remembered per
+version and *shape* of stay: its length, and the time of day it starts at with the kinds of the days it
+meets (``_Compiled.shape``), or its length alone for a version whose charges do not depend on the clock.
+Two stays of the same shape cost the same, whatever their dates (``tests/tariffs/test_properties.py``).
 """
 
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
-from datetime import datetime
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
@@ -29,6 +35,8 @@ WORKDAY, REST_DAY = 1, 2
 _EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
 
 Span = tuple[int, int]  # [start, end) in local minutes
+_SHAPE_MAX_MINUTES = 7 * 1440  # longer stays are priced afresh each time (rare; their shapes rarely repeat)
+_AMOUNTS_MAX = 200_000  # remembered shapes per version and vehicle: memory stays bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,20 @@ class _Compiled:
     class_ratio: dict[VehicleClass, tuple[int, int]]
     nev_ratio: tuple[int, int]
     prices: dict[tuple[int, int], int]  # (rule, block or -1 for flat) -> unit price
+    clock_free: bool  # no windows and no calendar-day cap: a stay's charge depends on its length alone
+    amounts: dict[tuple, Quote] = field(default_factory=dict, compare=False)  # shape -> quote without lines
+
+    def shape(self, start: int, end: int) -> tuple | None:
+        """What a stay's charge depends on besides the vehicle: its length, and unless the version ignores
+        the clock, its start's minute of the day and the kinds of the days its windows can meet (the same
+        days ``_occurrences`` looks at). None for stays too long to be worth remembering."""
+        minutes = end - start
+        if self.clock_free:
+            return (minutes,)
+        if minutes > _SHAPE_MAX_MINUTES:
+            return None
+        kinds = tuple(self.day_kind(day) for day in range(start // 1440 - 1, (end - 1) // 1440 + 1))
+        return (minutes, start % 1440, kinds)
 
     def day_kind(self, day: int) -> int:
         if day in self.workdays:
@@ -84,11 +106,33 @@ def _free(free: FreeTime | None) -> tuple[int, bool] | None:
 # id(version) -> (weak reference, compiled form). Versions are immutable, so compiling once is enough; the
 # cache is kept beside them, not on them, so model equality and dumps never see it.
 _COMPILED: dict[int, tuple[weakref.ref, _Compiled]] = {}
+# id(tariff) -> (weak reference, (each version's effective_from as time since the epoch, the versions))
+_STARTS: dict[int, tuple[weakref.ref, tuple[list[timedelta], list[TariffVersion]]]] = {}
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
-    if _COMPILED.get(key, (None,))[0] is ref:
-        del _COMPILED[key]
+def _forget(cache: dict, key: int, ref: weakref.ref) -> None:
+    if cache.get(key, (None,))[0] is ref:
+        del cache[key]
+
+
+def _remember(cache: dict, obj, value):
+    key = id(obj)
+    cache[key] = (weakref.ref(obj, lambda ref: _forget(cache, key, ref)), value)
+    return value
+
+
+def _version_at(tariff: Tariff, instant: datetime) -> TariffVersion:
+    """``tariff.version_at(instant)`` by bisection over exact offsets from the epoch: comparing aware
+    datetimes of different zones asks both zones for their offsets, once per version per quote."""
+    cached = _STARTS.get(id(tariff))
+    if cached is not None and cached[0]() is tariff:
+        starts_at, versions = cached[1]
+    else:
+        starts_at, versions = _remember(_STARTS, tariff, ([v.effective_from - _UTC_EPOCH for v in tariff.versions],
+                                                          list(tariff.versions)))  # fmt: skip
+    i = bisect_right(starts_at, instant - _UTC_EPOCH)
+    return versions[i - 1] if i else tariff.version_at(instant)  # none in force: its error
 
 
 def compile_version(version: TariffVersion) -> _Compiled:
@@ -124,10 +168,11 @@ def compile_version(version: TariffVersion) -> _Compiled:
         nev_ratio=(nev.ratio.num, nev.ratio.den) if nev and nev.ratio else (1, 1),
         prices={(r.index, bi): b[3] for r in progressive for bi, b in enumerate(r.blocks)}
         | {(r.index, -1): r.price for r in flat},
+        clock_free=not flat
+        and all(r.windows is None for r in progressive)
+        and (cap is None or cap.period != "calendar_day"),
     )
-    key = id(version)
-    _COMPILED[key] = (weakref.ref(version, lambda ref: _forget(key, ref)), compiled)
-    return compiled
+    return _remember(_COMPILED, version, compiled)
 
 
 def _occurrences(c: _Compiled, windows, start: int, end: int) -> list[Span]:
@@ -234,10 +279,12 @@ def quote(
     exited_at: datetime,
     vehicle_class: VehicleClass = VehicleClass.SMALL,
     plate_colour: PlateColour = PlateColour.BLUE,
+    itemised: bool = True,
 ) -> Quote:
-    """What a stay costs, to the fen, with an itemised breakdown per cap period."""
+    """What a stay costs, to the fen, with an itemised breakdown per cap period (``itemised=False``: the
+    same amount without the breakdown, ``cycles`` empty, remembered per shape of stay)."""
     start, end = stay_minutes(entered_at, exited_at)
-    version = tariff.version_at(entered_at)
+    version = _version_at(tariff, entered_at)
     c = compile_version(version)
     new_energy = plate_colour in NEW_ENERGY_COLOURS
     free = c.nev_free if new_energy else c.free
@@ -247,13 +294,46 @@ def quote(
     num, den = cn * nn, cd * nd
 
     minutes = end - start
+    if not itemised:  # the same quote for every stay of this shape (quotes are immutable: shared)
+        shape = c.shape(start, end)
+        key = None if shape is None else (tariff.id, new_energy, num, den, shape)
+        found = c.amounts.get(key) if key is not None else None
+        if found is None:
+            cycles, counts = _charge(c, start, end, free)
+            amount = sum(_cycle_amounts(c, cycles, counts, cap_fen, num, den)) if minutes else 0
+            found = Quote(tariff.id, version.effective_from, minutes, new_energy, (num, den), cap_fen, amount, ())
+            if key is not None:
+                if len(c.amounts) >= _AMOUNTS_MAX:
+                    c.amounts.clear()
+                c.amounts[key] = found
+        return found
+    cycles, counts = _charge(c, start, end, free)
+    return _finish(tariff, version, c, cycles if minutes else None, counts, minutes, new_energy, cap_fen, num, den)
+
+
+def _charge(c: _Compiled, start: int, end: int, free: tuple[int, bool] | None) -> tuple[_Cycles, dict]:
+    """The stay's cycles and its charged counts per (cycle, rule, block or -1 for flat)."""
+    minutes = end - start
     cycles = _Cycles(c.cap_kind, start, end)
-    counts: dict[tuple[int, int, int], int] = {}  # (cycle, rule, block or -1 for flat) -> count
+    counts: dict[tuple[int, int, int], int] = {}
     if minutes > 0 and not (free and free[1] and minutes <= free[0]):
         free_end = min(end, start + free[0]) if free and not free[1] else start
         _charge_progressive(c, cycles, start, end, free_end, counts)
         _charge_flat(c, cycles, start, end, free_end, counts)
-    return _finish(tariff, version, c, cycles if minutes else None, counts, minutes, new_energy, cap_fen, num, den)
+    return cycles, counts
+
+
+def _cycle_amounts(c: _Compiled, cycles: _Cycles, counts: dict, cap_fen, num: int, den: int) -> list[int]:
+    """Each cycle's amount: its charges summed, capped, multiplied by the ratio and rounded once."""
+    raw = [0] * len(cycles.spans)
+    for (cyc, rule, block), n in counts.items():
+        raw[cyc] += n * c.prices[(rule, block)]
+    return [_capped_amount(r, cap_fen, num, den)[1] for r in raw]
+
+
+def _capped_amount(raw: int, cap_fen: int | None, num: int, den: int) -> tuple[int, int]:
+    capped = raw if cap_fen is None or raw <= cap_fen else cap_fen
+    return capped, capped if num == den else round_half_up(capped * num, den)
 
 
 def _charge_progressive(c: _Compiled, cycles: _Cycles, start: int, end: int, free_end: int, counts: dict) -> None:
@@ -298,8 +378,7 @@ def _finish(tariff, version, c, cycles, counts, minutes, new_energy, cap_fen, nu
     for i, (a, b) in enumerate(cycles.spans if cycles else ()):
         lines = per_cycle.get(i, [])
         raw = sum(line.amount_fen for line in lines)
-        capped = raw if cap_fen is None or raw <= cap_fen else cap_fen
-        amount = capped if num == den else round_half_up(capped * num, den)
+        capped, amount = _capped_amount(raw, cap_fen, num, den)
         if capped != raw:
             lines.append(Line("cap", capped - raw, count=0))
         if amount != capped:

@@ -12,19 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.clock import SHANGHAI, iso
+from shared.clock import SHANGHAI, iso, local_seconds
 from shared.errors import InvalidInput
 
 _MINUTE = timedelta(minutes=1)
+_ZERO = timedelta(0)
 _EPOCH = datetime(1970, 1, 1)  # naive local wall clock: minute 0 is 1970-01-01 00:00 Shanghai time
+
+
+def _aware(instant: datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
 
 
 def local_minute(instant: datetime) -> int:
     """Minutes since 1970-01-01 00:00 local wall-clock time (so minute % 1440 is the time of day)."""
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
-    delta = instant.astimezone(SHANGHAI).replace(tzinfo=None) - _EPOCH
-    return delta.days * 1440 + delta.seconds // 60
+    _aware(instant)
+    return local_seconds(instant) // 60
 
 
 def instant_of(minute: int) -> datetime:
@@ -34,15 +38,16 @@ def instant_of(minute: int) -> datetime:
 def stay_minutes(entered_at: datetime, exited_at: datetime) -> tuple[int, int]:
     """The stay as (first minute, end minute); ``quote_bad_interval`` if it ends before it starts."""
     start = local_minute(entered_at)
-    local_minute(exited_at)  # the same check of the offset
-    if exited_at < entered_at:
+    _aware(exited_at)  # the same check of the offset
+    stay = exited_at - entered_at
+    if stay < _ZERO:
         raise InvalidInput(
             "the stay ends before it starts",
             code="quote_bad_interval",
             entered_at=iso(entered_at),
             exited_at=iso(exited_at),
         )
-    return start, start + (exited_at - entered_at) // _MINUTE
+    return start, start + stay // _MINUTE
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

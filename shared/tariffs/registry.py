@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared import access
 from shared.auth import Principal, Role
-from shared.clock import Clock
+from shared.clock import Clock, iso
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
@@ -34,10 +34,15 @@ class RegisteredTariff(BaseModel):
 
 
 class TariffRecords(Protocol):
+    """Versioned records as ``shared.registry.ports.VersionedRecords`` (``stored_at``: when the version was
+    stored, so replay knows from when it was in force); ``cached`` may be up to a minute old."""
+
     def get(self, key: str) -> RegisteredTariff | None: ...
     def cached(self, key: str) -> RegisteredTariff | None: ...
-    def create(self, record: RegisteredTariff) -> RegisteredTariff: ...
-    def replace(self, record: RegisteredTariff, expected_version: int) -> RegisteredTariff: ...
+    def create(self, record: RegisteredTariff, *, stored_at: str | None = None) -> RegisteredTariff: ...
+    def replace(
+        self, record: RegisteredTariff, expected_version: int, *, stored_at: str | None = None
+    ) -> RegisteredTariff: ...
     def list(self, district_code: str | None = None) -> list[RegisteredTariff]: ...
 
 
@@ -81,13 +86,13 @@ class TariffService:
         record = RegisteredTariff(tariff_id=tariff_id, district_code=district, tariff=tariff)
         current = self._records.get(tariff_id)
         if current is None:
-            return self._records.create(record)
+            return self._records.create(record, stored_at=iso(self._clock.now()))  # when it came into force
         _require_writer(principal, current.district_code)
         expected = data.get("version")
         if not isinstance(expected, int):
             raise InvalidInput("version (the one this change is based on) is required", code="version_required")
         _check_history(current.tariff, tariff, self._clock.now())
-        return self._records.replace(record, expected_version=expected)
+        return self._records.replace(record, expected_version=expected, stored_at=iso(self._clock.now()))
 
     def get(self, principal: Principal, tariff_id: str) -> RegisteredTariff:
         access.require_tariff_read(principal)
@@ -111,9 +116,10 @@ class TariffService:
         return record.tariff
 
     def price(self, lot: Lot, entered_at: datetime, exited_at: datetime, vehicle_class: VehicleClass,
-              plate_colour: PlateColour) -> Quote | None:
-        """The same engine for the public quote, the exit gate and the bill."""
+              plate_colour: PlateColour, itemised: bool = True) -> Quote | None:
+        """The same engine for the public quote, the exit gate, the bill and replay (which needs only the
+        amount: ``itemised=False``)."""
         tariff = self.for_lot(lot)
         if tariff is None:
             return None
-        return quote(tariff, entered_at, exited_at, vehicle_class, plate_colour)
+        return quote(tariff, entered_at, exited_at, vehicle_class, plate_colour, itemised)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.tariffs import quote
-from shared.tariffs.quote import round_half_up
+from shared.clock import SHANGHAI
+from shared.tariffs.quote import local_minute, round_half_up
 from shared.tariffs.reference import reference_quote
 from shared.tariffs.samples import SAMPLES
 from tests.tariffs.strategies import durations, instants, plate_colours, tariffs, vehicle_classes
@@ -80,3 +82,47 @@ def test_a_longer_stay_never_costs_less(tariff, entered, stay, extra, vehicle, c
     shorter = quote(tariff, entered, entered + stay, vehicle, colour)
     longer = quote(tariff, entered, entered + stay + timedelta(minutes=extra), vehicle, colour)
     assert longer.amount_fen >= shorter.amount_fen
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(9 * 1440), st.lists(st.integers(-60, 60), min_size=1, max_size=4),
+       vehicle_classes, plate_colours)  # fmt: skip
+def test_the_amount_without_breakdown_is_the_quotes_on_any_date(tariff, entered, stay, days, vehicle, colour):
+    # the same stay moved by whole days: the remembered amount of its shape must be each date's own
+    for d in [0, *days, 0]:
+        at = entered + timedelta(days=d)
+        if at < tariff.versions[0].effective_from:
+            continue
+        fast = quote(tariff, at, at + stay, vehicle, colour, itemised=False)
+        full = quote(tariff, at, at + stay, vehicle, colour)
+        assert fast.amount_fen == full.amount_fen
+        assert (fast.tariff_id, fast.version_from, fast.minutes) == (full.tariff_id, full.version_from, full.minutes)
+        assert fast.cycles == ()
+
+
+@PROPERTY
+@given(tariffs(), instants(), st.integers(-3 * 365 * 1440, 3 * 365 * 1440))
+def test_the_version_found_by_bisection_is_the_models(tariff, entered, shift):
+    from shared.errors import InvalidInput
+    from shared.tariffs.engine import _version_at
+
+    at = entered + timedelta(minutes=shift)
+    try:
+        expected = tariff.version_at(at)
+    except InvalidInput as e:
+        with pytest.raises(InvalidInput) as raised:
+            _version_at(tariff, at)
+        assert raised.value.code == e.code
+        return
+    assert _version_at(tariff, at) is expected
+
+
+@PROPERTY
+@given(st.datetimes(datetime(1900, 1, 2), datetime(2100, 1, 1)),
+       st.sampled_from([UTC, SHANGHAI, timezone(-timedelta(hours=5, minutes=30))]))  # fmt: skip
+def test_local_minutes_are_the_zones_wall_clock(wall, zone):
+    # the engine's offsets by the hour (historical daylight saving included) against the zone's conversion
+    instant = wall.replace(tzinfo=zone)
+    local = instant.astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
+    assert local_minute(instant) == local.days * 1440 + local.seconds // 60
+

@@ -125,6 +125,7 @@ class OperatorItem(keyed(resources.OPERATORS)):
     district_code = UnicodeAttribute()
     version = NumberAttribute()
     doc = JSONAttribute()
+    stored_at = UnicodeAttribute(null=True)  # issue 12: when this version was stored (on the stream)
 
 
 LotsByDistrict = index_of(resources.LOTS, "by_district")
@@ -138,6 +139,7 @@ class LotItem(keyed(resources.LOTS)):
     operator_id = UnicodeAttribute()
     version = NumberAttribute()
     doc = JSONAttribute()
+    stored_at = UnicodeAttribute(null=True)  # issue 12: when this version was stored (on the stream)
     by_district = LotsByDistrict()
     by_operator = LotsByOperator()
 
@@ -216,6 +218,7 @@ class TariffItem(keyed(resources.TARIFFS)):
     district_code = UnicodeAttribute(null=True)  # None: a city-wide tariff
     version = NumberAttribute()
     doc = JSONAttribute()
+    stored_at = UnicodeAttribute(null=True)  # issue 12: when this version was stored (on the stream)
 
 
 BillsByPlate = index_of(resources.BILLS, "by_plate")
