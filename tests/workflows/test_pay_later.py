@@ -111,13 +111,19 @@ def test_a_sweep_that_died_after_starting_is_retried_without_a_second_execution(
     assert _bill(stack, bill_id).balance_fen == 0 and len(_off_session(stack, _bill(stack, bill_id))) == 1
 
 
-def test_a_declined_charge_is_retried_after_an_hour(stack, device, clock, citizen):
+def _declined_and_waiting(stack, device, clock, citizen) -> tuple[str, str]:
+    """A pay-later stay whose first charge is declined at the grace end: its bill and the execution waiting to retry."""
     stack.services.providers["sandbox"].configure(fail_next_off_session=1)
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
     _grace_ends(clock)
     arn = _billing_execution(stack, bill_id)
     _waiting_for_payment(stack, bill_id)
+    return bill_id, arn
+
+
+def test_a_declined_charge_is_retried_after_an_hour(stack, device, clock, citizen):
+    bill_id, arn = _declined_and_waiting(stack, device, clock, citizen)
     assert _bill(stack, bill_id).due_fen == 600
     clock.advance(3600)
     assert _finish(stack, arn)["status"] == "SUCCEEDED"
@@ -127,12 +133,7 @@ def test_a_declined_charge_is_retried_after_an_hour(stack, device, clock, citize
 
 
 def test_a_payment_during_a_retry_wait_ends_the_execution_at_once(stack, api, device, clock, citizen):
-    stack.services.providers["sandbox"].configure(fail_next_off_session=1)
-    _leave(device, clock)
-    bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
-    _grace_ends(clock)
-    arn = _billing_execution(stack, bill_id)
-    _waiting_for_payment(stack, bill_id)
+    bill_id, arn = _declined_and_waiting(stack, device, clock, citizen)
     resp = api.post(f"/v1/bills/{bill_id}/payments", headers={"Content-Type": "application/json"}, body=json.dumps({"channel": "alipay"}))
     sandbox = stack.services.providers["sandbox"]
     sandbox.approve(stack.services.payments.payment(json.loads(resp.body)["payment_id"]).provider_ref)
