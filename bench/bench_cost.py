@@ -487,7 +487,7 @@ def table(report: dict) -> str:
     lines = [f"Cost benchmark  {report['date']}  commit {report['commit']}  ({m['cpu_model'] or m['processor']})",
              f"  per session, entry included; USD per 1,000,000 sessions ({API_FLAVOUR.upper()} API deployed)", ""]
     head = (f"  {'scenario':<28}{'API':>4} {'λ inv':>6} {'calls':>6} {'WRU':>6} {'RRU':>6} {'SFN':>4} | "
-            f"{'SFN $':>7} {'λ $':>6} {'DDB $':>7} {'APIGW $':>7} {'total $':>8} {'HTTP-API $':>10} {'+archive $':>10}")
+            f"{'SFN $':>7} {'λ $':>6} {'DDB $':>7} {'APIGW $':>7} {'total $':>8} {'REST-API $':>10} {'+archive $':>10}")
     lines += [head, "  " + "-" * (len(head) - 2)]
     rows = []
     for s in report["scenarios"]:
@@ -502,7 +502,7 @@ def table(report: dict) -> str:
             f"  {name:<28}{pl._f(p['api_requests']):>4} {pl._f(p['lambda_invocations']):>6} {pl._f(p['aws_calls']):>6} "
             f"{pl._f(p['dynamodb_wru']):>6} {pl._f(p['dynamodb_rru']):>6} {pl._f(p['state_transitions']):>4} | "
             f"{c['step_functions_transitions']:>7} {pl.money(lam):>6} {pl.money(ddb):>7} {c['api_gateway']:>7} "
-            f"{c['total']:>8} {c['total_http_api']:>10} {c.get('with_archive', '-'):>10}")
+            f"{c['total']:>8} {c['total_rest_api']:>10} {c.get('with_archive', '-'):>10}")
     lines += ["", "  sequential DynamoDB round trips (AWS calls) per request or task:"]
     for name, r in rows:
         trips = ", ".join(f"{label} {t['dynamodb_round_trips']} ({t['aws_calls']})" for label, t in r["round_trips"].items())

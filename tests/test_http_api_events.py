@@ -112,3 +112,12 @@ def test_the_default_route_answers_route_forbidden_in_the_error_shape(call):
         status, body = call(event)
         assert (status, body["code"]) == (403, "route_forbidden") and body["message"]
     assert set(app.routes) == before  # an unknown path is not added to Chalice's route table
+
+
+def test_a_body_over_the_protocol_limit_is_refused_by_the_app(call, admin):
+    """No web ACL in front of the HTTP API: the app refuses what the ACL's size rule used to."""
+    from shared.protocol.events import MAX_BODY_BYTES
+
+    big = json.dumps({"name": "x" * (MAX_BODY_BYTES + 1)})
+    status, body = call(http_api_event("POST", "/v1/admin/lots", "/v1/admin/lots", headers=admin, body=big))
+    assert (status, body["code"]) == (413, "body_too_large")

@@ -22,9 +22,10 @@ from chalice import Chalice, Response
 from functions.api.errors import error_response
 from shared.auth import Principal
 from shared.bootstrap import services
-from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
 from shared.jsonbody import parse_json
 from shared.observability import flush, logger
+from shared.protocol.events import MAX_BODY_BYTES
 from shared.tokens import verify_bearer
 
 
@@ -140,7 +141,10 @@ def principal() -> Principal:
 
 
 def body() -> dict:
-    data = parse_json(app.current_request.raw_body or b"null")
+    raw = app.current_request.raw_body or b"null"
+    if len(raw) > MAX_BODY_BYTES:  # no web ACL in front of the HTTP API: the app bounds what it parses
+        raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise InvalidInput("a JSON object body is required", code="invalid_json")
     return data
