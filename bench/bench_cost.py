@@ -65,8 +65,8 @@ PRICES = {
     },
 }
 PRICE = {k: Decimal(v["usd"]) for k, v in PRICES.items()}
-# Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py); both totals are reported.
-API_FLAVOUR = "rest"
+# Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py: an HTTP API since issue 10); both totals are reported.
+API_FLAVOUR = "http"
 ASSUMPTIONS = [
     *pl.ASSUMPTIONS[:4],
     "Counted from the entry event on (bench_paylater counts from the exit). Registration of a citizen and a first "

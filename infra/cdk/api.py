@@ -68,7 +68,9 @@ def _route_id(route_key: str) -> str:
 
 class _FunctionOnly(Chalice):
     """Chalice's construct without the REST API: its template keeps the handler function and drops the
-    ``AWS::Serverless::Api``, whatever refers to it (the invoke permission) and the outputs naming them."""
+    ``AWS::Serverless::Api``, the invoke permission naming it and the outputs naming either. (A private hook
+    of ``chalice.cdk``, the step between packaging and including the template; chalice is pinned, and
+    tests/infra/test_template_api.py fails if a REST API is left.)"""
 
     def _generate_sam_template_with_assets(self, chalice_out_dir, package_id):
         path = super()._generate_sam_template_with_assets(chalice_out_dir, package_id)
@@ -76,14 +78,10 @@ class _FunctionOnly(Chalice):
             template = json.load(handle)
         resources_ = template["Resources"]
         dropped = {k for k, v in resources_.items() if v["Type"] == "AWS::Serverless::Api"}
-        while True:
-            more = {
-                k for k, v in resources_.items()
-                if k not in dropped and v["Type"] == "AWS::Lambda::Permission" and any(d in json.dumps(v) for d in dropped)
-            }  # fmt: skip
-            if not more:
-                break
-            dropped |= more
+        dropped |= {
+            k for k, v in resources_.items()
+            if v["Type"] == "AWS::Lambda::Permission" and any(d in json.dumps(v) for d in dropped)
+        }  # fmt: skip
         template["Resources"] = {k: v for k, v in resources_.items() if k not in dropped}
         outputs = {k: v for k, v in template.get("Outputs", {}).items() if not any(d in json.dumps(v) for d in dropped)}
         template["Outputs"] = outputs
