@@ -5,7 +5,7 @@ parsing of bodies and query parameters.
 
 Authentication is the app's own, not the gateway's: a route registered with ``authorizer=admin_token``
 has its ``Authorization: Bearer <token>`` verified by the middleware below before Chalice dispatches
-(so a refusal comes before a 415 or 405, as a gateway authorizer's did), and answered 401 with a
+(so a refusal comes before a 415, as a gateway authorizer's did), and answered 401 with a
 machine-readable code. No authorizer Lambda runs per request, and the local server, the test client
 and AWS take the same path (issue 10: the API on an HTTP API, see bench/README.md).
 """
@@ -37,7 +37,8 @@ class TongtingApi(Chalice):
     route matched): the template is taken from there. A request for no route of ours (the HTTP API's
     ``$default`` route, or any unknown resource path) is answered 403 ``route_forbidden``, as the local
     gateway answers it, instead of Chalice's 405 for an unknown path (which also adds the path to the
-    route table)."""
+    route table). One difference stays: a known path with a method it lacks reaches ``$default`` in AWS
+    (403 ``route_forbidden``) and Chalice's 405 ``method_not_allowed`` locally."""
 
     def __call__(self, event, context):
         request_context = event.get("requestContext") or {}
@@ -121,7 +122,7 @@ def admin_token(authorization: str | None) -> Principal:
 @app.middleware("http")
 def bearer_token(event, get_response):
     """Verifies the bearer token of a route that needs one before the view runs (and before Chalice's
-    content-type and method checks); the principal is kept on the request for ``principal()``."""
+    content-type check); the principal is kept on the request for ``principal()``."""
     entry = app.routes.get(event.path, {}).get(event.method) if event is not None else None
     if entry is not None and getattr(entry.view_function, "needs_token", False):
         try:
