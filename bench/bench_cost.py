@@ -71,8 +71,8 @@ PRICES = {
     },
 }
 PRICE = {k: Decimal(v["usd"]) for k, v in PRICES.items()}
-# Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py); both totals are reported.
-API_FLAVOUR = "rest"
+# Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py: an HTTP API since issue 10); both totals are reported.
+API_FLAVOUR = "http"
 ASSUMPTIONS = [
     *pl.ASSUMPTIONS[:4],
     "Counted from the entry event on (bench_paylater counts from the exit). Registration of a citizen and a first "
@@ -569,7 +569,7 @@ def table(report: dict) -> str:
     lines = [f"Cost benchmark  {report['date']}  commit {report['commit']}  ({m['cpu_model'] or m['processor']})",
              f"  per session, entry included; USD per 1,000,000 sessions ({API_FLAVOUR.upper()} API deployed)", ""]
     head = (f"  {'scenario':<28}{'API':>4} {'λ inv':>6} {'calls':>6} {'WRU':>6} {'RRU':>6} {'SFN':>4} | "
-            f"{'SFN $':>7} {'λ $':>6} {'DDB $':>7} {'APIGW $':>7} {'total $':>8} {'HTTP-API $':>10} {'+archive $':>10}")
+            f"{'SFN $':>7} {'λ $':>6} {'DDB $':>7} {'APIGW $':>7} {'total $':>8} {'REST-API $':>10} {'+archive $':>10}")
     lines += [head, "  " + "-" * (len(head) - 2)]
     rows = []
     for s in report["scenarios"]:
@@ -584,7 +584,7 @@ def table(report: dict) -> str:
             f"  {name:<28}{pl._f(p['api_requests']):>4} {pl._f(p['lambda_invocations']):>6} {pl._f(p['aws_calls']):>6} "
             f"{pl._f(p['dynamodb_wru']):>6} {pl._f(p['dynamodb_rru']):>6} {pl._f(p['state_transitions']):>4} | "
             f"{c['step_functions_transitions']:>7} {pl.money(lam):>6} {pl.money(ddb):>7} {c['api_gateway']:>7} "
-            f"{c['total']:>8} {c['total_http_api']:>10} {c.get('with_archive', '-'):>10}")
+            f"{c['total']:>8} {c['total_rest_api']:>10} {c.get('with_archive', '-'):>10}")
     lines += ["", "  sequential DynamoDB round trips (AWS calls) per request or task:"]
     for name, r in rows:
         trips = ", ".join(f"{label} {t['dynamodb_round_trips']} ({t['aws_calls']})" for label, t in r["round_trips"].items())

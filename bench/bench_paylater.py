@@ -2,7 +2,7 @@
 
 What it measures, per session and from the exit event onward: the AWS API calls the platform's own code
 makes (by Lambda function, service and operation), an estimate of the DynamoDB read and write request
-units they consume, the Lambda invocations (API requests, the API's token authorizer, workflow tasks),
+units they consume, the Lambda invocations (API requests, workflow tasks),
 the API Gateway requests, and the Step Functions state transitions of the pay-later-billing and
 arrears-escalation executions, read from their execution histories. Then what a million such sessions
 cost at AWS list prices (us-east-1, on-demand, free tiers ignored; the prices are in ``PRICES`` below and
@@ -112,13 +112,13 @@ LAMBDA_AVG_DURATION_MS = 100  # ASSUMPTION: billed duration per invocation (not 
 ASSUMPTIONS = [
     (
         f"Lambda: {LAMBDA_MEMORY_MB} MB (the stack's function_memory_mb) and an assumed average billed duration of "
-        f"{LAMBDA_AVG_DURATION_MS} ms per invocation for every function (API, authorizer, workflow tasks): not "
+        f"{LAMBDA_AVG_DURATION_MS} ms per invocation for every function (API, workflow tasks): not "
         "measured, the local durations are moto's, not AWS's."
     ),
     (
-        "API Gateway: one REST API request and one invocation of the API function per HTTP request the scenario "
-        "makes. The token authorizer runs for every request to a route that has it (Chalice's local gateway caches "
-        "nothing); API Gateway caches its answer 300 s per token, so in AWS it may run less often."
+        "API Gateway: one request, priced as a REST API request (the stack deploys an HTTP API since issue 10, "
+        "$1.00 per million: bench_cost reports both), and one invocation of the API function per HTTP request the "
+        "scenario makes. The API verifies bearer tokens itself: no authorizer invocation."
     ),
     (
         "DynamoDB units are estimated from the calls (moto reports no consumed capacity), with item sizes as "
@@ -152,7 +152,7 @@ ASSUMPTIONS = [
     ),
 ]
 
-SCHEDULED_OR_API = ("api", "api-authorizer", "pay-later-grace")  # invoked by API Gateway or a schedule, not Step Functions
+SCHEDULED_OR_API = ("api", "pay-later-grace")  # invoked by API Gateway or a schedule, not Step Functions
 
 TRANSITION_NOTES = (
     "Choice and Succeed states are billed transitions like Task states: Charged? is one of them on the charge "
@@ -221,7 +221,7 @@ def tracking_clock():
 # Metering: every botocore call, by who made it
 
 
-_origin = threading.local()  # .stack: list of logical function names ("api", "api-authorizer", task functions)
+_origin = threading.local()  # .stack: list of logical function names ("api", task functions)
 
 
 def _stack() -> list[str]:
@@ -276,17 +276,15 @@ def _service(client) -> str:
 
 
 def install_meters():
-    """Wrap botocore (pynamodb's calls go through the same ``BaseClient._make_api_call``), the Lambda
-    dispatcher of the local stack and the API's authorizer. Returns a function that undoes it."""
+    """Wrap botocore (pynamodb's calls go through the same ``BaseClient._make_api_call``) and the Lambda
+    dispatcher of the local stack. Returns a function that undoes it. (The API verifies bearer tokens in
+    its own function since issue 10: no authorizer Lambda to count.)"""
     import botocore.client
 
-    from functions.api import http as api_http
     from infra.local import lambda_dispatch
 
     original_call = botocore.client.BaseClient._make_api_call
     original_invoke = lambda_dispatch.invoke
-    authorizer = api_http.admin_token
-    original_auth = authorizer.func
     physical = {}
 
     def logical(function_name: str) -> str:
@@ -335,22 +333,12 @@ def install_meters():
                     with meter.lock:
                         meter.local_ms[name] += (time.perf_counter() - t0) * 1000
 
-    def auth(*args, **kwargs):
-        meter = _meter
-        if meter is not None:
-            with meter.lock:
-                meter.invocations["api-authorizer"] += 1
-        with within("api-authorizer"):
-            return original_auth(*args, **kwargs)
-
     botocore.client.BaseClient._make_api_call = make_api_call
     lambda_dispatch.invoke = invoke
-    authorizer.func = auth
 
     def uninstall() -> None:
         botocore.client.BaseClient._make_api_call = original_call
         lambda_dispatch.invoke = original_invoke
-        authorizer.func = original_auth
 
     return uninstall
 

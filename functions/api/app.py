@@ -1,7 +1,7 @@
 """The HTTP API (Chalice): one app, its routes grouped by audience in ``functions/api/routes``.
 
 Each route parses its input, calls one service and shapes the output; ``functions/api/http.py`` holds
-the app object, the error mapping and the authorizer.
+the app object, the error mapping and the bearer-token check.
 """
 
 from __future__ import annotations

@@ -1,7 +1,13 @@
 """The Chalice app object and what every route module shares: the route wrapper that maps domain errors
 to HTTP errors in one place, by type (Chalice turns a view's exception into a 500 before any middleware
-sees it, so the mapping wraps the views as they are registered), the bearer-token authorizer, and the
+sees it, so the mapping wraps the views as they are registered), the bearer-token check, and the
 parsing of bodies and query parameters.
+
+Authentication is the app's own, not the gateway's: a route registered with ``authorizer=admin_token``
+has its ``Authorization: Bearer <token>`` verified by the middleware below before Chalice dispatches
+(so a refusal comes before a 415, as a gateway authorizer's did), and answered 401 with a
+machine-readable code. No authorizer Lambda runs per request, and the local server, the test client
+and AWS take the same path (issue 10: the API on an HTTP API, see bench/README.md).
 """
 
 from __future__ import annotations
@@ -11,17 +17,44 @@ import json
 import math
 import re
 
-from chalice import AuthResponse, Chalice, Response
+from chalice import Chalice, Response
 
 from functions.api.errors import error_response
 from shared.auth import Principal
 from shared.bootstrap import services
-from shared.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
 from shared.jsonbody import parse_json
 from shared.observability import flush, logger
-from shared.tokens import principal_from_claims, verify_bearer
+from shared.protocol.events import MAX_BODY_BYTES
+from shared.tokens import verify_bearer
 
-app = Chalice(app_name="tongting-api")
+
+class TongtingApi(Chalice):
+    """Chalice, also behind an HTTP API (API Gateway v2) with Lambda payload format 1.0.
+
+    Chalice dispatches on ``requestContext.resourcePath``, the route's template. An HTTP API event names
+    its route in ``requestContext.routeKey`` ("GET /v1/lots/{lot_id}", or "$default" for a request no
+    route matched): the template is taken from there. A request for no route of ours (the HTTP API's
+    ``$default`` route, or any unknown resource path) is answered 403 ``route_forbidden``, as the local
+    gateway answers it, instead of Chalice's 405 for an unknown path (which also adds the path to the
+    route table). One difference stays: a known path with a method it lacks reaches ``$default`` in AWS
+    (403 ``route_forbidden``) and Chalice's 405 ``method_not_allowed`` locally."""
+
+    def __call__(self, event, context):
+        request_context = event.get("requestContext") or {}
+        route_key = request_context.get("routeKey")
+        if isinstance(route_key, str):
+            method, _, path = route_key.partition(" ")
+            request_context["resourcePath"] = path if method and path else None
+        if request_context.get("resourcePath") not in self.routes:
+            self.current_request = None
+            return error_response(
+                Forbidden("no such route", code="route_forbidden"), request_context.get("requestId")
+            ).to_dict(self.api.binary_types)
+        return super().__call__(event, context)
+
+
+app = TongtingApi(app_name="tongting-api")
 _PATH_PARAM = re.compile(r"[^\x00-\x20/\\\x7f]{1,128}")
 
 # Chalice's own refusals (415, 405, 400, and the 500 of a view that crashed) answer {"Code", "Message"};
@@ -49,7 +82,9 @@ def one_error_shape(event, get_response):
 
 
 def route(path: str, **options):
-    """``app.route`` with the domain-error mapping and a correlation id per request."""
+    """``app.route`` with the domain-error mapping and a correlation id per request. ``authorizer=admin_token``
+    marks a route that needs a bearer token (checked by ``bearer_token``); no gateway authorizer is declared."""
+    needs_token = options.pop("authorizer", None) is admin_token
 
     def register(view):
         @functools.wraps(view)
@@ -67,42 +102,50 @@ def route(path: str, **options):
             finally:
                 flush()
 
+        guarded.needs_token = needs_token
         return app.route(path, **options)(guarded)
 
     return register
 
 
-@app.authorizer()
-def admin_token(auth_request):
-    """Verifies the bearer token. An invalid token still reaches the app, which answers 401 with a
-    machine-readable code (API Gateway's own 401 carries none)."""
-    token = (auth_request.token or "").strip()
-    try:
-        if not token.startswith("Bearer "):
-            raise Unauthenticated("Authorization: Bearer <token> is required", code="token_missing" if not token else "token_malformed")
-        principal = verify_bearer(services().token_key(), token.removeprefix("Bearer ").strip(), now=services().clock.now(),
-                                  pool=services().stores.token_pool)
-    except Unauthenticated as error:
-        return AuthResponse(routes=["*"], principal_id="anonymous", context={"auth_error": error.code, "auth_message": error.message})
-    context = {"sub": principal.subject, "role": principal.role.value}
-    if principal.district_code:
-        context["district"] = principal.district_code
-    if principal.operator_id:
-        context["operator"] = principal.operator_id
-    return AuthResponse(routes=["*"], principal_id=principal.subject, context=context)
+def admin_token(authorization: str | None) -> Principal:
+    """The principal of an ``Authorization: Bearer <token>`` header: a platform token (HS256, the stores'
+    key) or a citizens' pool token. Refused with ``Unauthenticated`` and a code (token_missing,
+    token_malformed, token_expired, ...). As ``authorizer=admin_token`` on a route: the route needs it."""
+    token = (authorization or "").strip()
+    if not token.startswith("Bearer "):
+        raise Unauthenticated("Authorization: Bearer <token> is required", code="token_missing" if not token else "token_malformed")
+    return verify_bearer(services().token_key(), token.removeprefix("Bearer ").strip(), now=services().clock.now(),
+                         pool=services().stores.token_pool)
+
+
+@app.middleware("http")
+def bearer_token(event, get_response):
+    """Verifies the bearer token of a route that needs one before the view runs (and before Chalice's
+    content-type check); the principal is kept on the request for ``principal()``."""
+    entry = app.routes.get(event.path, {}).get(event.method) if event is not None else None
+    if entry is not None and getattr(entry.view_function, "needs_token", False):
+        try:
+            event._principal = admin_token(event.headers.get("authorization"))
+        except Unauthenticated as error:
+            return error_response(error, (event.context or {}).get("requestId"))
+    return get_response(event)
 
 
 def principal() -> Principal:
-    ctx = (app.current_request.context or {}).get("authorizer") or {}
-    if "auth_error" in ctx:
-        raise Unauthenticated(ctx.get("auth_message", "bad token"), code=ctx["auth_error"])
-    if "role" not in ctx:
-        raise Unauthenticated("a bearer token is required", code="token_missing")
-    return principal_from_claims(ctx)
+    """The caller, verified once per request (by ``bearer_token`` on a route that needs a token)."""
+    request = app.current_request
+    found = getattr(request, "_principal", None)
+    if found is None:
+        found = request._principal = admin_token(request.headers.get("authorization"))
+    return found
 
 
 def body() -> dict:
-    data = parse_json(app.current_request.raw_body or b"null")
+    raw = app.current_request.raw_body or b"null"
+    if len(raw) > MAX_BODY_BYTES:  # no web ACL in front of the HTTP API: the app bounds what it parses
+        raise PayloadTooLarge(f"body exceeds {MAX_BODY_BYTES} bytes", limit=MAX_BODY_BYTES)
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise InvalidInput("a JSON object body is required", code="invalid_json")
     return data

@@ -1,6 +1,6 @@
 """The citizens' sign-in in AWS: a Cognito user pool whose only flow is the custom phone-code challenge
 (``functions/citizen_sign_in``: ``PhoneLogin`` behind Define/Create/Verify-Auth-Challenge), an app client
-without secret or password flows, and one group per role. The API's token authorizer accepts the pool's
+without secret or password flows, and one group per role. The API's token check accepts the pool's
 RS256 ID tokens (issuer and client id in its environment, ``pool_environment``)."""
 
 from __future__ import annotations
@@ -71,5 +71,5 @@ class CitizenPool(Construct):
         CfnOutput(self, "ClientId", value=self.client.user_pool_client_id)
 
     def environment(self) -> dict[str, str]:
-        """What the API's token authorizer needs to accept the pool's ID tokens (``shared/adapters/cognito.py``)."""
+        """What the API's token check needs to accept the pool's ID tokens (``shared/adapters/cognito.py``)."""
         return {"TONGTING_COGNITO_ISSUER": self.issuer, "TONGTING_COGNITO_CLIENT_ID": self.client.user_pool_client_id}

@@ -105,11 +105,6 @@ def provider_parameters() -> tuple[str, ...]:
     return tuple(dict.fromkeys(p for p in read if p not in generated))
 
 
-def authorizer_grants() -> list[Grant]:
-    """The API's token authorizer only reads the signing key."""
-    return [Grant("parameter", resources.ADMIN_TOKEN_PARAMETER, READ_PARAMETER)]
-
-
 def scheduled(fn: resources.Function) -> bool:
     return any(s.function == fn.logical for s in resources.SCHEDULES)
 

@@ -68,7 +68,7 @@ def _boxes() -> list[Box]:
         Box("public", "actors", [("Public service window", "b"), ("Wuxi Parking mini-program", "s")], "actor"),
         Box("staff", "actors", [("City and district staff", "b"), ("admin API, bearer token", "s")], "actor"),
         Box("auditors", "actors", [("Auditors", "b"), ("replay the event archive", "s")], "actor"),
-        Box("api", "entry", [("HTTP API", "b"), ("API Gateway + WAF", "s"), ("Chalice app, /api stage", "s")], "entry"),
+        Box("api", "entry", [("HTTP API", "b"), ("API Gateway HTTP API", "s"), ("Chalice app, /api stage", "s")], "entry"),
     ]
     for s in resources.SCHEDULES:
         boxes.append(Box(f"schedule:{s.logical}", "entry", [(s.logical, "b"), (s.expression, "m")], "schedule"))

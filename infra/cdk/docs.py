@@ -117,7 +117,7 @@ def generated() -> str:
         rows,
     )
     out += [
-        "The HTTP API function also has a token authorizer function (`<name>-admin-token`) that may only read the signing key.",
+        "The HTTP API function verifies bearer tokens itself (no authorizer function): it reads the signing key.",
         "",
     ]
     out += ["### Step Functions state machines", ""]

@@ -71,7 +71,7 @@ class Monitoring(Construct):
         self.alarms: list[cw.Alarm] = []
 
         function_names = [d.name for d in watched.functions.values()]
-        function_names += [watched.api.function_name, *watched.api.authorizer_names.values()]
+        function_names += [watched.api.function_name]
         for name in function_names:
             self._alarm(f"{name}-errors", lambda_metric(name, "Errors"), 1, f"{name} raised errors")
 
@@ -159,10 +159,10 @@ class Monitoring(Construct):
         )
         self._alarm(f"{self._prefix}-city-push-dead", dead_pushes, 1, "Pushes to the city operation platform failing for hours (S5)")
 
-        api_5xx = cw.Metric(
+        api_5xx = cw.Metric(  # HTTP API metrics: ApiId and Stage, "5xx" (a REST API's are ApiName, "5XXError")
             namespace="AWS/ApiGateway",
-            metric_name="5XXError",
-            dimensions_map={"ApiName": watched.api.api_name, "Stage": API_STAGE},
+            metric_name="5xx",
+            dimensions_map={"ApiId": watched.api.api.ref, "Stage": API_STAGE},
             statistic="Sum",
             period=FIVE_MINUTES,
         )
@@ -199,7 +199,7 @@ def _dashboard(
     alarms: list[cw.Alarm],
 ) -> cw.Dashboard:
     def api(metric: str, statistic: str = "Sum") -> cw.Metric:
-        dims = {"ApiName": watched.api.api_name, "Stage": API_STAGE}
+        dims = {"ApiId": watched.api.api.ref, "Stage": API_STAGE}
         return cw.Metric(
             namespace="AWS/ApiGateway",
             metric_name=metric,
@@ -222,7 +222,7 @@ def _dashboard(
     board = cw.Dashboard(scope, "Dashboard", dashboard_name=prefix, default_interval=Duration.hours(6))
     board.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=alarms, width=24, height=4))
     board.add_widgets(
-        cw.GraphWidget(title="API requests", left=[api("Count"), api("4XXError"), api("5XXError")], width=12),
+        cw.GraphWidget(title="API requests", left=[api("Count"), api("4xx"), api("5xx")], width=12),
         cw.GraphWidget(title="API latency (ms)", left=[api("Latency", "p50"), api("Latency", "p99")], width=12),
     )
     board.add_widgets(

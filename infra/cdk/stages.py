@@ -39,7 +39,7 @@ class StageConfig:
     log_retention_days: int
     api_rate_limit: float  # steady requests/s for the whole API stage
     api_burst_limit: int
-    waf_requests_per_5min_per_ip: int
+    unrouted_rate_limit: float  # requests/s, anything that is no route of the app (the HTTP API's $default route)
     reserved_concurrency: bool  # off where the account's concurrency quota is small (new dev accounts)
     archive_lock_days: int | None = None  # None: the value in shared.resources
     function_memory_mb: int = 512
@@ -58,9 +58,9 @@ class StageConfig:
 
 _DEFAULTS = {
     # A dev archive locked for ten years would outlive the account it tests in.
-    "dev": StageConfig("dev", False, False, 14, 50, 100, 2_000, False, archive_lock_days=1),
-    "staging": StageConfig("staging", True, False, 30, 200, 400, 10_000, True, archive_lock_days=30),
-    "prod": StageConfig("prod", True, True, 365, 1_000, 2_000, 20_000, True),
+    "dev": StageConfig("dev", False, False, 14, 50, 100, 5, False, archive_lock_days=1),
+    "staging": StageConfig("staging", True, False, 30, 200, 400, 10, True, archive_lock_days=30),
+    "prod": StageConfig("prod", True, True, 365, 1_000, 2_000, 20, True),
 }
 
 

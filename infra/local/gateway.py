@@ -1,9 +1,10 @@
 """The local stand-in for API Gateway's own refusals, in the API's one error shape.
 
-Chalice's local gateway answers a missing ``Authorization`` header (401), a route it does not know (403)
-and an authorizer's denial (403) before the app runs, with bodies of its own (``{"message": ...}``). In AWS
-the same refusals are gateway responses, given the same shape in ``infra/cdk/api.py``. Here the local
-server's request handler and the test client reshape them, so every 4xx carries ``code`` and ``message``.
+Chalice's local gateway answers a route it does not know (403) before the app runs, with a body of its own
+(``{"message": ...}``); no route declares an authorizer (the app verifies bearer tokens itself), so that is
+the only one left. In AWS the HTTP API sends such a request to the app through its ``$default`` route and
+the app answers the same code (``functions/api/http.py``, ``TongtingApi``). Here the local server's
+request handler and the test client reshape it, so every 4xx carries ``code`` and ``message``.
 
 The local server is built by ``api_server`` with Chalice's ``create_local_server``, which gives every
 request thread its own ``app.current_request`` (a bare ``LocalDevServer`` shares one between threads, and
@@ -19,18 +20,14 @@ from chalice.local import (
     ChaliceRequestHandler,
     CustomLocalChalice,
     ForbiddenError,
-    InvalidAuthorizerError,
     LocalChalice,
     LocalDevServer,
     LocalGatewayException,
-    NotAuthorizedError,
 )
 
-# (status, code, message) per local gateway exception; the same as the CDK gateway responses
+# (code, message) per local gateway exception: what the app answers in AWS for the same request
 GATEWAY_ERRORS: dict[type, tuple[str, str]] = {
-    NotAuthorizedError: ("token_missing", "Authorization: Bearer <token> is required"),
-    ForbiddenError: ("route_forbidden", "no such route, or the authorizer denied it"),
-    InvalidAuthorizerError: ("authorizer_error", "the authorizer could not decide; retry"),
+    ForbiddenError: ("route_forbidden", "no such route"),
 }
 
 

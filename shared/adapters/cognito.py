@@ -1,4 +1,4 @@
-"""The citizens' Cognito user pool as the API's token authorizer sees it: issuer and app client from the
+"""The citizens' Cognito user pool as the API's token check sees it: issuer and app client from the
 environment (set by ``infra/cdk/citizen_pool.py``), public keys from the pool's JWKS, fetched by PyJWT and
 cached per process (a new ``kid`` after Cognito rotates its keys is fetched once)."""
 

@@ -3,7 +3,7 @@ refusals shaped as in AWS): no 5xx and every response conforms to its documented
 for every 4xx). Bounded and seeded: 15 generated examples per operation (each sent as a stranger and as the city admin, then with existing ids), derandomized.
 
 Each operation runs twice: as a stranger, and as the city admin (so the staff routes are reached past the
-authorizer). Signed routes (devices, callbacks) only get their refusals here: test_fuzz_signed.py signs."""
+token check). Signed routes (devices, callbacks) only get their refusals here: test_fuzz_signed.py signs."""
 
 from __future__ import annotations
 

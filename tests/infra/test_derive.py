@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from infra.cdk import bundle, derive
 from infra.cdk.stages import STAGES, stage_config
-from infra.cdk.waf import greater_than_regex
 from shared import resources
 
 
@@ -45,17 +41,14 @@ def test_device_key_follows_access_to_the_devices_table(fn):
     assert ("kms:Decrypt" in actions) == ("devices" in fn.tables_read)
 
 
-def test_only_the_http_api_its_authorizer_and_the_citizens_sign_in_read_the_admin_key():
+def test_only_the_http_api_and_the_citizens_sign_in_read_the_admin_key():
     """The sign-in's Cognito triggers key the code's challenge with it, as ``/v1/auth`` does (issue 14)."""
     readers = [
         f.logical
         for f in resources.FUNCTIONS
         if any(g.target == "parameter" and g.name == resources.ADMIN_TOKEN_PARAMETER for g in derive.grants(f))
     ]
-    assert readers == [derive.HTTP_API, "citizen-sign-in"]
-    assert [(g.target, g.name, g.actions) for g in derive.authorizer_grants()] == [
-        ("parameter", resources.ADMIN_TOKEN_PARAMETER, ("ssm:GetParameter",))
-    ]
+    assert readers == [derive.HTTP_API, "citizen-sign-in"]  # the API verifies bearer tokens itself
 
 
 @pytest.mark.parametrize("fn", resources.FUNCTIONS, ids=lambda f: f.logical)
@@ -125,24 +118,6 @@ def test_deployed_stages_take_real_payments_and_only_dev_may_use_the_sandbox():
             dataclasses.replace(stage_config(stage, {}), payments="sandbox")
     with pytest.raises(ValueError, match="payments"):
         dataclasses.replace(stage_config("dev", {}), payments="cash")
-
-
-LIMITS = [0, 5, 9, 10, 99, 100, 1000, 1999, 262144]
-
-
-@pytest.mark.parametrize("limit", LIMITS)
-def test_greater_than_regex_near_the_limit(limit):
-    pattern = re.compile(greater_than_regex(limit))
-    for n in range(max(0, limit - 1200), limit + 1200):
-        assert bool(pattern.match(str(n))) == (n > limit), n
-    assert bool(pattern.match("000" + str(limit + 1)))
-    assert not pattern.match("000" + str(limit))
-    assert not pattern.match("") and not pattern.match("12a") and not pattern.match("-5")
-
-
-@given(limit=st.sampled_from(LIMITS), n=st.integers(min_value=0, max_value=10**12))
-def test_greater_than_regex_anywhere(limit, n):
-    assert bool(re.match(greater_than_regex(limit), str(n))) == (n > limit)
 
 
 def test_stage_settings():

@@ -24,7 +24,7 @@ needs_plan = pytest.mark.xfail(plan is None, reason="infra.local.provision.plan(
 
 def cdk_names(template: dict) -> dict:
     functions = {v: k for k, v in cfn.functions_by_name(template).items()}
-    # The functions of resources.FUNCTIONS: plain ones and the Chalice app's handler (not its authorizers).
+    # The functions of resources.FUNCTIONS: plain ones and the Chalice app's handler.
     declared = [
         n
         for i, n in functions.items()

@@ -1,4 +1,4 @@
-"""Synthesised stacks, every stage: the HTTP API (throttling, access logs, WAF, domain) and the alarms."""
+"""Synthesised stacks, every stage: the HTTP API (routes, throttling, access logs, domain) and the alarms."""
 
 from __future__ import annotations
 
@@ -16,20 +16,38 @@ pytestmark = pytest.mark.cdk
 
 
 @each_stage
-def test_http_api_throttling_access_logs_and_firewall(raw_templates, stage):
-    from infra.cdk.waf import greater_than_regex
-    from shared.protocol.events import MAX_BODY_BYTES
+def test_http_api_routes_throttling_and_access_logs(raw_templates, stage):
+    """An HTTP API (API Gateway v2): a route per app route and method plus $default, one proxy integration
+    (payload 1.0) to the handler, no authorizer, stage throttling, access logs without headers or bodies,
+    and no REST API or web ACL left behind."""
+    from functions.api.app import app
 
     t = raw_templates[stage]
     config = stage_config(stage, {})
-    api = t["Resources"]["RestAPI"]
-    p = api["Properties"]
-    (settings,) = p["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == config.api_rate_limit
-    assert settings["ThrottlingBurstLimit"] == config.api_burst_limit
-    assert settings["DataTraceEnabled"] is False
-    assert "$context.requestId" in p["AccessLogSetting"]["Format"]
-    (group_id,) = cfn.resource_ids_in(p["AccessLogSetting"]["DestinationArn"]) - {
+    (api_id,) = cfn.of_type(t, "AWS::ApiGatewayV2::Api")
+    assert cfn.props(t, api_id)["ProtocolType"] == "HTTP"
+    assert cfn.props(t, api_id)["Name"] == resources.resource_name(derive.HTTP_API, stage)
+    (integration,) = cfn.of_type(t, "AWS::ApiGatewayV2::Integration").values()
+    i = integration["Properties"]
+    assert (i["IntegrationType"], i["PayloadFormatVersion"]) == ("AWS_PROXY", "1.0")
+    assert i["IntegrationUri"] == {"Fn::GetAtt": ["APIHandler", "Arn"]} and i["ApiId"] == {"Ref": api_id}
+    routes = [r["Properties"] for r in cfn.of_type(t, "AWS::ApiGatewayV2::Route").values()]
+    expected = {f"{method} {path}" for path, methods in app.routes.items() for method in methods} | {"$default"}
+    assert sorted(r["RouteKey"] for r in routes) == sorted(expected)
+    assert all(r["AuthorizationType"] == "NONE" and "AuthorizerId" not in r for r in routes)
+    assert cfn.of_type(t, "AWS::ApiGatewayV2::Authorizer") == {}
+    for kind in ("AWS::ApiGateway::RestApi", "AWS::Serverless::Api", "AWS::WAFv2::WebACL", "AWS::ApiGateway::Account"):
+        assert cfn.of_type(t, kind) == {}, kind
+
+    (st,) = [s["Properties"] for s in cfn.of_type(t, "AWS::ApiGatewayV2::Stage").values()]
+    assert st["StageName"] == "api" and st["AutoDeploy"] is True
+    assert st["DefaultRouteSettings"]["ThrottlingRateLimit"] == config.api_rate_limit
+    assert st["DefaultRouteSettings"]["ThrottlingBurstLimit"] == config.api_burst_limit
+    assert st["RouteSettings"]["$default"]["ThrottlingRateLimit"] == config.unrouted_rate_limit
+    log_format = json.loads(st["AccessLogSettings"]["Format"])
+    assert {"$context.requestId", "$context.routeKey", "$context.status"} <= set(log_format.values())
+    assert not any("header" in v.lower() or "body" in v.lower() for v in log_format.values())
+    (group_id,) = cfn.resource_ids_in(st["AccessLogSettings"]["DestinationArn"]) - {
         "AWS::Partition",
         "AWS::Region",
         "AWS::AccountId",
@@ -38,15 +56,19 @@ def test_http_api_throttling_access_logs_and_firewall(raw_templates, stage):
         cfn.props(t, group_id)["LogGroupName"]
         == f"/aws/apigateway/{resources.resource_name(derive.HTTP_API, stage)}/access"
     )
-    assert p["EndpointConfiguration"] == "REGIONAL" and p["TracingEnabled"] is True and "Domain" not in p
-    assert len(api["DependsOn"]) == 1 and t["Resources"][api["DependsOn"][0]]["Type"] == "AWS::ApiGateway::Account"
-    (acl,) = [a["Properties"] for a in cfn.of_type(t, "AWS::WAFv2::WebACL").values()]
-    rules = {r["Name"]: r["Statement"] for r in acl["Rules"]}
-    assert set(rules) == {"BodyOverLimit", "UriTooLong", "QueryTooLong", "RatePerIp"}
-    assert rules["BodyOverLimit"]["RegexMatchStatement"]["RegexString"] == greater_than_regex(MAX_BODY_BYTES)
-    assert rules["RatePerIp"]["RateBasedStatement"]["Limit"] == config.waf_requests_per_5min_per_ip
-    (assoc,) = [a["Properties"] for a in cfn.of_type(t, "AWS::WAFv2::WebACLAssociation").values()]
-    assert "/restapis/${RestAPI}/stages/${RestAPI.Stage}" in assoc["ResourceArn"]["Fn::Sub"]
+
+
+@each_stage
+def test_only_this_api_may_invoke_the_handler(raw_templates, stage):
+    t = raw_templates[stage]
+    (api_id,) = cfn.of_type(t, "AWS::ApiGatewayV2::Api")
+    permissions = [p["Properties"] for p in cfn.of_type(t, "AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "apigateway.amazonaws.com"]  # fmt: skip
+    (permission,) = permissions
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["APIHandler", "Arn"]}
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert api_id in cfn.resource_ids_in(permission["SourceArn"])
+    assert json.dumps(permission["SourceArn"]).count("execute-api") == 1
 
 
 @each_stage
@@ -66,10 +88,16 @@ def test_custom_domain_and_alarm_email_when_configured(raw_templates):
     from tests.infra.synth_all import VARIANT_ENV
 
     t = raw_templates["variant"]
-    domain = cfn.props(t, "RestAPI")["Domain"]
-    assert domain["DomainName"] == VARIANT_ENV["TONGTING_DOMAIN_NAME"]
-    assert domain["CertificateArn"] == VARIANT_ENV["TONGTING_CERTIFICATE_ARN"]
-    assert domain["Route53"] == {"HostedZoneId": VARIANT_ENV["TONGTING_HOSTED_ZONE_ID"]}
+    ((domain_id, domain),) = cfn.of_type(t, "AWS::ApiGatewayV2::DomainName").items()
+    assert domain["Properties"]["DomainName"] == VARIANT_ENV["TONGTING_DOMAIN_NAME"]
+    (configuration,) = domain["Properties"]["DomainNameConfigurations"]
+    assert configuration["CertificateArn"] == VARIANT_ENV["TONGTING_CERTIFICATE_ARN"]
+    (mapping,) = [m["Properties"] for m in cfn.of_type(t, "AWS::ApiGatewayV2::ApiMapping").values()]
+    (stage_id,) = cfn.of_type(t, "AWS::ApiGatewayV2::Stage")
+    assert mapping["DomainName"] == {"Ref": domain_id} and mapping["Stage"] == {"Ref": stage_id}
+    (record,) = [r["Properties"] for r in cfn.of_type(t, "AWS::Route53::RecordSet").values()]
+    assert record["HostedZoneId"] == VARIANT_ENV["TONGTING_HOSTED_ZONE_ID"] and record["Type"] == "A"
+    assert cfn.of_type(raw_templates["prod"], "AWS::ApiGatewayV2::DomainName") == {}
     subscriptions = [s["Properties"] for s in cfn.of_type(t, "AWS::SNS::Subscription").values()]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", VARIANT_ENV["TONGTING_ALARM_EMAIL"])]
     assert cfn.of_type(raw_templates["prod"], "AWS::SNS::Subscription") == {}

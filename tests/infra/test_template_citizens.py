@@ -1,5 +1,5 @@
 """Synthesised stacks, every stage: the citizens' Cognito user pool (issue 14) signs in by phone code only,
-its triggers are the sign-in function, and the API's authorizer knows the pool."""
+its triggers are the sign-in function, and the API function knows the pool."""
 
 from __future__ import annotations
 

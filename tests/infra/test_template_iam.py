@@ -59,21 +59,6 @@ def test_function_role_holds_exactly_its_declared_data_access(raw_templates, sta
     assert services <= {"logs", "dynamodb", "xray"} | {service for service, needed in optional.items() if needed}
 
 
-@each_stage
-def test_authorizer_may_only_read_the_signing_key(raw_templates, stage):
-    t = raw_templates[stage]
-    name = f"{resources.resource_name(derive.HTTP_API, stage)}-admin-token"
-    role_id = cfn.ref_id(cfn.props(t, cfn.functions_by_name(t)[name])["Role"])
-    actions = {a for s in cfn.statements(t, role_id) for a in cfn.listify(s["Action"])}
-    assert actions == {
-        "ssm:GetParameter",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-    }
-
-
 def _machine_arn(stage: str, logical: str) -> str:
     return f"arn::states:::stateMachine:{resources.resource_name(logical, stage)}"
 
