@@ -35,6 +35,36 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+@pytest.fixture(scope="session")
+def make_run(tmp_path_factory):
+    """``make run`` in a scratch directory, ONE for the test session (tests/running_stack.py says why), with
+    the sandbox's delivery faults on (duplicated callbacks, newest first): the chaos over HTTP needs them,
+    and every other journey on it must come through them too."""
+    from tests import running_stack
+
+    stack = running_stack.start(tmp_path_factory.mktemp("make-run"),
+                                extra_env={"TONGTING_SANDBOX_FAULTS": "duplicates=1,reverse_order=1"})
+    yield stack
+    stack.stop()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, except that the modules on the session's ``make_run`` stack form one group, so
+    one worker starts it once instead of each worker starting its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    from tests import running_stack
+
+    class LoadFileSharingMakeRun(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return running_stack.scope(super()._split_scope(nodeid))
+
+    return LoadFileSharingMakeRun(config, log)
+
+
 @pytest.fixture
 def stack(clock):
     from infra.local.stack import LocalStack

@@ -36,11 +36,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    stack = running_stack.start(tmp_path_factory.mktemp("make-run"))
-    yield stack
-    stack.stop()
+@pytest.fixture
+def local(make_run):
+    """The session's ``make run`` (tests/running_stack.py): these journeys keep to their own plates and phones."""
+    return make_run
 
 
 @pytest.fixture(scope="module")
