@@ -1,6 +1,7 @@
 """Schemathesis over the API's own OpenAPI document, against the in-process app (chalice.test, the gateway
 refusals shaped as in AWS): no 5xx and every response conforms to its documented schema (the Error shape
 for every 4xx). Bounded and seeded: 15 generated examples per operation (each sent as a stranger and as the city admin, then with existing ids), derandomized.
+One embedded AWS (DynamoDB in moto, as deployed) for the module.
 
 Each operation runs twice: as a stranger, and as the city admin (so the staff routes are reached past the
 authorizer). Signed routes (devices, callbacks) only get their refusals here: test_fuzz_signed.py signs."""
@@ -44,6 +45,31 @@ def _send(api, case, headers: dict) -> Response:
     resp = api.request(case.method.upper(), target, headers=all_headers, body=body)
     return Response(status_code=resp.status_code, headers={k: [v] for k, v in resp.headers.items()}, content=resp.body or b"",
                     request=prepared, elapsed=0.0, verify=True)  # fmt: skip
+
+
+# One embedded AWS, city and clock for the module: the examples of an operation already shared one, and a
+# fresh stack per operation (103 of them) cost most of the module's time. Later operations see what earlier
+# ones wrote, which only adds states to answer from.
+@pytest.fixture(scope="module")
+def clock():
+    from shared.clock import ManualClock
+
+    return ManualClock()
+
+
+@pytest.fixture(scope="module")
+def stack(clock):
+    from infra.local.stack import LocalStack
+
+    with LocalStack(clock) as st:
+        yield st
+
+
+@pytest.fixture(scope="module")
+def city(stack):
+    from tests.support import build_city
+
+    return build_city(stack.services.registry)
 
 
 @SCHEMA.parametrize()
