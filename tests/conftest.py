@@ -35,6 +35,71 @@ def clock() -> ManualClock:
     return ManualClock()
 
 
+_MAKE_RUN: dict = {}
+
+
+@pytest.fixture
+def make_run(tmp_path_factory):
+    """``make run`` in a scratch directory, ONE for the test session (tests/running_stack.py says why), with
+    the sandbox's delivery faults on (duplicated callbacks, newest first): the chaos over HTTP needs them,
+    and every other journey on it must come through them too. Started by the first test that asks for it,
+    stopped after the last (its modules run one after another: ``pytest_collection_modifyitems``)."""
+    if "stack" not in _MAKE_RUN:
+        from tests import running_stack
+
+        _MAKE_RUN["stack"] = running_stack.start(tmp_path_factory.mktemp("make-run"),
+                                                 extra_env={"TONGTING_SANDBOX_FAULTS": "duplicates=1,reverse_order=1"})
+    return _MAKE_RUN["stack"]
+
+
+def _stop_make_run() -> None:
+    stack = _MAKE_RUN.pop("stack", None)
+    if stack is not None:
+        stack.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """The tests on the ``make_run`` stack one after another, where the first of them was (a stable reorder,
+    the same in every xdist worker), so the stack is up only while they run."""
+    from tests import running_stack
+
+    on_stack = [i for i in items if i.nodeid.split("::")[0] in running_stack.MODULES]
+    if on_stack:
+        first = items.index(on_stack[0])
+        rest = [i for i in items if i.nodeid.split("::")[0] not in running_stack.MODULES]
+        items[:] = rest[:first] + on_stack + rest[first:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    from tests import running_stack
+
+    if nextitem is None or nextitem.nodeid.split("::")[0] not in running_stack.MODULES:
+        _stop_make_run()
+
+
+def pytest_sessionfinish(session):
+    _stop_make_run()  # an interrupted run
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, except that the modules on the session's ``make_run`` stack form one group, so
+    one worker starts it once instead of each worker starting its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    from tests import running_stack
+
+    class LoadFileSharingMakeRun(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return running_stack.scope(super()._split_scope(nodeid))
+
+    return LoadFileSharingMakeRun(config, log)
+
+
 @pytest.fixture
 def stack(clock):
     from infra.local.stack import LocalStack

@@ -1,5 +1,11 @@
 """``make run`` as a subprocess for tests that need the real servers (the README walk-through, the
-browser tests): free ports, its own working directory for .local/, stopped with SIGTERM at the end."""
+browser tests, the chaos over HTTP): free ports, its own working directory for .local/, stopped with
+SIGTERM at the end.
+
+Starting one costs about 9 s of CPU (provisioning, the demo city), so the test session starts ONE
+(``make_run`` in tests/conftest.py) for every module in ``MODULES``, and the xdist scheduler keeps those
+modules on one worker (``conftest.pytest_xdist_make_scheduler``), one test at a time. The tests keep to
+themselves by their own plates, phones and devices."""
 
 from __future__ import annotations
 
@@ -10,10 +16,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The modules that use the session's ``make_run`` stack (tests/test_suite_plumbing.py checks the list).
+MODULES = ("tests/chaos/test_chaos_http.py", "tests/test_walkthrough.py", "tests/web/test_citizen_pages.py",
+           "tests/web/test_more_journeys.py")
+
+
+def scope(module_scope: str) -> str:
+    """The xdist scope of a module under ``--dist loadfile``: the modules on the session's stack share one."""
+    return "make-run" if module_scope in MODULES else module_scope
 
 
 def free_port() -> int:
@@ -30,6 +44,7 @@ class RunningStack:
     aws_port: int
     city_port: int  # the local receiver of the city push: fixed ports collide between parallel stacks
     process: subprocess.Popen
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. the sandbox's delivery faults
 
     @property
     def api(self) -> str:
@@ -41,7 +56,7 @@ class RunningStack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PYTHONPATH": str(REPO), "TONGTING_API_PORT": str(self.api_port),
+        return {**os.environ, **self.extra_env, "PYTHONPATH": str(REPO), "TONGTING_API_PORT": str(self.api_port),
                 "TONGTING_PAY_APP_PORT": str(self.pay_port), "TONGTING_AWS_PORT": str(self.aws_port),
                 "TONGTING_CITY_PUSH_PORT": str(self.city_port)}
 
@@ -52,9 +67,23 @@ class RunningStack:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
+    def relaunch(self) -> None:
+        """Start again after ``stop`` in the same directory (.local/ kept), on the same ports if still free."""
+        try:
+            _launch(self, clean=False, timeout_s=180)
+        except RuntimeError:  # a port was taken meanwhile: fresh ones (whoever reads .api afterwards follows)
+            self.api_port, self.pay_port, self.aws_port, self.city_port = free_port(), free_port(), free_port(), free_port()
+            _launch(self, clean=False, timeout_s=180)
 
-def start(workdir: Path, timeout_s: float = 180, clean: bool = True) -> RunningStack:
-    stack = RunningStack(workdir, free_port(), free_port(), free_port(), free_port(), None)  # type: ignore[arg-type]
+
+def start(workdir: Path, timeout_s: float = 180, clean: bool = True, extra_env: dict[str, str] | None = None) -> RunningStack:
+    stack = RunningStack(workdir, free_port(), free_port(), free_port(), free_port(), None, dict(extra_env or {}))  # type: ignore[arg-type]
+    _launch(stack, clean, timeout_s)
+    return stack
+
+
+def _launch(stack: RunningStack, clean: bool, timeout_s: float) -> None:
+    workdir = stack.workdir
     log = open(workdir / "run.log", "a")
     stack.process = subprocess.Popen([sys.executable, "-m", "infra.local.run", *(["--clean"] if clean else [])], cwd=workdir, env=stack.env,
                                      stdout=log, stderr=subprocess.STDOUT)
@@ -65,7 +94,7 @@ def start(workdir: Path, timeout_s: float = 180, clean: bool = True) -> RunningS
         try:
             urllib.request.urlopen(f"{stack.api}/health", timeout=2).read()
             if (workdir / ".local" / "admin-token").exists():
-                return stack
+                return
         except OSError:
             pass
         time.sleep(0.5)

@@ -1,5 +1,5 @@
 """README's walk-through ("Paying on the local stack") is tools/walkthrough.sh; this runs it, as a newcomer
-would, against ``make run`` started in a scratch directory on free ports."""
+would, against ``make run`` started in a scratch directory on free ports (the session's ``make_run``)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("ba
                                 reason="the walk-through needs bash and curl")
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    stack = running_stack.start(tmp_path_factory.mktemp("make-run"))
-    yield stack
-    stack.stop()
+@pytest.fixture
+def local(make_run):
+    return make_run
 
 
 def test_readme_walkthrough_runs(local):
@@ -57,8 +55,8 @@ def test_state_survives_make_run_restarting(local):
     lots = json.loads(urllib.request.urlopen(f"{local.api}/v1/lots?lat=31.57&lon=120.30&radius_m=3000").read())["lots"]
     local.stop()
     assert (local.workdir / ".local" / "aws-state.pickle").exists()
-    again = running_stack.start(local.workdir, clean=False)
-    local.process, local.api_port = again.process, again.api_port  # the module fixture stops this one
+    local.relaunch()  # the session's stack from here on: the tests after this one run on the restored state
+    again = local
     assert "state restored" in (local.workdir / "run.log").read_text()
     req = urllib.request.Request(f"{again.api}/v1/admin/ledger/check", headers={"Authorization": f"Bearer {token}"})
     assert json.loads(urllib.request.urlopen(req).read())["sound"] is True

@@ -1,4 +1,8 @@
-"""The seeded chaos scenario (tests/chaos/scenario.py) at a moderate size; bench/bench_chaos.py runs it larger."""
+"""The seeded chaos scenario (tests/chaos/scenario.py) at a moderate size; bench/bench_chaos.py runs it larger.
+
+The shuffled and duplicated events run on memory stores (the conditional writes they lean on have their
+contracts on both stores; the same chaos on DynamoDB, over HTTP, is tests/chaos/test_chaos_http.py); the
+crashing workflow tasks run on the stack, under the ASL interpreter."""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from tests.chaos import scenario
 from tests.support import price_lot
 
 
-def test_shuffled_duplicated_events_and_double_payments_lose_and_double_nothing(stack, api, clock, city, device):
-    price_lot(stack.services, scenario.LOT, ZHUMADIAN_CLASS1)
-    outcome = scenario.run(stack, api, clock, device, n=40, seed=15)
+def test_shuffled_duplicated_events_and_double_payments_lose_and_double_nothing(platform, api, clock, city, device):
+    price_lot(platform.services, scenario.LOT, ZHUMADIAN_CLASS1)
+    outcome = scenario.run(platform, api, clock, device, n=40, seed=15)
     assert outcome.exits_before_entries > 5 and outcome.double_paid > 5  # the chaos really happened
     assert outcome.problems == []
 

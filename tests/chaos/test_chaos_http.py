@@ -1,5 +1,6 @@
 """The chaos over HTTP (tools/chaos_http.py) against ``make run`` started in a scratch directory on free
-ports, with the sandbox's delivery faults (duplicated callbacks, newest first) set in its environment:
+ports (the session's ``make_run``), with the sandbox's delivery faults (duplicated callbacks, newest first)
+set in its environment:
 signed device events delivered 1-3 times and shuffled, bills paid through two channels at once and
 approved on the payment app, callbacks delivered by the stack's own loop. Small and seeded; a larger run's
 figures are in bench/results/chaos_http.json."""
@@ -10,17 +11,13 @@ import json
 
 import pytest
 
-from tests import running_stack
 from tools import chaos_http
 
 
-@pytest.fixture(scope="module")
-def faulty_stack(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TONGTING_SANDBOX_FAULTS", "duplicates=1,reverse_order=1")
-        stack = running_stack.start(tmp_path_factory.mktemp("make-run-chaos"))
-    yield stack
-    stack.stop()
+@pytest.fixture
+def faulty_stack(make_run):
+    assert make_run.extra_env.get("TONGTING_SANDBOX_FAULTS") == "duplicates=1,reverse_order=1"
+    return make_run
 
 
 def test_chaos_over_http_against_the_running_stack(faulty_stack):

@@ -1,4 +1,4 @@
-"""The governance loop's PostingReader and Transport contracts (shared.settlement.ports,
+"""The governance loop's PostingReader, StatementStore and Transport contracts (shared.settlement.ports,
 shared.citypush.ports), on both implementations: the ledger reader over the in-memory ledger and over the
 DynamoDB ledger (moto); the recording transport and the HTTP transport against a local receiver."""
 
@@ -75,3 +75,53 @@ def test_a_transport_answers_the_status_or_says_it_could_not_reach(transport):
     script(None)
     status, error = sender.send(url, body, headers, 2.0)
     assert status is None and error.startswith("unreachable")
+
+
+def _statement(op: str, day: str, collected: int):
+    from shared.settlement.model import Figures, Statement
+
+    return Statement(statement_id=f"st_{op}_{day}", operator_id=op, district_code="320213", day=day, issued_at=T0,
+                     current=Figures(sessions=1, gross_billed_fen=collected, collected_fen={"wechat_pay": collected}),
+                     adjustments=Figures(), ledger={f"operator_revenue:{op}": -collected})
+
+
+def test_a_statement_is_issued_once_with_the_postings_it_covers(stores, uid):
+    store, op = stores.statements, f"op-s{uid}"
+    first = _statement(op, "2026-01-01", 600)
+    assert store.issue(first, ["p-1", "p-2"])
+    assert store.get(op, "2026-01-01") == first and store.covered(first) == {"p-1", "p-2"}
+    assert store.get(op, "2026-01-02") is None
+    for day in ("2026-01-02", "2026-01-03", "2026-02-01"):
+        assert store.issue(_statement(op, day, 100), [])
+    assert [s.day for s in store.list(op, "2026-01-01", "2026-01-31")] == ["2026-01-01", "2026-01-02", "2026-01-03"]
+    assert store.list(f"op-nobody-{uid}", "2026-01-01", "2026-12-31") == []
+
+
+def test_a_second_issue_of_a_statement_changes_nothing(stores, uid, request):
+    if request.node.callspec.params["stores"] == "dynamodb":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "StatementTable.issue writes the covered-id chunks before the header's condition, so a refused "
+            "second issue still replaces the first one's covered ids (found by this contract; not fixed here)")))
+    store, op = stores.statements, f"op-r{uid}"
+    first = _statement(op, "2026-01-01", 600)
+    assert store.issue(first, ["p-1", "p-2"])
+    assert not store.issue(_statement(op, "2026-01-01", 999), ["p-3"])  # issued statements never change
+    assert store.get(op, "2026-01-01") == first and store.covered(first) == {"p-1", "p-2"}
+
+
+def test_a_half_years_fee_is_issued_once_per_operator(stores, uid):
+    from shared.settlement.model import FeeStatement
+
+    store, op, other = stores.statements, f"op-f{uid}", f"op-e{uid}"
+
+    def fee(operator: str, fen: int) -> FeeStatement:
+        return FeeStatement(fee_id=f"fee_{operator}_2026H1", operator_id=operator, district_code="320213", half="2026H1",
+                            revenue_fen=fen * 33, fee_fen=fen, rates=[{"basis_points": 300, "revenue_fen": fen * 33}],
+                            days_settled=181, posting_id=f"fee:{operator}:2026H1", issued_at=T0)
+
+    assert store.issue_fee(fee(op, 7257))
+    assert not store.issue_fee(fee(op, 1))  # billed once: the first stays
+    assert store.get_fee(op, "2026H1") == fee(op, 7257) and store.get_fee(op, "2026H2") is None
+    assert store.issue_fee(fee(other, 5))
+    assert {f.operator_id for f in store.list_fees() if f.operator_id in (op, other)} == {op, other}
+    assert [f.fee_fen for f in store.list_fees(op)] == [7257]

@@ -1,5 +1,7 @@
 """EV charging with parking (S12): the signed charging_session message, free or discounted parking while
-charging plus a grace on the bill with its breakdown, idle occupancy reported and charged, bad input."""
+charging plus a grace on the bill with its breakdown, idle occupancy reported and charged, bad input.
+The first journey runs on the stack (the policy comes with the exit's batched read on DynamoDB), the
+others on memory stores."""
 
 from __future__ import annotations
 
@@ -20,10 +22,10 @@ LOT, PLATE = "lx-nanchang-st-01", "苏BD12345"  # a green new-energy plate
 
 
 @pytest.fixture
-def charger(stack, city, device):
+def charger(platform, city, device):
     """The charging operator's system at the lot, and the lot priced by Zhumadian class 1."""
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
-    secret = stack.services.registry.register_device(CITY_ADMIN, {"device_id": "lx-chargers", "kind": "lot_system", "lot_id": LOT}).secret
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
+    secret = platform.services.registry.register_device(CITY_ADMIN, {"device_id": "lx-chargers", "kind": "lot_system", "lot_id": LOT}).secret
     city.secrets["lx-chargers"] = secret
     return device("lx-chargers")
 
@@ -78,7 +80,7 @@ def test_parking_is_free_while_charging_plus_grace_and_idling_in_the_bay_is_char
     assert [(s["charger_id"], s["idle_minutes"], s["idle_fee_fen"]) for s in seen] == [("C-07", 25, 500)]
 
 
-def test_a_discount_policy_takes_its_share_of_the_charging_time(stack, call, token, charger, device, clock):
+def test_a_discount_policy_takes_its_share_of_the_charging_time(call, token, charger, device, clock):
     call("put", f"/v1/admin/lots/{LOT}/charging-policy", token(Role.OPERATOR, operator="wx-city-parking"),
          {"mode": "discount", "percent_off": 50, "grace_minutes": 0})
     entered = clock.now()
@@ -95,7 +97,7 @@ def test_a_discount_policy_takes_its_share_of_the_charging_time(stack, call, tok
     assert len(bill["breakdown"]["adjustments"]) == 1  # no bay sensor: no idle occupancy known
 
 
-def test_a_lot_without_a_charging_policy_bills_by_the_tariff(stack, call, token, charger, device, clock):
+def test_a_lot_without_a_charging_policy_bills_by_the_tariff(call, token, charger, device, clock):
     entered = clock.now()
     session_id = device("lx-in1").post(gate_event("entry", PLATE, entered))[1]["acks"][0]["session_id"]
     clock.advance(3 * 3600)

@@ -103,7 +103,7 @@ def test_an_entry_in_the_window_uses_the_booking_and_held_spaces_are_not_free(st
     assert call("get", f"/v1/lots/{LOT}")[1].get("reserved") is None  # used: no longer held
 
 
-def test_a_resent_entry_answers_the_same_booking(stack, device, hospital, clock):
+def test_a_resent_entry_answers_the_same_booking(platform, device, hospital, clock):
     appointment = _appointment(clock, hours=0.5)
     booking = hospital.book(DESK, {"lot_id": LOT, "plate": "苏B55555", "appointment_at": iso(appointment)})
     event = gate_event("entry", "苏B55555", clock.now())
@@ -111,7 +111,7 @@ def test_a_resent_entry_answers_the_same_booking(stack, device, hospital, clock)
     again = device("lx-in1").post(event)[1]["acks"][0]
     assert again["status"] == "duplicate" and again["booking"] == first["booking"]
     assert first["booking"]["booking_id"] == booking.booking_id
-    assert stack.services.hospital.get(DESK, booking.booking_id).status.value == "arrived"
+    assert platform.services.hospital.get(DESK, booking.booking_id).status.value == "arrived"
 
 
 def test_unused_bookings_are_released_as_no_shows_and_repeated_no_shows_restrict_the_plate(stack, call, token, hospital, clock):
@@ -201,7 +201,7 @@ def test_who_may_book_see_and_cancel(call, token, citizen, hospital, clock):
     assert call("post", f"{path}/cancel", citizen)[1]["status"] == "cancelled"
 
 
-def test_a_booked_stay_is_billed_at_the_bookings_terms_and_by_the_tariff_beyond_it(stack, call, token, device, hospital, clock):
+def test_a_booked_stay_is_billed_at_the_bookings_terms_and_by_the_tariff_beyond_it(platform, call, token, device, hospital, clock):
     from shared.bills.model import bill_id_for
     from shared.plates import PlateColour
     from shared.protocol.events import VehicleClass
@@ -209,7 +209,7 @@ def test_a_booked_stay_is_billed_at_the_bookings_terms_and_by_the_tariff_beyond_
     from shared.tariffs.samples import ZHUMADIAN_CLASS1
     from tests.support import price_lot
 
-    price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
+    price_lot(platform.services, LOT, ZHUMADIAN_CLASS1)
     city = token(Role.CITY_ADMIN)
     assert call("put", f"/v1/admin/lots/{LOT}/booking-policy", city, {**POLICY, "booked_stay_fee_fen": 0, "version": 1})[0] == 200
     hospital.book(DESK, {"lot_id": LOT, "plate": "苏B31415", "appointment_at": iso(_appointment(clock, hours=0.5))})

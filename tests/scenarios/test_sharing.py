@@ -103,11 +103,11 @@ def test_renewal_and_cancellation_are_versioned_and_cancelling_frees_the_space(c
     assert (voided["due_fen"], voided["adjusted_fen"], voided["status"]) == (0, 30000, "settled")
 
 
-def test_no_space_left_and_decisions_are_scoped(stack, call, token, right):
+def test_no_space_left_and_decisions_are_scoped(platform, call, token, right):
     other = token(Role.CITIZEN, subject="citizen-2")
     call("post", "/v1/me/account", other, {"consent": True})
     call("post", "/v1/me/plates", other, {"plate": "苏B54321"})
-    call("post", "/v1/me/plates/verify", other, {"plate": "苏B54321", "code": stack.services.plate_verifier.sent["苏B54321"]})
+    call("post", "/v1/me/plates/verify", other, {"plate": "苏B54321", "code": platform.services.plate_verifier.sent["苏B54321"]})
     status, app = call("post", f"/v1/sharing/offers/{OFFER['offer_id']}/applications", other, {"plates": ["苏B54321"], "months": 1})
     assert status == 201
     path = f"/v1/sharing/applications/{app['application_id']}"

@@ -23,6 +23,7 @@ try:
     from axe_selenium_python import Axe
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
@@ -36,11 +37,10 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def local(tmp_path_factory):
-    stack = running_stack.start(tmp_path_factory.mktemp("make-run"))
-    yield stack
-    stack.stop()
+@pytest.fixture
+def local(make_run):
+    """The session's ``make run`` (tests/running_stack.py): these journeys keep to their own plates and phones."""
+    return make_run
 
 
 @pytest.fixture(scope="module")
@@ -113,9 +113,13 @@ def test_scan_a_lane_pay_code_and_pay(local, browser):
 
 def test_find_parking_and_open_guidance(local, browser):
     browser.get(f"{local.api}/")
-    first = wait_for(browser, "#lots li button")
-    assert "空位" in first.text and "米" in first.text
-    WebDriverWait(browser, 15).until(lambda d: "停 1 小时约" in d.find_element(By.CSS_SELECTOR, "#lots li button").text)
+    wait_for(browser, "#lots li button")
+    # The list renders, then again once the prices are in: read it afresh each time (no stale element).
+    first_text = lambda d: d.find_element(By.CSS_SELECTOR, "#lots li button").text  # noqa: E731
+    wait = WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+    wait.until(lambda d: "空位" in first_text(d) and "米" in first_text(d))
+    wait.until(lambda d: "停 1 小时约" in first_text(d))  # the second render: the list stays as it is now
+    first = browser.find_element(By.CSS_SELECTOR, "#lots li button")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#map .pin")) == len(browser.find_elements(By.CSS_SELECTOR, "#lots li"))
     check_page(browser, "4-find-parking")
 
@@ -129,7 +133,8 @@ def test_the_pages_speak_english_too(local, browser):
     browser.get(f"{local.api}/web/find.html")
     wait_for(browser, "#lots li button")
     browser.find_element(By.ID, "lang").click()
-    WebDriverWait(browser, 5).until(lambda d: "free" in d.find_element(By.CSS_SELECTOR, "#lots li button").text)
+    WebDriverWait(browser, 5, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "free" in d.find_element(By.CSS_SELECTOR, "#lots li button").text)
     assert browser.find_element(By.CSS_SELECTOR, "header h1").text == "Wuxi Parking"
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     check_page(browser, "6-find-parking-en")

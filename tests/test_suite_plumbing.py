@@ -1,0 +1,22 @@
+"""The suite's own plumbing: the modules on the session's ``make run`` stack are the ones listed for the
+scheduler that keeps them on one worker (tests/running_stack.py)."""
+
+from __future__ import annotations
+
+import re
+
+from tests import running_stack
+
+
+def test_every_module_on_the_make_run_stack_is_listed_and_every_listed_one_uses_it():
+    def uses(text: str) -> bool:  # the fixture, or the browser tests' ``local`` built on it
+        return bool(re.search(r"\(make_run\)|from tests\.web\.test_citizen_pages import .*\blocal\b|running_stack\.start", text))
+
+    users = sorted(str(p.relative_to(running_stack.REPO)) for p in (running_stack.REPO / "tests").rglob("test_*.py")
+                   if p.name != "test_suite_plumbing.py" and uses(p.read_text()))
+    assert users == sorted(running_stack.MODULES)
+
+
+def test_the_listed_modules_are_one_scope_for_the_scheduler():
+    assert {running_stack.scope(m) for m in running_stack.MODULES} == {"make-run"}
+    assert running_stack.scope("tests/test_plates.py") == "tests/test_plates.py"
