@@ -18,6 +18,8 @@ changes it (immutable).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -38,9 +40,14 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _chunk_key(tag: str | None, n: int) -> str:
+    return f"IDS#{tag}#{n:05d}" if tag else f"IDS#{n:05d}"
+
+
 class SettlementItem(keyed(resources.table("settlements"))):
     doc = JSONAttribute(null=True)
     parts = NumberAttribute(null=True)
+    ids_tag = UnicodeAttribute(null=True)  # the covered-id chunks' key part (absent: statements issued before it)
     ids = ListAttribute(of=UnicodeAttribute, null=True)
 
 
@@ -88,14 +95,18 @@ class StatementTable:
     """The StatementStore port."""
 
     def issue(self, statement: Statement, covered: list[str]) -> bool:
+        """The covered ids go first, in chunks under a tag of this issue's content, then the header on the
+        condition that none exists: a refused second issue (other content, other tag) leaves the first one's
+        chunks alone, and a retried identical issue rewrites the same chunks with the same ids."""
+        doc = statement.model_dump(mode="json")
+        tag = hashlib.sha256(json.dumps([doc, covered], sort_keys=True).encode()).hexdigest()[:16]
         base = f"OP#{statement.operator_id}#DAY#{statement.day}"
         chunks = [covered[i : i + CHUNK] for i in range(0, len(covered), CHUNK)]
         with SettlementItem.batch_write() as batch:
             for n, chunk in enumerate(chunks):
-                batch.save(SettlementItem(pk=base, sk=f"IDS#{n:05d}", ids=chunk))
+                batch.save(SettlementItem(pk=base, sk=_chunk_key(tag, n), ids=chunk))
         header = SettlementItem(
-            pk=f"OP#{statement.operator_id}", sk=f"DAY#{statement.day}", doc=statement.model_dump(mode="json"),
-            parts=len(chunks),
+            pk=f"OP#{statement.operator_id}", sk=f"DAY#{statement.day}", doc=doc, parts=len(chunks), ids_tag=tag,
         )
         return save_if(header, SettlementItem.pk.does_not_exist())
 
@@ -108,7 +119,7 @@ class StatementTable:
     def covered(self, statement: Statement) -> set[str]:
         header = SettlementItem.get(f"OP#{statement.operator_id}", f"DAY#{statement.day}", consistent_read=True)
         base = f"OP#{statement.operator_id}#DAY#{statement.day}"
-        keys = [(base, f"IDS#{n:05d}") for n in range(int(header.parts or 0))]
+        keys = [(base, _chunk_key(header.ids_tag, n)) for n in range(int(header.parts or 0))]
         return {pid for item in SettlementItem.batch_get(keys, consistent_read=True) for pid in item.ids or []}
 
     def list(self, operator_id: str, first_day: str, last_day: str) -> list[Statement]:
