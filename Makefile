@@ -31,8 +31,10 @@ browser:
 	  else echo "chromium/chromedriver missing and not root: the browser tests (tests/web) will skip"; fi; \
 	fi
 
+# PYTHONDONTWRITEBYTECODE emptied for the run: where a machine sets it (this one does), every pytest worker and
+# every stack or CLI subprocess would compile the project and rewrite the test modules from source again.
 test: $(VENV)/.installed-cdk browser
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 --dist loadfile tests
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench.run_all
