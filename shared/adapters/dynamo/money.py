@@ -19,6 +19,7 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if, versio
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, read_by_keys, transaction_connection
 from shared.bills.model import Bill
+from shared.bills.paging import BillCursor
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
 from shared.payments.ports import Change
@@ -116,11 +117,19 @@ class MoneyStore:
         )
         return next((self.bill(i.pk) for i in items), None)
 
-    def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
+    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
         """From the index's projection (ALL): one query, not a read per bill. It may lag a write by a moment;
-        whoever changes a bill reads it again by id (``bill``) and writes conditionally."""
-        items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
-        return [Bill.model_validate(i.doc) for i in items]
+        whoever changes a bill reads it again by id (``bill``) and writes conditionally. A next page asks
+        for bills created at or before the cursor's bill (one more: the cursor's bill itself, or one sharing
+        its instant) and drops those not after it."""
+        if after is None:
+            items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
+            return [Bill.model_validate(i.doc) for i in items]
+        items = BillItem.by_plate.query(plate, BillItem.created_at <= after.created_at.isoformat(),
+                                        scan_index_forward=False, limit=limit + 1)
+        bills = [Bill.model_validate(i.doc) for i in items]
+        bills = [b for b in bills if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
+        return sorted(bills, key=lambda b: (b.created_at, b.bill_id), reverse=True)[:limit]
 
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
         keys = [i.pk for i in BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)]  # KEYS_ONLY
