@@ -48,6 +48,7 @@ from shared.sessions.service import SessionService
 _EVENT = TypeAdapter(DeviceEvent)
 _LOT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # LotId: anything else is that event's invalid_event, never a lookup
 FUTURE_TOLERANCE = timedelta(minutes=5)
+OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
 # A device's last-seen is written only when this process has not stored one for it within this (issue 10:
 # each write is 2 WRU in the event's transaction; what this process stored is a lower bound of the stored
 # time, which only moves forward, so no read is needed to know it is fresh). Liveness
@@ -60,7 +61,6 @@ LAST_SEEN_EVERY = timedelta(seconds=60)
 def last_seen_every(lot: Lot) -> timedelta:
     """How stale a device's stored last-seen may get before a request writes it again."""
     return min(LAST_SEEN_EVERY, timedelta(seconds=lot.heartbeat_window_s) / 10)
-OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
 
 
 @dataclass
