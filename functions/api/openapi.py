@@ -78,7 +78,7 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("POST", "/v1/me/plates/verify"): ("Prove ownership of a plate with the code: {plate, code}", ADMIN, VerifyPlateRequest, None),
     ("POST", "/v1/me/plates/remove"): ("Remove a plate from my account: {plate}", ADMIN, PlateRequest, None),
     ("POST", "/v1/me/payment-method"): ("Save a payment method for off-session charges (a mandate)", ADMIN, None, None),
-    ("GET", "/v1/me/bills"): ("Bills and arrears of my verified plates", ADMIN, None, None),
+    ("GET", "/v1/me/bills"): ("Bills (newest first, a page at a time: ?limit=1-50, default 4; ?cursor= the previous page's next_cursor, null on the last page) and open arrears of my verified plates", ADMIN, None, None),
     ("POST", "/v1/me/bills/{bill_id}/disputes"): ("Dispute a bill: {reason, detail}", ADMIN, DisputeRequest, None),
     ("POST", "/v1/me/payments"): ("Pay several of my due bills of one operator with one payment: {bill_ids, channel}; applied to every bill at once", ADMIN, PayTogetherRequest, None),
     # Arrears and disputes (staff)
@@ -101,6 +101,17 @@ OPERATIONS: dict[tuple[str, str], tuple[str, list | None, type[BaseModel] | None
     ("GET", "/v1/admin/lots/{lot_id}/anomalies"): ("A lot's comms_lost / comms_restored anomalies with their flags (?days=30)", ADMIN, None, None),
     ("GET", "/v1/admin/compliance"): ("Smart-compliance rate per district and ownership, failing lots with reasons (?district=) (S14), and the hotline's ticket volume and on-time rate per district and operator (S8)", ADMIN, None, None),
     ("POST", "/v1/admin/city-pushes/{push_id}/requeue"): ("Retry an undelivered push at the next run, in its place", ADMIN, None, None),
+}
+
+# Query parameters described in full (the others are named in their summary)
+QUERY = {
+    ("GET", "/v1/me/bills"): [
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 50, "default": 4},
+         "description": "Bills per page; anything else is a 400 bad_limit"},
+        {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+         "description": "Opaque: the next_cursor of the previous page; anything else is a 400 bad_cursor"},
+    ],
 }
 
 # Success statuses other than 200: what each route's view answers.
@@ -152,6 +163,7 @@ def document(app) -> dict:
             }
             params = [{"name": p.strip("{}"), "in": "path", "required": True, "schema": {"type": "string"}}
                       for p in path.split("/") if p.startswith("{")]
+            params += QUERY.get((method, path), [])
             if params:
                 op["parameters"] = params
             if security is not None:

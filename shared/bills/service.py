@@ -8,10 +8,11 @@ from what was already charged, in the same transaction as the bill's new version
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from shared.bills.model import PAY_LATER_GRACE, Bill, bill_id_for, price_until
+from shared.bills.paging import PAGE, BillCursor
 from shared.clock import Clock
 from shared.errors import Conflict, NotFound
 from shared.ledger.model import Posting
@@ -168,6 +169,20 @@ class BillingService:
 
     def of_plate(self, plate: str) -> list[Bill]:
         return self._money.bills_of_plate(plate)
+
+    def page_of_plates(
+        self, plates: Sequence[str], owns: Callable[[str, datetime], bool], limit: int = PAGE,
+        after: BillCursor | None = None,
+    ) -> tuple[list[Bill], BillCursor | None]:
+        """The newest ``limit`` bills of ``plates`` that ``owns`` accepts, after ``after``; and the cursor of
+        the next page (None: no more). One index query per plate, of ``limit + 1`` bills: ``owns`` drops only
+        a plate's bills from before its keeper proved it, which are older than every bill it keeps."""
+        found = [b for plate in dict.fromkeys(plates) for b in self._money.bills_of_plate(plate, limit + 1, after)
+                 if owns(plate, b.created_at)]
+        found.sort(key=lambda b: (b.created_at, b.bill_id), reverse=True)
+        page = found[:limit]
+        more = len(found) > limit
+        return page, (BillCursor(page[-1].created_at, page[-1].bill_id) if more else None)
 
 
 def _off(breakdown: dict | None, kinds: tuple[str, ...]) -> int:

@@ -49,6 +49,18 @@ _EVENT = TypeAdapter(DeviceEvent)
 _LOT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # LotId: anything else is that event's invalid_event, never a lookup
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
+# A device's last-seen is written only when this process has not stored one for it within this (issue 10:
+# each write is 2 WRU in the event's transaction; what this process stored is a lower bound of the stored
+# time, which only moves forward, so no read is needed to know it is fresh). Liveness
+# (``shared.supervision.liveness``) calls a lot silent after its heartbeat window, at least 60 s and 600 s by
+# default; the stored time may lag by up to this much, so it is kept at most a tenth of the lot's window
+# (``last_seen_every``): a device posting keeps its lot online (``tests/governance/test_last_seen_lag.py``).
+LAST_SEEN_EVERY = timedelta(seconds=60)
+
+
+def last_seen_every(lot: Lot) -> timedelta:
+    """How stale a device's stored last-seen may get before a request writes it again."""
+    return min(LAST_SEEN_EVERY, timedelta(seconds=lot.heartbeat_window_s) / 10)
 
 
 @dataclass
@@ -93,6 +105,8 @@ class EventIngest:
         self.charging: Callable[[ChargingSessionEvent, Lot, str], None] | None = None
         # Issue 11: correction and void messages (shared.sessions.corrections.CorrectionService); None: refused.
         self.corrections = None
+        # (lot, device) -> the last-seen this process stored for it (``LAST_SEEN_EVERY``)
+        self._seen_stored: dict[tuple[str, str], datetime] = {}
 
     def handle(self, headers: Mapping[str, str], body: bytes, adapter: str | None = None) -> IngestResult:
         if len(body) > MAX_BODY_BYTES:
@@ -119,19 +133,36 @@ class EventIngest:
                 raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
         else:
             raws, single = _envelope(payload)
-        seen = DeviceSeen(device.lot_id, device.device_id, self._clock.now()) if device.lot_id else None
-        riding = None
-        if len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in VEHICLE_TYPES:
-            riding = _Riding(nonce, seen)  # one transaction stores the nonce, the event's effects and its ack
-        else:
+        vehicle = len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in VEHICLE_TYPES
+        if not vehicle:
             self._auth.claim(nonce)
         lots = self._authorise(device, raws)
+        seen = self._seen(device, lots)
+        riding = _Riding(nonce, seen) if vehicle else None  # one transaction: the nonce, the effects, the ack
         acks = [self._one(device, raw, lots, riding) for raw in raws]
         if riding is not None and not riding.stored:
             self._claim_once(riding)
         if seen is not None and (riding is None or not riding.stored):
             self._status.touch_device(seen.lot_id, seen.device_id, seen.at)
+        if seen is not None:  # stored (with the transaction, or just now), or a newer one was
+            self._stored_seen(seen)
         return IngestResult(acks=acks, single=single)
+
+    def _seen(self, device: Device, lots: dict[str, Lot]) -> DeviceSeen | None:
+        """The last-seen to write for this request: None when this process stored one for the device
+        recently enough (a busy device's events, on a warm container, mostly write none)."""
+        if not device.lot_id:
+            return None
+        now, lot = self._clock.now(), lots.get(device.lot_id)
+        stored = self._seen_stored.get((device.lot_id, device.device_id))
+        if lot is not None and stored is not None and timedelta(0) <= now - stored < last_seen_every(lot):
+            return None
+        return DeviceSeen(device.lot_id, device.device_id, now)
+
+    def _stored_seen(self, seen: DeviceSeen) -> None:
+        if len(self._seen_stored) > 100_000:  # a bound, far above one container's devices
+            self._seen_stored.clear()
+        self._seen_stored[(seen.lot_id, seen.device_id)] = seen.at
 
     def _claim_once(self, riding: _Riding) -> None:
         if not (riding.stored or riding.claimed):

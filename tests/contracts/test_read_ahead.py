@@ -129,3 +129,58 @@ def test_notices_are_records_of_their_own_and_the_account_item_does_not_grow(sto
     assert accounts.notices(account_id, 5) == notices[-5:]  # the newest, oldest first
     assert accounts.get(account_id) == account  # the account item is as it was: its size bounded
     assert accounts.notices(f"other-{uid}", 5) == []
+
+
+def _prepaid(stores, lot, s, uid):
+    """A bill created while the car is parked (marks the pointer), then paid (a second write of it)."""
+    from shared.bills.model import bill_id_for
+
+    b = bill(bill_id_for(s.session_id), lot_id=lot, plate=s.plate).model_copy(
+        update={"session_id": s.session_id, "entered_at": T0, "priced_until": T0 + timedelta(hours=1)})
+    assert stores.money.commit(Change(bills=[b], postings=[charge(f"c-{uid}")], open_session=(lot, s.subject, s.session_id)))
+    paid = b.bumped(paid_fen=600, last_paid_at=T0 + timedelta(hours=1))
+    assert stores.money.commit(Change(bills=[paid]))
+    return paid
+
+
+def test_a_prepaid_bill_is_read_with_the_pointer_and_a_stale_copy_fails_the_exit(stores, uid, monkeypatch):
+    lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
+    assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1")).written
+    paid = _prepaid(stores, lot, s, uid)
+    stores.read_ahead.read_ahead(_wanted(lot, s, "x1"))
+    try:
+        if type(stores.money).__module__.startswith("shared.adapters.dynamo"):
+            from shared.adapters.dynamo.models import BillItem
+
+            def no_read(*a, **k):
+                raise AssertionError("the prepaid bill was read after the batch")
+
+            monkeypatch.setattr(BillItem, "get", no_read)
+        assert stores.sessions.open_for(lot, s.subject) == s
+        assert stores.money.bill(paid.bill_id) == paid  # the pointer's copy: no dependent read
+        monkeypatch.undo()
+        # the bill moves on after the batch (a refund, say): the exit decided on the copy fails whole
+        moved = paid.bumped(refunded_fen=100)
+        assert stores.money.commit(Change(bills=[moved]))
+        closed = _exit(s).updates[0]
+        left = paid.bumped(exited_at=closed.exited_at)
+        lost = stores.sessions.write(lot, _exit(s), _ack(lot, "x1"), Riders(money=Change(bills=[left])))
+        assert (lost.written, lost.ack_exists) == (False, False) and stores.acks.get(lot, "x1") is None
+        assert stores.money.bill(paid.bill_id) == moved  # the retry's read: fresh
+        done = moved.bumped(exited_at=closed.exited_at)
+        assert stores.sessions.write(lot, _exit(s), _ack(lot, "x1"), Riders(money=Change(bills=[done]))).written
+        assert stores.money.bill(paid.bill_id) == done and stores.sessions.open_for(lot, s.subject) is None
+    finally:
+        stores.read_ahead.forget()
+
+
+def test_a_bill_of_a_car_that_left_is_stored_without_a_copy(stores, uid):
+    """A bill whose car is parked keeps a copy on the plate's pointer only while that pointer names its
+    session: once the pointer is gone (the car left without its bill moving) the bill is stored alone."""
+    lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
+    assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1")).written
+    paid = _prepaid(stores, lot, s, uid)
+    assert stores.sessions.write(lot, _exit(s), _ack(lot, "x1")).written  # e.g. staff closed the session
+    again = paid.bumped(refunded_fen=100)
+    assert stores.money.commit(Change(bills=[again])) and stores.money.bill(paid.bill_id) == again
+    assert stores.sessions.open_for(lot, s.subject) is None

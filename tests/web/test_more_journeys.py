@@ -195,3 +195,45 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     assert browser.find_element(By.ID, "disputes-section").get_attribute("hidden") is not None  # the API refuses it
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     check_page(browser, "21-console-operator")
+
+
+def _bills_in_the_stack(local, plate: str, n: int) -> None:
+    """``n`` bills of ``plate`` stored in the running stack's tables (a citizen with a long history)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nfrom datetime import datetime, timedelta, timezone\n"
+        "from shared.bootstrap import dynamo_stores\nfrom shared.bills.model import Bill\nfrom shared.payments.ports import Change\n"
+        "money = dynamo_stores().money\nnow = datetime.now(timezone.utc)\n"
+        "for i in range(int(sys.argv[2])):\n"
+        "    assert money.commit(Change(bills=[Bill(bill_id=f'bill_history_{i:03d}', session_id=f's-history-{i}', "
+        "lot_id='liangxi-lot-01', operator_id='op', district_code='320213', plate=sys.argv[1], plate_colour='blue', "
+        "vehicle_class='small', amount_fen=300 + i, paid_fen=300 + i, created_at=now + timedelta(seconds=i))]))\n"
+    )
+    env = {**local.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{local.aws_port}", "AWS_ACCESS_KEY_ID": "local",
+           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
+    subprocess.run([sys.executable, "-c", script, plate, str(n)], cwd=local.workdir, env=env, capture_output=True,
+                   text=True, timeout=120, check=True)
+
+
+def test_a_long_bill_history_comes_a_page_at_a_time(local, browser):
+    """``GET /v1/me/bills`` answers 4 bills and a cursor: the page shows them, and "more" appends the next page
+    until there is no cursor."""
+    plate = "苏B6H789"
+    sign_in(local, browser, "13600136000")  # a phone of its own: the hospital journey signs in with 137...
+    prove_plate(local, browser, plate)
+    _bills_in_the_stack(local, plate, 6)
+    browser.refresh()
+    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 4)
+    more = wait_for(browser, "#more-bills")
+    assert more.text == "更多账单"
+    ids = [li.get_attribute("id") for li in browser.find_elements(By.CSS_SELECTOR, "#bills li.bill")]
+    assert ids == [f"bill-bill_history_{i:03d}" for i in range(5, 1, -1)]  # newest first
+    check_page(browser, "30-bills-first-page")
+    more.click()
+    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 6)
+    ids = [li.get_attribute("id") for li in browser.find_elements(By.CSS_SELECTOR, "#bills li.bill")]
+    assert ids == [f"bill-bill_history_{i:03d}" for i in range(5, -1, -1)]
+    assert not browser.find_element(By.ID, "more-bills").is_displayed()  # the last page: no cursor
+    check_page(browser, "31-bills-all-pages")

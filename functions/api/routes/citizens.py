@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functions.api.errors import json_response
-from functions.api.http import admin_token, body, dump, parsed, principal, route
+from functions.api.http import admin_token, app, body, dump, parsed, principal, route
 from functions.api.me_requests import DisputeRequest, OpenAccountRequest, PlateRequest, VerifyPlateRequest
+from shared.bills.paging import BillCursor, page_size
 from shared.bootstrap import services
 from shared.citizens.model import AccountStatus
 from shared.errors import NotFound
@@ -61,12 +62,17 @@ def save_payment_method():
 
 @route("/v1/me/bills", methods=["GET"], authorizer=admin_token)
 def my_bills():
+    """The newest bills first, a page at a time (``?limit=``, default 4; ``?cursor=`` the previous page's
+    ``next_cursor``, None on the last page); the open arrears with every page."""
     svc = services()
+    q = app.current_request.query_params or {}
+    after = BillCursor.decode(q["cursor"]) if "cursor" in q else None
+    limit = page_size(q.get("limit"))
     account = svc.citizens.get(principal())
-    bills = [b.view() | {"refunds": svc.payments.refunds_of(b)} for plate in account.plates
-             for b in svc.billing.of_plate(plate) if account.owns_bill(plate, b.created_at)]
+    page, more = svc.billing.page_of_plates(account.plates, account.owns_bill, limit, after)
+    bills = [b.view() | {"refunds": svc.payments.refunds_of(b)} for b in page]
     cases = [dump(c.model_copy(update={"token": None})) for plate in account.plates for c in svc.arrears.open_cases(plate)]
-    return json_response({"bills": bills, "arrears": cases})
+    return json_response({"bills": bills, "arrears": cases, "next_cursor": more.encode() if more else None})
 
 
 @route("/v1/me/bills/{bill_id}/disputes", methods=["POST"], authorizer=admin_token, content_types=["application/json"])

@@ -9,7 +9,7 @@ Object.assign(T.zh, { phone: "手机号", send_code: "获取验证码", code: "�
   refund: "退款 {amount}（{reason}）", none: "暂无", plate_verified: "车牌已验证。",
   choose: "选中合并支付", pay_together: "合并支付所选 {n} 笔，共 {amount}", choose_some: "勾选欠费账单，一次付清",
   one_operator: "不同运营单位的账单分别结算到各自账户，请按运营单位分开合并支付。",
-  services_link: "便民服务：医院预约停车、错时共享、投诉工单" });
+  services_link: "便民服务：医院预约停车、错时共享、投诉工单", more_bills: "更多账单" });
 Object.assign(T.en, { phone: "Mobile number", send_code: "Send code", code: "Code", sign_in: "Sign in", code_sent: "Code sent.",
   pay_later: "Leave first, pay later", open_account: "Accept the terms and turn on pay-later", save_method: "Save a payment method",
   add_plate: "Add a plate (a code goes to the registered phone)", verify_plate: "Verify plate", bills: "My bills", notices: "Official notices",
@@ -19,7 +19,7 @@ Object.assign(T.en, { phone: "Mobile number", send_code: "Send code", code: "Cod
   refund: "Refund {amount} ({reason})", none: "None", plate_verified: "Plate verified.",
   choose: "Pay together", pay_together: "Pay the {n} chosen bills: {amount}", choose_some: "Tick unpaid bills to pay them in one payment",
   one_operator: "Bills of different operators settle into different accounts: pay them per operator.",
-  services_link: "Services: hospital parking, shared parking, hotline tickets" });
+  services_link: "Services: hospital parking, shared parking, hotline tickets", more_bills: "More bills" });
 const REASONS = { misread_plate: ["不是我的车", "Not my car"], missed_exit: ["离场时间有误", "I left earlier"],
   phantom_session: ["我没有来过", "I was never there"], other: ["其他", "Other"] };
 
@@ -130,6 +130,16 @@ function billsList(data) {
   togetherButton();
 }
 
+// The bills come a page at a time, newest first (GET /v1/me/bills?cursor=): "more" appends the next page.
+let shownBills = [], nextBills = null;
+async function loadBills(more) {
+  const page = await me("/v1/me/bills" + (more && nextBills ? `?cursor=${encodeURIComponent(nextBills)}` : ""));
+  shownBills = more ? [...shownBills, ...page.bills.filter((b) => !shownBills.some((s) => s.bill_id === b.bill_id))] : page.bills;
+  nextBills = page.next_cursor || null;
+  billsList({ ...page, bills: shownBills });
+  document.getElementById("more-bills").hidden = !nextBills;
+}
+
 async function load() {
   const signedIn = !!citizen();
   document.getElementById("login").hidden = signedIn;
@@ -138,12 +148,15 @@ async function load() {
   let account = null;
   try { account = await me("/v1/me/account"); } catch (err) { if (!/account/i.test(err.message)) { localStorage.removeItem("citizenToken"); return load(); } }
   accountCard(account);
-  if (account) billsList(await me("/v1/me/bills"));
+  if (account) await loadBills(false);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("send-code").addEventListener("click", sendCode);
   document.getElementById("pay-together").addEventListener("click", payTogether);
+  document.getElementById("more-bills").addEventListener("click", async () => {
+    try { await loadBills(true); } catch (err) { showError(document.getElementById("message"), err); }
+  });
   document.getElementById("login").addEventListener("submit", signIn);
   document.getElementById("add-plate").addEventListener("submit", async (e) => {
     e.preventDefault();

@@ -176,6 +176,7 @@ class SessionItem(keyed(resources.SESSIONS)):
     entered_at = UnicodeAttribute(null=True)
     session_id = UnicodeAttribute(null=True)  # pointers only
     billed = NumberAttribute(null=True)  # pointers only: a bill exists while open (prepaid in the lot)
+    bill_copy = PackedJSONAttribute(null=True)  # pointers only: that bill as last written (the exit reads it here)
     open_by_lot = OpenByLot()
     unmatched_by_lot = UnmatchedByLot()
     by_plate = SessionsByPlate()

@@ -19,6 +19,7 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if, versio
 from shared.adapters.dynamo.ledger import LedgerStore, transaction_conflict
 from shared.adapters.dynamo.models import BillItem, PaymentItem, SessionItem, read_by_keys, transaction_connection
 from shared.bills.model import Bill
+from shared.bills.paging import BillCursor
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
 from shared.payments.ports import Change
@@ -116,11 +117,19 @@ class MoneyStore:
         )
         return next((self.bill(i.pk) for i in items), None)
 
-    def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
+    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
         """From the index's projection (ALL): one query, not a read per bill. It may lag a write by a moment;
-        whoever changes a bill reads it again by id (``bill``) and writes conditionally."""
-        items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
-        return [Bill.model_validate(i.doc) for i in items]
+        whoever changes a bill reads it again by id (``bill``) and writes conditionally. A next page asks
+        for bills created at or before the cursor's bill (one more: the cursor's bill itself, or one sharing
+        its instant) and drops those not after it."""
+        if after is None:
+            items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
+            return [Bill.model_validate(i.doc) for i in items]
+        items = BillItem.by_plate.query(plate, BillItem.created_at <= after.created_at.isoformat(),
+                                        scan_index_forward=False, limit=limit + 1)
+        bills = [Bill.model_validate(i.doc) for i in items]
+        bills = [b for b in bills if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
+        return sorted(bills, key=lambda b: (b.created_at, b.bill_id), reverse=True)[:limit]
 
     def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
         keys = [i.pk for i in BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)]  # KEYS_ONLY
@@ -137,33 +146,35 @@ class MoneyStore:
         """Record a payment before asking the provider; False if it exists (a retried request)."""
         return save_if(_payment_item(payment), PaymentItem.pk.does_not_exist())
 
-    def commit(self, change: Change) -> bool:
+    def commit(self, change: Change, copy_to_pointer: bool = True) -> bool:
         """All of ``change`` or nothing; False if a condition failed (someone else moved first)."""
         records = list(_versioned(change))
-        if len(records) == 1 and not change.postings and change.open_session is None:
+        marks = _pointer_marks(change, copy_to_pointer)
+        if len(records) == 1 and not change.postings and not marks:
             (item, version), = records  # one record: a conditional put, at half a transaction's write units
             return save_if(item, versioned(type(item), version))
+        tx = TransactWrite(connection=transaction_connection())
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                self.stage(tx, change)
+            with tx:
+                self.stage(tx, change, copy_to_pointer)
         except TransactWriteError as exc:
+            if change.open_session is None and copy_to_pointer and _only_pointers_failed(tx, exc):
+                # The plate's pointer no longer names the bill's session (it left, or an on-street stay with
+                # a berth's pointer): the copy is only a shortcut for the exit, so store the change without it.
+                return self.commit(change, copy_to_pointer=False)
             if failed_conditions(exc) or transaction_conflict(exc):
                 return False  # someone moved first (or concurrently): re-read and re-decide
             raise
         return True
 
-    def stage(self, tx: TransactWrite, change: Change) -> None:
+    def stage(self, tx: TransactWrite, change: Change, copy_to_pointer: bool = True) -> None:
         """Add ``change`` to the caller's transaction (the exit's session transaction carries its bill)."""
         for item, version in _versioned(change):
             tx.save(item, condition=versioned(type(item), version))
         if change.postings:
             self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
-        if change.open_session is not None:
-            from shared.adapters.dynamo.sessions import pointer_key
-
-            lot_id, subject, session_id = change.open_session
-            tx.update(SessionItem(pk=pointer_key(lot_id, subject)), actions=[SessionItem.billed.set(1)],
-                      condition=SessionItem.session_id == session_id)
+        for key, (session_id, actions) in _pointer_marks(change, copy_to_pointer).items():
+            tx.update(SessionItem(pk=key), actions=actions, condition=SessionItem.session_id == session_id)
 
     # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
     def record_receipt(self, provider: str, event_id: str, body: dict, at: datetime) -> bool:
@@ -176,6 +187,39 @@ class MoneyStore:
 
     def findings(self) -> list[dict]:
         return [i.doc for i in PaymentItem.scan(PaymentItem.pk.startswith("FINDING#"))]
+
+
+def _pointer_marks(change: Change, copy_to_pointer: bool) -> dict[str, tuple[str, list]]:
+    """The open-session pointers a change updates, each only if it still names the bill's session: a bill
+    created while its car is parked (prepaid in the lot) marks the pointer, and every write of a bill whose
+    car has not left, once something is paid on it, keeps a copy of it there (issue 10, fourth part): the
+    exit's batched read then has the bill without a dependent read (its transaction stores the bill over the
+    copy's version, so a stale copy fails that write and the retry reads the bill). Not before the payment:
+    a pointer over 1 KB costs twice the units, and a driver who opened the pay page without paying is asked
+    to pay at the exit anyway (the exit reads the bill then)."""
+    from shared.adapters.dynamo.sessions import pointer_key
+
+    marks: dict[str, tuple[str, list]] = {}
+    subjects = {}
+    if change.open_session is not None:
+        lot_id, subject, session_id = change.open_session
+        marks[pointer_key(lot_id, subject)] = (session_id, [SessionItem.billed.set(1)])
+        subjects[session_id] = pointer_key(lot_id, subject)
+    for bill in change.bills if copy_to_pointer else ():
+        if bill.exited_at is None and bill.entered_at is not None and bill.paid_fen:
+            key = subjects.get(bill.session_id) or pointer_key(bill.lot_id, f"P#{bill.plate}")
+            marks[key] = (bill.session_id, [SessionItem.billed.set(1), SessionItem.bill_copy.set(bill.model_dump(mode="json"))])
+    return marks
+
+
+def _only_pointers_failed(tx: TransactWrite, exc: TransactWriteError) -> bool:
+    """True if the transaction failed only on conditions of open-session pointers (pynamodb sends condition
+    checks, deletes, puts, then updates, whatever the order they were staged in)."""
+    sent = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
+    failed = [op for op, reason in zip(sent, exc.cancellation_reasons or [], strict=False)
+              if reason is not None and reason.code == "ConditionalCheckFailed"]
+    other = [r for r in exc.cancellation_reasons or [] if r is not None and r.code not in (None, "None", "ConditionalCheckFailed")]
+    return bool(failed) and not other and all(op["TableName"] == SessionItem.Meta.table_name for op in failed)
 
 
 def _versioned(change: Change) -> Iterable[tuple[object, int]]:

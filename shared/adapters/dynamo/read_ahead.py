@@ -9,7 +9,9 @@ is as of the batch; every decision made on it ends in a conditional write that f
 A session served from its pointer counts as having no bill yet unless the pointer says one exists (a bill
 before the exit exists only when the driver prepaid in the lot, and that write marks the pointer); the
 exit's transaction creates the bill only if absent, so even a wrong guess only fails that transaction and
-the retry reads the bill.
+the retry reads the bill. A marked pointer carries a copy of the bill as last written (every write of a
+bill whose car is still parked refreshes it), which serves the bill's read: the exit's transaction stores
+the bill only over the copy's version, so a stale copy costs a retry, never a wrong write.
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def assume_absent(model: type[Model], hash_key: str) -> None:
     items = getattr(_local, "items", None)
     if items is not None:
         items.setdefault(_key(model, hash_key), None)
+
+
+def serve(model: type[Model], hash_key: str, item: Model) -> None:
+    """Serve the next read of this key with ``item`` (a copy kept on an item read ahead), in this thread, once."""
+    items = getattr(_local, "items", None)
+    if items is not None:
+        items.setdefault(_key(model, hash_key), item)
 
 
 def keys_of(wanted: Lookahead) -> list[tuple[type[Model], str, str | None]]:

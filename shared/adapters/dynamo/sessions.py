@@ -77,6 +77,10 @@ class SessionStore:
             # a stale copy fails the version condition of the write and the retry reads the session itself.
             if not pointer.billed:  # no bill while open (the usual case): the exit reads none
                 read_ahead.assume_absent(BillItem, bill_id_for(pointer.session_id))
+            elif pointer.bill_copy and pointer.bill_copy.get("session_id") == pointer.session_id:
+                # prepaid in the lot: the bill as last written (the exit stores it only over this version)
+                bill_id = bill_id_for(pointer.session_id)
+                read_ahead.serve(BillItem, bill_id, BillItem(pk=bill_id, version=pointer.bill_copy["version"], doc=pointer.bill_copy))
             return _session(pointer)
         if pointer is read_ahead.MISS:
             try:

@@ -52,8 +52,11 @@ class MoneyStore:
         left = [b for b in self._bills() if b.lot_id == lot_id and b.lane == lane and b.exited_at and b.exited_at >= since]
         return max(left, key=lambda b: b.exited_at, default=None)
 
-    def bills_of_plate(self, plate: str, limit: int = 50) -> list[Bill]:
-        return sorted((b for b in self._bills() if b.plate == plate), key=lambda b: b.created_at, reverse=True)[:limit]
+    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
+        found = sorted((b for b in self._bills() if b.plate == plate), key=lambda b: (b.created_at, b.bill_id), reverse=True)
+        if after is not None:
+            found = [b for b in found if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
+        return found[:limit]
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
         due = sorted((b for b in self._bills() if b.awaiting_grace_end and b.grace_ends <= until), key=lambda b: b.grace_ends)
