@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -182,8 +183,14 @@ def sms_code(local, browser, contains: str) -> str:
 
     here = browser.current_window_handle
     browser.switch_to.new_window("tab")
-    browser.get(f"{local.pay_app}/sms")
-    text = next(li.text for li in browser.find_elements(By.CSS_SELECTOR, "li") if contains in li.text)
+    text = ""
+    for _ in range(30):  # the request that texts the code may still be under way (the status line waited on can be an earlier one)
+        browser.get(f"{local.pay_app}/sms")
+        text = next((li.text for li in browser.find_elements(By.CSS_SELECTOR, "li") if contains in li.text), "")
+        if text:
+            break
+        time.sleep(0.5)
+    assert text, f"no text for {contains} in the SMS inbox after 15 s"
     check_page(browser, "sms-inbox")
     browser.close()
     browser.switch_to.window(here)
