@@ -105,8 +105,11 @@ def test_a_sweep_that_died_after_starting_is_retried_without_a_second_execution(
     monkeypatch.setattr(pay_later._money, "commit", lambda change: (_ for _ in ()).throw(RuntimeError("died")))
     assert "error" in _grace_ends(clock)  # StartExecution went out, the mark did not
     monkeypatch.setattr(pay_later._money, "commit", real_commit)
-    assert _grace_ends(clock, 300)["started"] == 1  # the next run: the same name again, then the mark
+    # The next run starts the same name again (a no-op) and marks the bill; or finds nothing, when the execution
+    # (running on its own thread) has already charged the bill, which then left the index.
+    assert _grace_ends(clock, 300)["started"] in (0, 1)
     assert len(stack.executions("pay-later-billing")) == 1
+    assert not _bill(stack, bill_id).awaiting_grace_end
     assert _finish(stack, _billing_execution(stack, bill_id))["status"] == "SUCCEEDED"
     assert _bill(stack, bill_id).balance_fen == 0 and len(_off_session(stack, _bill(stack, bill_id))) == 1
 
