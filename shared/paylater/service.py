@@ -99,15 +99,18 @@ class PayLaterService:
         started = settled = 0
         now = self._clock.now()
         for bill_id in self._money.bills_at_grace_end(now, limit):
+            asked = False
             for _ in range(ATTEMPTS):
                 bill = self._money.bill(bill_id)
                 if bill is None or not bill.awaiting_grace_end or bill.grace_ends > now:
-                    settled += int(bill is not None and bill.balance_fen <= 0)  # the index lagged a payment
+                    # the index lagged a payment, or the execution just started has charged the bill already
+                    settled += int(not asked and bill is not None and bill.balance_fen <= 0)
                     break
                 self._workflows.start(WORKFLOW, name=bill_id, payload={"bill_id": bill_id, "attempt": 0})
+                asked = True
                 if self._money.commit(Change(bills=[bill.bumped(grace_ends=None)])):
-                    started += 1
                     break
+            started += int(asked)
         return {"started": started, "settled_meanwhile": settled}
 
     # Workflow tasks
