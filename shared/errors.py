@@ -52,6 +52,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class MethodNotAllowed(DomainError):
+    """A known resource asked with a method it does not have."""
+
+    code = "method_not_allowed"
+
+
 class Conflict(DomainError):
     """A conditional write lost: stale version, already exists."""
 

@@ -108,10 +108,21 @@ def test_the_default_route_answers_route_forbidden_in_the_error_shape(call):
     from functions.api.app import app
 
     before = set(app.routes)
-    for event in (http_api_event("GET", None, "/wp-login.php"), http_api_event("DELETE", None, "/v1/lots")):
+    for event in (http_api_event("GET", None, "/wp-login.php"), http_api_event("GET", None, "/openapiXjson")):
         status, body = call(event)
         assert (status, body["code"]) == (403, "route_forbidden") and body["message"]
     assert set(app.routes) == before  # an unknown path is not added to Chalice's route table
+
+
+def test_a_known_path_with_a_method_it_lacks_is_405_as_it_is_locally(call, api):
+    """In AWS such a request reaches the ``$default`` route; the app finds the path's route itself."""
+    staged = http_api_event("DELETE", None, "/api/v1/lots/lx-1")
+    staged["requestContext"]["stage"] = "api"  # a stage's path carries its name, unless behind a custom domain
+    for event in (http_api_event("DELETE", None, "/v1/lots"), staged):
+        status, body = call(event)
+        assert (status, body["code"]) == (405, "method_not_allowed") and "GET" in body["message"]
+    local = api.delete("/v1/lots")
+    assert local.status_code == 405 and json.loads(local.body)["code"] == "method_not_allowed"
 
 
 def test_a_body_over_the_protocol_limit_is_refused_by_the_app(call, admin):

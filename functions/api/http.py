@@ -22,7 +22,9 @@ from chalice import Chalice, Response
 from functions.api.errors import error_response
 from shared.auth import Principal
 from shared.bootstrap import services
-from shared.errors import DomainError, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unauthenticated
+from shared.errors import (
+    DomainError, Forbidden, InvalidInput, MethodNotAllowed, NotFound, PayloadTooLarge, Unauthenticated,
+)
 from shared.jsonbody import parse_json
 from shared.observability import flush, logger
 from shared.protocol.events import MAX_BODY_BYTES
@@ -37,8 +39,8 @@ class TongtingApi(Chalice):
     route matched): the template is taken from there. A request for no route of ours (the HTTP API's
     ``$default`` route, or any unknown resource path) is answered 403 ``route_forbidden``, as the local
     gateway answers it, instead of Chalice's 405 for an unknown path (which also adds the path to the
-    route table). One difference stays: a known path with a method it lacks reaches ``$default`` in AWS
-    (403 ``route_forbidden``) and Chalice's 405 ``method_not_allowed`` locally."""
+    route table). A known path asked with a method it lacks reaches ``$default`` too: it is answered 405
+    ``method_not_allowed``, as Chalice answers it locally."""
 
     def __call__(self, event, context):
         request_context = event.get("requestContext") or {}
@@ -48,10 +50,26 @@ class TongtingApi(Chalice):
             request_context["resourcePath"] = path if method and path else None
         if request_context.get("resourcePath") not in self.routes:
             self.current_request = None
-            return error_response(
-                Forbidden("no such route", code="route_forbidden"), request_context.get("requestId")
-            ).to_dict(self.api.binary_types)
+            allowed = self._methods_of(event.get("path"), request_context.get("stage"))
+            error = (MethodNotAllowed(f"this resource answers {', '.join(allowed)} only")
+                     if allowed else Forbidden("no such route", code="route_forbidden"))  # fmt: skip
+            return error_response(error, request_context.get("requestId")).to_dict(self.api.binary_types)
         return super().__call__(event, context)
+
+    def _methods_of(self, path: object, stage: object) -> list[str]:
+        """The methods of the route whose template matches ``path`` (none: no route of ours). An HTTP API's
+        path starts with its stage's name (``/api/v1/...``) unless it is reached through a custom domain."""
+        if not isinstance(path, str) or len(path) > 2048:
+            return []
+        paths = [path, path.removeprefix(f"/{stage}")] if isinstance(stage, str) and stage else [path]
+        for template, methods in self.routes.items():
+            pattern = "[^/]+".join(map(re.escape, _PARAMETER.split(template)))
+            if any(re.fullmatch(pattern, p) for p in paths):
+                return sorted(methods)
+        return []
+
+
+_PARAMETER = re.compile(r"\{[^/}]+\}")
 
 
 app = TongtingApi(app_name="tongting-api")
