@@ -110,6 +110,20 @@ def until(condition, what: str, timeout: float = 10.0):
     return value
 
 
+def advance_until(stack, condition, what: str, step_s: int = 3600, limit: int = 2000):
+    """Move the stack's clock ``step_s`` whenever every workflow sleeps on it, until ``condition()`` holds;
+    returns its value."""
+    import time
+
+    for _ in range(limit):
+        if value := condition():
+            return value
+        if stack.clock.sleepers:
+            stack.clock.advance(step_s)
+        time.sleep(0.003)
+    raise AssertionError(f"never happened: {what}")
+
+
 @contextmanager
 def crash_once_after(function_logical: str, action: str):
     """The workflow task function runs, then dies before answering, once, on ``action``: as a Lambda

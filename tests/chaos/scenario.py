@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from shared.clock import iso
-from tests.support import CallbackPoster
+from tests.support import CallbackPoster, advance_until
 
 LOT = "lx-nanchang-st-01"
 
@@ -254,19 +254,6 @@ def _grace_ends(stack, clock, bill_ids, runs: int = 20) -> None:
     raise AssertionError("the grace-end sweep never started every billing workflow")
 
 
-def _drive(stack, done, what: str, step_s: int = 3600, limit: int = 4000):
-    """Move the clock an hour whenever every workflow sleeps, until ``done()``."""
-    import time
-
-    for _ in range(limit):
-        if value := done():
-            return value
-        if stack.clock.sleepers:
-            stack.clock.advance(step_s)
-        time.sleep(0.003)
-    raise AssertionError(f"never happened: {what}")
-
-
 def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 15, crash_rate: float = 0.5) -> CrashOutcome:
     """Pay-later stays of ``citizens`` registered citizens, half of whose saved methods decline (their bills
     go to arrears; those are then repaid through two channels at once), with task handlers and callbacks
@@ -325,9 +312,9 @@ def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 
             runs = {e["name"]: e for e in stack.executions("pay-later-billing")}
             return all(i in runs and runs[i]["status"] != "RUNNING" for i in ids)
 
-        _drive(stack, billing_done, "every billing workflow ends")
+        advance_until(stack, billing_done, "every billing workflow ends", limit=4000)
         cases = [case_id_for(b) for b in ids if svc.arrears._cases.get(case_id_for(b)) is not None]
-        _drive(stack, lambda: all(svc.arrears._cases.get(c).steps_done for c in cases), "the ladders start")
+        advance_until(stack, lambda: all(svc.arrears._cases.get(c).steps_done for c in cases), "the ladders start", limit=4000)
         for case_id in cases:  # the keeper repays through two channels at once: one is refunded
             bill_id = svc.arrears._cases.get(case_id).bill_id
             refs = []
@@ -345,7 +332,7 @@ def run_pay_later(stack, api, clock, poster_for, citizens: int = 6, seed: int = 
             runs = {e["name"]: e for e in stack.executions("arrears-escalation")}
             return all(c in runs and runs[c]["status"] != "RUNNING" for c in cases)
 
-        _drive(stack, arrears_done, "every arrears workflow ends")
+        advance_until(stack, arrears_done, "every arrears workflow ends", limit=4000)
         _deliver_all(sandbox, poster)
 
     for machine in ("pay-later-billing", "arrears-escalation"):

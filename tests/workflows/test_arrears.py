@@ -12,21 +12,10 @@ import pytest
 from shared.arrears.model import case_id_for
 from shared.auth import Principal, Role
 from shared.ledger.accounts import Account
-from tests.support import CallbackPoster, crash_once_after
+from tests.support import CallbackPoster, advance_until, crash_once_after
 from tests.workflows.test_pay_later import GRACE, PLATE, _grace_ends, _leave, citizen  # noqa: F401  (fixture)
 
 HOUR = 3600
-
-
-def _advance_until(stack, predicate, what, step=HOUR, limit=2000):
-    """Move time an hour at a time whenever every workflow sleeps, until ``predicate`` holds."""
-    for _ in range(limit):
-        if value := predicate():
-            return value
-        if stack.clock.sleepers:
-            stack.clock.advance(step)
-        time.sleep(0.003)
-    raise AssertionError(f"never happened: {what}")
 
 
 @pytest.fixture
@@ -35,7 +24,7 @@ def in_arrears(stack, device, clock, citizen):  # noqa: F811
     _leave(device, clock)
     bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
     assert _grace_ends(clock)["started"] == 1  # the grace period ends unpaid: the billing workflow starts
-    case = _advance_until(stack, lambda: stack.services.arrears._cases.get(case_id_for(bill_id)), "the case opens")
+    case = advance_until(stack, lambda: stack.services.arrears._cases.get(case_id_for(bill_id)), "the case opens")
     return bill_id, case
 
 
@@ -55,14 +44,14 @@ def test_all_retries_fail_then_the_ladder_then_repayment_closes_everything(stack
     assert stack.services.providers["sandbox"].behaviour.fail_next_off_session == 10 - declined
     assert case.amount_fen == 600 and case.evidence["entered_at"]
 
-    _advance_until(stack, lambda: len(_case(stack, bill_id).steps_done) >= 4, "reminders and the suspension")
+    advance_until(stack, lambda: len(_case(stack, bill_id).steps_done) >= 4, "reminders and the suspension")
     account = citizen("get", "/v1/me/account")[1]
     reminders = [n for n in account["notices"] if n["kind"] == "arrears_reminder"]
     assert len(reminders) == 3
     assert "http" not in reminders[0]["text"] and "官方服务窗口" in reminders[0]["text"] and case.session_id in reminders[0]["text"]
     assert account["suspended_by_arrears"] == [case.case_id]
 
-    _advance_until(stack, lambda: _case(stack, bill_id).flagged, "the exit flag")
+    advance_until(stack, lambda: _case(stack, bill_id).flagged, "the exit flag")
     ack = _leave(device, clock, hours=0.2)  # a free stay, but the flagged plate pays its arrears at the exit
     assert ack["gate"] == {"decision": "pay", "amount_fen": 600, "reason": "arrears", "arrears_fen": 600,
                            "pay_url": "https://pay.tongting.example/v1/pay/lx-nanchang-st-01?lane=out-1"}
@@ -84,7 +73,7 @@ def test_a_dispute_pauses_the_ladder_and_an_upheld_one_closes_the_case(stack, ap
     bill_id, case = in_arrears
     status, dispute = citizen("post", f"/v1/me/bills/{bill_id}/disputes", {"reason": "missed_exit", "detail": "I left at 10:00"})
     assert status == 201 and dispute["evidence"]["entered_at"]
-    _advance_until(stack, lambda: _case(stack, bill_id).state.value == "paused", "the pause")
+    advance_until(stack, lambda: _case(stack, bill_id).state.value == "paused", "the pause")
     clock.advance(20 * 86400)
     time.sleep(0.05)
     assert _case(stack, bill_id).steps_done == []  # nothing escalates while staff decide
@@ -115,7 +104,7 @@ def test_write_off_names_reason_and_approver_and_closes_the_case_in_the_ledger(s
 
 def test_collection_queue_contacts_and_the_incentive_on_recovery(stack, api, citizen, in_arrears):  # noqa: F811
     bill_id, case = in_arrears
-    _advance_until(stack, lambda: _case(stack, bill_id).handed_over, "the hand-over", step=6 * HOUR)
+    advance_until(stack, lambda: _case(stack, bill_id).handed_over, "the hand-over", step_s=6 * HOUR)
     operator = Principal(subject="op", role=Role.OPERATOR, operator_id="wx-city-parking")
     assert [c.case_id for c in stack.services.arrears.queue(operator)] == [case.case_id]
     assert stack.services.arrears.queue(Principal(subject="x", role=Role.OPERATOR, operator_id="xinwu-hitech")) == []
@@ -138,6 +127,6 @@ def test_a_crash_after_opening_the_case_loses_nothing_and_doubles_nothing(stack,
         bill_id = citizen("get", "/v1/me/bills")[1]["bills"][0]["bill_id"]
         _grace_ends(clock)
         billing = _execution(stack, "pay-later-billing", bill_id)
-        _advance_until(stack, lambda: stack.wait_execution(billing, timeout_s=0.01)["status"] != "RUNNING", "billing ends")
+        advance_until(stack, lambda: stack.wait_execution(billing, timeout_s=0.01)["status"] != "RUNNING", "billing ends")
     assert crashed and stack.wait_execution(billing)["status"] == "SUCCEEDED"
     assert len(stack.executions("arrears-escalation")) == 1 and _case(stack, bill_id).amount_fen == 600
