@@ -156,7 +156,7 @@ class MoneyStore:
         tx = TransactWrite(connection=transaction_connection())
         try:
             with tx:
-                self.stage(tx, change, copy_to_pointer)
+                self._stage(tx, change, marks)
         except TransactWriteError as exc:
             if change.open_session is None and copy_to_pointer and _only_pointers_failed(tx, exc):
                 # The plate's pointer no longer names the bill's session (it left, or an on-street stay with
@@ -169,11 +169,14 @@ class MoneyStore:
 
     def stage(self, tx: TransactWrite, change: Change, copy_to_pointer: bool = True) -> None:
         """Add ``change`` to the caller's transaction (the exit's session transaction carries its bill)."""
+        self._stage(tx, change, _pointer_marks(change, copy_to_pointer))
+
+    def _stage(self, tx: TransactWrite, change: Change, marks: dict[str, tuple[str, list]]) -> None:
         for item, version in _versioned(change):
             tx.save(item, condition=versioned(type(item), version))
         if change.postings:
             self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
-        for key, (session_id, actions) in _pointer_marks(change, copy_to_pointer).items():
+        for key, (session_id, actions) in marks.items():
             tx.update(SessionItem(pk=key), actions=actions, condition=SessionItem.session_id == session_id)
 
     # Callback receipts: the audit trail of every verified delivery, and a cheap duplicate check
