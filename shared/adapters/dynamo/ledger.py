@@ -261,8 +261,8 @@ def account_lines(account: str, low: str, high: str | None) -> list[tuple[Ledger
     for item in LedgerItem.by_account.query(account, range_key_condition=cond(LinesByAccount.sk)):
         key = item.sk.rsplit("#", 1)[0]  # LINE#<utc>#<posting id>, as the slots' line_at
         found.append((key, item, _line_of(item, account, int(item.amount_fen))))
-    for index, amount in ((LedgerItem.by_account_a, "amount_a"), (LedgerItem.by_account_b, "amount_b")):
-        key_attr = FirstLines.line_at if index is LedgerItem.by_account_a else SecondLines.line_at
+    slots = ((LedgerItem.by_account_a, FirstLines.line_at, "amount_a"), (LedgerItem.by_account_b, SecondLines.line_at, "amount_b"))
+    for index, key_attr, amount in slots:
         for item in index.query(account, range_key_condition=cond(key_attr)):
             found.append((item.line_at, item, _line_of(item, account, int(getattr(item, amount)))))
     found.sort(key=lambda f: f[0])
