@@ -3,7 +3,7 @@
 Chalice's CDK construct packages the app and generates its handler; the REST API it would also generate
 is left out of its template (``_FunctionOnly``). The HTTP API is declared here from the app's route table:
 one route per Chalice route and method, a ``$default`` route for everything else (the app answers it 403
-``route_forbidden`` in the API's error shape), one Lambda proxy integration with payload format 1.0 (the
+``route_forbidden``, or 405 ``method_not_allowed`` for a known path, in the API's error shape), one Lambda proxy integration with payload format 1.0 (the
 REST proxy event shape Chalice understands), a stage with auto-deploy, throttling and access logs, and,
 optionally, a custom domain. Bearer tokens are verified by the app (``functions/api/http.py``): no
 authorizer. Why an HTTP API and what replaced the web ACL: bench/README.md, "The API Gateway flavour".
