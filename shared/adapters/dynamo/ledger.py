@@ -189,10 +189,10 @@ class LedgerStore:
         return found
 
     def post(self, posting: Posting) -> bool:
-        """Store ``posting`` in its own transaction. False if its id is stored already (nothing written);
-        Conflict if that stored posting moves different money (an id reused by mistake). A posting of two
-        entries is one item, put on its own (1 write unit plus its two index slots); one of more entries
-        goes with its line items in a transaction."""
+        """Store ``posting`` on its own. False if its id is stored already (nothing written); Conflict if
+        that stored posting moves different money (an id reused by mistake). A posting of two entries is one
+        item, put if absent (half the write units of a transaction, plus its two index slots); one of more
+        entries goes with its line items in a transaction of its own."""
         if len(posting.entries) <= SLOTS:
             if save_if(_header(posting), LedgerItem.pk.does_not_exist()):
                 return True
