@@ -83,7 +83,7 @@ def run_dynamo(n: int) -> dict:
     clock = ManualClock(datetime(2026, 11, 24, 3, 30, tzinfo=SHANGHAI))
     with LocalStack(clock) as stack:
         load0 = time.perf_counter()
-        with LedgerItem.batch_write() as batch:  # the items LedgerStore.post writes, without the balance updates
+        with LedgerItem.batch_write() as batch:  # the items LedgerStore.post writes, without its conditions
             for p in postings_for(n):
                 batch.save(_header(p))
                 for e in p.entries[SLOTS:]:  # a posting item carries its first two lines

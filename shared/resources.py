@@ -147,7 +147,7 @@ LEDGER = Table(
         Index("by_account_b", "account_b", "line_at"),
     ),
     stream=True,  # issue 12: new postings feed the books writer (money records into the archive's log)
-    purpose="The double-entry ledger: postings (with their lines) and a balance per account (integer fen).",
+    purpose="The double-entry ledger: postings with their lines (integer fen); balances are sums of the lines.",
 )
 
 # Leave first, pay later (S6) and arrears (S7, S11).

@@ -63,7 +63,7 @@ __all__ = ["Account", "AccountKind", "Entry", "Line", "Posting", "PostingKind", 
 Refs = Mapping[str, str] | None  # what caused a posting: bill_id, session_id, payment_id, lot_id, ...
 
 
-MAX_ENTRIES = 16  # a stored posting is 1 + 2 * entries transaction items; DynamoDB allows 100 in all
+MAX_ENTRIES = 16  # a stored posting is at most 1 + entries transaction items; DynamoDB allows 100 in all
 
 
 class PostingKind(str, Enum):
@@ -278,6 +278,8 @@ def balances(postings: Iterable[Posting]) -> dict[str, int]:
 def check(postings: Iterable[Posting], stored: Mapping[str, int]) -> list[str]:
     """Problems found comparing ``postings`` with the ``stored`` balances; empty: the ledger is sound.
 
+    ``stored`` is what the store answers as balances: since issue 10 the sums of the lines it keeps per
+    account, read apart from the postings' documents (no store keeps a balance of its own any more).
     Sums are recomputed, not trusted: the store hands over postings read back from storage, built
     without validation when a stored one no longer passes it (tampering, a bug in an older version)."""
     problems: list[str] = []
@@ -296,7 +298,7 @@ def check(postings: Iterable[Posting], stored: Mapping[str, int]) -> list[str]:
     for account in sorted(computed.keys() | stored.keys()):
         want, have = computed.get(account, 0), stored.get(account, 0)
         if want != have:
-            problems.append(f"account {account}: stored balance {have} fen, its entries sum to {want}")
+            problems.append(f"account {account}: balance {have} fen from its lines, its entries sum to {want}")
     if (total := sum(stored.values())) != 0:
-        problems.append(f"stored balances sum to {total} fen, not 0")
+        problems.append(f"the balances sum to {total} fen, not 0")
     return problems

@@ -17,7 +17,8 @@ class PostingReader(Protocol):
     ``postings(accounts, start, end)``: every posting with an entry on one of ``accounts`` whose
     ``occurred_at`` lies in [start, end), each once, in any order. ``lines(account, start, end)``: that
     account's lines in the window, read independently of the posting documents (the check compares both).
-    ``balance(account)``: the stored balance."""
+    ``balance(account)``: the sum of the account's lines (``Ledger.balance``: eventually consistent, and its
+    cost grows with the account's lines, so only for accounts that stay small: the fee and return accounts)."""
 
     def postings(self, accounts: Iterable[str], start: datetime, end: datetime) -> list[Posting]: ...
 

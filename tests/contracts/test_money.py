@@ -1,12 +1,9 @@
-"""The MoneyStore and Ledger contracts (shared.payments.ports, shared.ledger.ports), on both adapters."""
+"""The MoneyStore contract (shared.payments.ports), on both adapters; the Ledger's is ``test_ledger.py``."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from shared.errors import Conflict
 from shared.payments.model import PaymentState
 from shared.payments.ports import Change
 from tests.contracts.records import T0, bill, charge, payment
@@ -83,27 +80,6 @@ def test_receipts_and_findings_are_recorded_once(stores, uid):
     assert money.record_finding(f"k-{uid}", {"kind": "x", "uid": uid})
     assert not money.record_finding(f"k-{uid}", {"kind": "x", "uid": uid})
     assert sum(f.get("uid") == uid for f in money.findings()) == 1
-
-
-def test_the_ledger_stores_a_posting_once_and_refuses_a_reused_id(stores, uid):
-    ledger, plate = stores.ledger, f"苏C{uid[:5]}"
-    assert ledger.post(charge(f"c-{uid}", plate=plate))
-    assert not ledger.post(charge(f"c-{uid}", plate=plate))
-    with pytest.raises(Conflict) as err:
-        ledger.post(charge(f"c-{uid}", amount=700, plate=plate))
-    assert err.value.code == "posting_id_reused"
-    assert ledger.balance(f"receivable:{plate}") == 600 and ledger.balance("receivable:nobody") == 0
-
-
-def test_the_ledger_lists_an_account_in_time_order_and_checks_sound(stores, uid):
-    ledger, plate = stores.ledger, f"苏D{uid[:5]}"
-    ledger.post(charge(f"c2-{uid}", 200, plate, T0 + timedelta(hours=1)))
-    ledger.post(charge(f"c1-{uid}", 100, plate, T0))
-    lines = ledger.lines(f"receivable:{plate}")
-    assert [(line.posting_id, line.amount_fen) for line in lines] == [(f"c1-{uid}", 100), (f"c2-{uid}", 200)]
-    assert [line.posting_id for line in ledger.lines(f"receivable:{plate}", since=T0 + timedelta(minutes=1))] == [f"c2-{uid}"]
-    assert ledger.balances(f"receivable:{plate}") == {f"receivable:{plate}": 300}
-    assert ledger.check() == []
 
 
 def test_bills_awaiting_their_grace_end_are_found_until_paid_or_started(stores, uid):

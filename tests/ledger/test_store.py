@@ -34,19 +34,17 @@ def _items() -> list[LedgerItem]:
     return list(LedgerItem.scan(consistent_read=True))
 
 
-def test_a_posting_is_stored_once_and_moves_the_balances(ledger):
+def test_a_posting_is_stored_once_and_moves_the_derived_balances(ledger):
     charge = Posting.charge("charge:b1", PLATE, OP, 1200, AT, {"bill_id": "b1"})
     assert ledger.post(charge) is True
     assert ledger.post(charge) is False
     assert ledger.post(charge.model_copy(update={"occurred_at": AT + timedelta(seconds=5)})) is False  # a retry
     assert ledger.get("charge:b1") == charge and ledger.get("nope") is None
-    assert len(_items()) == 1 + 2  # the posting (its two lines inside) and two balances
+    assert len(_items()) == 1  # the posting, its two lines inside; no balance items (derived from the lines)
     assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT + timedelta(minutes=3))) is True
     assert ledger.balance(RECEIVABLE) == 200
     assert ledger.balance(REVENUE) == -1200 and ledger.balance(CLEARING) == 1000
     assert ledger.balance(Account.write_off("320213")) == 0
-    assert ledger.balances() == {RECEIVABLE: 200, REVENUE: -1200, CLEARING: 1000}
-    assert ledger.balances("receivable:") == {RECEIVABLE: 200}
     assert [(line.posting_id, line.amount_fen) for line in ledger.lines(RECEIVABLE)] == [
         ("charge:b1", 1200),
         ("pay:p1", -1000),
@@ -92,7 +90,7 @@ def test_staged_with_another_write_both_land_or_a_duplicate_is_named(ledger):
     pay = Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)
     coupon = Posting.discount("coupon:c1", PLATE, OP, 300, AT)
     with TransactWrite(connection=transaction_connection()) as tx:
-        ledger.stage(tx, pay, coupon)  # both credit the receivable: one merged balance update
+        ledger.stage(tx, pay, coupon)  # both credit the receivable: two lines, no balance item
         tx.save(
             LotStatusItem(lot_id="lot-1", item="LOT", open_count=1), condition=LotStatusItem.lot_id.does_not_exist()
         )
@@ -105,21 +103,19 @@ def test_staged_with_another_write_both_land_or_a_duplicate_is_named(ledger):
     assert ledger.check() == []
 
 
-def test_check_finds_a_tampered_balance_line_or_posting(ledger):
+def test_check_finds_a_tampered_line_or_posting(ledger):
     ledger.post(Posting.charge("charge:b1", PLATE, OP, 1200, AT))
     ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1200, AT))
     assert ledger.check() == []
 
-    LedgerItem(pk=account_key(CLEARING), sk="BALANCE").update(actions=[LedgerItem.balance.add(1)])
-    problems = ledger.check()
-    assert any(CLEARING in p and "1201" in p for p in problems) and any("sum to 1 fen" in p for p in problems)
-    LedgerItem(pk=account_key(CLEARING), sk="BALANCE").update(actions=[LedgerItem.balance.add(-1)])
-    assert ledger.check() == []
-
     line = next(i for i in _items() if i.account_b == REVENUE)  # the charge's second line, inside its item
     line.update(actions=[LedgerItem.amount_b.set(-1100)])
-    assert ledger.check() == ["posting charge:b1: its lines differ from its entries"]
+    assert ledger.balance(REVENUE) == -1100  # the balance is its lines: the check names the difference
+    problems = ledger.check()
+    assert problems[0] == "posting charge:b1: its lines differ from its entries"
+    assert any(REVENUE in p and "-1100" in p for p in problems) and any("sum to 100 fen" in p for p in problems)
     line.update(actions=[LedgerItem.amount_b.set(-1200)])
+    assert ledger.check() == []
 
     header = LedgerItem.get(posting_key("pay:p1"), "POSTING")
     doc = dict(header.doc)
@@ -147,6 +143,14 @@ def test_concurrent_posts_of_one_posting_write_it_once(ledger):
     assert ledger.balance(CLEARING) == 1000 and ledger.check() == []
 
 
+def test_a_two_entry_posting_posted_alone_is_one_conditional_put(ledger, monkeypatch):
+    """No transaction of one item (it would cost twice the write units)."""
+    monkeypatch.setattr(TransactWrite, "_commit", lambda self: pytest.fail("a transaction"))
+    assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)) is True
+    assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)) is False
+    assert [i.sk for i in _items()] == ["POSTING"] and ledger.balance(CLEARING) == 1000
+
+
 def test_a_transaction_conflict_is_retried(ledger, monkeypatch):
     original, calls = TransactWrite._commit, []
 
@@ -163,26 +167,32 @@ def test_a_transaction_conflict_is_retried(ledger, monkeypatch):
 
     monkeypatch.setattr(TransactWrite, "_commit", commit)
     monkeypatch.setattr(store_module.time, "sleep", lambda s: None)
-    assert ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT)) is True
-    assert len(calls) == 2 and ledger.balance(CLEARING) == 1000
+    assert ledger.post(_three_entries()) is True  # more than two entries: a transaction with a line item
+    assert len(calls) == 2 and ledger.balance(CLEARING) == 100
+
+
+def _three_entries():
+    from shared.ledger.model import Entry
+
+    return Posting(posting_id="split:1", kind=PostingKind.ADJUSTMENT, occurred_at=AT, entries=(
+        Entry(account=RECEIVABLE, amount_fen=-300), Entry(account=REVENUE, amount_fen=200),
+        Entry(account=CLEARING, amount_fen=100)))  # fmt: skip
 
 
 def test_a_posting_of_more_entries_keeps_a_line_item_for_each_after_the_second(ledger):
-    from shared.ledger.model import Entry
-
-    three = Posting(posting_id="split:1", kind=PostingKind.ADJUSTMENT, occurred_at=AT, entries=(
-        Entry(account=RECEIVABLE, amount_fen=-300), Entry(account=REVENUE, amount_fen=200),
-        Entry(account=CLEARING, amount_fen=100)))  # fmt: skip
+    three = _three_entries()
     assert ledger.post(three)
     items = _items()
     assert sorted(i.sk.split("#")[0] for i in items if i.pk == posting_key("split:1")) == ["LINE", "POSTING"]
     assert [(x.account, x.amount_fen) for x in ledger.lines(CLEARING)] == [(CLEARING, 100)]
     assert [(x.account, x.amount_fen) for x in ledger.lines(RECEIVABLE)] == [(RECEIVABLE, -300)]
+    assert (ledger.balance(RECEIVABLE), ledger.balance(REVENUE), ledger.balance(CLEARING)) == (-300, 200, 100)
     assert ledger.check() == []
 
 
 def test_a_posting_stored_before_issue_10_still_reads_and_checks(ledger):
-    """Then a posting was a header without slots and a line item per entry."""
+    """Then a posting was a header without slots and a line item per entry, and each account had a balance
+    item, ADDed with every posting: it is left alone and ignored (the lines already count that posting)."""
     old = Posting.charge("charge:old", PLATE, OP, 500, AT)
     header = store_module._header(old)
     for attr in ("line_at", "account_a", "amount_a", "account_b", "amount_b"):
@@ -193,4 +203,5 @@ def test_a_posting_stored_before_issue_10_still_reads_and_checks(ledger):
         LedgerItem(pk=account_key(e.account), sk="BALANCE").update(actions=[LedgerItem.balance.add(e.amount_fen)])
     assert ledger.post(Posting.payment("pay:new", PLATE, PROVIDER, 500, AT + timedelta(minutes=1)))
     assert [x.posting_id for x in ledger.lines(RECEIVABLE)] == ["charge:old", "pay:new"]
-    assert ledger.balance(RECEIVABLE) == 0 and ledger.check() == []
+    assert ledger.balance(RECEIVABLE) == 0 and ledger.balance(REVENUE) == -500 and ledger.check() == []
+    assert LedgerItem.get(account_key(RECEIVABLE), "BALANCE").balance == 500  # the old item, not moved since

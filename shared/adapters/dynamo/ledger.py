@@ -1,4 +1,4 @@
-"""The double-entry ledger in DynamoDB: postings written exactly once, with their lines and balances.
+"""The double-entry ledger in DynamoDB: postings written exactly once, with their lines; balances derived.
 
 Key scheme of the ``ledger`` table (pk, sk; indexes ``by_account_a``: account_a, line_at; ``by_account_b``:
 account_b, line_at; ``by_account``: account, sk):
@@ -13,7 +13,8 @@ posting          ``POSTING#<posting_id>`` / ``POSTING``           doc (the posti
 line, one per    ``POSTING#<posting_id>`` /                      account, amount_fen, posting_id, kind,
 entry after the  ``LINE#<utc time>#<posting_id>#<account>``      occurred_at
 second
-balance          ``ACCOUNT#<account>`` / ``BALANCE``              balance (number, only ever ADDed to)
+(old) balance    ``ACCOUNT#<account>`` / ``BALANCE``              balance: written before balances were derived;
+                                                                 never written nor read now (see below)
 ===============  ==============================================  =============================================
 
 Issue 10: every posting the domain builds has two entries, so a posting is ONE item (its two lines are
@@ -21,14 +22,36 @@ attributes of it, each indexed by account): 2 write units in a transaction plus 
 header and two line items cost 6 plus 2. A posting of more entries (up to ``MAX_ENTRIES``) keeps a line item
 for each entry after the second; postings stored before issue 10 have a line item per entry and no slots.
 Readers merge the three indexes; ``check`` proves the lines (slots and line items, read apart from the
-document) equal the posting's entries, every posting sums to zero and every balance is the sum of its lines.
+document) equal the posting's entries, every posting sums to zero and the balances the lines add up to are
+the postings' sums (zero in all).
+
+Balances are derived (issue 10, ledger part): ``balance(account)`` is the sum of the account's lines, read
+from the three indexes, so a posting writes no balance item (4 write units less per two-entry posting in a
+transaction, 8 per pay-on-exit session) and two postings to one account never contend for an item. What
+that costs and what a reader gets:
+
+- A read costs the account's lines: one query per index, about 1 read unit (eventually consistent) per
+  8 KB of lines. The only balances read outside tests are reports' (``PlatformFeeService.report``,
+  ``DistrictReturns.report``) on ``platform_fee``, ``operator_fee_receivable:<op>`` and
+  ``district_returns:<district>``, which only the half-yearly fee and return postings touch: a few lines per
+  operator or district a year (``tests/ledger/test_balance_readers.py`` fails if a new caller reads
+  another account's balance). A report on an account that grows with traffic (a provider's clearing, an
+  operator's revenue) reads the settlement's windows (``PostingReader.lines``), not ``balance``.
+- Index reads are eventually consistent: a balance includes every posting whose index write has landed,
+  usually within a second of its transaction; one posted just before may be missing (whole, never a part:
+  an account has one line per posting). Two balances read one after the other may disagree for that moment.
+  ``check`` scans the table itself, strongly consistent, and is the exact proof.
+- Balance items written before this change are left where they are and ignored: the lines already hold
+  every posting those items summed, so counting both would count twice. ``check`` skips them; they can be
+  deleted at leisure (``sk = BALANCE``).
 
 ``<utc time>`` is fixed-width ISO (``2025-01-02T03:04:05.000000Z``), so sort keys order by time whatever
 zone the caller used. Only line items carry ``account``, only postings ``account_a``/``account_b``: each
 index is sparse and lists one account's lines in time order.
 
-A posting, its line items and balance updates go in one transaction, and the posting is put only if it
-does not exist yet: a posting id is stored once, and a balance never moves without its posting.
+A posting and its line items go in one transaction (the caller's, or its own), and the posting is put only
+if it does not exist yet: a posting id is stored once. A two-entry posting posted on its own is one
+conditional put (a transaction of one item would cost twice the write units).
 """
 
 from __future__ import annotations
@@ -44,7 +67,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from shared import resources
-from shared.adapters.dynamo.conditions import failed_conditions
+from shared.adapters.dynamo.conditions import failed_conditions, save_if
 from shared.adapters.dynamo.models import index_of, keyed, transaction_connection
 from shared.errors import Conflict, DomainError, InvalidInput
 from shared.ledger import model
@@ -52,7 +75,7 @@ from shared.ledger.model import Entry, Line, Posting, PostingKind
 
 _TABLE = resources.table("ledger")
 HEADER, BALANCE, LINE = "POSTING", "BALANCE", "LINE#"
-_ATTEMPTS = 4  # TransactionConflict: another transaction holds one of the items (a hot balance); retry
+_ATTEMPTS = 4  # TransactionConflict: another transaction holds one of the items (the same posting id); retry
 
 
 def posting_key(posting_id: str) -> str:
@@ -82,7 +105,7 @@ SLOTS = 2  # lines carried by the posting item itself
 
 
 class LedgerItem(keyed(_TABLE)):
-    """A posting header, a line or a balance; which one is told by ``sk`` (see the module docstring)."""
+    """A posting header or a line (or an old balance item); which one is told by ``sk`` (module docstring)."""
 
     doc = JSONAttribute(null=True)  # header
     posting_id = UnicodeAttribute(null=True)  # header, line
@@ -90,7 +113,7 @@ class LedgerItem(keyed(_TABLE)):
     occurred_at = UnicodeAttribute(null=True)  # header, line
     account = UnicodeAttribute(null=True)  # line only: keeps the index to lines
     amount_fen = NumberAttribute(null=True)  # line
-    balance = NumberAttribute(null=True)  # balance
+    balance = NumberAttribute(null=True)  # an old balance item's (never written now; ignored)
     line_at = UnicodeAttribute(null=True)  # posting: its lines' time-ordered key in the slot indexes
     account_a = UnicodeAttribute(null=True)  # posting: its first line
     amount_a = NumberAttribute(null=True)
@@ -143,22 +166,16 @@ class LedgerStore:
     # Writing
     def stage(self, tx: TransactWrite, *postings: Posting) -> None:
         """Add ``postings`` to the caller's transaction, so that they are stored together with the
-        caller's own conditional writes or not at all. Balances are merged per account
-        (one transaction may not touch an item twice). ``already_posted`` reads a cancellation.
-        Items: 1 per posting (its first two lines inside), 1 per entry after the second, 1 per account."""
+        caller's own conditional writes or not at all. ``already_posted`` reads a cancellation.
+        Items: 1 per posting (its first two lines inside), 1 per entry after the second; no balance
+        items (balances are derived from the lines)."""
         ids = [p.posting_id for p in postings]
         if len(set(ids)) != len(ids):
             raise InvalidInput("a posting id is staged twice in one transaction", code="duplicate_posting")
-        deltas: dict[str, int] = {}
         for p in postings:
             tx.save(_header(p), condition=LedgerItem.pk.does_not_exist(), return_values=ALL_OLD)
             for e in p.entries[SLOTS:]:
                 tx.save(_line(p, e))
-            for e in p.entries:
-                deltas[e.account] = deltas.get(e.account, 0) + e.amount_fen
-        for account, delta in sorted(deltas.items()):
-            if delta:
-                tx.update(LedgerItem(pk=account_key(account), sk=BALANCE), actions=[LedgerItem.balance.add(delta)])
 
     @staticmethod
     def already_posted(exc: TransactWriteError) -> set[str]:
@@ -172,8 +189,15 @@ class LedgerStore:
         return found
 
     def post(self, posting: Posting) -> bool:
-        """Store ``posting`` in its own transaction. False if its id is stored already (nothing written);
-        Conflict if that stored posting moves different money (an id reused by mistake)."""
+        """Store ``posting`` on its own. False if its id is stored already (nothing written); Conflict if
+        that stored posting moves different money (an id reused by mistake). A posting of two entries is one
+        item, put if absent (half the write units of a transaction, plus its two index slots); one of more
+        entries goes with its line items in a transaction of its own."""
+        if len(posting.entries) <= SLOTS:
+            if save_if(_header(posting), LedgerItem.pk.does_not_exist()):
+                return True
+            self._require_same(posting)
+            return False
         for attempt in range(_ATTEMPTS):
             try:
                 with TransactWrite(connection=transaction_connection()) as tx:
@@ -201,17 +225,9 @@ class LedgerStore:
             return None
 
     def balance(self, account: str) -> int:
-        try:
-            item = LedgerItem.get(account_key(account), BALANCE, consistent_read=True, attributes_to_get=["balance"])
-        except DoesNotExist:
-            return 0
-        return int(item.balance or 0)
-
-    def balances(self, prefix: str | None = None) -> dict[str, int]:
-        """Stored balances of every account (or those whose name starts with ``prefix``). A scan: for
-        reports and the check, not for a request path."""
-        cond = (LedgerItem.sk == BALANCE) & LedgerItem.pk.startswith(account_key(prefix or ""))
-        return {i.pk.removeprefix("ACCOUNT#"): int(i.balance or 0) for i in LedgerItem.scan(cond, consistent_read=True)}
+        """The sum of the account's lines, read from the indexes (eventually consistent; its cost grows
+        with the account's lines: see the module docstring for who may call it)."""
+        return sum(line.amount_fen for _, line in account_lines(account, LINE, None))
 
     def lines(self, account: str, since: datetime | None = None) -> list[Line]:
         """An account's lines in time order (the indexes are eventually consistent)."""
@@ -223,12 +239,13 @@ class LedgerStore:
 
     # Checking
     def check(self) -> list[str]:
-        """Problems in the stored ledger; empty: every posting sums to zero, its lines match it, and every
-        stored balance is the sum of its entries. One consistent scan: exact while no one posts; on a live
-        ledger re-run it before trusting a finding about an account that was just posted to."""
+        """Problems in the stored ledger; empty: every posting sums to zero, its lines match it, and the
+        balances its lines add up to (what ``balance`` derives) are the sums of the postings' entries. One
+        consistent scan: exact while no one posts; on a live ledger re-run it before trusting a finding
+        about an account that was just posted to. Old balance items are skipped (module docstring)."""
         problems: list[str] = []
         postings: list[Posting] = []
-        stored: dict[str, int] = {}
+        derived: dict[str, int] = {}
         lines: dict[str, set[tuple[str, int]]] = {}
         for item in LedgerItem.scan(consistent_read=True):
             if item.sk == HEADER:
@@ -236,17 +253,19 @@ class LedgerStore:
                 if item.slot_lines():  # its first two lines, stored apart from its document
                     lines.setdefault(item.pk.removeprefix("POSTING#"), set()).update(item.slot_lines())
             elif item.sk == BALANCE:
-                stored[item.pk.removeprefix("ACCOUNT#")] = int(item.balance or 0)
+                continue  # written before balances were derived: the lines hold what it summed
             elif item.sk.startswith(LINE):
                 pid = item.pk.removeprefix("POSTING#")
                 lines.setdefault(pid, set()).add((item.account, int(item.amount_fen or 0)))
             else:
                 problems.append(f"unexpected item {item.pk} / {item.sk}")
+        for account, amount in (line for found in lines.values() for line in found):
+            derived[account] = derived.get(account, 0) + amount
         for p in postings:
             if lines.pop(p.posting_id, set()) != {(e.account, e.amount_fen) for e in p.entries}:
                 problems.append(f"posting {p.posting_id}: its lines differ from its entries")
         problems += [f"lines of {pid} have no posting" for pid in sorted(lines)]
-        return problems + model.check(postings, stored)
+        return problems + model.check(postings, derived)
 
 
 def account_lines(account: str, low: str, high: str | None) -> list[tuple[LedgerItem, Line]]:

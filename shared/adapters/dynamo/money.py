@@ -175,7 +175,7 @@ class MoneyStore:
         for item, version in _versioned(change):
             tx.save(item, condition=versioned(type(item), version))
         if change.postings:
-            self.ledger.stage(tx, *change.postings)  # merges amounts per balance item
+            self.ledger.stage(tx, *change.postings)  # one item per two-entry posting, no balance items
         for key, (session_id, actions) in marks.items():
             tx.update(SessionItem(pk=key), actions=actions, condition=SessionItem.session_id == session_id)
 

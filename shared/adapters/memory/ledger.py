@@ -1,4 +1,5 @@
-"""The double-entry ledger in memory: postings stored once, with their lines and balances."""
+"""The double-entry ledger in memory: postings stored once, with their lines; a balance is the sum of its
+account's lines, as in DynamoDB (no balance is kept apart)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ def _utc(at: datetime) -> str:
 class Ledger:
     def __init__(self) -> None:
         self.postings: dict[str, dict] = {}
-        self._balances: dict[str, int] = {}
         self._lines: dict[str, list[tuple[str, Line]]] = {}  # account -> (sort key, line)
 
     # For the stores whose transactions include postings (money, coupons): check, then apply under LOCK
@@ -34,7 +34,6 @@ class Ledger:
             for e in p.entries:
                 line = Line(p.posting_id, p.kind, e.account, e.amount_fen, p.occurred_at)
                 self._lines.setdefault(e.account, []).append((f"{_utc(p.occurred_at)}#{p.posting_id}", line))
-                self._balances[e.account] = self._balances.get(e.account, 0) + e.amount_fen
 
     def post(self, posting: Posting) -> bool:
         with LOCK:
@@ -53,10 +52,8 @@ class Ledger:
         return Posting.model_validate(doc) if doc is not None else None
 
     def balance(self, account: str) -> int:
-        return self._balances.get(account, 0)
-
-    def balances(self, prefix: str | None = None) -> dict[str, int]:
-        return {a: b for a, b in self._balances.items() if a.startswith(prefix or "")}
+        with LOCK:
+            return sum(line.amount_fen for _, line in self._lines.get(account, []))
 
     def lines(self, account: str, since: datetime | None = None) -> list[Line]:
         floor = _utc(since) if since else ""
@@ -67,4 +64,7 @@ class Ledger:
             yield Posting.model_validate(doc)
 
     def check(self) -> list[str]:
-        return model.check(list(self.scan_postings()), dict(self._balances))
+        with LOCK:  # one snapshot of postings and lines, as the DynamoDB check's one consistent scan
+            postings = list(self.scan_postings())
+            derived = {a: sum(line.amount_fen for _, line in lines) for a, lines in self._lines.items()}
+        return model.check(postings, derived)
