@@ -51,11 +51,17 @@ def test_replayed_request_is_401_and_changes_nothing(device, clock, platform):
     assert platform.services.availability.lot("lx-nanchang-st-01").free == 99  # only the first entry counted
 
 
-def test_replayed_heartbeat_is_401(device, clock):
+def test_replayed_heartbeat_and_batch_are_401(device, clock, platform):
     cam = device("lx-in1")
     hb = {"event_id": "hb-1", "type": "heartbeat", "lot_id": "lx-nanchang-st-01", "occurred_at": clock.now().isoformat()}
     assert cam.post(hb, nonce="nonce-0002")[0] == 200
-    status, body = cam.post(hb, nonce="nonce-0002")  # not a vehicle event: the nonces table refuses it
+    assert platform.services.stores.acks.get_record("lx-nanchang-st-01", "hb-1").nonce == "nonce-0002"
+    status, body = cam.post(hb, nonce="nonce-0002")  # one heartbeat: its nonce is on its ack
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    batch = {"events": [{**hb, "event_id": "hb-2"}, {**hb, "event_id": "hb-3"}]}
+    assert cam.post(batch, nonce="nonce-0004")[0] == 200
+    assert platform.services.stores.acks.get_record("lx-nanchang-st-01", "hb-2").nonce is None
+    status, body = cam.post(batch, nonce="nonce-0004")  # a batch: the nonces table refuses it
     assert (status, body["code"]) == (401, "nonce_replayed")
 
 

@@ -72,13 +72,19 @@ class IngestResult:
 
 
 VEHICLE_TYPES = ("entry", "exit", "berth_start", "berth_end")
+# A request of one event of these types keeps its nonce on the event's ack (issue 10): each stores everything it
+# changes in the same write as its ack (the session transaction, the occupancy count's, a heartbeat's ack
+# alone), so an ack found means the request was applied, and the same request again finds its nonce there.
+# Legacy payments, charging sessions and corrections change other stores before their ack: their requests
+# claim the nonce first, as batches do.
+NONCE_ON_ACK_TYPES = (*VEHICLE_TYPES, "heartbeat", "occupancy")
 
 
 @dataclass
 class _Riding:
-    """A one-vehicle-event request's nonce, kept on its event's ack by the session transaction (issue 10:
-    the ack is the request's replay guard, no nonce item); ``stored`` once that transaction stored the ack,
-    else the request claims the nonce on its own."""
+    """A one-event request's nonce (``NONCE_ON_ACK_TYPES``), kept on its event's ack (issue 10: the ack is
+    the request's replay guard, no nonce item); ``stored`` once the ack was stored with it, else the request
+    claims the nonce on its own."""
 
     nonce: NonceClaim
     stored: bool = False
@@ -134,11 +140,11 @@ class EventIngest:
                 raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
         else:
             raws, single = _envelope(payload)
-        vehicle = len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in VEHICLE_TYPES
-        if not vehicle:
+        on_ack = len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in NONCE_ON_ACK_TYPES
+        if not on_ack:
             self._auth.claim(nonce)
         lots = self._authorise(device, raws)
-        riding = _Riding(nonce) if vehicle else None  # one transaction: the effects, the ack with the nonce
+        riding = _Riding(nonce) if on_ack else None  # one write: the effects, the ack with the nonce
         acks = [self._one(device, raw, lots, riding) for raw in raws]
         if riding is not None and not riding.stored:
             self._claim_once(riding)
@@ -247,8 +253,8 @@ class EventIngest:
                 return _rejected(event.event_id, error.code, error.message)
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
-            if riding is not None:
-                riding.stored = ack is not None  # the nonce is on the ack; None: a concurrent copy stored it first
+        if riding is not None:
+            riding.stored = ack is not None  # the nonce is on the ack; None: a concurrent copy stored it first
         if ack is None:  # a concurrent copy of this event stored its ack first
             first = self._acks.get_record(lot.lot_id, event.event_id)
             if riding is not None:
