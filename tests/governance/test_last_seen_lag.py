@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.adapters.dynamo.models import NonceItem
 from shared.ingest.service import LAST_SEEN_EVERY, last_seen_every
 from shared.registry.model import Lot
 from tests.support import gate_event
@@ -81,6 +82,7 @@ def test_on_the_stack_the_requests_write_none_and_the_archive_writer_records_the
     assert _seen_ms(stack) == _ms(start + timedelta(seconds=300))
     stack.pump_streams()  # only the archive claims' changes: nothing written again
     assert len(touched) == 6
+    assert list(NonceItem.scan()) == []  # and each heartbeat's nonce is on its ack: a heartbeat wrote its ack only
     clock.advance(minutes=11)  # silent past the 600 s window: found
     assert LOT in stack.services.liveness.run().offline
 
