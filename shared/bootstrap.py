@@ -114,6 +114,9 @@ class Stores:
     login_texts: object | None = None
     # Issue 14: the Cognito user pool whose RS256 ID tokens the API accepts (shared.tokens.TokenPool); None: none
     token_pool: object | None = None
+    # Issue 10: the acks table's stream feeds the archive writer, which records the devices' last-seen; False:
+    # every device request writes its own (memory stores have no stream)
+    acks_stream_records_seen: bool = False
 
 
 def dynamo_stores() -> Stores:
@@ -158,7 +161,7 @@ def dynamo_stores() -> Stores:
         login_counters=DynamoLoginCounters(),
         read_ahead=ReadAhead(), ledger_streams_to_books=True,
         login_texts=_configured_texts(),
-        token_pool=_configured_pool(),
+        token_pool=_configured_pool(), acks_stream_records_seen=True,
     )  # fmt: skip
 
 
@@ -202,7 +205,7 @@ def memory_stores() -> Stores:
     return Stores(
         operators=registry.OperatorStore(), lots=registry.LotStore(), devices=registry.DeviceStore(),
         vault=vault.SecretVault(), acks=acks, nonces=nonces, status=status,
-        sessions=sessions.SessionStore(acks, status, nonces, money_store, accounts), tariffs=registry.TariffStore(), ledger=ledger_store,
+        sessions=sessions.SessionStore(acks, status, money_store, accounts), tariffs=registry.TariffStore(), ledger=ledger_store,
         money=money_store, coupons=coupons.CouponStore(money_store), accounts=accounts,
         arrears=arrears.ArrearsStore(), disputes=disputes.DisputeStore(), pay_later_tokens=pay_later.PayLaterTokens(),
         archive=archive.ArchiveBucket(), workflows=workflows.Workflows(), token_key=lambda: MEMORY_TOKEN_KEY,
@@ -335,11 +338,11 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
         registry=RegistryService(operators, lots, devices, vault, clock),
         ingest=EventIngest(
             DeviceAuthenticator(devices, vault, st.nonces, clock), lots, acks, sessions, status, clock, legacy_payments,
-            read_ahead=st.read_ahead,
+            read_ahead=st.read_ahead, seen_from_stream=st.acks_stream_records_seen,
         ),
         sessions=sessions,
         availability=AvailabilityService(lots, status, clock),
-        archive=ArchiveWriter(_claims(acks), st.archive),
+        archive=ArchiveWriter(_claims(acks), st.archive, status),
         liveness=LivenessCheck(lots, status, clock),
         token_key=st.token_key,
         tariffs=tariffs,

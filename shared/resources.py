@@ -357,9 +357,10 @@ FUNCTIONS: tuple[Function, ...] = (
         "archive-writer",
         "functions.archive_writer.handler.handler",
         "Writes accepted events from the acks stream to the S3 archive in JSON Lines batches, and appends "
-        "them to the archive's transparency log (tiles and signed checkpoint in the same bucket).",
+        "them to the archive's transparency log (tiles and signed checkpoint in the same bucket); records "
+        "each lot device's newest acceptance in the batch as its last-seen.",
         tables_read=("event-acks", "audit-log"),
-        tables_write=("event-acks", "audit-log"),
+        tables_write=("event-acks", "audit-log", "lot-status"),  # lot-status: the devices' last-seen (issue 10)
         buckets_write=("event-archive",),
         parameters_read=(AUDIT_LOG_KEY_PARAMETER,),
         buckets_read=("event-archive",),

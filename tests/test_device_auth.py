@@ -41,13 +41,39 @@ def test_timestamp_inside_window_is_accepted(device, clock):
     assert status == 200
 
 
-def test_replayed_nonce_is_401_and_changes_nothing(device, clock, platform):
+def test_replayed_request_is_401_and_changes_nothing(device, clock, platform):
     cam = device("lx-in1")
-    event = gate_event("entry", "苏B12345", clock.now())
-    assert cam.post(event, nonce="nonce-0001")[0] == 200
-    status, body = cam.post(gate_event("entry", "苏B99999", clock.now()), nonce="nonce-0001")
+    event, ts = gate_event("entry", "苏B12345", clock.now()), int(clock.now().timestamp())
+    assert cam.post(event, nonce="nonce-0001", ts=ts)[0] == 200
+    clock.advance(seconds=30)
+    status, body = cam.post(event, nonce="nonce-0001", ts=ts)  # the same signed request: its nonce is on the ack
     assert (status, body["code"]) == (401, "nonce_replayed")
     assert platform.services.availability.lot("lx-nanchang-st-01").free == 99  # only the first entry counted
+
+
+def test_replayed_heartbeat_and_batch_are_401(device, clock, platform):
+    cam = device("lx-in1")
+    hb = {"event_id": "hb-1", "type": "heartbeat", "lot_id": "lx-nanchang-st-01", "occurred_at": clock.now().isoformat()}
+    assert cam.post(hb, nonce="nonce-0002")[0] == 200
+    assert platform.services.stores.acks.get_record("lx-nanchang-st-01", "hb-1").nonce == "nonce-0002"
+    status, body = cam.post(hb, nonce="nonce-0002")  # one heartbeat: its nonce is on its ack
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    batch = {"events": [{**hb, "event_id": "hb-2"}, {**hb, "event_id": "hb-3"}]}
+    assert cam.post(batch, nonce="nonce-0004")[0] == 200
+    assert platform.services.stores.acks.get_record("lx-nanchang-st-01", "hb-2").nonce is None
+    status, body = cam.post(batch, nonce="nonce-0004")  # a batch: the nonces table refuses it
+    assert (status, body["code"]) == (401, "nonce_replayed")
+
+
+def test_a_nonce_reused_on_another_body_after_a_vehicle_event_is_not_a_replay(device, clock, platform):
+    """Issue 10: a one-vehicle-event request keeps its nonce on the event's ack, not in the nonces, so the
+    guard is "this signed request once", not "this nonce once per device". A second body under the same
+    nonce was signed with the device's secret: no one else can send it (events/README.md, replay protection)."""
+    cam = device("lx-in1")
+    assert cam.post(gate_event("entry", "苏B12345", clock.now()), nonce="nonce-0003")[0] == 200
+    status, body = cam.post(gate_event("entry", "苏B99999", clock.now()), nonce="nonce-0003")
+    assert status == 200 and body["acks"][0]["status"] == "accepted"
+    assert platform.services.availability.lot("lx-nanchang-st-01").free == 98
 
 
 def test_missing_headers_is_401(api):

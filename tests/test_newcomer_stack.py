@@ -113,6 +113,7 @@ def test_timestamps_in_answers_carry_the_shanghai_offset(api, stack, city, devic
     from tests.support import gate_event
 
     device("lx-in1").post(gate_event("entry", "苏B12345", clock.now()))
+    stack.pump_streams()  # the device's last-seen, recorded from the acks stream
     key = stack.services.token_key()
     admin = {"Authorization": "Bearer " + tokens.mint(key, subject="t", role=Role.CITY_ADMIN, now=clock.now())}
     text = api.get(f"/v1/admin/lots/{city.enclosed}/status", headers=admin).body.decode()
@@ -137,6 +138,7 @@ def test_demo_heartbeats_keep_every_lot_online(stack, clock):
     credentials = seed(stack.services.registry, per_district=1)
     clock.advance(minutes=30)
     assert demo_devices.send_heartbeats(stack.services, credentials) == 7
+    stack.pump_streams()  # the devices' last-seen, recorded from the acks stream
     stack.services.liveness.run()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     assert all(stack.services.availability.lot(lot).online for lot in lots)

@@ -125,6 +125,7 @@ def test_archive_writer_redelivery_with_another_batch_cut_duplicates_nothing(dev
 
 def test_liveness_schedule_marks_silent_lots_offline(device, clock, stack):
     device("lx-in1").post({"event_id": "hb", "type": "heartbeat", "lot_id": "lx-nanchang-st-01", "occurred_at": clock.now().isoformat()})
+    stack.pump_streams()  # the device's last-seen, recorded from the acks stream
     clock.advance(minutes=5)
     fired = stack.run_due_schedules()
     report = json.loads(fired["lot-liveness-check"])

@@ -1,5 +1,6 @@
-"""Entry point: the event-acks table's stream → JSON Lines objects in the S3 archive, then those objects
-appended to the archive's transparency log (a signed checkpoint makes them provable)."""
+"""Entry point: the event-acks table's stream → each lot device's last-seen (its newest acceptance in the
+batch, issue 10) and JSON Lines objects in the S3 archive, then those objects appended to the archive's
+transparency log (a signed checkpoint makes them provable)."""
 
 from __future__ import annotations
 

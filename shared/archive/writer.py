@@ -4,6 +4,12 @@ The acks table's stream delivers every accepted event at least once, in batches 
 differently. So each event is first *claimed* for one object key (a conditional write on its ack);
 an object's content is exactly the events claiming it, sorted, so rewriting it after a crash yields the
 same bytes, and no event can land in two objects.
+
+Seeing every accepted event, the writer also records the devices' last-seen (issue 10: the request that
+stored the event writes none): per batch, each lot device's newest acceptance, moved forward only, so a
+redelivered or re-cut batch changes nothing and a device's last-seen lags its newest stored event by the
+stream's batching window. It is recorded before the objects are written: an archive that keeps failing
+delays the liveness of lots by its retries, not by the first failure.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.archive.ports import ArchiveBucket, ArchiveClaims
+from shared.availability.ports import LotStatusStore
 from shared.clock import local_date
 
 
@@ -28,6 +35,7 @@ class ArchivedEvent:
     accepted_at: str
     event: dict
     ack: dict
+    lot_device: bool = False  # the device is the lot's own: its acceptance is its last-seen (not archived)
 
     @classmethod
     def from_image(cls, image: dict) -> ArchivedEvent:
@@ -42,6 +50,7 @@ class ArchivedEvent:
             accepted_at=image["accepted_at"],
             event=doc(image["event"]),
             ack=doc(image["ack"]),
+            lot_device=bool(image.get("lot_device")),
         )
 
     @property
@@ -71,12 +80,26 @@ def render(events: Iterable[ArchivedEvent]) -> bytes:
     return ("\n".join(e.line() for e in ordered) + "\n").encode()
 
 
+def newest_seen(events: Iterable[ArchivedEvent]) -> dict[tuple[str, str], datetime]:
+    """(lot, device) -> the newest acceptance of that lot's own device among the events."""
+    newest: dict[tuple[str, str], datetime] = {}
+    for e in events:
+        if e.lot_device:
+            at, key = datetime.fromisoformat(e.accepted_at), (e.lot_id, e.device_id)
+            if key not in newest or at > newest[key]:
+                newest[key] = at
+    return newest
+
+
 class ArchiveWriter:
-    def __init__(self, acks: ArchiveClaims, bucket: ArchiveBucket) -> None:
-        self._acks, self._bucket = acks, bucket
+    def __init__(self, acks: ArchiveClaims, bucket: ArchiveBucket, status: LotStatusStore | None = None) -> None:
+        self._acks, self._bucket, self._status = acks, bucket, status
 
     def write(self, events: list[ArchivedEvent]) -> list[str]:
-        """Archive a batch; returns the object keys written."""
+        """Record the devices' last-seen, then archive the batch; returns the object keys written."""
+        if self._status is not None:
+            for (lot_id, device_id), at in sorted(newest_seen(events).items()):
+                self._status.touch_device(lot_id, device_id, at)  # one conditional update per device and batch
         groups: dict[str, list[ArchivedEvent]] = defaultdict(list)
         for e in {e.pk: e for e in events}.values():
             groups[e.partition].append(e)

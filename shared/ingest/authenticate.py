@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from shared.clock import Clock
 from shared.errors import Unauthenticated
-from shared.ingest.ports import NonceClaim, NonceStore
+from shared.ingest.ports import AckRecord, NonceClaim, NonceStore
 from shared.protocol import signing
 from shared.registry.model import Device
 from shared.registry.ports import DeviceStore, SecretVault
@@ -31,9 +31,17 @@ class DeviceAuthenticator:
         if not self._nonces.claim(claim.device_id, claim.nonce, claim.expires_at):
             raise Unauthenticated("nonce already used", code="nonce_replayed")
 
+    def claim_beside(self, claim: NonceClaim, stored: AckRecord) -> None:
+        """The request's one event was stored before. Stored by this very request (its nonce is on the ack,
+        issue 10): a replay, refused as a claimed nonce is. By another request: a resend, whose nonce is
+        claimed on its own (so it cannot be replayed either)."""
+        if (stored.device_id, stored.nonce) == (claim.device_id, claim.nonce):
+            raise Unauthenticated("nonce already used", code="nonce_replayed")
+        self.claim(claim)
+
     def verify(self, headers: Mapping[str, str], body: bytes) -> tuple[Device, NonceClaim]:
-        """Everything but claiming the nonce: the caller claims it (``claim``), or stores it with the
-        request's effects in one transaction (issue 10), before it answers."""
+        """Everything but claiming the nonce: the caller claims it (``claim``), or stores it on the ack of
+        the request's one event in the transaction that stores the event (issue 10), before it answers."""
         h = {k.lower(): v for k, v in headers.items()}
         device_id = h.get(signing.HEADER_DEVICE.lower())
         timestamp = h.get(signing.HEADER_TIMESTAMP.lower())

@@ -12,13 +12,20 @@ from shared.protocol.events import Ack
 @dataclass(frozen=True)
 class AckRecord:
     """An accepted event's idempotency record: stored once per (lot, event id), in the same transaction as
-    what the event changes; the stream of these records feeds the archive."""
+    what the event changes; the stream of these records feeds the archive.
+
+    ``nonce``: the request nonce of a one-vehicle-event request, kept with its ack instead of in the nonces
+    (issue 10): the same signed request again finds it here and is refused as a replay.
+    ``lot_device``: the device is bound to this lot, so the acceptance is its last-seen, which the archive
+    writer records from the stream (issue 10: no last-seen write on the request's path)."""
 
     lot_id: str
     district_code: str
     device_id: str
     event: dict
     ack: Ack
+    nonce: str | None = None
+    lot_device: bool = False
 
     @property
     def key(self) -> str:
@@ -27,15 +34,19 @@ class AckRecord:
 
 class AckStore(Protocol):
     """Contract (``tests/contracts/test_events.py``): ``save`` is put-if-absent per (lot, event id) (False:
-    stored before, nothing written); ``get`` returns the first ack stored."""
+    stored before, nothing written); ``get`` returns the first ack stored, ``get_record`` the whole record
+    stored with it (its device, nonce and ``lot_device`` as given)."""
 
     def get(self, lot_id: str, event_id: str) -> Ack | None: ...
+
+    def get_record(self, lot_id: str, event_id: str) -> AckRecord | None: ...
 
     def save(self, record: AckRecord) -> bool: ...
 
 
 class NonceStore(Protocol):
-    """Contract: ``claim`` is True the first time a device uses a nonce, False on every replay."""
+    """Contract: ``claim`` is True the first time a device uses a nonce, False on every replay. (A
+    one-vehicle-event request whose event is stored keeps its nonce on the ack instead: ``AckRecord.nonce``.)"""
 
     def claim(self, device_id: str, nonce: str, expires_at: datetime) -> bool: ...
 
@@ -45,7 +56,8 @@ class NonceStore(Protocol):
 
 @dataclass(frozen=True)
 class NonceClaim:
-    """A request nonce to claim in the transaction that stores the request's effects (put if absent)."""
+    """A verified request's nonce: claimed in the nonces (put if absent), or kept on the ack that the
+    request stores (``AckRecord.nonce``)."""
 
     device_id: str
     nonce: str
@@ -54,7 +66,7 @@ class NonceClaim:
 
 @dataclass(frozen=True)
 class DeviceSeen:
-    """A device's last-seen time to move forward in the same transaction."""
+    """A device's last-seen time to move forward (``LotStatusStore.touch_device``)."""
 
     lot_id: str
     device_id: str

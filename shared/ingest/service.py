@@ -42,16 +42,18 @@ from shared.protocol.events import (
 )
 from shared.registry.model import Device, DeviceKind, Lot, LotKind, events_allowed
 from shared.registry.ports import LotStore
-from shared.sessions.ports import Riders
 from shared.sessions.service import SessionService
 
 _EVENT = TypeAdapter(DeviceEvent)
 _LOT_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # LotId: anything else is that event's invalid_event, never a lookup
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_ACCEPTED = timedelta(days=35)  # devices buffer events through network cuts
-# A device's last-seen is written only when this process has not stored one for it within this (issue 10:
-# each write is 2 WRU in the event's transaction; what this process stored is a lower bound of the stored
-# time, which only moves forward, so no read is needed to know it is fresh). Liveness
+# A device's last-seen (issue 10). Where the acks table has a stream (DynamoDB: ``seen_from_stream``), a
+# request that stores an event's ack writes none: the archive writer records each lot device's newest
+# acceptance once per stream batch (``shared.archive.writer``), a lag of the stream's batching window (5 s).
+# A request that stores no ack (duplicates, rejections; every request on memory stores) writes it itself, and
+# only when this process has not stored one for the device within this: what this process stored is a lower
+# bound of the stored time, which only moves forward, so no read is needed to know it is fresh. Liveness
 # (``shared.supervision.liveness``) calls a lot silent after its heartbeat window, at least 60 s and 600 s by
 # default; the stored time may lag by up to this much, so it is kept at most a tenth of the lot's window
 # (``last_seen_every``): a device posting keeps its lot online (``tests/governance/test_last_seen_lag.py``).
@@ -70,20 +72,23 @@ class IngestResult:
 
 
 VEHICLE_TYPES = ("entry", "exit", "berth_start", "berth_end")
+# A request of one event of these types keeps its nonce on the event's ack (issue 10): each stores everything it
+# changes in the same write as its ack (the session transaction, the occupancy count's, a heartbeat's ack
+# alone), so an ack found means the request was applied, and the same request again finds its nonce there.
+# Legacy payments, charging sessions and corrections change other stores before their ack: their requests
+# claim the nonce first, as batches do.
+NONCE_ON_ACK_TYPES = (*VEHICLE_TYPES, "heartbeat", "occupancy")
 
 
 @dataclass
 class _Riding:
-    """A one-vehicle-event request's nonce and last-seen, written in its session transaction (issue 10);
-    ``stored`` once that transaction stored them, else the request claims and touches on its own."""
+    """A one-event request's nonce (``NONCE_ON_ACK_TYPES``), kept on its event's ack (issue 10: the ack is
+    the request's replay guard, no nonce item); ``stored`` once the ack was stored with it, else the request
+    claims the nonce on its own."""
 
     nonce: NonceClaim
-    seen: DeviceSeen | None
     stored: bool = False
     claimed: bool = False
-
-    def riders(self) -> Riders:
-        return Riders(nonce=self.nonce, seen=self.seen)
 
 
 class EventIngest:
@@ -97,8 +102,10 @@ class EventIngest:
         clock: Clock,
         legacy_payments: Callable[[LegacyPaymentEvent, Lot], PaymentReport] | None = None,
         read_ahead: ReadAhead | None = None,
+        seen_from_stream: bool = False,
     ) -> None:
         self._legacy_payments, self._read_ahead = legacy_payments, read_ahead
+        self._seen_from_stream = seen_from_stream  # the archive writer records the last-seen of a stored ack
         self._auth, self._lots, self._acks = auth, lots, acks
         self._sessions, self._status, self._clock = sessions, status, clock
         # Issue 13: records a charging session (idempotent per lot and event_id); None: not taken here.
@@ -133,19 +140,20 @@ class EventIngest:
                 raise InvalidInput(f"a push maps to 1 to {MAX_BATCH} events", code="batch_size", limit=MAX_BATCH)
         else:
             raws, single = _envelope(payload)
-        vehicle = len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in VEHICLE_TYPES
-        if not vehicle:
+        on_ack = len(raws) == 1 and isinstance(raws[0], dict) and raws[0].get("type") in NONCE_ON_ACK_TYPES
+        if not on_ack:
             self._auth.claim(nonce)
         lots = self._authorise(device, raws)
-        seen = self._seen(device, lots)
-        riding = _Riding(nonce, seen) if vehicle else None  # one transaction: the nonce, the effects, the ack
+        riding = _Riding(nonce) if on_ack else None  # one write: the effects, the ack with the nonce
         acks = [self._one(device, raw, lots, riding) for raw in raws]
         if riding is not None and not riding.stored:
             self._claim_once(riding)
-        if seen is not None and (riding is None or not riding.stored):
-            self._status.touch_device(seen.lot_id, seen.device_id, seen.at)
-        if seen is not None:  # stored (with the transaction, or just now), or a newer one was
-            self._stored_seen(seen)
+        seen = self._seen(device, lots)
+        if seen is not None:
+            stored_an_ack = any(a.status is AckStatus.ACCEPTED for a in acks)  # accepted: stored by this request
+            if not (self._seen_from_stream and stored_an_ack):
+                self._status.touch_device(seen.lot_id, seen.device_id, seen.at)
+            self._stored_seen(seen)  # stored (just now, or by the stream's next batch), or a newer one was
         return IngestResult(acks=acks, single=single)
 
     def _seen(self, device: Device, lots: dict[str, Lot]) -> DeviceSeen | None:
@@ -164,9 +172,14 @@ class EventIngest:
             self._seen_stored.clear()
         self._seen_stored[(seen.lot_id, seen.device_id)] = seen.at
 
-    def _claim_once(self, riding: _Riding) -> None:
+    def _claim_once(self, riding: _Riding, stored: AckRecord | None = None) -> None:
+        """Before a request whose one event was not stored by it is answered: a replay is refused (its
+        nonce claimed before, or on the ack ``stored`` for the event: ``DeviceAuthenticator.claim_beside``)."""
         if not (riding.stored or riding.claimed):
-            self._auth.claim(riding.nonce)  # a replayed request is refused before it is answered
+            if stored is not None:
+                self._auth.claim_beside(riding.nonce, stored)
+            else:
+                self._auth.claim(riding.nonce)
             riding.claimed = True
 
     def _authorise(self, device: Device, raws: list[dict]) -> dict[str, Lot]:
@@ -197,11 +210,11 @@ class EventIngest:
         if problem:
             return _rejected(event_id, *problem)
 
-        first = self._acks.get(lot.lot_id, event.event_id)
+        first = self._acks.get_record(lot.lot_id, event.event_id)
         if first is not None:
             if riding is not None:
-                self._claim_once(riding)
-            return self._duplicate(lot, event, first)
+                self._claim_once(riding, first)
+            return self._duplicate(lot, event, first.ack)
         accepted_at = self._clock.now().astimezone(SHANGHAI)
 
         def ack_item(ack: Ack) -> AckRecord:
@@ -211,6 +224,8 @@ class EventIngest:
                 device_id=device.device_id,
                 event=event.model_dump(mode="json"),
                 ack=ack,
+                nonce=riding.nonce.nonce if riding is not None else None,
+                lot_device=device.lot_id == lot.lot_id,
             )
 
         if isinstance(event, OccupancyEvent):
@@ -236,15 +251,15 @@ class EventIngest:
                 ack = self.corrections.apply(event, lot, accepted_at, ack_item)
             except DomainError as error:
                 return _rejected(event.event_id, error.code, error.message)
-        elif riding is not None:
-            ack = self._sessions.apply(event, lot, accepted_at, ack_item, riding.riders())
-            riding.stored = ack is not None  # stored with the ack; None: a concurrent copy stored it first
         else:
             ack = self._sessions.apply(event, lot, accepted_at, ack_item)
+        if riding is not None:
+            riding.stored = ack is not None  # the nonce is on the ack; None: a concurrent copy stored it first
         if ack is None:  # a concurrent copy of this event stored its ack first
+            first = self._acks.get_record(lot.lot_id, event.event_id)
             if riding is not None:
-                self._claim_once(riding)
-            return self._duplicate(lot, event, self._acks.get(lot.lot_id, event.event_id))
+                self._claim_once(riding, first)  # the same request twice at once: the copy is a replay
+            return self._duplicate(lot, event, first.ack)
         count(f"Events_{event.type}_accepted")
         if ack.gate:
             count(f"Gate_{ack.gate.decision}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.citizens.ports import AccountNotice
-from shared.ingest.ports import AckRecord, DeviceSeen, NonceClaim
+from shared.ingest.ports import AckRecord
 from shared.payments.ports import Change
 from shared.sessions.model import ParkingSession
 from shared.sessions.planner import Plan
@@ -19,18 +19,16 @@ class WriteOutcome:
 
     written: bool
     ack_exists: bool = False
-    nonce_replayed: bool = False  # the riders' nonce was claimed before: a replayed request
 
 
 @dataclass(frozen=True)
 class Riders:
-    """Writes that ride in the session transaction, so that an exit is one transaction (issue 10): the
-    request's nonce (put if absent), the device's last-seen time (moves forward only) and the money the
-    exit moves (the bill and its posting, with ``MoneyStore.commit``'s conditions) and the notice a pay-later
-    exit sends the citizen (no condition: its id is the bill's, so a second put is the same notice)."""
+    """Writes that ride in the session transaction, so that an exit is one transaction (issue 10): the money
+    the exit moves (the bill and its posting, with ``MoneyStore.commit``'s conditions) and the notice a
+    pay-later exit sends the citizen (no condition: its id is the bill's, so a second put is the same notice).
+    The request's nonce rides on the ack (``AckRecord.nonce``); the device's last-seen is recorded from the
+    acks stream by the archive writer, off the transaction."""
 
-    nonce: NonceClaim | None = None
-    seen: DeviceSeen | None = None
     money: Change | None = None
     notice: AccountNotice | None = None
 
@@ -42,8 +40,7 @@ class SessionStore(Protocol):
       version - 1), pointer moves (only from the expected session, or from none) and the lot's open and
       unmatched count deltas, all or nothing. A failed condition writes nothing; ``ack_exists`` says whether
       the ack's own condition was among the failures. ``riders`` are part of the same all-or-nothing write:
-      a nonce seen before fails it (``nonce_replayed``), a bill or posting fails it as ``MoneyStore.commit``
-      would (a lost race: re-read, re-plan); a last-seen time older than the stored one is simply not moved.
+      a bill or posting fails it as ``MoneyStore.commit`` would (a lost race: re-read, re-plan).
       A stored open-session pointer carries its session as written with it.
     - ``replace`` stores one session's next version only over version - 1.
     - ``open_for`` follows a subject's pointer; ``open_in_lot`` and ``unmatched_in_lot`` list open sessions and

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from shared.errors import Conflict, NotFound, Unauthenticated
+from shared.errors import Conflict, NotFound
 from shared.ingest.ports import AckRecord
 from shared.protocol.events import (
     Ack,
@@ -56,10 +55,9 @@ class SessionService:
 
     def apply(
         self, event: VehicleEvent, lot: Lot, accepted_at: datetime, ack_record: Callable[[Ack], AckRecord],
-        riders: Riders | None = None,
     ) -> Ack | None:
-        """Plan and write in one transaction with the ack, the exit's bill and ``riders`` (the request's
-        nonce and last-seen). None: the ack was stored concurrently."""
+        """Plan and write in one transaction with the ack (which carries the request's nonce) and the exit's
+        bill and notice. None: the ack was stored concurrently."""
         for _ in range(ATTEMPTS):
             plan = self._plan(event, lot)
             gate, billed = self._gate.decide_with_bill(plan.closed, lot, event) if plan.closed is not None else (None, None)
@@ -77,9 +75,7 @@ class SessionService:
                 booking=booking,
             )
             money, notice = (billed[1], billed[2]) if billed is not None else (None, None)
-            outcome = self._store.write(lot.lot_id, plan, ack_record(ack), dataclasses.replace(riders or Riders(), money=money, notice=notice))
-            if outcome.nonce_replayed:
-                raise Unauthenticated("nonce already used", code="nonce_replayed")
+            outcome = self._store.write(lot.lot_id, plan, ack_record(ack), Riders(money=money, notice=notice))
             if outcome.written:
                 if plan.start_review:
                     self.start_review(lot.lot_id, plan.session_id)

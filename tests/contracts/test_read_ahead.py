@@ -1,15 +1,16 @@
-"""Issue 10's store operations, on both adapters: the ``ReadAhead`` of a device request, the riders of the
-session write (nonce, last-seen, the exit's money), the pointer that carries its session, the plate's record
-of its open arrears and of its owner's pay-later state."""
+"""Issue 10's store operations, on both adapters: the ``ReadAhead`` of a device request, the session write's
+ack with the request's nonce and its riders (the exit's money), the pointer that carries its session, the
+plate's record of its open arrears and of its owner's pay-later state."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from shared.arrears.model import ArrearsCase, CaseState
 from shared.citizens.model import CONSENT_VERSION, Account, Notice, SavedMethod
 from shared.citizens.ports import PlateOwner
-from shared.ingest.ports import DeviceSeen, Lookahead, NonceClaim
+from shared.ingest.ports import Lookahead
 from shared.payments.ports import Change
 from shared.sessions.model import SessionStatus
 from shared.sessions.planner import Plan, PointerWrite
@@ -58,32 +59,26 @@ def test_a_decision_on_a_stale_read_ahead_fails_its_write_and_the_next_read_is_f
         stores.read_ahead.forget()
 
 
-def test_the_riders_are_stored_with_the_plan_or_nothing_is(stores, uid):
+def test_the_ack_keeps_the_requests_nonce_and_the_riders_are_stored_with_the_plan_or_nothing_is(stores, uid):
     lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
-    nonce = NonceClaim(f"cam-{uid}", "nonce-0001", T0 + timedelta(minutes=10))
-    seen = DeviceSeen(lot, f"cam-{uid}", T0)
-    assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1"), Riders(nonce=nonce, seen=seen)).written
-    assert not stores.nonces.claim(nonce.device_id, nonce.nonce, nonce.expires_at)  # stored with the entry
-    assert stores.status.get(lot).device_last_seen_ms[f"cam-{uid}"] == int(T0.timestamp() * 1000)
-    # A replayed nonce fails the whole write
-    again = stores.sessions.write(lot, _exit(s), _ack(lot, "x1"), Riders(nonce=nonce))
-    assert (again.written, again.nonce_replayed) == (False, True)
-    assert stores.acks.get(lot, "x1") is None and stores.sessions.open_for(lot, s.subject) == s
+    entry_ack = dataclasses.replace(_ack(lot, "e1"), nonce="nonce-0001", lot_device=True)
+    assert stores.sessions.write(lot, _entry(s), entry_ack).written
+    assert stores.acks.get_record(lot, "e1") == entry_ack  # the nonce and the lot device as given, no nonce item
+    assert stores.nonces.claim("cam", "nonce-0001", T0 + timedelta(minutes=10))
+    assert stores.acks.get_record(lot, "x1") is None and stores.status.get(lot).device_last_seen_ms in ({}, None)
     # The exit's money: a bill that exists already fails the write (a lost race), nothing stored
     b = bill(f"b-{uid}")
     assert stores.money.commit(Change(bills=[b]))
     lost = stores.sessions.write(lot, _exit(s), _ack(lot, "x2"), Riders(money=Change(bills=[b])))
-    assert (lost.written, lost.ack_exists, lost.nonce_replayed) == (False, False, False)
+    assert (lost.written, lost.ack_exists) == (False, False)
     assert stores.acks.get(lot, "x2") is None and stores.sessions.open_for(lot, s.subject) == s
-    # ... and a new bill with its posting is stored with the exit; an older last-seen does not fail it
+    # ... and a new bill with its posting is stored with the exit
     b2 = bill(f"b2-{uid}")
-    older = DeviceSeen(lot, f"cam-{uid}", T0 - timedelta(minutes=5))
-    riders = Riders(nonce=NonceClaim(f"cam-{uid}", "nonce-0002", T0), seen=older,
-                    money=Change(bills=[b2], postings=[charge(f"c-{uid}")]))  # fmt: skip
+    riders = Riders(money=Change(bills=[b2], postings=[charge(f"c-{uid}")]))
     assert stores.sessions.write(lot, _exit(s), _ack(lot, "x3"), riders).written
     assert stores.money.bill(b2.bill_id) == b2 and stores.ledger.get(f"c-{uid}") is not None
     assert stores.sessions.open_for(lot, s.subject) is None and stores.ledger.check() == []
-    assert stores.status.get(lot).device_last_seen_ms[f"cam-{uid}"] == int(T0.timestamp() * 1000)  # not moved back
+    assert stores.acks.get_record(lot, "x3").nonce is None  # an ack stored without one
 
 
 def test_a_plate_keeps_the_ids_of_its_open_arrears_cases(stores, uid):

@@ -1,11 +1,13 @@
-"""The exit folded into one transaction (issue 10): the session, its ack, the request's nonce, the device's
-last-seen, the bill and its charge posting are stored together. A Lambda dying at any point and the device
+"""The exit folded into one transaction (issue 10): the session, its ack (which carries the request's nonce),
+the bill and its charge posting are stored together (the device's last-seen is recorded off it, from the
+acks stream: ``tests/governance/test_last_seen_lag.py``). A Lambda dying at any point and the device
 resending (a new nonce, the same event) is a clean redo or a no-op returning the same answer; a replayed
 request is refused. On the memory stores and, for the DynamoDB transaction itself, on the local stack."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -129,18 +131,61 @@ def test_a_replayed_request_is_refused_but_a_request_that_died_unstored_may_be_d
     _assert_one_exit(memory, memory.services.stores.acks.get(LOT, exit_event["event_id"]).model_dump(mode="json"))
 
 
+def test_two_copies_of_one_request_at_once_one_is_answered_the_other_refused(memory, citizen, device, clock, monkeypatch):
+    """The copy that loses the ack's condition reads the ack, finds its own nonce there: a replay."""
+    _enter_and_wait(device, clock)
+    exit_event, ts = gate_event("exit", PLATE, clock.now()), int(clock.now().timestamp())
+    store, answers, raced = memory.stores.sessions, [], []
+    real = store.write
+
+    def racing(lot_id, plan, ack, riders=None):
+        if not raced:  # the other copy is stored while this one is between its reads and its write
+            raced.append(True)
+            answers.append(device("lx-out1").post(exit_event, nonce="nonce-exit-0003", ts=ts))
+        return real(lot_id, plan, ack, riders)
+
+    monkeypatch.setattr(store, "write", racing)
+    status, body = device("lx-out1").post(exit_event, nonce="nonce-exit-0003", ts=ts)
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    [(status, body)] = answers
+    assert status == 200 and body["acks"][0]["status"] == "accepted"
+    _assert_one_exit(memory, body["acks"][0])
+
+
+def test_a_resend_claims_its_own_nonce_and_a_rejected_events_request_claims_its(memory, citizen, device, clock):
+    _enter_and_wait(device, clock)
+    exit_event = gate_event("exit", PLATE, clock.now())
+    assert device("lx-out1").post(exit_event, nonce="nonce-exit-0004")[0] == 200
+    assert memory.stores.nonces.claim("lx-out1", "nonce-exit-0004", clock.now())  # kept on the ack, not here
+    resend = device("lx-out1").post(exit_event, nonce="nonce-exit-0005")
+    assert resend[0] == 200 and resend[1]["acks"][0]["status"] == "duplicate"
+    status, body = device("lx-out1").post(exit_event, nonce="nonce-exit-0005")  # the resend, replayed
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    bad = gate_event("exit", PLATE, clock.now() + timedelta(minutes=10))  # rejected: nothing stored
+    status, body = device("lx-out1").post(bad, nonce="nonce-exit-0006")
+    assert (status, body["code"]) == (400, "occurred_in_future")
+    status, body = device("lx-out1").post(bad, nonce="nonce-exit-0006")  # its nonce was claimed in the nonces
+    assert (status, body["code"]) == (401, "nonce_replayed")
+    _assert_one_exit(memory, memory.services.stores.acks.get(LOT, exit_event["event_id"]).model_dump(mode="json"))
+
+
 def test_the_folded_exit_on_dynamodb_crash_before_and_after_the_transaction(stack, citizen, device, clock, monkeypatch):
-    """The same on the local stack: one TransactWriteItems carries the session, the ack, the nonce, the
-    last-seen, the bill and the posting; the stack's fake workflows are real Step Functions here."""
+    """The same on the local stack: one TransactWriteItems carries the session, the ack with the nonce, the
+    bill and the posting; the stack's fake workflows are real Step Functions here."""
+    from shared.adapters.dynamo.models import NonceItem
+
     svc = stack.services
     _enter_and_wait(device, clock)
+    assert list(NonceItem.scan()) == []  # the entry's nonce is on its ack: no nonce item
     died = _dies_once(monkeypatch, svc.stores.sessions, "write", after=True)  # stored, then the Lambda died
     exit_event = gate_event("exit", PLATE, clock.now())
     assert _post(device("lx-out1"), exit_event, nonce="nonce-exit-0002") is None and died
     status, body = device("lx-out1").post(exit_event, nonce="nonce-exit-0002")  # the nonce was stored with it
     assert (status, body["code"]) == (401, "nonce_replayed")
+    assert svc.stores.acks.get_record(LOT, exit_event["event_id"]).nonce == "nonce-exit-0002"
     status, body = device("lx-out1").post(exit_event)
     assert status == 200 and body["acks"][0]["status"] == "duplicate"
+    assert len(list(NonceItem.scan())) == 1  # the resend's own nonce, claimed on its own
     _assert_one_exit(stack, body["acks"][0])
     # and the plate's next stay, its exit dying before the transaction, is redone cleanly
     _enter_and_wait(device, clock)

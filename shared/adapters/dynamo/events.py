@@ -28,6 +28,15 @@ def ack_item(record: AckRecord) -> AckItem:
         accepted_at=record.ack.accepted_at.isoformat(),
         ack=json.loads(record.ack.model_dump_json(exclude_none=True)),
         event=record.event,
+        nonce=record.nonce,
+        lot_device=record.lot_device or None,  # a gateway's events: absent rather than false
+    )
+
+
+def _record(item: AckItem) -> AckRecord:
+    return AckRecord(
+        lot_id=item.lot_id, district_code=item.district_code, device_id=item.device_id, event=item.event,
+        ack=Ack.model_validate(item.ack), nonce=item.nonce, lot_device=bool(item.lot_device),
     )
 
 
@@ -35,6 +44,10 @@ class AckStore:
     """The ``AckStore`` (``shared.ingest.ports``) and ``ArchiveClaims`` (``shared.archive.ports``) ports."""
 
     def get(self, lot_id: str, event_id: str) -> Ack | None:
+        record = self.get_record(lot_id, event_id)
+        return record.ack if record is not None else None
+
+    def get_record(self, lot_id: str, event_id: str) -> AckRecord | None:
         item = read_ahead.take(AckItem, ack_key(lot_id, event_id))
         if item is None:
             return None
@@ -43,7 +56,7 @@ class AckStore:
                 item = AckItem.get(ack_key(lot_id, event_id), consistent_read=True)
             except DoesNotExist:
                 return None
-        return Ack.model_validate(item.ack)
+        return _record(item)
 
     def save(self, record: AckRecord) -> bool:
         """Store an ack alone (events that change nothing else); False if it already exists."""

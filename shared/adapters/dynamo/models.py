@@ -14,6 +14,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -195,6 +196,8 @@ class AckItem(keyed(resources.EVENT_ACKS)):
     ack = JSONAttribute()
     event = JSONAttribute()
     archive_key = UnicodeAttribute(null=True)
+    nonce = UnicodeAttribute(null=True)  # a one-event request's nonce: its replay guard (issue 10)
+    lot_device = BooleanAttribute(null=True)  # the device is the lot's: the archive writer records its last-seen
     by_archive_object = AcksByArchiveObject()
 
 

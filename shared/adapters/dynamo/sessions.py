@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -11,9 +9,8 @@ from shared.adapters.dynamo import read_ahead
 from shared.adapters.dynamo.citizens import notice_item
 from shared.adapters.dynamo.conditions import save_if
 from shared.adapters.dynamo.events import ack_item
-from shared.adapters.dynamo.lot_status import _ms
 from shared.adapters.dynamo.models import (
-    AckItem, BillItem, LotStatusItem, NonceItem, SessionItem, transaction_connection,
+    AckItem, BillItem, LotStatusItem, SessionItem, transaction_connection,
 )  # fmt: skip
 from shared.bills.model import bill_id_for
 from shared.ingest.ports import AckRecord
@@ -43,18 +40,14 @@ def _session(item: SessionItem) -> ParkingSession:
 
 
 def _failed_items(tx: TransactWrite, exc: TransactWriteError) -> set[str]:
-    """Which of the transaction's items failed their condition: ``ack``, ``nonce``, ``seen`` or ``other``
+    """Which of the transaction's items failed their condition: ``ack`` or ``other``
     (pynamodb sends condition checks, deletes, puts, then updates, whatever the order they were staged in)."""
     sent = [*tx._condition_check_items, *tx._delete_items, *tx._put_items, *tx._update_items]
-    names = {AckItem.Meta.table_name: "ack", NonceItem.Meta.table_name: "nonce"}
     failed = set()
     for op, reason in zip(sent, exc.cancellation_reasons or [], strict=False):
         if reason is None or reason.code != "ConditionalCheckFailed":
             continue
-        name = names.get(op["TableName"], "other")
-        if op["TableName"] == LotStatusItem.Meta.table_name and op["Key"]["item"]["S"].startswith("DEVICE#"):
-            name = "seen"
-        failed.add(name)
+        failed.add("ack" if op["TableName"] == AckItem.Meta.table_name else "other")
     return failed
 
 
@@ -136,23 +129,10 @@ class SessionStore:
                 if transaction_conflict(exc):
                     return WriteOutcome(written=False)  # a concurrent transaction on an item: re-read, retry
                 raise
-            if failed == {"seen"}:  # a newer last-seen is stored: nothing to move, write the rest
-                return self.write(lot_id, plan, ack, dataclasses.replace(riders, seen=None))
-            return WriteOutcome(written=False, ack_exists="ack" in failed, nonce_replayed="nonce" in failed)
+            return WriteOutcome(written=False, ack_exists="ack" in failed)
         return WriteOutcome(written=True)
 
     def _stage_riders(self, tx: TransactWrite, riders: Riders) -> None:
-        if riders.nonce is not None:
-            n = riders.nonce
-            item = NonceItem(pk=f"{n.device_id}#{n.nonce}", expires_at=int(n.expires_at.timestamp()))
-            tx.save(item, condition=NonceItem.pk.does_not_exist())
-        if riders.seen is not None:
-            at = _ms(riders.seen.at)
-            tx.update(
-                LotStatusItem(lot_id=riders.seen.lot_id, item=f"DEVICE#{riders.seen.device_id}"),
-                actions=[LotStatusItem.last_seen.set(at)],
-                condition=LotStatusItem.last_seen.does_not_exist() | (LotStatusItem.last_seen < at),
-            )
         if riders.money is not None:
             self._money.stage(tx, riders.money)
         if riders.notice is not None:  # no condition: the same notice id is the same notice

@@ -20,6 +20,8 @@ def _image(record: AckRecord) -> dict:
         "accepted_at": record.ack.accepted_at.isoformat(),
         "ack": json.loads(record.ack.model_dump_json(exclude_none=True)),
         "event": json.loads(json.dumps(record.event)),
+        **({"nonce": record.nonce} if record.nonce is not None else {}),
+        **({"lot_device": True} if record.lot_device else {}),
     }
 
 
@@ -30,6 +32,16 @@ class AckStore:
     def get(self, lot_id: str, event_id: str) -> Ack | None:
         item = self.items.get(f"{lot_id}#{event_id}")
         return Ack.model_validate(item["ack"]) if item is not None else None
+
+    def get_record(self, lot_id: str, event_id: str) -> AckRecord | None:
+        item = self.items.get(f"{lot_id}#{event_id}")
+        if item is None:
+            return None
+        return AckRecord(
+            lot_id=item["lot_id"], district_code=item["district_code"], device_id=item["device_id"],
+            event=item["event"], ack=Ack.model_validate(item["ack"]), nonce=item.get("nonce"),
+            lot_device=bool(item.get("lot_device")),
+        )
 
     def save(self, record: AckRecord) -> bool:
         with LOCK:
@@ -60,9 +72,6 @@ class AckStore:
 class NonceStore:
     def __init__(self) -> None:
         self._seen: dict[str, datetime] = {}
-
-    def unclaimed(self, device_id: str, nonce: str) -> bool:
-        return f"{device_id}#{nonce}" not in self._seen
 
     def claim(self, device_id: str, nonce: str, expires_at: datetime) -> bool:
         key = f"{device_id}#{nonce}"

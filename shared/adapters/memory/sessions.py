@@ -16,9 +16,9 @@ def pointer_key(lot_id: str, subject: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, acks: AckStore, status: LotStatusStore, nonces=None, money=None, accounts=None) -> None:
+    def __init__(self, acks: AckStore, status: LotStatusStore, money=None, accounts=None) -> None:
         self._acks, self._status = acks, status
-        self._nonces, self._money, self._accounts = nonces, money, accounts  # for the riders of a write (issue 10)
+        self._money, self._accounts = money, accounts  # for the riders of a write (issue 10)
         self.sessions: dict[str, dict] = {}
         self.pointers: dict[str, str] = {}
 
@@ -54,14 +54,9 @@ class SessionStore:
                 fits(self.sessions, s.session_id, s.version) for s in plan.updates
             )
             pointers_fit = all(self.pointers.get(pointer_key(lot_id, p.subject)) == p.expected for p in plan.pointers)
-            nonce_free = riders.nonce is None or self._nonces.unclaimed(riders.nonce.device_id, riders.nonce.nonce)
             money_fits = riders.money is None or self._money.fits(riders.money)
-            if not (ack_free and sessions_fit and pointers_fit and nonce_free and money_fits):
-                return WriteOutcome(written=False, ack_exists=not ack_free, nonce_replayed=not nonce_free)
-            if riders.nonce is not None:
-                self._nonces.claim(riders.nonce.device_id, riders.nonce.nonce, riders.nonce.expires_at)
-            if riders.seen is not None:
-                self._status.touch_device(riders.seen.lot_id, riders.seen.device_id, riders.seen.at)
+            if not (ack_free and sessions_fit and pointers_fit and money_fits):
+                return WriteOutcome(written=False, ack_exists=not ack_free)
             if riders.money is not None:
                 self._money.apply(riders.money)
             if riders.notice is not None:
