@@ -39,7 +39,8 @@ class MoneyStore(Protocol):
       is created only if absent; a record at version n replaces only version n - 1. A posting id already
       stored fails the whole change. False: a condition failed (someone moved first): re-read, re-decide.
     - ``create_payment`` is put-if-absent (False: a retried request); so are ``record_receipt`` (False: a
-      delivery seen before) and ``record_finding`` (False: a re-run).
+      delivery seen before; a success callback that applies its payment is recorded by the payment instead,
+      ``Payment.succeeded_event``) and ``record_finding`` (False: a re-run).
     - ``bill_at_lane`` is the newest bill that left through the lane at or after ``since``;
       ``bills_of_plate`` and ``bills_of_lot`` newest first; ``payments_on`` a provider's payments created on a
       local (Asia/Shanghai) day.
