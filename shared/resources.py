@@ -116,8 +116,9 @@ BILLS = Table(
     indexes=(
         Index("by_plate", "plate", "created_at"),
         Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
-        # KEYS_ONLY (issue 10): its readers (a lot's bills, a district's disputes: staff views) read the items
-        # by key, so the payments, coupons and tasks that update a bill write nothing to it
+        # KEYS_ONLY (issue 10): its reader (a district's disputes, DISPUTES#<district>: a staff view) reads the
+        # items by key. Sparse: bills do not carry the key (nothing lists a lot's bills; issue 10: one index
+        # write fewer per priced exit), only disputes do
         Index("by_lot", "lot_id", "created_at", projection="KEYS_ONLY"),
         # issue 10: sparse; pay-later bills unpaid whose billing workflow has not started, by the end of their
         # grace period (one partition: two index writes per pay-later session, far below its 1,000 a second)
