@@ -87,7 +87,8 @@ SESSIONS = Table(
     indexes=(
         Index("open_by_lot", "open_lot_id", "pk"),
         Index("unmatched_by_lot", "unmatched_lot_id", "pk"),
-        Index("by_plate", "plate", "entered_at", projection="KEYS_ONLY"),  # parked() reads each session by id
+        # parked() reads each session by id; sparse: berth sessions only (a gate session has its plate's pointer)
+        Index("by_plate", "plate", "entered_at", projection="KEYS_ONLY"),
     ),
     purpose="Parking sessions plus uniqueness pointers for open sessions.",
 )
