@@ -27,6 +27,10 @@ The grace-end sweep (a scheduled function, every 5 minutes) is fired at each ses
 meter of its own; what a run costs whatever it finds (one invocation, one query: measured on an idle run) is
 amortised over ``ASSUMED_PAYLATER_SESSIONS_PER_DAY``, what it does per bill it starts is counted whole.
 
+Lambda duration: modelled per invocation (see ``duration_model`` and bench/README.md): the invocation's
+own CPU time measured here, scaled by Lambda's CPU share at the deployed memory, plus its sequential calls
+times a stated in-region latency, rounded up to the millisecond; the former flat 100 ms is reported beside it.
+
 Archiving: after a scenario's sessions the acks stream is pumped to the archive writer (batches of up to
 500 records, as the event-source mapping is configured) under its own meter; its cost is shown per session,
 amortised over the scenario's sessions, beside the session's total (``with_archive``).
