@@ -27,6 +27,10 @@ The grace-end sweep (a scheduled function, every 5 minutes) is fired at each ses
 meter of its own; what a run costs whatever it finds (one invocation, one query: measured on an idle run) is
 amortised over ``ASSUMED_PAYLATER_SESSIONS_PER_DAY``, what it does per bill it starts is counted whole.
 
+Lambda duration: modelled per invocation (see ``duration_model`` and bench/README.md): the invocation's
+own CPU time measured here, scaled by Lambda's CPU share at the deployed memory, plus its sequential calls
+times a stated in-region latency, rounded up to the millisecond; the former flat 100 ms is reported beside it.
+
 Archiving: after a scenario's sessions the acks stream is pumped to the archive writer (batches of up to
 500 records, as the event-source mapping is configured) under its own meter; its cost is shown per session,
 amortised over the scenario's sessions, beside the session's total (``with_archive``).
@@ -41,10 +45,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
 import time
+import tracemalloc
 import traceback
 from collections import Counter
 from contextlib import contextmanager
@@ -74,7 +80,21 @@ PRICE = {k: Decimal(v["usd"]) for k, v in PRICES.items()}
 # Which API Gateway flavour the CDK stack deploys (infra/cdk/api.py: an HTTP API since issue 10); both totals are reported.
 API_FLAVOUR = "http"
 ASSUMPTIONS = [
-    *pl.ASSUMPTIONS[:4],
+    "Lambda duration, modelled per invocation (lambda_duration_model): billed ms = ceil(local CPU ms x "
+    "max(1, 1769 / memory MB) + the sum of its calls' round-trip latency). Local CPU: the invocation's thread CPU "
+    "time in the platform's code and botocore's client side (moto's answers, the benchmark's meters and the "
+    "sandbox provider's own work not charged), with the deployed log level (INFO) and metrics on, their output "
+    "dropped; the local core is ASSUMED as fast as one Lambda vCPU. CPU share: Lambda allocates CPU in proportion "
+    "to memory, 1,769 MB = one vCPU (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html); "
+    "single-threaded handlers gain nothing above it. Memory: the deployed function_memory_mb (infra/cdk/stages.py). "
+    "Latency per sequential call, ASSUMED and conservative for a warm in-region connection (DynamoDB advertises "
+    "single-digit ms): DynamoDB reads and single writes 10 ms, TransactWriteItems 30 ms, TransactGetItems and "
+    "BatchWriteItem 15 ms, KMS 15, SSM 20, Step Functions / Lambda / SNS 30, S3 40, other AWS 30; a payment "
+    "provider API call (create_payment, refund, create_setup, list_transactions: Stripe, outside the region) "
+    "300 ms. Billed per 1 ms, rounded up. Warm containers only (no cold-start init). The former flat assumption "
+    f"({pl.LAMBDA_AVG_DURATION_MS} ms per invocation at {pl.LAMBDA_MEMORY_MB} MB) is reported beside it, not in "
+    "the totals (lambda_duration_flat, total_with_flat_lambda_duration).",
+    *pl.ASSUMPTIONS[1:4],
     "Counted from the entry event on (bench_paylater counts from the exit). Registration of a citizen and a first "
     "warm-up session with cold caches (KMS for device secrets, ...) are not in the totals.",
     "Archive (with_archive): the session's events reach S3 through the acks stream and the archive writer; "
@@ -114,6 +134,12 @@ def _grace_ends(world, problems: list[str], started: int) -> None:
         problems.append(f"the grace-end sweep started {out.get('started')} workflows, not {started}: {out}")
 
 
+def _billed_total(meter: pl.Meter, memory_mb: int) -> int:
+    """The modelled billed milliseconds of every invocation made under ``meter``."""
+    return sum(billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], memory_mb)
+               for r in _invocations.get(id(meter), []))
+
+
 def _idle_sweep(world) -> pl.Meter:
     """One sweep run with nothing due: the fixed part of every run."""
     from infra.local import scheduler
@@ -128,16 +154,253 @@ def _idle_sweep(world) -> pl.Meter:
     return idle
 
 
-def sweep_share(sweep: pl.Meter, runs: int, idle: pl.Meter, n: int) -> dict[str, Decimal]:
+def sweep_share(sweep: pl.Meter, runs: int, idle: pl.Meter, n: int, memory_mb: int) -> dict[str, Decimal]:
     """Per session: the runs' work beyond their fixed part, plus the fixed part amortised."""
     share = Decimal(SWEEP_RUNS_PER_DAY) / ASSUMED_PAYLATER_SESSIONS_PER_DAY
     values = {
+        "lambda_billed_ms": (Decimal(_billed_total(sweep, memory_mb)), Decimal(_billed_total(idle, memory_mb))),
         "lambda_invocations": (Decimal(sum(sweep.invocations.values())), Decimal(sum(idle.invocations.values()))),
         "aws_calls": (Decimal(sum(sweep.calls.values())), Decimal(sum(idle.calls.values()))),
         "dynamodb_wru": (sweep.wru, idle.wru),
         "dynamodb_rru": (sweep.rru, idle.rru),
     }
     return {k: (total - runs * fixed) / n + fixed * share for k, (total, fixed) in values.items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Lambda billed duration: a model per invocation, from what the benchmark measures (not moto's wall time)
+#
+#   billed ms = ceil(local CPU ms x max(1, LAMBDA_MB_PER_VCPU / memory MB) + sum of its round trips' latency)
+#
+# - local CPU: the invocation's thread CPU time (time.thread_time) in the platform's code, botocore's
+#   client side (serialising, signing, parsing) included; moto's side of each call (its backends: AWS's
+#   side), the benchmark's own metering and the sandbox provider's side are not charged. The local core
+#   is taken to be as fast as one Lambda vCPU (both are server x86 cores: an ASSUMPTION).
+# - CPU share: "Lambda allocates CPU power in proportion to the amount of memory configured ... At 1,769 MB,
+#   a function has the equivalent of one vCPU" (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+#   The handlers are single-threaded Python, so more than one vCPU does not help: the factor is at least 1.
+# - latency: each call of the request is sequential (the code is); ROUND_TRIP_MS per call, ASSUMED and
+#   conservative for a warm connection in the same region: DynamoDB advertises single-digit millisecond
+#   reads and writes (aws.amazon.com/dynamodb), taken as 10 ms; a transaction (two-phase) as 30 ms.
+# - billed by the millisecond, rounded up (aws.amazon.com/lambda/pricing). Warm containers only: a cold
+#   start's init is not in it (it shows in no session the benchmark counts).
+# The old flat assumption (LAMBDA_AVG_DURATION_MS per invocation) is kept beside it: lambda_duration_flat.
+
+LAMBDA_MB_PER_VCPU = 1769
+ROUND_TRIP_MS = {  # ASSUMPTION: in-region latency of one call, by operation (DynamoDB) or service
+    "GetItem": 10, "BatchGetItem": 10, "Query": 10, "Scan": 10, "TransactGetItems": 15,
+    "PutItem": 10, "UpdateItem": 10, "DeleteItem": 10, "BatchWriteItem": 15, "TransactWriteItems": 30,
+    "kms": 15, "s3": 40, "stepfunctions": 30, "ssm": 20, "lambda": 30, "sns": 30, "scheduler": 30,
+    "provider": 300,  # the payment provider's API (Stripe in AWS: outside the region, over the internet)
+}
+OTHER_ROUND_TRIP_MS = 30  # any other AWS service
+PROVIDER_CALLS = ("create_payment", "refund", "list_transactions", "create_setup")  # network calls in AWS
+
+
+def lambda_memory_mb() -> int:
+    """The memory every function is deployed with (infra/cdk/stages.py, the prod stage's function_memory_mb)."""
+    from infra.cdk.stages import stage_config
+
+    return stage_config("prod", {}).function_memory_mb
+
+
+def round_trip_ms(call: str) -> int:
+    """``GetItem(local-bills)`` -> the GetItem latency; ``kms:Decrypt`` -> KMS's; ``provider:...`` -> the PSP's."""
+    if "(" in call:
+        return ROUND_TRIP_MS.get(call.split("(", 1)[0], OTHER_ROUND_TRIP_MS)
+    return ROUND_TRIP_MS.get(call.split(":", 1)[0], OTHER_ROUND_TRIP_MS)
+
+
+def billed_ms(cpu_ms: float, calls: list[str], memory_mb: int) -> int:
+    scale = max(1.0, LAMBDA_MB_PER_VCPU / memory_mb)
+    return max(1, math.ceil(cpu_ms * scale + sum(round_trip_ms(c) for c in calls)))
+
+
+class _Account(threading.local):
+    """Who the thread's CPU is charged to: a stack of (invocation, charged?) entries."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[dict | None, bool]] = []
+        self.mark = 0.0
+
+
+_account = _Account()
+
+
+def _charge() -> None:
+    now = time.thread_time()
+    if _account.entries:
+        frame, charged = _account.entries[-1]
+        if charged and frame is not None:
+            frame["cpu_s"] += now - _account.mark
+    _account.mark = now
+
+
+@contextmanager
+def _charging(frame: dict | None, charged: bool):
+    _charge()
+    _account.entries.append((frame, charged))
+    try:
+        yield
+    finally:
+        _charge()
+        _account.entries.pop()
+
+
+def _owner() -> dict | None:
+    return _account.entries[-1][0] if _account.entries else None
+
+
+_invocations: dict[int, list[dict]] = {}  # id(meter) -> one record per invocation: label, cpu_s, calls
+_invocations_lock = threading.Lock()
+
+
+def install_cpu_probe():
+    """Below the meters (call before ``pl.install_meters``): botocore's own work is charged to the invocation,
+    moto's answer (AWS's side) is not. Returns a function that undoes it."""
+    import botocore.client
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original_call = botocore.client.BaseClient._make_api_call
+    original_stub = BotocoreStubber.__call__
+
+    def make_api_call(self, operation_name, api_params):
+        with _charging(_owner(), True):
+            return original_call(self, operation_name, api_params)
+
+    def stub(self, *args, **kwargs):
+        with _charging(_owner(), False):
+            return original_stub(self, *args, **kwargs)
+
+    botocore.client.BaseClient._make_api_call = make_api_call
+    BotocoreStubber.__call__ = stub
+
+    def uninstall() -> None:
+        botocore.client.BaseClient._make_api_call = original_call
+        BotocoreStubber.__call__ = original_stub
+
+    return uninstall
+
+
+def install_provider_probe(providers: dict) -> None:
+    """The payment provider's network calls: a round trip each in the model; the sandbox's own work is the
+    provider's side, not charged."""
+    for name, provider in providers.items():
+        for op in PROVIDER_CALLS:
+            method = getattr(provider, op, None)
+            if method is None or getattr(method, "_probed", False):
+                continue
+
+            def probed(*args, _method=method, _name=f"provider:{name}.{op}", **kwargs):
+                external = getattr(_trace, "external", None)
+                if external is not None:
+                    external.append(_name)
+                with _charging(_owner(), False):
+                    return _method(*args, **kwargs)
+
+            probed._probed = True
+            setattr(provider, op, probed)
+
+
+class _InvocationOutputSink:
+    """stdout for the run: what a function prints inside an invocation (its INFO logs, its EMF metrics, as in
+    AWS: CloudWatch) is formatted, so its CPU is measured, then dropped; the benchmark's own lines pass."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return len(text) if _account.entries else self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def production_output():
+    """Log and metrics settings as deployed (infra/cdk/derive.py: INFO; metrics on), output dropped."""
+    import logging
+
+    saved = {k: os.environ.get(k) for k in ("POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_DISABLED")}
+    os.environ.update({"POWERTOOLS_LOG_LEVEL": "INFO", "POWERTOOLS_METRICS_DISABLED": "false"})
+    stdout, sys.stdout = sys.stdout, _InvocationOutputSink(sys.stdout)
+    from shared.observability import SERVICE
+
+    log = logging.getLogger(SERVICE)
+    streams = [(h, h.setStream(sys.stdout)) for h in log.handlers if isinstance(h, logging.StreamHandler)]
+    level = log.level
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+        for handler, stream in streams:
+            handler.setStream(stream)
+        sys.stdout = stdout
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+_FOOTPRINT = r"""
+import json, sys, time
+def status(key):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key + ":")) / 1024
+out = {"interpreter_rss_mb": status("VmRSS")}
+cpu = time.process_time()
+import functions.api.app  # what Lambda imports at a cold start (the handler module)
+out["import_cpu_s"] = round(time.process_time() - cpu, 3)
+out["after_handler_import_rss_mb"] = status("VmRSS")
+import moto, moto.dynamodb, moto.stepfunctions, moto.kms, moto.s3, moto.ssm  # the embedded AWS, not in Lambda
+moto_mb = status("VmRSS") - out["after_handler_import_rss_mb"]
+from infra.local.stack import LocalStack
+from shared.clock import ManualClock
+with LocalStack(ManualClock()) as stack:  # the services built with the deployed adapters, their clients made
+    stack.services.registry, stack.services.payments
+    out["after_services_rss_mb_minus_moto_import"] = status("VmRSS") - moto_mb
+out["peak_rss_mb_minus_moto_import"] = status("VmHWM") - moto_mb
+print(json.dumps({k: round(v, 1) for k, v in out.items()}))
+"""
+
+
+def handler_footprint() -> dict:
+    """The API function's memory and cold-start CPU, in a fresh interpreter (an upper bound: the services'
+    figure includes moto's provisioned tables; moto's import is subtracted)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", _FOOTPRINT], cwd=root, capture_output=True, text=True,
+                          env={**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}, timeout=300)
+    if done.returncode:
+        return {"error": done.stderr[-2000:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def duration_model(records: list[dict], n: int, memory_mb: int) -> dict:
+    """Per session: the modelled billed milliseconds of every invocation, and by request or task."""
+    by_label: dict[str, list[dict]] = {}
+    for r in records:
+        by_label.setdefault(r["label"], []).append(r)
+    out, total = {}, 0
+    for label, runs in sorted(by_label.items()):
+        ms = [billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], memory_mb) for r in runs]
+        total += sum(ms)
+        out[label] = {
+            "per_session": pl.plain(pl.per(len(runs), n)),
+            "local_cpu_ms_mean": round(sum(r["cpu_s"] for r in runs) * 1000 / len(runs), 2),
+            "round_trip_ms": _span([sum(round_trip_ms(c) for c in r["calls"] + r["external"]) for r in runs]),
+            "external_calls": max((r["external"] for r in runs), key=len),
+            "billed_ms_mean": round(sum(ms) / len(ms), 1),
+            **({"python_heap_peak_kb_max": round(max(r["heap_peak_kb"] for r in runs))}
+               if all("heap_peak_kb" in r for r in runs) else {}),
+        }
+    return {"memory_mb": memory_mb, "cpu_scale": round(max(1.0, LAMBDA_MB_PER_VCPU / memory_mb), 3),
+            "billed_ms_per_session": pl.plain(pl.per(total, n)), "by_request": out}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -163,16 +426,30 @@ def step(label: str):
 
 @contextmanager
 def traced(label: str):
-    previous = getattr(_trace, "calls", None)
-    _trace.calls = []
+    """One invocation: its calls in order (round trips), its provider calls and its CPU (the duration model)."""
+    previous, previous_external = getattr(_trace, "calls", None), getattr(_trace, "external", None)
+    _trace.calls, _trace.external = [], []
+    meter = pl._meter
+    frame = {"label": label, "cpu_s": 0.0}
+    heap = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None
+    if heap is not None:
+        tracemalloc.reset_peak()
     try:
-        yield
+        with _charging(frame, True):
+            yield
     finally:
+        if heap is not None:
+            frame["heap_peak_kb"] = (tracemalloc.get_traced_memory()[1] - heap) / 1024
         calls, _trace.calls = _trace.calls, previous
+        external, _trace.external = _trace.external, previous_external
         trips = _trips
         if trips is not None:
             with _trips_lock:
                 trips.setdefault(label, []).append(calls)
+        if meter is not None:
+            frame.update(calls=calls, external=external)
+            with _invocations_lock:
+                _invocations.setdefault(id(meter), []).append(frame)
 
 
 _trips_lock = threading.Lock()
@@ -204,10 +481,11 @@ def install_tracing():
     logical = {f.name: f.logical for f in resources.FUNCTIONS}
 
     def make_api_call(self, operation_name, api_params):
-        calls = getattr(_trace, "calls", None)
-        if calls is not None:
-            calls.append(_call_name(self.meta.service_model.service_name, operation_name, api_params))
-        return original_call(self, operation_name, api_params)
+        with _charging(_owner(), False):  # the meters' work is the benchmark's, not the platform's
+            calls = getattr(_trace, "calls", None)
+            if calls is not None:
+                calls.append(_call_name(self.meta.service_model.service_name, operation_name, api_params))
+            return original_call(self, operation_name, api_params)
 
     def invoke(function_name, event):
         action = event.get("action") if isinstance(event, dict) else None
@@ -388,7 +666,7 @@ NEEDS_CITIZEN = {"paylater_grace", "paylater_auto", "returning_citizen"}
 # A scenario on a fresh stack
 
 
-def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
+def run_scenario(scenario: str, sessions: int, returning: int, memory_mb: int | None = None) -> dict:
     from chalice.test import Client
 
     from infra.local.stack import LocalStack
@@ -396,6 +674,7 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
     from tests.support import build_city, price_lot
 
     global _trips
+    memory_mb = memory_mb or lambda_memory_mb()
     clock = pl.tracking_clock()
     started = time.perf_counter()
     measured: list[tuple[str, pl.Meter, dict, list[dict]]] = []  # (phase, meter, trips, sessions seen)
@@ -405,6 +684,7 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
     with LocalStack(clock) as stack:
         from functions.api.app import app
 
+        unprobe = install_cpu_probe()
         uninstall = pl.install_meters()
         untrace = install_tracing()
         try:
@@ -412,6 +692,7 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
                 city = build_city(stack.services.registry)
                 price_lot(stack.services, LOT, ZHUMADIAN_CLASS1)
                 world = pl.World(stack, TracedApi(client.http), clock, city.secrets)
+                install_provider_probe(stack.services.providers)
                 if scenario == "returning_citizen":
                     citizen = world.register(0)
                     phases = {1: "first", returning: f"session_{returning}"}
@@ -473,6 +754,7 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
         finally:
             untrace()
             uninstall()
+            unprobe()
             pl.metering(None)
     result = {"scenario": scenario, "problems": problems, "wall_s": round(time.perf_counter() - started, 1)}
     for phase, meter, trips, seen in measured:
@@ -480,18 +762,26 @@ def run_scenario(scenario: str, sessions: int, returning: int) -> dict:
         if not n:
             continue
         sweep = (*_sweeps[id(meter)], idle) if id(meter) in _sweeps and idle is not None else None
-        result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None, sweep)
+        result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None, sweep,
+                                  memory_mb=memory_mb)
+    for meter in [archive, idle, *(m for _, m, _, _ in measured)]:  # ids may be reused by the next scenario
+        if meter is not None:
+            runs_meter = _sweeps.pop(id(meter), [None])[0]
+            for m in (meter, runs_meter):
+                if m is not None:
+                    _invocations.pop(id(m), None)
     return result
 
 
 def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: pl.Meter | None,
-              sweep: tuple[pl.Meter, int, pl.Meter] | None = None) -> dict:
+              sweep: tuple[pl.Meter, int, pl.Meter] | None = None, *, memory_mb: int) -> dict:
     figures = pl.meter_figures(meter, n)
-    added = {k: Decimal(0) for k in ("lambda_invocations", "dynamodb_wru", "dynamodb_rru")}
+    added = {k: Decimal(0) for k in ("lambda_invocations", "dynamodb_wru", "dynamodb_rru", "lambda_billed_ms")}
     swept = None
+    durations = duration_model(_invocations.get(id(meter), []), n, memory_mb)
     if sweep is not None:
         runs_meter, runs, idle = sweep
-        share = sweep_share(runs_meter, runs, idle, n)
+        share = sweep_share(runs_meter, runs, idle, n, memory_mb)
         added = {k: share[k] for k in added}
         run_trips = {k: v for k, v in trips.items() if k.startswith("task pay-later-grace")}
         swept = {"runs_measured": runs, "runs_per_day": SWEEP_RUNS_PER_DAY,
@@ -514,9 +804,12 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
                         "transitions_by_state": {k: pl.plain(pl.per(v, n)) for k, v in sorted(by_state.items())},
                         "transitions_differ_between_sessions": len(set(transitions_each)) > 1},
         "round_trips": round_trips(trips, n),
+        "lambda_duration_model": durations,
         "cost": cost(Decimal(figures["api_requests"]), Decimal(figures["lambda_invocations"]) + added["lambda_invocations"],
                      Decimal(figures["dynamodb_wru"]) + added["dynamodb_wru"],
-                     Decimal(figures["dynamodb_rru"]) + added["dynamodb_rru"], transitions, s3_puts),
+                     Decimal(figures["dynamodb_rru"]) + added["dynamodb_rru"], transitions, s3_puts,
+                     billed_ms=Decimal(durations["billed_ms_per_session"]) + added["lambda_billed_ms"],
+                     memory_mb=memory_mb),
     }
     if swept is not None:
         out["grace_sweep_per_session"] = swept
@@ -526,8 +819,11 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
         out["archive_per_session"] = {**{k: a[k] for k in ("aws_calls", "aws_calls_by_operation", "dynamodb_wru",
                                                            "dynamodb_rru", "lambda_invocations")},
                                       "s3_puts": pl.plain(a_puts)}
+        a_ms = duration_model(_invocations.get(id(archive), []), n, memory_mb)
+        out["archive_per_session"]["lambda_duration_model"] = a_ms
         out["archive_cost"] = cost(Decimal(0), Decimal(a["lambda_invocations"]), Decimal(a["dynamodb_wru"]),
-                                   Decimal(a["dynamodb_rru"]), Decimal(0), a_puts)
+                                   Decimal(a["dynamodb_rru"]), Decimal(0), a_puts,
+                                   billed_ms=Decimal(a_ms["billed_ms_per_session"]), memory_mb=memory_mb)
         total = Decimal(out["cost"]["usd_per_million_sessions_exact"]["total"]) + Decimal(
             out["archive_cost"]["usd_per_million_sessions_exact"]["total"])
         out["cost"]["usd_per_million_sessions"]["with_archive"] = pl.money(total)
@@ -535,13 +831,17 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
 
 
 def cost(api_requests: Decimal, invocations: Decimal, wru: Decimal, rru: Decimal, transitions: Decimal,
-         s3_puts: Decimal) -> dict:
-    """USD per million sessions, exact; the inputs are per session."""
-    gb_s = Decimal(pl.LAMBDA_MEMORY_MB) / 1024 * Decimal(pl.LAMBDA_AVG_DURATION_MS) / 1000
+         s3_puts: Decimal, *, billed_ms: Decimal, memory_mb: int) -> dict:
+    """USD per million sessions, exact; the inputs are per session. Lambda duration from the modelled billed
+    milliseconds (``billed_ms``, all invocations of a session); the old flat assumption beside it, not in
+    the totals (``lambda_duration_flat``: LAMBDA_AVG_DURATION_MS per invocation at pl.LAMBDA_MEMORY_MB)."""
+    flat_gb_s = Decimal(pl.LAMBDA_MEMORY_MB) / 1024 * Decimal(pl.LAMBDA_AVG_DURATION_MS) / 1000
+    gb_s = Decimal(memory_mb) / 1024 * billed_ms / 1000
+    flat = invocations * flat_gb_s * PRICE["lambda_per_gb_second"] * pl.ONE_MILLION
     parts = {
         "step_functions_transitions": transitions * PRICE["stepfunctions_standard_per_state_transition"],
         "lambda_requests": invocations * PRICE["lambda_per_request"],
-        "lambda_duration": invocations * gb_s * PRICE["lambda_per_gb_second"],
+        "lambda_duration": gb_s * PRICE["lambda_per_gb_second"],
         "dynamodb_writes": wru * PRICE["dynamodb_on_demand_per_write_request_unit"],
         "dynamodb_reads": rru * PRICE["dynamodb_on_demand_per_read_request_unit"],
         "s3_puts": s3_puts * PRICE["s3_standard_put_per_request"],
@@ -552,7 +852,9 @@ def cost(api_requests: Decimal, invocations: Decimal, wru: Decimal, rru: Decimal
     base = sum(per_million.values(), Decimal(0))
     totals = {f"total_{k}_api": base + v * pl.ONE_MILLION for k, v in api.items()}
     exact = {**per_million, "api_gateway": api[API_FLAVOUR] * pl.ONE_MILLION, **totals,
-             "total": totals[f"total_{API_FLAVOUR}_api"]}
+             "total": totals[f"total_{API_FLAVOUR}_api"],
+             "lambda_duration_flat": flat,  # not in the totals: the old assumption, for comparison
+             "total_with_flat_lambda_duration": totals[f"total_{API_FLAVOUR}_api"] - per_million["lambda_duration"] + flat}
     return {
         "api_flavour": API_FLAVOUR,
         "usd_per_million_sessions_exact": {k: pl.plain(v) for k, v in exact.items()},
@@ -599,16 +901,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--returning", type=int, default=200, help="sessions of the returning citizen (default 200)")
     p.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)}")
     p.add_argument("--output", type=Path, default=RESULTS_FILE)
+    p.add_argument("--footprint", action="store_true",
+                   help="also measure the API function's memory: its Python heap per request (tracemalloc, slower) "
+                        "and a fresh interpreter's RSS after importing it")
+    p.add_argument("--memory-mb", type=int, default=None,
+                   help="model Lambda at this memory (default: the deployed function_memory_mb, infra/cdk/stages.py)")
     args = p.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if args.sessions < 1 or args.returning < 2 or not chosen or any(s not in SCENARIOS for s in chosen):
         p.error(f"--sessions >= 1, --returning >= 2; --scenarios from {', '.join(SCENARIOS)}")
-    for key, value in {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true",
-                       "POWERTOOLS_TRACE_DISABLED": "true"}.items():
+    for key, value in {"POWERTOOLS_TRACE_DISABLED": "true"}.items():  # logs and metrics: production_output
         os.environ.setdefault(key, value)
     machine, commit = machine_info(), git_commit()
     started = time.monotonic()
-    scenarios = [run_scenario(name, args.sessions, args.returning) for name in chosen]
+    memory_mb = args.memory_mb or lambda_memory_mb()
+    footprint = handler_footprint() if args.footprint else None
+    if args.footprint:
+        tracemalloc.start()
+    with production_output():
+        scenarios = [run_scenario(name, args.sessions, args.returning, memory_mb) for name in chosen]
+    tracemalloc.stop()
     problems = [f"{s['scenario']}: {x}" for s in scenarios for x in s["problems"]]
     for s in scenarios:
         for phase in [k for k in s if k == "session" or k == "first" or k.startswith("session_")]:
@@ -624,9 +936,15 @@ def main(argv: list[str] | None = None) -> int:
                        "stack": "a fresh local stack per scenario (moto in-process, real ASL executions)"},
         "prices": {"region": pl.REGION, "as_of": pl.PRICES_AS_OF, "currency": "USD", "free_tiers": "ignored",
                    "items": PRICES, "api_flavour_deployed": API_FLAVOUR,
-                   "lambda": {"memory_mb": pl.LAMBDA_MEMORY_MB,
-                              "assumed_avg_billed_duration_ms": pl.LAMBDA_AVG_DURATION_MS}},
+                   "lambda": {"memory_mb": memory_mb, "deployed_memory_mb": lambda_memory_mb(),
+                              "duration": "modelled per invocation (assumptions, lambda_duration_model)",
+                              "mb_per_vcpu": LAMBDA_MB_PER_VCPU, "round_trip_ms_assumed": ROUND_TRIP_MS,
+                              "other_round_trip_ms_assumed": OTHER_ROUND_TRIP_MS,
+                              "flat_assumption_for_comparison": {
+                                  "memory_mb": pl.LAMBDA_MEMORY_MB,
+                                  "avg_billed_duration_ms": pl.LAMBDA_AVG_DURATION_MS}}},
         "assumptions": ASSUMPTIONS,
+        **({"api_function_footprint": footprint} if footprint else {}),
         "scenarios": scenarios,
     }
     return finish(args.output, report, started, problems, table)

@@ -87,7 +87,8 @@ SESSIONS = Table(
     indexes=(
         Index("open_by_lot", "open_lot_id", "pk"),
         Index("unmatched_by_lot", "unmatched_lot_id", "pk"),
-        Index("by_plate", "plate", "entered_at", projection="KEYS_ONLY"),  # parked() reads each session by id
+        # parked() reads each session by id; sparse: berth sessions only (a gate session has its plate's pointer)
+        Index("by_plate", "plate", "entered_at", projection="KEYS_ONLY"),
     ),
     purpose="Parking sessions plus uniqueness pointers for open sessions.",
 )
@@ -116,8 +117,9 @@ BILLS = Table(
     indexes=(
         Index("by_plate", "plate", "created_at"),
         Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
-        # KEYS_ONLY (issue 10): its readers (a lot's bills, a district's disputes: staff views) read the items
-        # by key, so the payments, coupons and tasks that update a bill write nothing to it
+        # KEYS_ONLY (issue 10): its reader (a district's disputes, DISPUTES#<district>: a staff view) reads the
+        # items by key. Sparse: bills do not carry the key (nothing lists a lot's bills; issue 10: one index
+        # write fewer per priced exit), only disputes do
         Index("by_lot", "lot_id", "created_at", projection="KEYS_ONLY"),
         # issue 10: sparse; pay-later bills unpaid whose billing workflow has not started, by the end of their
         # grace period (one partition: two index writes per pay-later session, far below its 1,000 a second)

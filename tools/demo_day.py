@@ -216,16 +216,15 @@ def main(argv: list[str] | None = None) -> int:
                                   "next_day": {"statement_id": st2.statement_id, "late_days": st2.late_days,
                                                "adjustments_collected_fen": st2.adjustments.collected_fen,
                                                "check": svc.settlement.check(st2)} if st2 else None}
-        from shared.hotspots.model import Stay, utilisation
+        from shared.hotspots.model import stays_of_day, utilisation
         from shared.hotspots.plot import heatmap_png
 
         compliance = svc.compliance.report(city)
         lots = {lot.lot_id: lot for lot in svc.registry.lots.list() if lot.lot_id in demo.lots}
-        from shared.adapters.dynamo.money import MoneyStore
-
-        money = MoneyStore(svc.ledger)
-        stays = [Stay(b.lot_id, b.entered_at, b.exited_at) for lot_id in lots
-                 for b in money.bills_of_lot(lot_id, limit=1000) if b.entered_at]
+        # The day's stays from the archived events, as the supervision scan reads them (bills are not listed by
+        # lot: issue 10); every stay counts, free ones too.
+        archived = svc.signals.archived(DAY.date().isoformat())
+        stays = [stay for lot_id in lots for stay in stays_of_day(lot_id, archived.get(lot_id, []), DAY.date())]
         # The demo lots are large; scaled to 4 spaces so that the day's 20 cars a lot (about 3 parked at a time
         # on average) make visible hotspots (hours at 85 % or more); at 12 spaces no hour reached it.
         hot = utilisation(stays, {i: (lot.district_code, 4) for i, lot in lots.items()}, DAY.date())

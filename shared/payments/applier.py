@@ -57,10 +57,12 @@ class PaymentApplier:
         # the process that applied it stopped before its archive record was written
         self.rerecord: Callable[[list[Posting]], object] | None = None
 
-    def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime) -> str:
+    def succeeded(self, payment_id: str, amount_fen: int, provider_ref: str | None, at: datetime,
+                  event_id: str | None = None) -> str:
         """Apply a successful payment once: to its bill, or to each bill it pays together, in one change
         (every bill's new figures, a balanced posting per bill and the payment's new state, all or nothing).
-        Returns applied / duplicate / unknown."""
+        ``event_id``: the provider's callback event, kept on the payment (its receipt). Returns applied /
+        duplicate / unknown."""
         for _ in range(ATTEMPTS):
             payment = self._money.payment(payment_id)
             if payment is None:
@@ -78,7 +80,7 @@ class PaymentApplier:
             paid = payment.bumped(
                 state=PaymentState.SUCCEEDED, succeeded_at=at, amount_fen=amount_fen,
                 provider_ref=provider_ref or payment.provider_ref, decline_code=None,
-                allocations=shares if payment.allocations else {},
+                allocations=shares if payment.allocations else {}, succeeded_event=event_id,
             )  # fmt: skip
             new_bills, postings = [], []
             for bill in bills:

@@ -49,6 +49,9 @@ class Payment(BaseModel):
     allocations: dict[str, int] = Field(default_factory=dict, description=(
         "A payment for several bills (a citizen's arrears paid together): fen per bill id, in the order they are "
         "applied; ``bill_id`` is then the first of them. Empty: the whole amount is ``bill_id``'s."))
+    succeeded_event: str | None = Field(None, description=(
+        "The provider's callback event that applied it (issue 10): the payment is that delivery's receipt, "
+        "written in the same transaction, so no separate receipt item is stored for it."))
     version: int = 1
 
     @property

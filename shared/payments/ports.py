@@ -39,9 +39,11 @@ class MoneyStore(Protocol):
       is created only if absent; a record at version n replaces only version n - 1. A posting id already
       stored fails the whole change. False: a condition failed (someone moved first): re-read, re-decide.
     - ``create_payment`` is put-if-absent (False: a retried request); so are ``record_receipt`` (False: a
-      delivery seen before) and ``record_finding`` (False: a re-run).
+      delivery seen before; a success callback that applies its payment is recorded by the payment instead,
+      ``Payment.succeeded_event``) and ``record_finding`` (False: a re-run).
     - ``bill_at_lane`` is the newest bill that left through the lane at or after ``since``;
-      ``bills_of_plate`` and ``bills_of_lot`` newest first; ``payments_on`` a provider's payments created on a
+      ``bills_of_plate`` newest first (nothing lists a lot's bills: stays per lot come from the archived
+      events, ``SignalService.archived``); ``payments_on`` a provider's payments created on a
       local (Asia/Shanghai) day.
     - ``ledger`` is the ledger the postings go to.
     """
@@ -67,8 +69,6 @@ class MoneyStore(Protocol):
         with ``after``, only those after that bill in this order (the next page). From an index that may
         lag a write: whoever changes a bill reads it again by id."""
         ...
-
-    def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]: ...
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
         """Ids of pay-later bills whose grace period ended by ``until`` (earliest first), unpaid and with no

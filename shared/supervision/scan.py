@@ -87,6 +87,10 @@ class SignalService:
         return {"day": d, "lots": len(lots), "signals": sorted(found), "city_zero_charge_rate":
                 round(total_zero / total_exits, 4) if total_exits else None, "hotspots": hot}
 
+    def archived(self, day: str) -> dict[str, list[sig.Record]]:
+        """The day's archived events by lot (what the scan reads; stays per lot come from here, not bills)."""
+        return self._archived(day)
+
     def _archived(self, day: str) -> dict[str, list[sig.Record]]:
         out: dict[str, list[sig.Record]] = defaultdict(list)
         for key in self._archive.keys(f"events/date={day}/"):

@@ -54,3 +54,17 @@ def test_a_bill_stored_as_a_json_string_still_reads(aws_stack, uid):
     assert [x.bill_id for x in money.bills_of_plate(b.plate)] == [b.bill_id]
     assert money.commit(Change(bills=[b.bumped(paid_fen=600)]))  # replaced over the old version, now packed
     assert money.bill(b.bill_id).paid_fen == 600
+
+
+def test_a_bill_is_not_in_the_lot_index_and_a_dispute_is(aws_stack, uid):
+    """Issue 10: nothing lists a lot's bills, so a bill carries no ``lot_id`` key and creating one writes
+    nothing to ``by_lot`` (one write unit fewer per priced exit); a district's disputes are still listed from
+    it (``tests/contracts/test_records.py``)."""
+    from shared.adapters.dynamo.models import BillItem
+
+    b = _priced(f"bill_{uid}")
+    stores = aws_stack.services.stores
+    assert stores.money.commit(Change(bills=[b], postings=[charge(f"c-{uid}")]))
+    raw = BillItem._get_connection().get_item(b.bill_id, consistent_read=True)["Item"]
+    assert "lot_id" not in raw and "lane_key" in raw
+    assert list(BillItem.by_lot.query(b.lot_id)) == []

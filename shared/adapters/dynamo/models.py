@@ -243,7 +243,7 @@ class BillItem(keyed(resources.BILLS)):
     version = NumberAttribute()
     doc = PackedJSONAttribute()
     plate = UnicodeAttribute(null=True)
-    lot_id = UnicodeAttribute(null=True)
+    lot_id = UnicodeAttribute(null=True)  # DISPUTES#<district> on disputes only (by_lot); bills carry none
     created_at = UnicodeAttribute(null=True)
     lane_key = UnicodeAttribute(null=True)  # lot#lane, set once the car left through a lane
     exited_at = UnicodeAttribute(null=True)

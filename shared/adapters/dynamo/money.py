@@ -38,8 +38,7 @@ def _bill_item(bill: Bill) -> BillItem:
         pk=bill.bill_id,
         version=bill.version,
         doc=bill.model_dump(mode="json"),
-        plate=bill.plate,
-        lot_id=bill.lot_id,
+        plate=bill.plate,  # no lot_id: nothing lists a lot's bills, so by_lot costs a bill no write (issue 10)
         created_at=bill.created_at.isoformat(),
         lane_key=f"{bill.lot_id}#{bill.lane}" if bill.lane and bill.exited_at else None,
         exited_at=bill.exited_at.isoformat() if bill.exited_at else None,
@@ -130,10 +129,6 @@ class MoneyStore:
         bills = [Bill.model_validate(i.doc) for i in items]
         bills = [b for b in bills if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
         return sorted(bills, key=lambda b: (b.created_at, b.bill_id), reverse=True)[:limit]
-
-    def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
-        keys = [i.pk for i in BillItem.by_lot.query(lot_id, scan_index_forward=False, limit=limit)]  # KEYS_ONLY
-        return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys)]
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
         """One query of the sparse index (keys only, eventually consistent: read each bill by id)."""

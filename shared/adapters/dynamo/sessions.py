@@ -30,7 +30,9 @@ def _item(session: ParkingSession) -> SessionItem:
         doc=session.model_dump(mode="json"),
         open_lot_id=session.lot_id if session.is_open else None,
         unmatched_lot_id=session.lot_id if session.is_unmatched else None,
-        plate=session.plate,
+        # by_plate serves parked() for berth sessions only (a plate's session at a gate has its pointer,
+        # OPEN#lot#P#plate): a gate session carries no key, one index write fewer per entry (issue 10)
+        plate=session.plate if session.berth else None,
         entered_at=session.entered_at.isoformat() if session.entered_at else None,
     )
 

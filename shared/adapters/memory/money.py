@@ -62,9 +62,6 @@ class MoneyStore:
         due = sorted((b for b in self._bills() if b.awaiting_grace_end and b.grace_ends <= until), key=lambda b: b.grace_ends)
         return [b.bill_id for b in due[:limit]]
 
-    def bills_of_lot(self, lot_id: str, limit: int = 200) -> list[Bill]:
-        return sorted((b for b in self._bills() if b.lot_id == lot_id), key=lambda b: b.created_at, reverse=True)[:limit]
-
     def create_payment(self, payment: Payment) -> bool:
         with LOCK:
             if payment.payment_id in self.payments:
