@@ -19,6 +19,7 @@ from shared.archive.writer import ArchiveWriter
 from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.ports import LotStatusStore
+from shared.availability.open_counts import OpenCountService
 from shared.audit.log import TransparencyLog
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
@@ -114,6 +115,8 @@ class Stores:
     login_texts: object | None = None
     # Issue 14: the Cognito user pool whose RS256 ID tokens the API accepts (shared.tokens.TokenPool); None: none
     token_pool: object | None = None
+    # Issue 10: the lots' open counts from the acks stream (shared.availability.ports.OpenCountStore); None: none
+    open_counts: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -139,6 +142,7 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.signals import SignalTable
     from shared.adapters.dynamo.login_counters import LoginCounters as DynamoLoginCounters
     from shared.adapters.dynamo.read_ahead import ReadAhead
+    from shared.adapters.dynamo.open_counts import OpenCountStore as DynamoOpenCounts
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -159,6 +163,7 @@ def dynamo_stores() -> Stores:
         read_ahead=ReadAhead(), ledger_streams_to_books=True,
         login_texts=_configured_texts(),
         token_pool=_configured_pool(),
+        open_counts=DynamoOpenCounts(),
     )  # fmt: skip
 
 
@@ -195,6 +200,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.signals import MemorySignals
     from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
     from shared.adapters.memory.read_ahead import ReadAhead as MemoryReadAhead
+    from shared.adapters.memory.open_counts import OpenCountStore as MemoryOpenCounts
 
     acks, ledger_store, nonces = events.AckStore(), ledger.Ledger(), events.NonceStore()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -212,6 +218,7 @@ def memory_stores() -> Stores:
         ledger_reader=LedgerReader(ledger_store), push_transport=RecordingTransport(),
         login_counters=MemoryLoginCounters(),
         read_ahead=MemoryReadAhead(),
+        open_counts=MemoryOpenCounts(status),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -264,6 +271,7 @@ class Services:
     district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
     pay_together: CitizenPayments | None = None  # issue 14: a citizen's several bills in one payment
     books: BooksArchive | None = None  # issue 12: payments, refunds, adjustments, write-offs archived and logged
+    open_counts: OpenCountService | None = None  # issue 10: the lots' open counts from the acks stream
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -364,6 +372,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     _scenarios(built, st, money, lots, citizens, clock, price_adjusters)
     built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
+    built.open_counts = OpenCountService(st.open_counts, clock) if st.open_counts is not None else None  # issue 10
     reactions.bind(built)
     return built
 

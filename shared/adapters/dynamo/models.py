@@ -15,6 +15,7 @@ from typing import Any
 from pynamodb.attributes import (
     Attribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -196,6 +197,7 @@ class AckItem(keyed(resources.EVENT_ACKS)):
     event = JSONAttribute()
     archive_key = UnicodeAttribute(null=True)
     by_archive_object = AcksByArchiveObject()
+    open_delta = NumberAttribute(null=True)  # issue 10: the event's change to its lot's open count (the acks stream counts it)
 
 
 class NonceItem(keyed(resources.NONCES)):
@@ -213,6 +215,8 @@ class LotStatusItem(keyed(resources.LOT_STATUS)):
     last_seen = NumberAttribute(null=True)  # epoch milliseconds, server time
     online = NumberAttribute(null=True)  # 1/0; written by the liveness check
     offline_since = NumberAttribute(null=True)
+    # issue 10: per stream shard (a short digest of its id), "<last sequence number counted>:<epoch ms>"
+    counted = MapAttribute(null=True)
 
 
 class TariffItem(keyed(resources.TARIFFS)):
