@@ -210,3 +210,50 @@ def test_on_the_stack_the_count_follows_the_stream_once_through_redelivery_and_a
     assert status.get(lot).open_count == before + 2
     item = LotStatusItem.get(lot, "LOT")
     assert len(item.counted.as_dict()) == 1  # one shard (moto has one), one mark
+
+
+def test_on_the_stack_shuffled_duplicated_events_leave_the_count_equal_to_the_open_sessions(stack, device, city, clock):
+    """Entries and exits shuffled (exits before their entries), each delivered 1-3 times, the consumer dying
+    after its write on every other delivery of the stream: the count is the open sessions, midway and at the end."""
+    import random
+
+    from infra.local import lambda_dispatch
+    from shared import resources
+
+    lot, rng = "lx-nanchang-st-01", random.Random(10)
+    status, store = stack.services.stores.status, stack.services.stores.sessions
+    stack.pump_streams()
+    start = clock.now() - timedelta(hours=6)
+    stays = [(f"苏B2{i:04d}", start + timedelta(minutes=3 * i), start + timedelta(minutes=3 * i + rng.randint(30, 200)))
+             for i in range(12)]
+    deliveries = [(kind, stay) for stay in stays[:9] for kind in ("entry", "exit") for _ in range(rng.randint(1, 3))]
+    deliveries += [("entry", stay) for stay in stays[9:] for _ in range(rng.randint(1, 2))]  # still parked at the end
+    rng.shuffle(deliveries)
+    consumer = resources.function("open-counts").name
+    real, calls = lambda_dispatch.handler_for(consumer)[0], []
+
+    def dies_after_every_other_write(event, context):
+        result = real(event, context)
+        calls.append(True)
+        if len(calls) % 2:
+            raise RuntimeError("killed after the write")
+        return result
+
+    lambda_dispatch.override(consumer, dies_after_every_other_write)
+    try:
+        for n, (kind, (plate, entered, exited)) in enumerate(deliveries):
+            at, lane = (entered, "in-1") if kind == "entry" else (exited, "out-1")
+            event = gate_event(kind, plate, at, lane=lane)
+            event["event_id"] = f"{kind}-{plate[-4:]}"  # a redelivery is the same event
+            code, _ = device("lx-in1" if kind == "entry" else "lx-out1").post(event)
+            assert code == 200
+            if n == len(deliveries) // 2:
+                stack.pump_streams()
+                stack.pump_streams()
+                assert status.get(lot).open_count == len(store.open_in_lot(lot))
+        for _ in range(3):
+            stack.pump_streams()
+    finally:
+        lambda_dispatch.override(consumer, None)
+    assert len(calls) >= 3
+    assert status.get(lot).open_count == len(store.open_in_lot(lot)) == 3
