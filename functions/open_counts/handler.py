@@ -18,7 +18,7 @@ from shared.observability import count, flush, logger
 @event_source(data_class=DynamoDBStreamEvent)
 def handler(event: DynamoDBStreamEvent, context) -> dict:
     changes = [
-        CountedEvent(lot_id=image["lot_id"], delta=int(image["open_delta"]), sequence=int(record.dynamodb.sequence_number))
+        CountedEvent(image["lot_id"], int(image["open_delta"]), int(record.dynamodb.sequence_number))
         for record in event.records
         if record.event_name == DynamoDBRecordEventName.INSERT and record.dynamodb and record.dynamodb.new_image
         for image in [record.dynamodb.new_image]

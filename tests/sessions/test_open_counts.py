@@ -224,8 +224,8 @@ def test_on_the_stack_shuffled_duplicated_events_leave_the_count_equal_to_the_op
     status, store = stack.services.stores.status, stack.services.stores.sessions
     stack.pump_streams()
     start = clock.now() - timedelta(hours=6)
-    stays = [(f"苏B2{i:04d}", start + timedelta(minutes=3 * i), start + timedelta(minutes=3 * i + rng.randint(30, 200)))
-             for i in range(12)]
+    entries = [start + timedelta(minutes=3 * i) for i in range(12)]
+    stays = [(f"苏B2{i:04d}", at, at + timedelta(minutes=rng.randint(30, 200))) for i, at in enumerate(entries)]
     deliveries = [(kind, stay) for stay in stays[:9] for kind in ("entry", "exit") for _ in range(rng.randint(1, 3))]
     deliveries += [("entry", stay) for stay in stays[9:] for _ in range(rng.randint(1, 2))]  # still parked at the end
     rng.shuffle(deliveries)

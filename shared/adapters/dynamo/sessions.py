@@ -132,9 +132,9 @@ class SessionStore:
         tx = TransactWrite(connection=transaction_connection())
         try:
             with tx:
-                counted = plan.open_delta and ack.lot_id == lot_id  # issue 10: the acks stream counts it
-                tx.save(_with_open_delta(ack_item(ack), plan.open_delta if counted else 0), condition=AckItem.pk.does_not_exist())
-                self._stage(tx, lot_id, plan, open_delta=0 if counted else plan.open_delta)
+                streamed = plan.open_delta if ack.lot_id == lot_id else 0  # issue 10: the acks stream counts it
+                tx.save(_with_open_delta(ack_item(ack), streamed), condition=AckItem.pk.does_not_exist())
+                self._stage(tx, lot_id, plan, open_delta=plan.open_delta - streamed)
                 self._stage_riders(tx, riders)
         except TransactWriteError as exc:
             failed = _failed_items(tx, exc)
