@@ -257,3 +257,34 @@ def test_on_the_stack_shuffled_duplicated_events_leave_the_count_equal_to_the_op
         lambda_dispatch.override(consumer, None)
     assert len(calls) >= 3
     assert status.get(lot).open_count == len(store.open_in_lot(lot)) == 3
+
+
+def _record(seq: int, lot: str, delta: int | None, name: str = "INSERT") -> dict:
+    image = {"pk": {"S": f"{lot}#e{seq}"}, "lot_id": {"S": lot}}
+    if delta is not None:
+        image["open_delta"] = {"N": str(delta)}
+    return {"eventID": f"id{seq}", "eventName": name, "eventSource": "aws:dynamodb", "awsRegion": "cn-north-1",
+            "eventSourceARN": "arn:aws:dynamodb:cn-north-1:1:table/acks/stream/2026",
+            "dynamodb": {"Keys": {"pk": image["pk"]}, "NewImage": image, "SequenceNumber": str(seq),
+                         "SizeBytes": 100, "StreamViewType": "NEW_IMAGE"}}
+
+
+def test_the_entry_point_counts_an_aws_shaped_batch_and_answers_the_tumbling_window(memory):
+    """The batch as Lambda sends it with a tumbling window (shardId, state); the archive's claims (MODIFY)
+    and acks without a change are not counted; the window's last call has no records."""
+    from functions.open_counts.handler import handler
+
+    status = memory.services.stores.status
+    before = status.get(LOT).open_count
+    batch = {"Records": [_record(101, LOT, 1), _record(102, LOT, None), _record(103, LOT, 1, "MODIFY"),
+                         _record(104, LOT, -1), _record(105, LOT, 1)],
+             "shardId": "shardId-00000001700000000000-abcdef12", "eventSourceARN": "arn:aws:dynamodb:cn-north-1:1:x",
+             "window": {"start": "2026-12-01T00:00:00Z", "end": "2026-12-01T00:15:00Z"}, "state": {},
+             "isFinalInvokeForWindow": False, "isWindowTerminatedEarly": False}
+    assert handler(batch, None) == {"state": {}}
+    assert status.get(LOT).open_count == before + 1
+    assert handler(batch, None) == {"state": {}} and status.get(LOT).open_count == before + 1  # redelivered
+    final = {**batch, "Records": [], "isFinalInvokeForWindow": True}
+    assert handler(final, None) == {"state": {}}
+    with pytest.raises(ValueError):  # a mapping without the window: refused, never counted blind
+        handler({"Records": [_record(106, LOT, 1)]}, None)
