@@ -19,6 +19,7 @@ from shared.archive.writer import ArchiveWriter
 from shared.arrears.ports import ArrearsStore
 from shared.arrears.service import ArrearsService, evidence_of
 from shared.availability.ports import LotStatusStore
+from shared.availability.open_counts import OpenCountService
 from shared.audit.log import TransparencyLog
 from shared.availability.service import AvailabilityService
 from shared.bills.disputes import DisputeService
@@ -117,6 +118,8 @@ class Stores:
     # Issue 10: the acks table's stream feeds the archive writer, which records the devices' last-seen; False:
     # every device request writes its own (memory stores have no stream)
     acks_stream_records_seen: bool = False
+    # Issue 10: the lots' open counts from the acks stream (shared.availability.ports.OpenCountStore); None: none
+    open_counts: object | None = None
 
 
 def dynamo_stores() -> Stores:
@@ -142,6 +145,7 @@ def dynamo_stores() -> Stores:
     from shared.adapters.dynamo.signals import SignalTable
     from shared.adapters.dynamo.login_counters import LoginCounters as DynamoLoginCounters
     from shared.adapters.dynamo.read_ahead import ReadAhead
+    from shared.adapters.dynamo.open_counts import OpenCountStore as DynamoOpenCounts
 
     aws.reset()  # fresh clients: the local stack and tests start a new embedded AWS
     ledger_store = ledger.LedgerStore()
@@ -162,6 +166,7 @@ def dynamo_stores() -> Stores:
         read_ahead=ReadAhead(), ledger_streams_to_books=True,
         login_texts=_configured_texts(),
         token_pool=_configured_pool(), acks_stream_records_seen=True,
+        open_counts=DynamoOpenCounts(),
     )  # fmt: skip
 
 
@@ -198,6 +203,7 @@ def memory_stores() -> Stores:
     from shared.adapters.memory.signals import MemorySignals
     from shared.adapters.memory.login_counters import LoginCounters as MemoryLoginCounters
     from shared.adapters.memory.read_ahead import ReadAhead as MemoryReadAhead
+    from shared.adapters.memory.open_counts import OpenCountStore as MemoryOpenCounts
 
     acks, ledger_store, nonces = events.AckStore(), ledger.Ledger(), events.NonceStore()
     status, money_store = lot_status.LotStatusStore(acks), money.MoneyStore(ledger_store)
@@ -215,6 +221,7 @@ def memory_stores() -> Stores:
         ledger_reader=LedgerReader(ledger_store), push_transport=RecordingTransport(),
         login_counters=MemoryLoginCounters(),
         read_ahead=MemoryReadAhead(),
+        open_counts=MemoryOpenCounts(status),
     )  # fmt: skip
 
 from shared.citypush.service import CityPushService
@@ -267,6 +274,7 @@ class Services:
     district_returns: DistrictReturns | None = None  # issue 11: the districts' share of the platform's returns (S15)
     pay_together: CitizenPayments | None = None  # issue 14: a citizen's several bills in one payment
     books: BooksArchive | None = None  # issue 12: payments, refunds, adjustments, write-offs archived and logged
+    open_counts: OpenCountService | None = None  # issue 10: the lots' open counts from the acks stream
 
 
 DEFAULT_PAY_BASE_URL = "https://pay.tongting.example/v1/pay"
@@ -367,6 +375,7 @@ def build(clock: Clock, stores: Stores | None = None) -> Services:
     _scenarios(built, st, money, lots, citizens, clock, price_adjusters)
     built.ingest.corrections = CorrectionService(session_store, acks, money, price, applier, clock)  # issue 11
     _governance(built, st, money, operators, lots, status, providers, clock)
+    built.open_counts = OpenCountService(st.open_counts, clock) if st.open_counts is not None else None  # issue 10
     reactions.bind(built)
     return built
 

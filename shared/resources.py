@@ -309,6 +309,8 @@ class Function:
     buckets_read: tuple[str, ...] = ()  # issue 12: the archive writer reads the log's edge tiles back
     texts_phones: bool = False  # issue 14: sends SMS to phone numbers (SNS, never to a topic)
     stream_events: tuple[str, ...] = ("INSERT",)  # which changes of its stream invoke it (an event-source filter)
+    # issue 10: a tumbling window (seconds) on the stream's mapping, so that each batch names its shard (shardId)
+    stream_window_s: int = 0
 
     @property
     def name(self) -> str:
@@ -525,6 +527,26 @@ FUNCTIONS = (
         tables_write=("bills",),
         state_machines_start=("pay-later-billing",),
         timeout_s=120,
+    ),
+)
+
+# issue 10: open counts from the acks stream. An entry or exit no longer adds to its lot's open count in its
+# transaction (2 write units per event on one hot item): its ack carries the change, and this function adds a
+# batch's changes per lot in one write, exactly once per event (per-shard marks: shared/availability/open_counts.py).
+FUNCTIONS = (
+    *FUNCTIONS,
+    Function(
+        "open-counts",
+        "functions.open_counts.handler.handler",
+        "Adds the entries and exits of a batch from the acks stream to each lot's open-session count (availability), "
+        "exactly once per event whatever the stream redelivers.",
+        tables_read=("event-acks", "lot-status"),
+        tables_write=("lot-status",),
+        stream_source="event-acks",
+        stream_events=("INSERT",),
+        stream_window_s=900,  # the window's state is unused: it only makes each batch name its shard
+        batch_size=500,
+        timeout_s=60,
     ),
 )
 

@@ -23,6 +23,7 @@ def test_state_survives_a_restart_and_a_clean_start_forgets_it(clock, tmp_path):
         assert "accepted" in json.dumps(ack, default=lambda o: getattr(o, "__dict__", str(o)))
         token = tokens.mint(before.services.token_key(), subject="t", role=Role.CITY_ADMIN, now=clock.now(), ttl=timedelta(days=1))
         before.pump_streams()
+        assert before.services.stores.status.get("lx-nanchang-st-01").open_count == 1
         snapshot.save(path)
 
     with LocalStack(clock) as after:
@@ -39,6 +40,8 @@ def test_state_survives_a_restart_and_a_clean_start_forgets_it(clock, tmp_path):
         assert "rejected" not in json.dumps(out, default=lambda o: getattr(o, "__dict__", str(o)))
         assert svc.sessions.parked("lx-nanchang-st-01", "苏B12345") is None  # the device's old secret still signs
         assert after.pump_streams() >= 1  # the new exit's ack, and nothing from before the restart again
+        # issue 10: the lot's open count, added from the stream, went up before the restart and down after it
+        assert svc.stores.status.get("lx-nanchang-st-01").open_count == 0
 
     with LocalStack(clock) as clean:  # no restore: the clean start
         assert clean.services.registry.lots.get("lx-nanchang-st-01") is None

@@ -163,6 +163,8 @@ class PlainFunctions(Construct):
                     # only; issue 10: fewer invocations).
                     filters=[lambda_.FilterCriteria.filter({"eventName": lambda_.FilterRule.or_(*spec.stream_events)})],
                     retry_attempts=STREAM_RETRIES,
+                    # issue 10: a window only so that each batch names its shard (the open counts' marks)
+                    tumbling_window=Duration.seconds(spec.stream_window_s) if spec.stream_window_s else None,
                     # A batch that still fails is described here instead of blocking the shard.
                     on_failure=sources.SqsDlq(dlq),
                 )

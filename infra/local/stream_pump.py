@@ -41,6 +41,15 @@ class StreamPump:
         for arn, shard in self._shards():
             self._iterators[shard] = streams.get_shard_iterator(arn, shard, "LATEST", None).arn
 
+    def _batch(self, arn: str, shard: str, records: list[dict]) -> dict:
+        """The event Lambda sends: each record names its stream (``eventSourceARN``, which moto's records
+        lack); with a tumbling window the batch also names its shard and carries the window's state."""
+        event: dict = {"Records": [{**r, "eventSourceARN": arn} for r in records]}
+        if self.function.stream_window_s:
+            event.update(shardId=shard, eventSourceARN=arn, state={}, isFinalInvokeForWindow=False,
+                         isWindowTerminatedEarly=False)
+        return event
+
     def pump(self) -> int:
         """Deliver everything pending; returns the number of records delivered."""
         streams = self._backend()
@@ -52,7 +61,7 @@ class StreamPump:
                 records = out.get("Records", [])
                 if not records:
                     break
-                _, errored = lambda_dispatch.invoke(self.function.name, {"Records": records})
+                _, errored = lambda_dispatch.invoke(self.function.name, self._batch(arn, shard, records))
                 if errored:
                     self.failures += 1
                     break  # retried from the same position on the next pump

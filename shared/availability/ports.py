@@ -40,3 +40,28 @@ class LotStatusStore(Protocol):
     def get(self, lot_id: str) -> LotStatus: ...
 
     def many(self, lot_ids: list[str]) -> dict[str, LotStatus]: ...
+
+
+@dataclass(frozen=True)
+class ShardMark:
+    """The last stream record of one shard counted into a lot's open count (issue 10)."""
+
+    sequence: int  # DynamoDB stream sequence numbers are decimal strings; within a shard they compare as integers
+    at_ms: int  # when it was counted (epoch ms): marks of shards past the stream's retention are dropped
+
+
+class OpenCountStore(Protocol):
+    """The lots' open-session counts, moved from the event's transaction to the acks stream (issue 10).
+
+    Contract (``tests/contracts/test_open_counts.py``):
+
+    - ``marks`` reads a lot's shard marks, strongly consistent ({} for a lot never counted).
+    - ``advance`` adds ``delta`` to the lot's open count and sets ``marks[shard]`` to ``to``, removing the
+      marks named in ``drop``, all in one write, only if ``marks[shard]`` is still ``expected`` (None: absent).
+      False: it moved (nothing written); the caller reads the marks again.
+    """
+
+    def marks(self, lot_id: str) -> dict[str, ShardMark]: ...
+
+    def advance(self, lot_id: str, shard: str, expected: ShardMark | None, to: ShardMark, delta: int,
+                drop: tuple[str, ...] = ()) -> bool: ...

@@ -82,6 +82,11 @@ def run(stack, api, clock, poster_for, n: int = 60, seed: int = 15) -> Outcome:
             problems.append(f"{plate}: session {session and session.status.value} {session and session.duration_s}")
     if svc.sessions._store.unmatched_in_lot(LOT):
         problems.append(f"{len(svc.sessions._store.unmatched_in_lot(LOT))} exits still wait for their entry")
+    if hasattr(stack, "pump_streams"):  # issue 10: on DynamoDB the acks stream adds to the lot's open count
+        stack.pump_streams()
+    open_now, counted = len(svc.sessions._store.open_in_lot(LOT)), svc.stores.status.get(LOT).open_count
+    if counted != open_now:
+        problems.append(f"the lot counts {counted} open sessions, {open_now} are open")
 
     # Two channels for every third bill, both approved; callbacks duplicated and newest first
     sandbox = svc.providers["sandbox"]

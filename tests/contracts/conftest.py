@@ -32,6 +32,15 @@ def stores(request) -> bootstrap.Stores:
 
 
 @pytest.fixture
+def counted(request, stores):
+    """Issue 10: on DynamoDB a lot's open count is added from the acks stream; call ``counted()`` before
+    reading one (it delivers the stream, as Lambda would a second later). Memory stores count at once."""
+    if request.node.callspec.params.get("stores") == "dynamodb":
+        return request.getfixturevalue("aws_stack").pump_streams
+    return lambda: 0
+
+
+@pytest.fixture
 def uid():
     """A fresh suffix: the DynamoDB half shares its tables across a module's tests."""
     return f"{next(_ids)}-{id(object())}"

@@ -43,7 +43,7 @@ def test_a_read_ahead_answers_as_the_stores_do_and_each_record_once(stores, uid)
         stores.read_ahead.forget()
 
 
-def test_a_decision_on_a_stale_read_ahead_fails_its_write_and_the_next_read_is_fresh(stores, uid):
+def test_a_decision_on_a_stale_read_ahead_fails_its_write_and_the_next_read_is_fresh(stores, uid, counted):
     lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
     assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1")).written
     stores.read_ahead.read_ahead(_wanted(lot, s, "x1"))
@@ -54,6 +54,7 @@ def test_a_decision_on_a_stale_read_ahead_fails_its_write_and_the_next_read_is_f
             lost = stores.sessions.write(lot, _exit(seen), _ack(lot, "x1"))
             assert (lost.written, lost.ack_exists) == (False, False) and stores.acks.get(lot, "x1") is None
         assert stores.sessions.open_for(lot, s.subject) is None  # the retry's read: fresh
+        counted()
         assert stores.status.get(lot).open_count == 0
     finally:
         stores.read_ahead.forget()

@@ -26,35 +26,38 @@ def _entry(session: ParkingSession) -> Plan:
                 pointers=[PointerWrite(session.subject, session.session_id, expected=None)])  # fmt: skip
 
 
-def test_a_plan_is_written_with_its_ack_pointer_and_count(stores, uid):
+def test_a_plan_is_written_with_its_ack_pointer_and_count(stores, uid, counted):
     lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
     assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1")).written
     assert stores.sessions.open_for(lot, s.subject) == s and stores.sessions.parked(lot, s.plate) == s
     assert stores.acks.get(lot, "e1").event_id == "e1"
     assert [x.session_id for x in stores.sessions.open_in_lot(lot)] == [s.session_id]
+    counted()
     assert stores.status.get(lot).open_count == 1
 
 
-def test_a_plan_is_all_or_nothing_and_tells_a_duplicate_from_a_lost_race(stores, uid):
+def test_a_plan_is_all_or_nothing_and_tells_a_duplicate_from_a_lost_race(stores, uid, counted):
     lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
     assert stores.sessions.write(lot, _entry(s), _ack(lot, "e1")).written
     other = _session(f"s2-{uid}", lot)  # the same plate again: the pointer is no longer free
     lost = stores.sessions.write(lot, _entry(other), _ack(lot, "e2"))
     assert (lost.written, lost.ack_exists) == (False, False)
     assert stores.acks.get(lot, "e2") is None and stores.sessions.get(other.session_id) is None
+    counted()
     assert stores.status.get(lot).open_count == 1
     dup = stores.sessions.write(lot, _entry(_session(f"s3-{uid}", lot, plate="苏B99999")), _ack(lot, "e1"))
     assert (dup.written, dup.ack_exists) == (False, True)
     assert stores.sessions.open_for(lot, "P#苏B99999") is None
 
 
-def test_a_session_is_updated_only_over_its_previous_version(stores, uid):
+def test_a_session_is_updated_only_over_its_previous_version(stores, uid, counted):
     lot, s = f"lot-{uid}", _session(f"s-{uid}", f"lot-{uid}")
     stores.sessions.write(lot, _entry(s), _ack(lot, "e1"))
     closed = s.model_copy(update={"status": SessionStatus.CLOSED, "exited_at": T0 + timedelta(hours=1), "version": 2})
     exit_plan = Plan(s.session_id, updates=[closed], open_delta=-1, pointers=[PointerWrite(s.subject, None, s.session_id)])
     assert stores.sessions.write(lot, exit_plan, _ack(lot, "x1")).written
     assert not stores.sessions.write(lot, exit_plan, _ack(lot, "x2")).written  # version 2 is stored already
+    counted()
     assert stores.sessions.open_for(lot, s.subject) is None and stores.status.get(lot).open_count == 0
     assert not stores.sessions.replace(closed) and stores.sessions.replace(closed.model_copy(update={"version": 3}))
 

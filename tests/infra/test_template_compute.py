@@ -66,6 +66,10 @@ def test_plain_function(raw_templates, stage, spec):
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
         assert mapping["BatchSize"] == spec.batch_size and mapping["BisectBatchOnFunctionError"] is True
         assert "Destination" in mapping["DestinationConfig"]["OnFailure"]
+        # issue 10: a tumbling window where the function needs each batch's shard id (the open counts)
+        assert mapping.get("TumblingWindowInSeconds") == (spec.stream_window_s or None)
+        patterns = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+        assert patterns == [{"eventName": list(spec.stream_events)}]
     else:
         assert mappings == []
 

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
     JSONAttribute,
+    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
@@ -199,6 +200,7 @@ class AckItem(keyed(resources.EVENT_ACKS)):
     nonce = UnicodeAttribute(null=True)  # a one-event request's nonce: its replay guard (issue 10)
     lot_device = BooleanAttribute(null=True)  # the device is the lot's: the archive writer records its last-seen
     by_archive_object = AcksByArchiveObject()
+    open_delta = NumberAttribute(null=True)  # issue 10: the event's change to its lot's open count (the acks stream counts it)
 
 
 class NonceItem(keyed(resources.NONCES)):
@@ -216,6 +218,8 @@ class LotStatusItem(keyed(resources.LOT_STATUS)):
     last_seen = NumberAttribute(null=True)  # epoch milliseconds, server time
     online = NumberAttribute(null=True)  # 1/0; written by the liveness check
     offline_since = NumberAttribute(null=True)
+    # issue 10: per stream shard (a short digest of its id), "<last sequence number counted>:<epoch ms>"
+    counted = MapAttribute(null=True)
 
 
 class TariffItem(keyed(resources.TARIFFS)):

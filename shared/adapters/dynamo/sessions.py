@@ -41,6 +41,12 @@ def _session(item: SessionItem) -> ParkingSession:
     return ParkingSession.model_validate(item.doc)
 
 
+def _with_open_delta(item: AckItem, delta: int) -> AckItem:
+    if delta:
+        item.open_delta = delta
+    return item
+
+
 def _failed_items(tx: TransactWrite, exc: TransactWriteError) -> set[str]:
     """Which of the transaction's items failed their condition: ``ack`` or ``other``
     (pynamodb sends condition checks, deletes, puts, then updates, whatever the order they were staged in)."""
@@ -115,13 +121,15 @@ class SessionStore:
         return tuple(_session(i) for i in SessionItem.unmatched_by_lot.query(lot_id))
 
     def write(self, lot_id: str, plan: Plan, ack: AckRecord, riders: Riders | None = None) -> WriteOutcome:
-        """Write the plan's sessions, pointers and open count with the ack and the riders, all or nothing."""
+        """Write the plan's sessions, pointers and unmatched count with the ack (carrying the open count's
+        change, counted from the acks stream) and the riders, all or nothing."""
         riders = riders or Riders()
         tx = TransactWrite(connection=transaction_connection())
         try:
             with tx:
-                tx.save(ack_item(ack), condition=AckItem.pk.does_not_exist())
-                self._stage(tx, lot_id, plan)
+                streamed = plan.open_delta if ack.lot_id == lot_id else 0  # issue 10: the acks stream counts it
+                tx.save(_with_open_delta(ack_item(ack), streamed), condition=AckItem.pk.does_not_exist())
+                self._stage(tx, lot_id, plan, open_delta=plan.open_delta - streamed)
                 self._stage_riders(tx, riders)
         except TransactWriteError as exc:
             failed = _failed_items(tx, exc)
@@ -145,7 +153,7 @@ class SessionStore:
         return save_if(_item(session), SessionItem.version == session.version - 1)
 
     @staticmethod
-    def _stage(tx: TransactWrite, lot_id: str, plan: Plan) -> None:
+    def _stage(tx: TransactWrite, lot_id: str, plan: Plan, open_delta: int = 0) -> None:
         for session in plan.creates:
             tx.save(_item(session), condition=SessionItem.pk.does_not_exist())
         for session in plan.updates:
@@ -160,9 +168,11 @@ class SessionStore:
                 session = written.get(p.session_id)  # the pointer carries its session: one read at the exit
                 copy = {"version": session.version, "doc": session.model_dump(mode="json")} if session else {}
                 tx.save(SessionItem(pk=key, session_id=p.session_id, **copy), condition=cond)
+        # The open count rides on the ack (issue 10: the acks stream adds it, shared/availability/open_counts.py),
+        # so the lot's item is in the transaction only for the unmatched count, which the exit reads exactly.
         counts = [
             attr.add(delta)
-            for attr, delta in ((LotStatusItem.open_count, plan.open_delta), (LotStatusItem.unmatched_count, plan.unmatched_delta))
+            for attr, delta in ((LotStatusItem.open_count, open_delta), (LotStatusItem.unmatched_count, plan.unmatched_delta))
             if delta
         ]
         if counts:
