@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -107,7 +107,8 @@ class ManualClock:
 
 def local_date(instant: datetime) -> str:
     """The Asia/Shanghai calendar date of an instant, ``YYYY-MM-DD``."""
-    if instant.tzinfo is None or instant.utcoffset() is None:  # naive: the machine's local time, as astimezone
+    tz = instant.tzinfo  # a fixed offset always gives one; a zone may not (then naive, as astimezone)
+    if tz is None or (type(tz) is not timezone and instant.utcoffset() is None):  # the machine's local time
         return instant.astimezone(SHANGHAI).date().isoformat()
     day = local_seconds(instant) // 86400
     text = _DATES.get(day)

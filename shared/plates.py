@@ -76,7 +76,10 @@ def parse(raw: str) -> Plate:
 
 def skeleton(text: str) -> str:
     """The plate with each confusable character replaced by its group representative."""
-    return "".join(_CONFUSABLE.get(ch, ch) for ch in text)
+    return text.translate(_SKELETON)  # one C pass (a fuzzy match asks for two per candidate plate)
+
+
+_SKELETON = str.maketrans(_CONFUSABLE)
 
 
 class MatchKind(str, Enum):
@@ -90,9 +93,18 @@ def fuzzy_equal(a: Plate, b: Plate) -> bool:
     Conservative: same length once a missing province is allowed for, identical province when both were
     read, and character-by-character equal up to the confusable groups.
     """
-    if not a.partial and not b.partial and a.text[0] != b.text[0]:
-        return False
-    return skeleton(a.without_province) == skeleton(b.without_province)
+    return _same_plate(_fuzzy_key(a.text), _fuzzy_key(b.text))
+
+
+def _fuzzy_key(text: str) -> tuple[str | None, str]:
+    """(province or None when not read, skeleton of the rest): what ``fuzzy_equal`` compares."""
+    if text[0] in PROVINCES:
+        return text[0], text[1:].translate(_SKELETON)
+    return None, text.translate(_SKELETON)
+
+
+def _same_plate(a: tuple[str | None, str], b: tuple[str | None, str]) -> bool:
+    return a[1] == b[1] and (a[0] is None or b[0] is None or a[0] == b[0])
 
 
 def best_match(read: Plate, candidates: list[Plate]) -> tuple[Plate, MatchKind] | None:
@@ -100,7 +112,8 @@ def best_match(read: Plate, candidates: list[Plate]) -> tuple[Plate, MatchKind] 
     for c in candidates:
         if c.text == read.text:
             return c, MatchKind.EXACT
-    fuzzy = [c for c in candidates if fuzzy_equal(read, c)]
+    key = _fuzzy_key(read.text)  # once, not once per candidate (exits without their entry try every open car)
+    fuzzy = [c for c in candidates if _same_plate(key, _fuzzy_key(c.text))]
     if len(fuzzy) == 1:
         return fuzzy[0], MatchKind.FUZZY
     return None

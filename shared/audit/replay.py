@@ -44,7 +44,7 @@ from shared.protocol.events import (
 )  # fmt: skip
 from shared.registry.model import Lot
 from shared.sessions import planner
-from shared.sessions.model import ParkingSession, SessionStatus
+from shared.sessions.model import ParkingSession, SessionStatus, model_setters
 from shared.tariffs.quote import Quote
 
 _EVENT = TypeAdapter(DeviceEvent)
@@ -72,13 +72,16 @@ def _defaults(cls) -> dict:
 _DEFAULTS = {kind: _defaults(cls) for kind, cls in _SESSION_EVENTS.items()}
 _COLOURS = {c.value: c for c in PlateColour}
 _CLASSES = {c.value: c for c in VehicleClass} | {c: c for c in VehicleClass}  # the default is a member already
-_set = object.__setattr__
+_SIZE = {kind: len(cls.model_fields) for kind, cls in _SESSION_EVENTS.items()}
+_new = object.__new__
+_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = model_setters(EntryEvent)
+_ENTRIES = frozenset({"entry", "berth_start"})
 
 
 def decode_trusted(event: dict):
     """A session event from an archive that passed verification, without re-validating it: every archived
     event was validated when it was accepted, and the Merkle log proves it unchanged since. The datetime is
-    and the enums looked up; fields are otherwise taken as archived. None for events replay does not apply.
+    parsed and the enums looked up; fields are otherwise taken as archived. None for events replay does not apply.
 
     What ``model_construct`` does, with the defaults computed once per class (its per-call loop over the
     fields was a fifth of the replay's time); ``tests/audit/test_replay_fast.py`` checks that the result
@@ -87,15 +90,16 @@ def decode_trusted(event: dict):
     cls = _SESSION_EVENTS.get(kind)
     if cls is None:
         return None
-    fields = {**_DEFAULTS[kind], **event}
+    # every field, as archived (``model_dump``; a validated event has no others): a copy; else the defaults too
+    fields = event.copy() if len(event) == _SIZE[kind] else {**_DEFAULTS[kind], **event}
     fields["occurred_at"] = datetime.fromisoformat(fields["occurred_at"])
     fields["plate_colour"] = _COLOURS[fields["plate_colour"]]
     fields["vehicle_class"] = _CLASSES[fields["vehicle_class"]]
-    out = cls.__new__(cls)
-    _set(out, "__dict__", fields)
-    _set(out, "__pydantic_fields_set__", set(event))
-    _set(out, "__pydantic_extra__", None)
-    _set(out, "__pydantic_private__", None)
+    out = _new(cls)
+    _SET_DICT(out, fields)
+    _SET_FIELDS(out, set(event))
+    _SET_EXTRA(out, None)
+    _SET_PRIVATE(out, None)
     return out
 
 
@@ -120,10 +124,11 @@ class LotState:
 
     def snapshot(self, event) -> planner.Snapshot:
         current = self.open.get(planner.subject_of(event))
-        if isinstance(event, (EntryEvent, BerthStartEvent)):
-            return planner.Snapshot(open_for_subject=current, unmatched_in_lot=tuple(self.unmatched.values()))
-        others = () if current is not None or isinstance(event, BerthEndEvent) else tuple(self.open.values())
-        return planner.Snapshot(open_for_subject=current, open_in_lot=others)
+        kind = event.type  # not isinstance: a pydantic model's class check costs more than the rest here
+        if kind in _ENTRIES:
+            return planner.Snapshot(current, (), tuple(self.unmatched.values()) if self.unmatched else ())
+        others = () if current is not None or kind == "berth_end" else tuple(self.open.values())
+        return planner.Snapshot(current, others)
 
     def apply(self, plan: planner.Plan) -> None:
         for s in plan.creates:
@@ -179,16 +184,8 @@ class Replay:
     lot_at: Callable[[str, str | None], Lot | None] | None = None
     _state: dict[str, LotState] = field(default_factory=dict)
 
-    def _decode(self, record: dict):
-        if self.trusted:
-            try:
-                event = decode_trusted(record["event"])
-            except (KeyError, TypeError, ValueError):
-                self.skipped["undecodable"] += 1
-                return None
-            if event is None:
-                self.skipped[str(record["event"].get("type"))] += 1
-            return event
+    def _validated(self, record: dict):
+        """The record's event validated (an archive that was not verified), or None if replay skips it."""
         try:
             event = _EVENT.validate_python(record["event"])
         except (ValidationError, KeyError, TypeError):
@@ -205,9 +202,19 @@ class Replay:
         if "record" in record:
             self._book(record)
             return
-        event = self._decode(record)
-        if event is None:
-            return
+        if self.trusted:
+            try:
+                event = decode_trusted(record["event"])
+            except (KeyError, TypeError, ValueError):
+                self.skipped["undecodable"] += 1
+                return
+            if event is None:
+                self.skipped[str(record["event"].get("type"))] += 1
+                return
+        else:
+            event = self._validated(record)
+            if event is None:
+                return
         if self.lot_at is None:
             lot = self.lots.get(event.lot_id)
         else:  # the version the live path read: the one in force when the event was accepted
@@ -219,13 +226,14 @@ class Replay:
         if state is None:
             state = self._state[lot.lot_id] = LotState()
         snap = state.snapshot(event)
-        if isinstance(event, (EntryEvent, BerthStartEvent)):
+        if event.type in _ENTRIES:
             plan = planner.plan_entry(event, lot.district_code, snap)
         else:
             plan = planner.plan_exit(event, lot.district_code, snap)
         state.apply(plan)
-        if plan.closed is not None and plan.closed.status is SessionStatus.CLOSED:
-            self._charge(lot, plan.closed)
+        closed = plan.closed
+        if closed is not None and closed.status is SessionStatus.CLOSED:
+            self._charge(lot, closed)
 
     def _book(self, record: dict) -> None:
         """A money record: its posting rebuilt with the live path's constructor (which checks its balance)."""
@@ -258,9 +266,14 @@ class Replay:
             self.charges[s.session_id] = Charge(s.session_id, operator, lot.lot_id, day, fen, quote.tariff_id, events)
 
     def run(self, records: Iterable[dict], progress: Callable[[int], None] | None = None) -> Replay:
+        apply = self.apply
+        if progress is None:
+            for r in records:
+                apply(r)
+            return self
         for n, r in enumerate(records, 1):
-            self.apply(r)
-            if progress and n % 1000 == 0:
+            apply(r)
+            if n % 1000 == 0:
                 progress(1000)
         return self
 

@@ -16,6 +16,7 @@ Rules, in order:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from shared import plates
 from shared.protocol.events import BerthEndEvent, BerthStartEvent, EntryEvent, ExitEvent
@@ -25,8 +26,7 @@ EntryLike = EntryEvent | BerthStartEvent
 ExitLike = ExitEvent | BerthEndEvent
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(NamedTuple):  # immutable, and built per event (a frozen dataclass costs several times as much)
     """What the planner may look at: loaded by the service, consistent enough for one decision."""
 
     open_for_subject: ParkingSession | None = None  # the open session of this exact plate (or berth)
@@ -34,8 +34,7 @@ class Snapshot:
     unmatched_in_lot: tuple[ParkingSession, ...] = ()  # exits still waiting for their entry
 
 
-@dataclass(frozen=True, slots=True)
-class PointerWrite:
+class PointerWrite(NamedTuple):
     """The open-session pointer of ``subject``: set to ``session_id`` (None deletes) if it holds ``expected``."""
 
     subject: str
@@ -57,13 +56,18 @@ class Plan:
     start_review: bool = False
 
 
+# Berth events by their ``type``: ``isinstance`` against a pydantic model goes through its metaclass's check,
+# several times the cost of the rest of these helpers (replay asks for them once or twice per event).
+_BERTH_TYPES = frozenset({"berth_start", "berth_end"})
+
+
 def subject_of(event: EntryLike | ExitLike) -> str:
     """What makes an event's open session unique in its lot (as ``ParkingSession.subject``)."""
-    return f"B#{event.berth}" if isinstance(event, (BerthStartEvent, BerthEndEvent)) else f"P#{event.plate}"
+    return f"B#{event.berth}" if event.type in _BERTH_TYPES else f"P#{event.plate}"
 
 
 def _berth(event: EntryLike | ExitLike) -> str | None:
-    return event.berth if isinstance(event, (BerthStartEvent, BerthEndEvent)) else None
+    return event.berth if event.type in _BERTH_TYPES else None
 
 
 def _read_flags(event: EntryLike | ExitLike) -> list[Flag]:
@@ -176,15 +180,16 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
 
 
 def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
-    started_before = [
-        s
-        for s in ([snap.open_for_subject] if snap.open_for_subject else []) + list(snap.open_in_lot)
-        if s.entered_at is None or s.entered_at <= event.occurred_at
-    ]
+    at, berth = event.occurred_at, _berth(event)
+    current = snap.open_for_subject
+    candidates = [current, *snap.open_in_lot] if current is not None else list(snap.open_in_lot)
+    started_before = [s for s in candidates if s.entered_at is None or s.entered_at <= at]
     # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
-    if _berth(event) is not None:
-        started_before = [s for s in started_before if s.berth == event.berth]
-    found = _match(event.plate, _unique(started_before)) if started_before else None
+    if berth is not None:
+        started_before = [s for s in started_before if s.berth == berth]
+    if len(started_before) > 1:
+        started_before = _unique(started_before)
+    found = _match(event.plate, started_before) if started_before else None
     read_flags = _read_flags(event)
 
     if found:

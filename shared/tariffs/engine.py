@@ -72,6 +72,7 @@ class _Compiled:
     prices: dict[tuple[int, int], int]  # (rule, block or -1 for flat) -> unit price
     clock_free: bool  # no windows and no calendar-day cap: a stay's charge depends on its length alone
     amounts: dict[tuple, Quote] = field(default_factory=dict, compare=False)  # shape -> quote without lines
+    kinds: dict[tuple[int, int], tuple[int, ...]] = field(default_factory=dict, compare=False)  # days -> kinds
 
     def shape(self, start: int, end: int) -> tuple | None:
         """What a stay's charge depends on besides the vehicle: its length, and unless the version ignores
@@ -82,7 +83,12 @@ class _Compiled:
             return (minutes,)
         if minutes > _SHAPE_MAX_MINUTES:
             return None
-        kinds = tuple(self.day_kind(day) for day in range(start // 1440 - 1, (end - 1) // 1440 + 1))
+        days = (start // 1440 - 1, (end - 1) // 1440 + 1)
+        kinds = self.kinds.get(days)
+        if kinds is None:  # remembered per run of days (a stay of a week or less meets at most 9)
+            if len(self.kinds) >= _AMOUNTS_MAX:
+                self.kinds.clear()
+            kinds = self.kinds[days] = tuple(self.day_kind(day) for day in range(*days))
         return (minutes, start % 1440, kinds)
 
     def day_kind(self, day: int) -> int:

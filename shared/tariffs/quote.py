@@ -9,19 +9,19 @@ A stay shorter than a minute costs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from shared.clock import SHANGHAI, iso, local_seconds
 from shared.errors import InvalidInput
 
-_MINUTE = timedelta(minutes=1)
 _ZERO = timedelta(0)
 _EPOCH = datetime(1970, 1, 1)  # naive local wall clock: minute 0 is 1970-01-01 00:00 Shanghai time
 
 
 def _aware(instant: datetime) -> None:
-    if instant.tzinfo is None or instant.utcoffset() is None:
+    tz = instant.tzinfo  # a fixed offset (UTC, +08:00: every decoded timestamp) always gives one: not asked
+    if tz is None or (type(tz) is not timezone and instant.utcoffset() is None):
         raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
 
 
@@ -37,8 +37,9 @@ def instant_of(minute: int) -> datetime:
 
 def stay_minutes(entered_at: datetime, exited_at: datetime) -> tuple[int, int]:
     """The stay as (first minute, end minute); ``quote_bad_interval`` if it ends before it starts."""
-    start = local_minute(entered_at)
-    _aware(exited_at)  # the same check of the offset
+    _aware(entered_at)
+    _aware(exited_at)
+    start = local_seconds(entered_at) // 60  # local_minute's, without a second check of the offset
     stay = exited_at - entered_at
     if stay < _ZERO:
         raise InvalidInput(
@@ -47,7 +48,7 @@ def stay_minutes(entered_at: datetime, exited_at: datetime) -> tuple[int, int]:
             entered_at=iso(entered_at),
             exited_at=iso(exited_at),
         )
-    return start, start + stay // _MINUTE
+    return start, start + (stay.days * 86400 + stay.seconds) // 60  # whole minutes: the seconds' floor, as stay // 1 min
 
 
 def round_half_up(numerator: int, denominator: int) -> int:

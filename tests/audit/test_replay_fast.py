@@ -86,3 +86,16 @@ def test_a_flat_replay_finds_what_a_full_one_finds():
     assert {d.session_id for d in named.differences} == {ledger[a].refs["session_id"], ledger[b].refs["session_id"]}
     assert named.difference_fen == 0 and not named.unresolved
     assert compare(full, doctored).differences == named.differences and ALL is None
+
+
+def test_trusted_decoding_fills_defaults_and_leaves_the_record_alone():
+    for r in _records()[:4]:
+        archived = r["event"]
+        partial = {k: v for k, v in archived.items() if k not in ("vehicle_class", "confidence", "evidence_ref",
+                                                                   "etc_obu", "opened_manually")}  # fmt: skip
+        for event in (archived, partial):
+            before = dict(event)
+            fast, validated = decode_trusted(event), _EVENT.validate_python(event)
+            assert type(fast) is type(validated) and fast == validated
+            assert fast.model_fields_set == validated.model_fields_set
+            assert event == before  # the caller's dict is copied, never converted in place
