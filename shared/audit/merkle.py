@@ -9,7 +9,7 @@ as well over a list of leaf hashes as over stored tiles. Verification follows RF
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -53,6 +53,27 @@ def range_hash(start: int, end: int, nodes: Nodes) -> bytes:
 
 def root(size: int, nodes: Nodes) -> bytes:
     return EMPTY_ROOT if size == 0 else range_hash(0, size, nodes)
+
+
+def streamed_root(leaf_hashes: Iterable[bytes]) -> tuple[int, bytes]:
+    """(size, MTH) of leaf hashes given in order, holding only the O(log n) complete subtrees on the right
+    edge (the auditor's pass over a log of any size; ``tests/audit/test_verify_streams.py`` checks it equals
+    ``root`` over ``list_nodes``)."""
+    edge: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
+    size = 0
+    for h in leaf_hashes:
+        size += 1
+        height = 0
+        while edge and edge[-1][0] == height:
+            h = node_hash(edge.pop()[1], h)
+            height += 1
+        edge.append((height, h))
+    if not edge:
+        return 0, EMPTY_ROOT
+    top = edge[-1][1]
+    for _, left in reversed(edge[:-1]):  # RFC 6962: the smaller subtrees on the right fold first
+        top = node_hash(left, top)
+    return size, top
 
 
 def list_nodes(leaf_hashes: Sequence[bytes]) -> Nodes:

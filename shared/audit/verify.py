@@ -52,15 +52,15 @@ def verify_log(read: Read, verifier: Verifier, prefix: str = "log/") -> Verifica
     except NoteError as exc:
         out.problems.append(f"checkpoint: {exc}")
         return out
-    try:
-        hashes = [merkle.leaf_hash(e) for e in entries(cp.size, read, prefix)]
+    try:  # one pass, O(log n) memory: the log's size does not matter
+        size, root = merkle.streamed_root(merkle.leaf_hash(e) for e in entries(cp.size, read, prefix))
     except (FileNotFoundError, ValueError) as exc:
         out.problems.append(f"entry bundles: {exc}")
         return out
-    if len(hashes) != cp.size:
-        out.problems.append(f"entry bundles hold {len(hashes)} entries, the checkpoint {cp.size}")
+    if size != cp.size:
+        out.problems.append(f"entry bundles hold {size} entries, the checkpoint {cp.size}")
         return out
-    if merkle.root(cp.size, merkle.list_nodes(hashes)) != cp.root:
+    if root != cp.root:
         out.problems.append("the entries do not hash to the checkpoint's root (altered, removed or reordered)")
     try:
         stored = merkle.root(cp.size, tiles.tile_nodes(cp.size, lambda p: read(prefix + p) or b""))
@@ -72,10 +72,54 @@ def verify_log(read: Read, verifier: Verifier, prefix: str = "log/") -> Verifica
 
 
 def verify_archive(read: Read, keys: Iterable[str], verifier: Verifier, prefix: str = "log/") -> Verification:
-    """Steps 1-3: the log, then every archive object in ``keys`` against it."""
+    """Steps 1-3: the log, then every archive object in ``keys`` against it.
+
+    An archive that matches its log is proved in two streaming passes (``_matches``), holding one hash per
+    archive object, not per record. Only when it does not match is the exact diagnosis run (``_diagnose``:
+    a map of every leaf's position, memory in proportion to the log) to name each altered, missing or
+    reordered record."""
     out = verify_log(read, verifier, prefix)
     if not out.ok:
         return out
+    keys = list(keys)
+    seen = _matches(read, keys, out.checkpoint.size, prefix)
+    if seen is not None:
+        out.records = seen
+        return out
+    return _diagnose(read, keys, out, prefix)
+
+
+def _matches(read: Read, keys: list[str], size: int, prefix: str) -> int | None:
+    """The number of records if the log is exactly the archive objects' records, each object a contiguous
+    run in its own order and no record outside an object; None at the first thing that does not fit."""
+    first: dict[bytes, tuple[str, int]] = {}  # an object's first leaf hash -> (key, records)
+    total = 0
+    for key in keys:
+        lines = records_of(read(key) or b"")
+        if lines:
+            h = merkle.leaf_hash(lines[0])
+            if h in first:
+                return None
+            first[h] = (key, len(lines))
+            total += len(lines)
+    if total != size:
+        return None
+    pending: list[bytes] = []  # the rest of the current object's records, reversed
+    for entry in entries(size, read, prefix):
+        if not pending:
+            found = first.pop(merkle.leaf_hash(entry), None)
+            if found is None:
+                return None
+            pending = records_of(read(found[0]) or b"")
+            if len(pending) != found[1]:
+                return None  # the object changed between the passes
+            pending.reverse()
+        if pending.pop() != entry:  # the same bytes: the same leaf
+            return None
+    return total if not first and not pending else None
+
+
+def _diagnose(read: Read, keys: list[str], out: Verification, prefix: str) -> Verification:
     position: dict[bytes, int] = {}
     for i, e in enumerate(entries(out.checkpoint.size, read, prefix)):
         position.setdefault(merkle.leaf_hash(e), i)
