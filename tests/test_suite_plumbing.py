@@ -25,6 +25,6 @@ def test_the_listed_modules_are_one_scope_for_the_scheduler():
 def test_the_modules_that_read_templates_are_handed_out_after_the_others():
     """Every module using the synthesis (its fixtures) ranks last, so no worker idles waiting for it."""
     readers = sorted(str(p.relative_to(running_stack.REPO)) for p in (running_stack.REPO / "tests" / "infra").glob("test_*.py")
-                     if re.search(r"\b(synth_dir|raw_templates|templates)\b", p.read_text()))
+                     if re.search(r"\b(synth_dir|raw_templates|templates|cfn_lint)\b", p.read_text()))
     assert readers and all(running_stack.rank(m) == 2 for m in readers)
     assert running_stack.rank("make-run") == 0 and running_stack.rank("tests/test_plates.py") == 1

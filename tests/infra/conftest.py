@@ -100,22 +100,29 @@ def synth_dir() -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def cfn_lint(synth_dir) -> dict:
+    """cfn-lint's answer on this session's templates (``lint``)."""
+    return lint(synth_dir)
+
+
 _BACKGROUND: list[subprocess.Popen] = []
 
 
 def pytest_collection_finish(session):
-    """Start the synthesis and cfn-lint in the background (one xdist worker does it) when a collected test
-    needs templates and they are not there yet."""
+    """Start the synthesis (and cfn-lint, if ``cfn_lint`` is asked for) in the background, from one xdist
+    worker, when a collected test needs templates and they are not there yet."""
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or _BACKGROUND:
         return
-    if not any("synth_dir" in getattr(item, "fixturenames", ()) for item in session.items):
+    needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
+    if "synth_dir" not in needed:
         return
-    out = output_dir()
-    if (out / "done").exists() and list(out.glob("cfn-lint-*.json")):
+    out, linting = output_dir(), "cfn_lint" in needed
+    if (out / "done").exists() and (not linting or list(out.glob("cfn-lint-*.json"))):
         return
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out)], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out), *(["--lint"] if linting else [])],
+                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
 
 def pytest_sessionfinish(session):
