@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -122,16 +123,20 @@ def pytest_collection_finish(session):
         return
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
     _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out), *(["--lint"] if linting else [])],
-                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True))  # its own group: stopped whole (below)
 
 
-def pytest_sessionfinish(session):
-    """Waited for, not left behind (its CPU is the session's, and nothing half-written stays locked)."""
+def pytest_sessionfinish(session, exitstatus):
+    """Waited for, not left behind (its CPU is the session's); a session stopped early (``-x``, Ctrl-C)
+    stops it with its synthesis subprocess, leaving no step marked done."""
+    stopped = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop or session.shouldfail)
     for process in _BACKGROUND:
         try:
-            process.wait(timeout=SYNTH_TIMEOUT_S)
+            process.wait(timeout=5 if stopped else SYNTH_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     _BACKGROUND.clear()
 
