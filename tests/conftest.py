@@ -86,7 +86,8 @@ def pytest_sessionfinish(session):
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadfile``, except that the modules on the session's ``make_run`` stack form one group, so
-    one worker starts it once instead of each worker starting its own."""
+    one worker starts it once instead of each worker starting its own, and the modules are handed out in
+    ``running_stack.rank``'s order (that group first, the template modules last)."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
@@ -96,6 +97,14 @@ def pytest_xdist_make_scheduler(config, log):
     class LoadFileSharingMakeRun(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return running_stack.scope(super()._split_scope(nodeid))
+
+        def _assign_work_unit(self, node) -> None:
+            if not getattr(self, "_ordered", False):  # the first hand-out: the queue in running_stack's order
+                self._ordered = True
+                queue = list(self.workqueue.items())  # xdist's order: most tests first
+                self.workqueue.clear()
+                self.workqueue.update(sorted(queue, key=lambda unit: running_stack.rank(unit[0])))
+            super()._assign_work_unit(node)
 
     return LoadFileSharingMakeRun(config, log)
 

@@ -30,6 +30,22 @@ def scope(module_scope: str) -> str:
     return "make-run" if module_scope in MODULES else module_scope
 
 
+# The modules that read the synthesised templates: they wait for the synthesis (which tests/infra/conftest.py
+# starts in the background when the session has collected them), so they are handed out last.
+AFTER_SYNTHESIS = "tests/infra/test_template_", "tests/infra/test_cfn_lint.py", "tests/infra/test_assets.py", \
+    "tests/infra/test_single_definition.py", "tests/infra/test_gateway_responses.py"
+
+
+def rank(scope: str) -> int:
+    """The order the xdist scheduler hands out scopes in (a stable sort, so ties keep xdist's order: the
+    scopes with most tests first). The ``make run`` group first: it is the longest in wall time (servers,
+    Chromium, the chaos's settling: mostly waiting, so the other worker and the background synthesis fill
+    the cores meanwhile) and would otherwise end the session alone; the modules that need templates last."""
+    if scope == "make-run":
+        return 0
+    return 2 if scope.startswith(AFTER_SYNTHESIS) else 1
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -97,6 +113,6 @@ def _launch(stack: RunningStack, clean: bool, timeout_s: float) -> None:
                 return
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)  # a deadline, not a wait: the tests start as soon as the servers answer
     stack.stop()
     raise RuntimeError(f"make run did not come up in {timeout_s} s: {(workdir / 'run.log').read_text()[-3000:]}")

@@ -20,3 +20,11 @@ def test_every_module_on_the_make_run_stack_is_listed_and_every_listed_one_uses_
 def test_the_listed_modules_are_one_scope_for_the_scheduler():
     assert {running_stack.scope(m) for m in running_stack.MODULES} == {"make-run"}
     assert running_stack.scope("tests/test_plates.py") == "tests/test_plates.py"
+
+
+def test_the_modules_that_read_templates_are_handed_out_after_the_others():
+    """Every module using the synthesis (its fixtures) ranks last, so no worker idles waiting for it."""
+    readers = sorted(str(p.relative_to(running_stack.REPO)) for p in (running_stack.REPO / "tests" / "infra").glob("test_*.py")
+                     if re.search(r"\b(synth_dir|raw_templates|templates|cfn_lint)\b", p.read_text()))
+    assert readers and all(running_stack.rank(m) == 2 for m in readers)
+    assert running_stack.rank("make-run") == 0 and running_stack.rank("tests/test_plates.py") == 1

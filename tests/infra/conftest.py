@@ -1,8 +1,12 @@
 """Fixtures for the infrastructure tests: one synthesis per set of inputs, shared by every worker.
 
-The first worker that needs templates runs ``tests.infra.synth_all`` in a subprocess under a file
-lock; its output is kept in ``cdk.out/.cache/tests-<hash of the inputs>`` so other xdist workers (and
-later runs with unchanged code) read the same templates instead of synthesising again.
+The synthesis (``tests.infra.synth_all``) and cfn-lint over its templates run in ONE background
+process, started as soon as a session has collected a test that needs them (``pytest_collection_finish``),
+so the workers run other modules meanwhile instead of waiting on it (the scheduler hands out the modules
+that need templates last: ``tests/conftest.py``). Each step takes a file lock; a fixture that arrives
+first does the step itself, one that arrives while the background holds the lock waits for it. The
+output is kept in ``cdk.out/.cache/tests-<hash of the inputs>`` so other xdist workers (and later runs
+with unchanged code) read the same templates and lint answer instead of producing them again.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,9 +52,12 @@ def _lock(path: Path) -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="session")
-def synth_dir() -> Path:
-    out = CACHE / f"tests-{_key()}"
+def output_dir() -> Path:
+    return CACHE / f"tests-{_key()}"
+
+
+def synthesise(out: Path) -> None:
+    """The templates in ``out``, synthesised unless they are there (whoever holds the lock does it)."""
     with _lock(CACHE / ".tests-synth.lock"):
         if not (out / "done").exists():
             prune("tests-*", keep=out)  # earlier versions of the code
@@ -60,7 +68,77 @@ def synth_dir() -> Path:
             )  # fmt: skip
             assert run.returncode == 0, f"synthesis failed:\n{run.stdout[-5000:]}\n{run.stderr[-10000:]}"
             (out / "done").write_text("")
+
+
+# W3005: CDK adds DependsOn next to a Ref/GetAtt that already orders the resources. Harmless, and not
+# ours to remove.
+LINT_IGNORED = ["W3005"]
+
+
+def lint(out: Path) -> dict:
+    """cfn-lint over every template in ``out`` (the stages and the variant), run once per synthesis and
+    cfn-lint version: ``{"command", "returncode", "output"}``, kept in ``out/cfn-lint.json``."""
+    from infra.cdk.stages import STAGES
+
+    paths = [template_path(out, s) for s in STAGES] + [template_path(out, "dev", variant=True)]
+    command = [str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks", *LINT_IGNORED, "--", *map(str, paths)]
+    answer = out / f"cfn-lint-{metadata.version('cfn-lint')}.json"
+    with _lock(CACHE / ".tests-lint.lock"):
+        if answer.exists():
+            kept = json.loads(answer.read_text())
+            if kept["command"] == command:
+                return kept
+        run = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300)
+        kept = {"command": command, "returncode": run.returncode, "output": run.stdout + run.stderr}
+        answer.write_text(json.dumps(kept))
+    return kept
+
+
+@pytest.fixture(scope="session")
+def synth_dir() -> Path:
+    out = output_dir()
+    synthesise(out)
     return out
+
+
+@pytest.fixture(scope="session")
+def cfn_lint(synth_dir) -> dict:
+    """cfn-lint's answer on this session's templates (``lint``)."""
+    return lint(synth_dir)
+
+
+_BACKGROUND: list[subprocess.Popen] = []
+
+
+def pytest_collection_finish(session):
+    """Start the synthesis (and cfn-lint, if ``cfn_lint`` is asked for) in the background, from one xdist
+    worker, when a collected test needs templates and they are not there yet."""
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or _BACKGROUND:
+        return
+    needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
+    if "synth_dir" not in needed:
+        return
+    out, linting = output_dir(), "cfn_lint" in needed
+    if (out / "done").exists() and (not linting or list(out.glob("cfn-lint-*.json"))):
+        return
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out), *(["--lint"] if linting else [])],
+                                        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True))  # its own group: stopped whole (below)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Waited for, not left behind (its CPU is the session's); a session stopped early (``-x``, Ctrl-C)
+    stops it with its synthesis subprocess, leaving no step marked done."""
+    stopped = exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldstop or session.shouldfail)
+    for process in _BACKGROUND:
+        try:
+            process.wait(timeout=5 if stopped else SYNTH_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    _BACKGROUND.clear()
 
 
 def template_path(synth_dir: Path, stage: str, variant: bool = False) -> Path:
