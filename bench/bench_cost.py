@@ -272,14 +272,7 @@ def install_cpu_probe():
         with _charging(_owner(), False):
             return original_stub(self, *args, **kwargs)
 
-    botocore.client.BaseClient._make_api_call = make_api_call
-    BotocoreStubber.__call__ = stub
-
-    def uninstall() -> None:
-        botocore.client.BaseClient._make_api_call = original_call
-        BotocoreStubber.__call__ = original_stub
-
-    return uninstall
+    return pl.patch((botocore.client.BaseClient, "_make_api_call", make_api_call), (BotocoreStubber, "__call__", stub))
 
 
 def install_provider_probe(providers: dict) -> None:
@@ -494,14 +487,7 @@ def install_tracing():
         with traced(label):
             return original_invoke(function_name, event)
 
-    botocore.client.BaseClient._make_api_call = make_api_call
-    lambda_dispatch.invoke = invoke
-
-    def uninstall() -> None:
-        botocore.client.BaseClient._make_api_call = original_call
-        lambda_dispatch.invoke = original_invoke
-
-    return uninstall
+    return pl.patch((botocore.client.BaseClient, "_make_api_call", make_api_call), (lambda_dispatch, "invoke", invoke))
 
 
 class TracedApi(pl.Api):

@@ -275,6 +275,20 @@ def _service(client) -> str:
     return client.meta.service_model.service_name
 
 
+def patch(*replacements: tuple[object, str, object]):
+    """Set each ``(owner, attribute, value)``; returns the function that puts the originals back (the
+    benchmarks' meters wrap botocore and the local Lambda dispatch this way)."""
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replacements]
+    for owner, name, value in replacements:
+        setattr(owner, name, value)
+
+    def uninstall() -> None:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+    return uninstall
+
+
 def install_meters():
     """Wrap botocore (pynamodb's calls go through the same ``BaseClient._make_api_call``) and the Lambda
     dispatcher of the local stack. Returns a function that undoes it. (The API verifies bearer tokens in
@@ -333,14 +347,7 @@ def install_meters():
                     with meter.lock:
                         meter.local_ms[name] += (time.perf_counter() - t0) * 1000
 
-    botocore.client.BaseClient._make_api_call = make_api_call
-    lambda_dispatch.invoke = invoke
-
-    def uninstall() -> None:
-        botocore.client.BaseClient._make_api_call = original_call
-        lambda_dispatch.invoke = original_invoke
-
-    return uninstall
+    return patch((botocore.client.BaseClient, "_make_api_call", make_api_call), (lambda_dispatch, "invoke", invoke))
 
 
 # --------------------------------------------------------------------------------------------------
