@@ -105,10 +105,16 @@ class ManualClock:
             return self._sleepers
 
 
+def has_offset(instant: datetime) -> bool:
+    """Aware: a UTC offset is known. A fixed offset (UTC, +08:00: every decoded timestamp) always gives one, so
+    it is not asked (the hot path of pricing and replay); a zone may give none, and is asked."""
+    tz = instant.tzinfo
+    return tz is not None and (type(tz) is timezone or instant.utcoffset() is not None)
+
+
 def local_date(instant: datetime) -> str:
     """The Asia/Shanghai calendar date of an instant, ``YYYY-MM-DD``."""
-    tz = instant.tzinfo  # a fixed offset always gives one; a zone may not (then naive, as astimezone)
-    if tz is None or (type(tz) is not timezone and instant.utcoffset() is None):  # the machine's local time
+    if not has_offset(instant):  # naive: the machine's local time, as astimezone takes it
         return instant.astimezone(SHANGHAI).date().isoformat()
     day = local_seconds(instant) // 86400
     text = _DATES.get(day)

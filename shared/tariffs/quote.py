@@ -9,10 +9,10 @@ A stay shorter than a minute costs nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-from shared.clock import SHANGHAI, iso, local_seconds
+from shared.clock import SHANGHAI, has_offset, iso, local_seconds
 from shared.errors import InvalidInput
 
 _ZERO = timedelta(0)
@@ -20,8 +20,7 @@ _EPOCH = datetime(1970, 1, 1)  # naive local wall clock: minute 0 is 1970-01-01 
 
 
 def _aware(instant: datetime) -> None:
-    tz = instant.tzinfo  # a fixed offset (UTC, +08:00: every decoded timestamp) always gives one: not asked
-    if tz is None or (type(tz) is not timezone and instant.utcoffset() is None):
+    if not has_offset(instant):
         raise InvalidInput("times must carry a UTC offset", code="quote_naive_time")
 
 
