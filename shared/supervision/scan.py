@@ -44,7 +44,7 @@ class SignalService:
         day = day or (now.astimezone(SHANGHAI).date() - timedelta(days=1))
         d = day.isoformat()
         day_end = datetime.combine(day + timedelta(days=1), time.min, SHANGHAI)
-        by_lot = self._archived(d)
+        by_lot = self.archived(d)
         lots = self._lots.list()
         prepared, total_exits, total_zero = [], 0, 0
         for lot in lots:
@@ -89,9 +89,6 @@ class SignalService:
 
     def archived(self, day: str) -> dict[str, list[sig.Record]]:
         """The day's archived events by lot (what the scan reads; stays per lot come from here, not bills)."""
-        return self._archived(day)
-
-    def _archived(self, day: str) -> dict[str, list[sig.Record]]:
         out: dict[str, list[sig.Record]] = defaultdict(list)
         for key in self._archive.keys(f"events/date={day}/"):
             for line in self._archive.get(key).decode().splitlines():

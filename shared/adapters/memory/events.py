@@ -30,8 +30,8 @@ class AckStore:
         self.items: dict[str, dict] = {}  # pk -> the image DynamoDB's stream would carry
 
     def get(self, lot_id: str, event_id: str) -> Ack | None:
-        item = self.items.get(f"{lot_id}#{event_id}")
-        return Ack.model_validate(item["ack"]) if item is not None else None
+        record = self.get_record(lot_id, event_id)
+        return record.ack if record is not None else None
 
     def get_record(self, lot_id: str, event_id: str) -> AckRecord | None:
         item = self.items.get(f"{lot_id}#{event_id}")
