@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shared.tariffs import quote
@@ -120,9 +120,11 @@ def test_the_version_found_by_bisection_is_the_models(tariff, entered, shift):
 @PROPERTY
 @given(st.datetimes(datetime(1900, 1, 2), datetime(2100, 1, 1)),
        st.sampled_from([UTC, SHANGHAI, timezone(-timedelta(hours=5, minutes=30))]))  # fmt: skip
+@example(datetime(1941, 3, 15, 0, 30), SHANGHAI)  # a wall time in a spring-forward gap: the clock read 01:30
 def test_local_minutes_are_the_zones_wall_clock(wall, zone):
-    # the engine's offsets by the hour (historical daylight saving included) against the zone's conversion
+    # the engine's offsets by the hour (historical daylight saving included) against the zone's conversion, made
+    # through UTC (astimezone() to an instant's own zone would return a gap's wall time as written)
     instant = wall.replace(tzinfo=zone)
-    local = instant.astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
+    local = instant.astimezone(UTC).astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
     assert local_minute(instant) == local.days * 1440 + local.seconds // 60
 
