@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zlib
 from typing import Any
 
@@ -75,6 +76,23 @@ class _Meta:
         return type("Meta", (), attrs)
 
 
+# One botocore session per thread for every table's connection. PynamoDB gives each model's connection a
+# session of its own, and each session loads botocore's endpoint data (~8 MB of Python objects) and the
+# DynamoDB service model again: an API container that touches ten tables held ~80 MB of copies
+# (bench/footprint.py). Thread-local as PynamoDB's own (creating a client from a session is not thread-safe).
+_sessions = threading.local()
+
+
+class _SharedSession(Model):
+    """A model whose connection creates its botocore client from the thread's shared session."""
+
+    @classmethod
+    def _get_connection(cls):
+        table = super()._get_connection()
+        table.connection._local = _sessions
+        return table
+
+
 _connection: Connection | None = None
 
 
@@ -84,6 +102,7 @@ def transaction_connection() -> Connection:
     if _connection is None:
         meta = SessionItem.Meta
         _connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+        _connection._local = _sessions
     return _connection
 
 
@@ -113,7 +132,7 @@ def keyed(table: resources.Table) -> type[Model]:
     """The base of a table's model: its Meta and its key attributes, read from ``shared/resources.py``,
     the one place keys are declared (``class LotItem(keyed(resources.LOTS))`` adds the other attributes)."""
     attrs = _key_attributes(table.hash_key, table.hash_type, table.range_key, table.range_type)
-    return type(f"{table.logical}-keys", (Model,), {"Meta": _Meta.for_table(table), **attrs})
+    return type(f"{table.logical}-keys", (_SharedSession,), {"Meta": _Meta.for_table(table), **attrs})
 
 
 def index_of(table: resources.Table, name: str) -> type[GlobalSecondaryIndex]:
