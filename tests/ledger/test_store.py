@@ -67,6 +67,12 @@ def test_a_receivable_line_has_no_index_entry_and_still_reads_exactly(ledger):
     assert ledger.balance(RECEIVABLE) == 200 and ledger.balance(REVENUE) == -1200 and ledger.balance(CLEARING) == 1000
     assert [x.posting_id for x in ledger.lines(RECEIVABLE, since=AT + timedelta(seconds=30))] == ["pay:p1"]
     assert ledger.check() == []
+    # a posting stored before (its receivable an index key) still counts
+    old = store_module._header(Posting.charge("charge:old", PLATE, OP, 300, AT - timedelta(days=1)))
+    old.account_a, old.unlisted_a = RECEIVABLE, None
+    old.save()
+    assert ledger.balance(RECEIVABLE) == 500 and [x.posting_id for x in ledger.lines(RECEIVABLE)][0] == "charge:old"
+    assert ledger.check() == []
 
 
 def test_reusing_a_posting_id_for_other_money_is_a_conflict(ledger):

@@ -291,12 +291,11 @@ def account_lines(account: str, low: str, high: str | None) -> list[tuple[Ledger
     for item in LedgerItem.by_account.query(account, range_key_condition=cond(LinesByAccount.sk)):
         key = item.sk.rsplit("#", 1)[0]  # LINE#<utc>#<posting id>, as the slots' line_at
         found.append((key, item, _line_of(item, account, int(item.amount_fen))))
-    if Account.read_by_account(account):
-        slots = ((LedgerItem.by_account_a, FirstLines.line_at, "amount_a"), (LedgerItem.by_account_b, SecondLines.line_at, "amount_b"))
-        for index, key_attr, amount in slots:
-            for item in index.query(account, range_key_condition=cond(key_attr)):
-                found.append((item.line_at, item, _line_of(item, account, int(getattr(item, amount)))))
-    else:  # its slots have no index entry (module docstring): a scan, for audits and tests only
+    slots = ((LedgerItem.by_account_a, FirstLines.line_at, "amount_a"), (LedgerItem.by_account_b, SecondLines.line_at, "amount_b"))
+    for index, key_attr, amount in slots:  # an unlisted account's postings stored before session 7 are here too
+        for item in index.query(account, range_key_condition=cond(key_attr)):
+            found.append((item.line_at, item, _line_of(item, account, int(getattr(item, amount)))))
+    if not Account.read_by_account(account):  # its slots have no index entry (module docstring): a scan, for audits and tests only
         for item in LedgerItem.scan((LedgerItem.unlisted_a == account) | (LedgerItem.unlisted_b == account)):
             if item.line_at >= low and (high is None or item.line_at <= high):
                 amount = item.amount_a if item.unlisted_a == account else item.amount_b
