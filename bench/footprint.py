@@ -6,8 +6,9 @@ It imports the handler module (what a cold start imports), builds its services w
 KMS and SSM adapters against that endpoint, and serves ``bench_cost``'s pay-on-exit sessions (entry, exit,
 pay page, pay, the provider's callback) through the Chalice app; then its peak resident set
 (``ru_maxrss``: VmHWM) is what a Lambda container of that function would hold. The client side of the
-benchmark (the Chalice test client, the sandbox provider, signing) runs in it too, so the figure is an
-upper bound. Lambda's own runtime (the bootstrap, ~10-20 MB in AWS's figures) is not in it.
+benchmark (the Chalice test client, the sandbox provider, signing: ~6.5 MB) runs in it too, an upper bound
+for that part. Not in it: Lambda's own runtime process, and X-Ray segments (tracing is off here as in every
+benchmark; the X-Ray SDK itself is imported with the handler module, so its client is counted).
 
 Used by ``bench_cost --footprint`` (results: ``api_function_footprint``) to justify the API function's
 ``memory_mb`` in ``shared/resources.py``.
