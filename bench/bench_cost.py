@@ -86,7 +86,7 @@ ASSUMPTIONS = [
     "sandbox provider's own work not charged), with the deployed log level (INFO) and metrics on, their output "
     "dropped; the local core is ASSUMED as fast as one Lambda vCPU. CPU share: Lambda allocates CPU in proportion "
     "to memory, 1,769 MB = one vCPU (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html); "
-    "single-threaded handlers gain nothing above it. Memory: the deployed function_memory_mb (infra/cdk/stages.py). "
+    "single-threaded handlers gain nothing above it. Memory: each function's deployed memory (shared/resources.py Function.memory_mb, else the stage's function_memory_mb, infra/cdk/stages.py); an invocation is billed at its own function's memory. "
     "Latency per sequential call, ASSUMED and conservative for a warm in-region connection (DynamoDB advertises "
     "single-digit ms): DynamoDB reads and single writes 10 ms, TransactWriteItems 30 ms, TransactGetItems and "
     "BatchWriteItem 15 ms, KMS 15, SSM 20, Step Functions / Lambda / SNS 30, S3 40, other AWS 30; a payment "
@@ -134,10 +134,11 @@ def _grace_ends(world, problems: list[str], started: int) -> None:
         problems.append(f"the grace-end sweep started {out.get('started')} workflows, not {started}: {out}")
 
 
-def _billed_total(meter: pl.Meter, memory_mb: int) -> int:
-    """The modelled billed milliseconds of every invocation made under ``meter``."""
-    return sum(billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], memory_mb)
-               for r in _invocations.get(id(meter), []))
+def _billed_total(meter: pl.Meter, memory: "Memory") -> tuple[int, Decimal]:
+    """The modelled billed milliseconds of every invocation made under ``meter``, and their GB-seconds."""
+    ms = [(billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], memory(r["function"])), memory(r["function"]))
+          for r in _invocations.get(id(meter), [])]
+    return sum(m for m, _ in ms), sum((gb_seconds(m, mb) for m, mb in ms), Decimal(0))
 
 
 def _idle_sweep(world) -> pl.Meter:
@@ -154,11 +155,12 @@ def _idle_sweep(world) -> pl.Meter:
     return idle
 
 
-def sweep_share(sweep: pl.Meter, runs: int, idle: pl.Meter, n: int, memory_mb: int) -> dict[str, Decimal]:
+def sweep_share(sweep: pl.Meter, runs: int, idle: pl.Meter, n: int, memory: "Memory") -> dict[str, Decimal]:
     """Per session: the runs' work beyond their fixed part, plus the fixed part amortised."""
     share = Decimal(SWEEP_RUNS_PER_DAY) / ASSUMED_PAYLATER_SESSIONS_PER_DAY
     values = {
-        "lambda_billed_ms": (Decimal(_billed_total(sweep, memory_mb)), Decimal(_billed_total(idle, memory_mb))),
+        "lambda_billed_ms": (Decimal(_billed_total(sweep, memory)[0]), Decimal(_billed_total(idle, memory)[0])),
+        "lambda_gb_s": (_billed_total(sweep, memory)[1], _billed_total(idle, memory)[1]),
         "lambda_invocations": (Decimal(sum(sweep.invocations.values())), Decimal(sum(idle.invocations.values()))),
         "aws_calls": (Decimal(sum(sweep.calls.values())), Decimal(sum(idle.calls.values()))),
         "dynamodb_wru": (sweep.wru, idle.wru),
@@ -197,11 +199,33 @@ OTHER_ROUND_TRIP_MS = 30  # any other AWS service
 PROVIDER_CALLS = ("create_payment", "refund", "list_transactions", "create_setup")  # network calls in AWS
 
 
-def lambda_memory_mb() -> int:
-    """The memory every function is deployed with (infra/cdk/stages.py, the prod stage's function_memory_mb)."""
+def lambda_memory_mb(function: str = "api") -> int:
+    """The memory ``function`` (a logical name) is deployed with in prod: its own ``Function.memory_mb``
+    (shared/resources.py), else the stage's ``function_memory_mb`` (infra/cdk/stages.py), as the CDK reads it."""
+    from infra.cdk import derive
     from infra.cdk.stages import stage_config
+    from shared import resources
 
-    return stage_config("prod", {}).function_memory_mb
+    return derive.memory_mb(resources.function(function), stage_config("prod", {}))
+
+
+class Memory:
+    """Each function's memory for the model: the deployed one, or ``override`` for every function (what-if)."""
+
+    def __init__(self, override: int | None = None) -> None:
+        self.override = override
+
+    def __call__(self, function: str) -> int:
+        return self.override or lambda_memory_mb(function)
+
+    def deployed(self) -> dict[str, int]:
+        from shared import resources
+
+        return {f.logical: self(f.logical) for f in resources.FUNCTIONS}
+
+
+def gb_seconds(ms: int | Decimal, memory_mb: int) -> Decimal:
+    return Decimal(memory_mb) / 1024 * Decimal(ms) / 1000
 
 
 def round_trip_ms(call: str) -> int:
@@ -340,50 +364,29 @@ def production_output():
                 os.environ[k] = v
 
 
-_FOOTPRINT = r"""
-import json, sys, time
-def status(key):
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(key + ":")) / 1024
-out = {"interpreter_rss_mb": status("VmRSS")}
-cpu = time.process_time()
-import functions.api.app  # what Lambda imports at a cold start (the handler module)
-out["import_cpu_s"] = round(time.process_time() - cpu, 3)
-out["after_handler_import_rss_mb"] = status("VmRSS")
-import moto, moto.dynamodb, moto.stepfunctions, moto.kms, moto.s3, moto.ssm  # the embedded AWS, not in Lambda
-moto_mb = status("VmRSS") - out["after_handler_import_rss_mb"]
-from infra.local.stack import LocalStack
-from shared.clock import ManualClock
-with LocalStack(ManualClock()) as stack:  # the services built with the deployed adapters, their clients made
-    stack.services.registry, stack.services.payments
-    out["after_services_rss_mb_minus_moto_import"] = status("VmRSS") - moto_mb
-out["peak_rss_mb_minus_moto_import"] = status("VmHWM") - moto_mb
-print(json.dumps({k: round(v, 1) for k, v in out.items()}))
-"""
-
-
 def handler_footprint() -> dict:
-    """The API function's memory and cold-start CPU, in a fresh interpreter (an upper bound: the services'
-    figure includes moto's provisioned tables; moto's import is subtracted)."""
-    import subprocess
+    """The API function's peak RSS in a fresh process serving pay-on-exit sessions, the embedded AWS in
+    another process (bench/footprint.py)."""
+    from bench.footprint import api_function_footprint
 
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", _FOOTPRINT], cwd=root, capture_output=True, text=True,
-                          env={**os.environ, "POWERTOOLS_TRACE_DISABLED": "true"}, timeout=300)
-    if done.returncode:
-        return {"error": done.stderr[-2000:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return api_function_footprint()
 
 
-def duration_model(records: list[dict], n: int, memory_mb: int) -> dict:
-    """Per session: the modelled billed milliseconds of every invocation, and by request or task."""
+def duration_model(records: list[dict], n: int, memory: Memory) -> dict:
+    """Per session: the modelled billed milliseconds (and GB-seconds, each invocation at its function's
+    memory) of every invocation, and by request or task."""
     by_label: dict[str, list[dict]] = {}
     for r in records:
         by_label.setdefault(r["label"], []).append(r)
-    out, total = {}, 0
+    out, total, gb_s = {}, 0, Decimal(0)
     for label, runs in sorted(by_label.items()):
-        ms = [billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], memory_mb) for r in runs]
+        mb = memory(runs[0]["function"])
+        ms = [billed_ms(r["cpu_s"] * 1000, r["calls"] + r["external"], mb) for r in runs]
         total += sum(ms)
+        gb_s += gb_seconds(sum(ms), mb)
         out[label] = {
+            "function": runs[0]["function"],
+            "memory_mb": mb,
             "per_session": pl.plain(pl.per(len(runs), n)),
             "local_cpu_ms_mean": round(sum(r["cpu_s"] for r in runs) * 1000 / len(runs), 2),
             "round_trip_ms": _span([sum(round_trip_ms(c) for c in r["calls"] + r["external"]) for r in runs]),
@@ -392,8 +395,11 @@ def duration_model(records: list[dict], n: int, memory_mb: int) -> dict:
             **({"python_heap_peak_kb_max": round(max(r["heap_peak_kb"] for r in runs))}
                if all("heap_peak_kb" in r for r in runs) else {}),
         }
-    return {"memory_mb": memory_mb, "cpu_scale": round(max(1.0, LAMBDA_MB_PER_VCPU / memory_mb), 3),
-            "billed_ms_per_session": pl.plain(pl.per(total, n)), "by_request": out}
+    return {"memory_mb_by_function": {f: memory(f) for f in sorted({r["function"] for r in records})},
+            "cpu_scale_by_function": {f: round(max(1.0, LAMBDA_MB_PER_VCPU / memory(f)), 3)
+                                      for f in sorted({r["function"] for r in records})},
+            "billed_ms_per_session": pl.plain(pl.per(total, n)),
+            "gb_s_per_session": pl.plain(gb_s / n), "by_request": out}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -418,12 +424,12 @@ def step(label: str):
 
 
 @contextmanager
-def traced(label: str):
+def traced(label: str, function: str):
     """One invocation: its calls in order (round trips), its provider calls and its CPU (the duration model)."""
     previous, previous_external = getattr(_trace, "calls", None), getattr(_trace, "external", None)
     _trace.calls, _trace.external = [], []
     meter = pl._meter
-    frame = {"label": label, "cpu_s": 0.0}
+    frame = {"label": label, "function": function, "cpu_s": 0.0}
     heap = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None
     if heap is not None:
         tracemalloc.reset_peak()
@@ -484,7 +490,7 @@ def install_tracing():
         action = event.get("action") if isinstance(event, dict) else None
         name = logical.get(function_name, function_name)
         label = f"task {name}" + (f":{action}" if action else "")
-        with traced(label):
+        with traced(label, name):
             return original_invoke(function_name, event)
 
     return pl.patch((botocore.client.BaseClient, "_make_api_call", make_api_call), (lambda_dispatch, "invoke", invoke))
@@ -493,7 +499,7 @@ def install_tracing():
 class TracedApi(pl.Api):
     def request(self, method: str, route: str, path: str, headers: dict, body=None):
         label = getattr(_label, "value", None) or f"{method} {route}"
-        with traced(label):
+        with traced(label, "api"):
             return super().request(method, route, path, headers, body)
 
 
@@ -652,7 +658,7 @@ NEEDS_CITIZEN = {"paylater_grace", "paylater_auto", "returning_citizen"}
 # A scenario on a fresh stack
 
 
-def run_scenario(scenario: str, sessions: int, returning: int, memory_mb: int | None = None) -> dict:
+def run_scenario(scenario: str, sessions: int, returning: int, memory: Memory | None = None) -> dict:
     from chalice.test import Client
 
     from infra.local.stack import LocalStack
@@ -660,7 +666,7 @@ def run_scenario(scenario: str, sessions: int, returning: int, memory_mb: int | 
     from tests.support import build_city, price_lot
 
     global _trips
-    memory_mb = memory_mb or lambda_memory_mb()
+    memory = memory or Memory()
     clock = pl.tracking_clock()
     started = time.perf_counter()
     measured: list[tuple[str, pl.Meter, dict, list[dict]]] = []  # (phase, meter, trips, sessions seen)
@@ -749,7 +755,7 @@ def run_scenario(scenario: str, sessions: int, returning: int, memory_mb: int | 
             continue
         sweep = (*_sweeps[id(meter)], idle) if id(meter) in _sweeps and idle is not None else None
         result[phase] = summarise(meter, trips, seen, n, archive if phase == "session" else None, sweep,
-                                  memory_mb=memory_mb)
+                                  memory=memory)
     for meter in [archive, idle, *(m for _, m, _, _ in measured)]:  # ids may be reused by the next scenario
         if meter is not None:
             runs_meter = _sweeps.pop(id(meter), [None])[0]
@@ -760,14 +766,14 @@ def run_scenario(scenario: str, sessions: int, returning: int, memory_mb: int | 
 
 
 def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: pl.Meter | None,
-              sweep: tuple[pl.Meter, int, pl.Meter] | None = None, *, memory_mb: int) -> dict:
+              sweep: tuple[pl.Meter, int, pl.Meter] | None = None, *, memory: Memory) -> dict:
     figures = pl.meter_figures(meter, n)
-    added = {k: Decimal(0) for k in ("lambda_invocations", "dynamodb_wru", "dynamodb_rru", "lambda_billed_ms")}
+    added = {k: Decimal(0) for k in ("lambda_invocations", "dynamodb_wru", "dynamodb_rru", "lambda_gb_s")}
     swept = None
-    durations = duration_model(_invocations.get(id(meter), []), n, memory_mb)
+    durations = duration_model(_invocations.get(id(meter), []), n, memory)
     if sweep is not None:
         runs_meter, runs, idle = sweep
-        share = sweep_share(runs_meter, runs, idle, n, memory_mb)
+        share = sweep_share(runs_meter, runs, idle, n, memory)
         added = {k: share[k] for k in added}
         run_trips = {k: v for k, v in trips.items() if k.startswith("task pay-later-grace")}
         swept = {"runs_measured": runs, "runs_per_day": SWEEP_RUNS_PER_DAY,
@@ -794,8 +800,7 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
         "cost": cost(Decimal(figures["api_requests"]), Decimal(figures["lambda_invocations"]) + added["lambda_invocations"],
                      Decimal(figures["dynamodb_wru"]) + added["dynamodb_wru"],
                      Decimal(figures["dynamodb_rru"]) + added["dynamodb_rru"], transitions, s3_puts,
-                     billed_ms=Decimal(durations["billed_ms_per_session"]) + added["lambda_billed_ms"],
-                     memory_mb=memory_mb),
+                     gb_s=Decimal(durations["gb_s_per_session"]) + added["lambda_gb_s"]),
     }
     if swept is not None:
         out["grace_sweep_per_session"] = swept
@@ -805,11 +810,11 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
         out["archive_per_session"] = {**{k: a[k] for k in ("aws_calls", "aws_calls_by_operation", "dynamodb_wru",
                                                            "dynamodb_rru", "lambda_invocations")},
                                       "s3_puts": pl.plain(a_puts)}
-        a_ms = duration_model(_invocations.get(id(archive), []), n, memory_mb)
+        a_ms = duration_model(_invocations.get(id(archive), []), n, memory)
         out["archive_per_session"]["lambda_duration_model"] = a_ms
         out["archive_cost"] = cost(Decimal(0), Decimal(a["lambda_invocations"]), Decimal(a["dynamodb_wru"]),
                                    Decimal(a["dynamodb_rru"]), Decimal(0), a_puts,
-                                   billed_ms=Decimal(a_ms["billed_ms_per_session"]), memory_mb=memory_mb)
+                                   gb_s=Decimal(a_ms["gb_s_per_session"]))
         total = Decimal(out["cost"]["usd_per_million_sessions_exact"]["total"]) + Decimal(
             out["archive_cost"]["usd_per_million_sessions_exact"]["total"])
         out["cost"]["usd_per_million_sessions"]["with_archive"] = pl.money(total)
@@ -817,12 +822,12 @@ def summarise(meter: pl.Meter, trips: dict, seen: list[dict], n: int, archive: p
 
 
 def cost(api_requests: Decimal, invocations: Decimal, wru: Decimal, rru: Decimal, transitions: Decimal,
-         s3_puts: Decimal, *, billed_ms: Decimal, memory_mb: int) -> dict:
-    """USD per million sessions, exact; the inputs are per session. Lambda duration from the modelled billed
-    milliseconds (``billed_ms``, all invocations of a session); the old flat assumption beside it, not in
-    the totals (``lambda_duration_flat``: LAMBDA_AVG_DURATION_MS per invocation at pl.LAMBDA_MEMORY_MB)."""
+         s3_puts: Decimal, *, gb_s: Decimal) -> dict:
+    """USD per million sessions, exact; the inputs are per session. Lambda duration from the modelled
+    GB-seconds (``gb_s``: every invocation of a session, its billed ms at its function's memory); the old
+    flat assumption beside it, not in the totals (``lambda_duration_flat``: LAMBDA_AVG_DURATION_MS per
+    invocation at pl.LAMBDA_MEMORY_MB)."""
     flat_gb_s = Decimal(pl.LAMBDA_MEMORY_MB) / 1024 * Decimal(pl.LAMBDA_AVG_DURATION_MS) / 1000
-    gb_s = Decimal(memory_mb) / 1024 * billed_ms / 1000
     flat = invocations * flat_gb_s * PRICE["lambda_per_gb_second"] * pl.ONE_MILLION
     parts = {
         "step_functions_transitions": transitions * PRICE["stepfunctions_standard_per_state_transition"],
@@ -891,7 +896,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="also measure the API function's memory: its Python heap per request (tracemalloc, slower) "
                         "and a fresh interpreter's RSS after importing it")
     p.add_argument("--memory-mb", type=int, default=None,
-                   help="model Lambda at this memory (default: the deployed function_memory_mb, infra/cdk/stages.py)")
+                   help="model every function at this memory (default: each function's deployed memory: "
+                        "Function.memory_mb in shared/resources.py, else function_memory_mb in infra/cdk/stages.py)")
     args = p.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     if args.sessions < 1 or args.returning < 2 or not chosen or any(s not in SCENARIOS for s in chosen):
@@ -900,12 +906,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault(key, value)
     machine, commit = machine_info(), git_commit()
     started = time.monotonic()
-    memory_mb = args.memory_mb or lambda_memory_mb()
+    memory = Memory(args.memory_mb)
     footprint = handler_footprint() if args.footprint else None
     if args.footprint:
         tracemalloc.start()
     with production_output():
-        scenarios = [run_scenario(name, args.sessions, args.returning, memory_mb) for name in chosen]
+        scenarios = [run_scenario(name, args.sessions, args.returning, memory) for name in chosen]
     tracemalloc.stop()
     problems = [f"{s['scenario']}: {x}" for s in scenarios for x in s["problems"]]
     for s in scenarios:
@@ -922,7 +928,9 @@ def main(argv: list[str] | None = None) -> int:
                        "stack": "a fresh local stack per scenario (moto in-process, real ASL executions)"},
         "prices": {"region": pl.REGION, "as_of": pl.PRICES_AS_OF, "currency": "USD", "free_tiers": "ignored",
                    "items": PRICES, "api_flavour_deployed": API_FLAVOUR,
-                   "lambda": {"memory_mb": memory_mb, "deployed_memory_mb": lambda_memory_mb(),
+                   "lambda": {"memory_mb_by_function": memory.deployed(),
+                              "memory_override_mb": args.memory_mb,
+                              "deployed_memory_mb_by_function": Memory().deployed(),
                               "duration": "modelled per invocation (assumptions, lambda_duration_model)",
                               "mb_per_vcpu": LAMBDA_MB_PER_VCPU, "round_trip_ms_assumed": ROUND_TRIP_MS,
                               "other_round_trip_ms_assumed": OTHER_ROUND_TRIP_MS,

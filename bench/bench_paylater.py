@@ -107,7 +107,7 @@ REGION = "us-east-1"
 PRICES_AS_OF = "2024-11-01"
 
 # What the counts cannot tell: stated in the results and the README.
-LAMBDA_MEMORY_MB = 512  # infra/cdk/stages.py function_memory_mb, the same for every function
+LAMBDA_MEMORY_MB = 512  # the flat assumption: the stage default (infra/cdk/stages.py); the API has its own since issue 10 (bench_cost models it)
 LAMBDA_AVG_DURATION_MS = 100  # ASSUMPTION: billed duration per invocation (not measured: moto is not AWS)
 ASSUMPTIONS = [
     (

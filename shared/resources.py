@@ -115,7 +115,9 @@ BILLS = Table(
     "bills",
     "pk",
     indexes=(
-        Index("by_plate", "plate", "created_at"),
+        # KEYS_ONLY (issue 10): a paid bill's update keeps its keys, so it writes nothing here (one write unit
+        # fewer per paid bill); its readers read the bills by key (eventually consistent, like the index)
+        Index("by_plate", "plate", "created_at", projection="KEYS_ONLY"),
         Index("by_lane", "lane_key", "exited_at", projection="KEYS_ONLY"),  # bill_at_lane reads the bill by id
         # KEYS_ONLY (issue 10): its reader (a district's disputes, DISPUTES#<district>: a staff view) reads the
         # items by key. Sparse: bills do not carry the key (nothing lists a lot's bills; issue 10: one index
@@ -311,6 +313,9 @@ class Function:
     stream_events: tuple[str, ...] = ("INSERT",)  # which changes of its stream invoke it (an event-source filter)
     # issue 10: a tumbling window (seconds) on the stream's mapping, so that each batch names its shard (shardId)
     stream_window_s: int = 0
+    # issue 10: the function's Lambda memory in MB; None: the stage's default (infra/cdk/stages.py
+    # function_memory_mb). Set only from a measured peak RSS with at least 2x headroom (bench/footprint.py).
+    memory_mb: int | None = None
 
     @property
     def name(self) -> str:
@@ -356,6 +361,11 @@ FUNCTIONS: tuple[Function, ...] = (
         state_machines_start=("unmatched-exit-review", "pay-later-billing", "arrears-escalation"),
         parameters_read=PAYMENT_PARAMETERS,
         task_tokens_for=("pay-later-billing", "arrears-escalation"),
+        # issue 10: it waits on DynamoDB and the payment provider; measured peak RSS 109 MB after 20
+        # pay-on-exit sessions (bench/footprint.py). CPU costs the same GB-s below 1,769 MB, waiting costs
+        # in proportion to memory: 256 MB is $2 less per million pay-on-exit sessions than 512 MB, a warm
+        # exit ~13 ms slower and a cold start's import ~2x slower (bench/README.md, "Which memory").
+        memory_mb=256,
     ),
     Function(
         "archive-writer",

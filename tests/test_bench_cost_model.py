@@ -10,8 +10,26 @@ from bench import bench_cost as bc
 from infra.cdk.stages import stage_config
 
 
-def test_memory_is_the_deployed_setting():
-    assert bc.lambda_memory_mb() == stage_config("prod", {}).function_memory_mb
+def test_memory_is_each_functions_deployed_setting():
+    from infra.cdk import derive
+    from shared import resources
+
+    prod = stage_config("prod", {})
+    for f in resources.FUNCTIONS:
+        assert bc.lambda_memory_mb(f.logical) == derive.memory_mb(f, prod) == (f.memory_mb or prod.function_memory_mb)
+    assert bc.Memory()("api") == resources.function("api").memory_mb  # the API function has its own (issue 10)
+    assert bc.Memory(1024)("api") == bc.Memory(1024)("archive-writer") == 1024  # --memory-mb: every function
+
+
+def test_each_invocation_is_billed_at_its_own_functions_memory():
+    records = [{"label": "GET /x", "function": "api", "cpu_s": 0.0, "calls": ["GetItem(t)"], "external": []},
+               {"label": "task archive-writer", "function": "archive-writer", "cpu_s": 0.0,
+                "calls": ["GetItem(t)"], "external": []}]
+    model = bc.duration_model(records, 1, bc.Memory())
+    api_mb, writer_mb = bc.lambda_memory_mb("api"), bc.lambda_memory_mb("archive-writer")
+    assert model["memory_mb_by_function"] == {"api": api_mb, "archive-writer": writer_mb}
+    # 10 ms each, at each function's memory
+    assert Decimal(model["gb_s_per_session"]) == (Decimal(api_mb) + Decimal(writer_mb)) / 1024 * Decimal("0.01")
 
 
 def test_round_trip_latency_by_call():
@@ -35,7 +53,7 @@ def test_billed_ms_scales_cpu_by_memory_and_rounds_up():
 
 def test_cost_uses_the_model_and_keeps_the_flat_assumption_beside_it():
     c = bc.cost(Decimal(5), Decimal(5), Decimal(0), Decimal(0), Decimal(0), Decimal(0),
-                billed_ms=Decimal(600), memory_mb=512)["usd_per_million_sessions_exact"]
+                gb_s=bc.gb_seconds(600, 512))["usd_per_million_sessions_exact"]
     # 0.6 s x 0.5 GB x $0.0000166667 x 1e6
     assert Decimal(c["lambda_duration"]) == Decimal("0.6") * Decimal("0.5") * Decimal("0.0000166667") * 1_000_000
     # the old 100 ms per invocation at 512 MB: 5 x 0.1 s x 0.5 GB

@@ -128,7 +128,7 @@ class HttpApi(Construct):
                     "layers": [layer.layer_version_arn for layer in layers.all],
                     "environment_variables": environment,
                     "lambda_timeout": spec.timeout_s,
-                    "lambda_memory_size": stage.function_memory_mb,
+                    "lambda_memory_size": derive.memory_mb(spec, stage),
                     "xray": True,
                 }
             },

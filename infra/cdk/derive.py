@@ -126,6 +126,11 @@ def reserved_concurrency(fn: resources.Function) -> int | None:
     return None
 
 
+def memory_mb(fn: resources.Function, stage: StageConfig) -> int:
+    """The function's Lambda memory: its own (``Function.memory_mb``, measured) or the stage's default."""
+    return fn.memory_mb or stage.function_memory_mb
+
+
 def environment(fn: resources.Function, stage: StageConfig) -> dict[str, str]:
     """Environment every function gets (state machine ARNs are added by the stack).
 

@@ -98,6 +98,7 @@ def generated() -> str:
                 _list(f.tables_write),
                 "; ".join(other) or "–",
                 f"{f.timeout_s} s",
+                f"{f.memory_mb} MB" if f.memory_mb else "stage default",
                 str(derive.reserved_concurrency(f) or "–"),
                 "yes" if derive.invoked_async(f) or f.stream_source else "–",
             ]
@@ -111,6 +112,7 @@ def generated() -> str:
             "Writes",
             "Other grants",
             "Timeout",
+            "Memory",
             "Reserved concurrency (staging, prod)",
             "DLQ",
         ],

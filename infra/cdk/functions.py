@@ -143,7 +143,7 @@ class PlainFunctions(Construct):
             layers=layers.all,
             role=role,
             timeout=Duration.seconds(spec.timeout_s),
-            memory_size=stage.function_memory_mb,
+            memory_size=derive.memory_mb(spec, stage),
             environment=environment,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=logs_group,

@@ -42,7 +42,7 @@ class StageConfig:
     unrouted_rate_limit: float  # requests/s, anything that is no route of the app (the HTTP API's $default route)
     reserved_concurrency: bool  # off where the account's concurrency quota is small (new dev accounts)
     archive_lock_days: int | None = None  # None: the value in shared.resources
-    function_memory_mb: int = 512
+    function_memory_mb: int = 512  # the default; a function may declare its own (shared/resources.py Function.memory_mb)
     payments: str = "stripe"  # one of PAYMENT_MODES; "sandbox" only in SANDBOX_STAGES
     signature_failures_alarm: int = 20  # per 5 minutes
     offline_lots_alarm: int = 1

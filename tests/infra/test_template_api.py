@@ -78,6 +78,8 @@ def test_http_api_handler(raw_templates, stage):
     p = cfn.props(t, "APIHandler")
     assert p["FunctionName"] == resources.resource_name(spec.logical, stage)
     assert p["Handler"] == "app.app" and p["Tracing"] == "Active" and p["Timeout"] == spec.timeout_s
+    # issue 10: the API function's own memory (shared/resources.py, measured: bench/footprint.py)
+    assert p["MemorySize"] == derive.memory_mb(spec, stage_config(stage, {})) == spec.memory_mb == 256
     variables = p["Environment"]["Variables"]
     for machine in spec.state_machines_start:
         arn = cfn.arn_text(variables[resources.state_machine_env(machine)])

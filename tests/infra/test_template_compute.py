@@ -45,6 +45,7 @@ def test_plain_function(raw_templates, stage, spec):
     fn_id = cfn.functions_by_name(t)[resources.resource_name(spec.logical, stage)]
     p = cfn.props(t, fn_id)
     assert p["Handler"] == spec.handler and p["Timeout"] == spec.timeout_s
+    assert p["MemorySize"] == derive.memory_mb(spec, stage_config(stage, {}))  # its own, else the stage's
     assert p["TracingConfig"] == {"Mode": "Active"}
     concurrency = derive.reserved_concurrency(spec) if stage_config(stage, {}).reserved_concurrency else None
     assert p.get("ReservedConcurrentExecutions") == concurrency

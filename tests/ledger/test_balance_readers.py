@@ -36,3 +36,17 @@ def test_balances_are_read_only_for_the_accounts_that_stay_small():
     assert len(reads) >= 3  # the fee report (platform and operators) and the district returns report
     wrong = [f"{rel}:{node.lineno}" for rel, node in reads if not node.args or _builder(node.args[0]) not in SMALL]
     assert wrong == []
+
+
+def test_the_accounts_read_by_account_are_indexed():
+    """Issue 10: the DynamoDB ledger indexes only the accounts read by account (``Account.read_by_account``);
+    settlement's windows and the reports' balances must all be among them."""
+    from shared.ledger.accounts import NOT_READ_BY_ACCOUNT, Account, AccountKind
+
+    read = {AccountKind.OPERATOR_REVENUE, AccountKind.OPERATOR_DISCOUNTS, AccountKind.PROVIDER_CLEARING,
+            AccountKind.WRITE_OFF, *(AccountKind(k) for k in SMALL)}
+    assert not read & NOT_READ_BY_ACCOUNT
+    assert Account.read_by_account(Account.operator_revenue("op")) and not Account.read_by_account(Account.receivable("苏B1"))
+    settlement = (ROOT / "shared/settlement/service.py").read_text(encoding="utf-8")
+    used = {k for k in AccountKind if f"Account.{k.value}(" in settlement}
+    assert used and used <= read  # a new account settlement reads by window must be indexed: add it to ``read``

@@ -54,6 +54,27 @@ def test_a_posting_is_stored_once_and_moves_the_derived_balances(ledger):
     assert ledger.check() == []
 
 
+def test_a_receivable_line_has_no_index_entry_and_still_reads_exactly(ledger):
+    """Issue 10: nobody reads a plate's receivable by account in production, so its slot is no index key (one
+    write unit fewer per posting); balance and lines of it still answer, by a scan."""
+    ledger.post(Posting.charge("charge:b1", PLATE, OP, 1200, AT))
+    ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT + timedelta(minutes=1)))
+    charge, payment = (LedgerItem.get(posting_key(pid), "POSTING") for pid in ("charge:b1", "pay:p1"))
+    assert (charge.account_a, charge.unlisted_a, charge.account_b) == (None, RECEIVABLE, REVENUE)
+    assert (payment.account_a, payment.account_b, payment.unlisted_b) == (CLEARING, None, RECEIVABLE)
+    assert list(LedgerItem.by_account_a.query(RECEIVABLE)) == [] and list(LedgerItem.by_account_b.query(RECEIVABLE)) == []
+    assert [i.posting_id for i in LedgerItem.by_account_b.query(REVENUE)] == ["charge:b1"]
+    assert ledger.balance(RECEIVABLE) == 200 and ledger.balance(REVENUE) == -1200 and ledger.balance(CLEARING) == 1000
+    assert [x.posting_id for x in ledger.lines(RECEIVABLE, since=AT + timedelta(seconds=30))] == ["pay:p1"]
+    assert ledger.check() == []
+    # a posting stored before (its receivable an index key) still counts
+    old = store_module._header(Posting.charge("charge:old", PLATE, OP, 300, AT - timedelta(days=1)))
+    old.account_a, old.unlisted_a = RECEIVABLE, None
+    old.save()
+    assert ledger.balance(RECEIVABLE) == 500 and [x.posting_id for x in ledger.lines(RECEIVABLE)][0] == "charge:old"
+    assert ledger.check() == []
+
+
 def test_reusing_a_posting_id_for_other_money_is_a_conflict(ledger):
     ledger.post(Posting.payment("pay:p1", PLATE, PROVIDER, 1000, AT))
     with pytest.raises(Conflict) as info:
@@ -195,7 +216,7 @@ def test_a_posting_stored_before_issue_10_still_reads_and_checks(ledger):
     item, ADDed with every posting: it is left alone and ignored (the lines already count that posting)."""
     old = Posting.charge("charge:old", PLATE, OP, 500, AT)
     header = store_module._header(old)
-    for attr in ("line_at", "account_a", "amount_a", "account_b", "amount_b"):
+    for attr in ("line_at", "account_a", "amount_a", "account_b", "amount_b", "unlisted_a", "unlisted_b"):
         setattr(header, attr, None)
     header.save()
     for e in old.entries:

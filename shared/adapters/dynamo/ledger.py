@@ -9,7 +9,8 @@ item             pk / sk                                         attributes
 posting          ``POSTING#<posting_id>`` / ``POSTING``           doc (the posting's JSON), kind, occurred_at,
                                                                  posting_id, line_at = ``LINE#<utc time>#<id>``,
                                                                  its first two lines: account_a, amount_a,
-                                                                 account_b, amount_b
+                                                                 account_b, amount_b (``unlisted_a``/``_b``
+                                                                 for an account not read by account)
 line, one per    ``POSTING#<posting_id>`` /                      account, amount_fen, posting_id, kind,
 entry after the  ``LINE#<utc time>#<posting_id>#<account>``      occurred_at
 second
@@ -45,6 +46,12 @@ that costs and what a reader gets:
   every posting those items summed, so counting both would count twice. ``check`` skips them; they can be
   deleted at leisure (``sk = BALANCE``).
 
+A slot's account is the index key (``account_a``/``account_b``) only if someone reads that account by account
+(``Account.read_by_account``: not a plate's receivable, which every charge and payment moves and nothing lists);
+otherwise it is stored as ``unlisted_a``/``unlisted_b``, no index entry (issue 10: one write unit fewer per
+posting, two per pay-on-exit session). ``balance``/``lines`` of such an account still answer exactly, by a scan
+of the ledger (audits and tests; ``tests/ledger/test_balance_readers.py`` keeps production off it).
+
 ``<utc time>`` is fixed-width ISO (``2025-01-02T03:04:05.000000Z``), so sort keys order by time whatever
 zone the caller used. Only line items carry ``account``, only postings ``account_a``/``account_b``: each
 index is sparse and lists one account's lines in time order.
@@ -71,6 +78,7 @@ from shared.adapters.dynamo.conditions import failed_conditions, save_if
 from shared.adapters.dynamo.models import index_of, keyed, transaction_connection
 from shared.errors import Conflict, DomainError, InvalidInput
 from shared.ledger import model
+from shared.ledger.accounts import Account
 from shared.ledger.model import Entry, Line, Posting, PostingKind
 
 _TABLE = resources.table("ledger")
@@ -119,13 +127,16 @@ class LedgerItem(keyed(_TABLE)):
     amount_a = NumberAttribute(null=True)
     account_b = UnicodeAttribute(null=True)  # posting: its second line
     amount_b = NumberAttribute(null=True)
+    unlisted_a = UnicodeAttribute(null=True)  # posting: its first line's account when no one reads it by account
+    unlisted_b = UnicodeAttribute(null=True)  # (no index entry; module docstring)
     by_account = LinesByAccount()
     by_account_a = FirstLines()
     by_account_b = SecondLines()
 
     def slot_lines(self) -> list[tuple[str, int]]:
         """(account, amount) of the lines this posting item carries (none for one stored before issue 10)."""
-        return [(a, int(n)) for a, n in ((self.account_a, self.amount_a), (self.account_b, self.amount_b)) if a]
+        slots = ((self.account_a or self.unlisted_a, self.amount_a), (self.account_b or self.unlisted_b, self.amount_b))
+        return [(a, int(n)) for a, n in slots if a]
 
 
 def _header(p: Posting) -> LedgerItem:
@@ -138,10 +149,10 @@ def _header(p: Posting) -> LedgerItem:
         kind=p.kind.value,
         occurred_at=p.occurred_at.isoformat(),
         line_at=line_at(p),
-        account_a=first.account,
         amount_a=first.amount_fen,
-        account_b=second.account,
         amount_b=second.amount_fen,
+        **{f"{'account' if Account.read_by_account(e.account) else 'unlisted'}_{slot}": e.account
+           for slot, e in (("a", first), ("b", second))},
     )
 
 
@@ -281,9 +292,14 @@ def account_lines(account: str, low: str, high: str | None) -> list[tuple[Ledger
         key = item.sk.rsplit("#", 1)[0]  # LINE#<utc>#<posting id>, as the slots' line_at
         found.append((key, item, _line_of(item, account, int(item.amount_fen))))
     slots = ((LedgerItem.by_account_a, FirstLines.line_at, "amount_a"), (LedgerItem.by_account_b, SecondLines.line_at, "amount_b"))
-    for index, key_attr, amount in slots:
+    for index, key_attr, amount in slots:  # an unlisted account's postings stored before session 7 are here too
         for item in index.query(account, range_key_condition=cond(key_attr)):
             found.append((item.line_at, item, _line_of(item, account, int(getattr(item, amount)))))
+    if not Account.read_by_account(account):  # its slots have no index entry (module docstring): a scan, for audits and tests only
+        for item in LedgerItem.scan((LedgerItem.unlisted_a == account) | (LedgerItem.unlisted_b == account)):
+            if item.line_at >= low and (high is None or item.line_at <= high):
+                amount = item.amount_a if item.unlisted_a == account else item.amount_b
+                found.append((item.line_at, item, _line_of(item, account, int(amount))))
     found.sort(key=lambda f: f[0])
     return [(item, line) for _, item, line in found]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import zlib
 from typing import Any
 
@@ -49,14 +50,14 @@ class PackedJSONAttribute(Attribute[Any]):
         return json.loads(value if isinstance(value, str) else zlib.decompress(value))
 
 
-def read_by_keys(model, keys: list) -> list:
-    """The items of ``keys`` (hash keys), strongly consistent, in the order given: what a KEYS_ONLY index's
-    query found, read in BatchGets of 100. Items gone since the query are left out."""
+def read_by_keys(model, keys: list, consistent_read: bool = True) -> list:
+    """The items of ``keys`` (hash keys), strongly consistent unless told, in the order given: what a
+    KEYS_ONLY index's query found, read in BatchGets of 100. Items gone since the query are left out."""
     out = []
     for start in range(0, len(keys), 100):
         chunk = keys[start:start + 100]
         hash_key = model._hash_key_attribute().attr_name
-        found = {getattr(i, hash_key): i for i in model.batch_get(chunk, consistent_read=True)}
+        found = {getattr(i, hash_key): i for i in model.batch_get(chunk, consistent_read=consistent_read)}
         out += [found[k] for k in chunk if k in found]
     return out
 
@@ -75,6 +76,24 @@ class _Meta:
         return type("Meta", (), attrs)
 
 
+# One botocore session per thread for every table's connection. PynamoDB gives each model's connection a
+# session of its own, and each session loads botocore's endpoint data (~8 MB of Python objects) and the
+# DynamoDB service model again: an API container that touches ten tables held ~80 MB of copies
+# (bench/footprint.py). Thread-local as PynamoDB's own (creating a client from a session is not thread-safe).
+_sessions = threading.local()
+
+
+class _SharedSession:
+    """Mixed into every table's model: its connection creates its botocore client from the thread's
+    shared session."""
+
+    @classmethod
+    def _get_connection(cls):
+        table = super()._get_connection()
+        table.connection._local = _sessions
+        return table
+
+
 _connection: Connection | None = None
 
 
@@ -84,6 +103,7 @@ def transaction_connection() -> Connection:
     if _connection is None:
         meta = SessionItem.Meta
         _connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+        _connection._local = _sessions
     return _connection
 
 
@@ -113,7 +133,7 @@ def keyed(table: resources.Table) -> type[Model]:
     """The base of a table's model: its Meta and its key attributes, read from ``shared/resources.py``,
     the one place keys are declared (``class LotItem(keyed(resources.LOTS))`` adds the other attributes)."""
     attrs = _key_attributes(table.hash_key, table.hash_type, table.range_key, table.range_type)
-    return type(f"{table.logical}-keys", (Model,), {"Meta": _Meta.for_table(table), **attrs})
+    return type(f"{table.logical}-keys", (_SharedSession, Model), {"Meta": _Meta.for_table(table), **attrs})
 
 
 def index_of(table: resources.Table, name: str) -> type[GlobalSecondaryIndex]:

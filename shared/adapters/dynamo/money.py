@@ -117,16 +117,17 @@ class MoneyStore:
         return next((self.bill(i.pk) for i in items), None)
 
     def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
-        """From the index's projection (ALL): one query, not a read per bill. It may lag a write by a moment;
-        whoever changes a bill reads it again by id (``bill``) and writes conditionally. A next page asks
-        for bills created at or before the cursor's bill (one more: the cursor's bill itself, or one sharing
-        its instant) and drops those not after it."""
+        """The index holds keys only (issue 10: a paid bill's update writes nothing to it): one query of the
+        keys, then the bills by key in one batch, eventually consistent like the index itself. A bill may lag
+        a write by a moment; whoever changes a bill reads it again by id (``bill``) and writes conditionally.
+        A next page asks for bills created at or before the cursor's bill (one more: the cursor's bill
+        itself, or one sharing its instant) and drops those not after it."""
         if after is None:
-            items = BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)
-            return [Bill.model_validate(i.doc) for i in items]
-        items = BillItem.by_plate.query(plate, BillItem.created_at <= after.created_at.isoformat(),
-                                        scan_index_forward=False, limit=limit + 1)
-        bills = [Bill.model_validate(i.doc) for i in items]
+            keys = [i.pk for i in BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)]
+            return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys, consistent_read=False)]
+        keys = [i.pk for i in BillItem.by_plate.query(plate, BillItem.created_at <= after.created_at.isoformat(),
+                                                      scan_index_forward=False, limit=limit + 1)]
+        bills = [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys, consistent_read=False)]
         bills = [b for b in bills if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
         return sorted(bills, key=lambda b: (b.created_at, b.bill_id), reverse=True)[:limit]
 
