@@ -20,7 +20,8 @@ def build(stages: Iterable[str], outdir: Path, *, templates_only: bool = False) 
     """``templates_only``: the templates a full synthesis writes, for reading, never for deploying: the
     dependencies layer is not built (its recipe stands in: the layer's S3 key differs), and CDK's own
     template validation (warnings only; the tests run cfn-lint on the same templates), its tree.json and
-    its per-construct stack traces are left out (~70 % of a synthesis's CPU)."""
+    its per-construct stack traces are left out (the tests' stacks: ~13 s of CPU where a full synthesis
+    takes ~30 s, and building the layer ~22 s more)."""
     bundle.importable()
     lean = {"builtin_cloud_formation_validation": False, "tree_metadata": False, "stack_traces": False}
     app = cdk.App(

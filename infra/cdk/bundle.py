@@ -107,13 +107,14 @@ def _pip_install(pins: list[str], target: Path, *, compile_bytecode: bool = True
     """The command that installs ``pins`` for Lambda (Linux, x86_64, this Python) into ``target``."""
     return [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON,
-            "--only-binary=:all:", *([] if compile_bytecode else ["--no-compile"]), "--target", str(target), *pins]  # fmt: skip
+            "--only-binary=:all:", *([] if compile_bytecode else ["--no-compile"]),
+            "--target", str(target), *pins]  # fmt: skip
 
 
 def dependencies_key() -> str:
     """What the dependencies layer is made of: the pins and how they are installed and zipped. It names the
     cached build, and the recipe's stand-in where the layer is not built (``dependencies_recipe``)."""
-    recipe = [_pip_install(requirements(), Path("python"))[3:], "zip", ZIP_LEVEL]
+    recipe = [_pip_install(requirements(), Path("python"))[1:], "zip", ZIP_LEVEL]  # the interpreter's path aside
     return hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
 
 

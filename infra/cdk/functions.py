@@ -82,7 +82,9 @@ class Layers(Construct):
             dependencies = lambda_.Code.from_asset(str(bundle.dependencies_layer()))
         else:
             dependencies = lambda_.Code.from_asset(
-                str(bundle.dependencies_recipe()), asset_hash=bundle.dependencies_key(), asset_hash_type=AssetHashType.CUSTOM
+                str(bundle.dependencies_recipe()),
+                asset_hash=bundle.dependencies_key(),
+                asset_hash_type=AssetHashType.CUSTOM,
             )
         self.dependencies = lambda_.LayerVersion(
             self,

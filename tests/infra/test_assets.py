@@ -73,7 +73,8 @@ def test_dependencies_layer_has_linux_wheels_and_no_chalice(dependencies):
 
 def test_dependencies_layer_of_the_templates_is_its_recipe(raw_templates, assets):
     """Staged in the tests' synthesis: its pins, under the hash of the recipe (a new recipe, a new asset)."""
-    (layer,) = [v for k, v in cfn.of_type(raw_templates["dev"], "AWS::Lambda::LayerVersion").items() if "Dependencies" in k]
+    layers = cfn.of_type(raw_templates["dev"], "AWS::Lambda::LayerVersion")
+    (layer,) = [v for k, v in layers.items() if "Dependencies" in k]
     recipe = hashlib.sha256(bundle.dependencies_key().encode()).hexdigest()
     assert layer["Properties"]["Content"]["S3Key"] == f"{recipe}.zip"
     assert (assets["deps"] / "requirements.txt").read_text().split() == bundle.requirements()
