@@ -1,7 +1,8 @@
 """Build the code artifacts the stack deploys, from the repository as it is.
 
 - the *dependencies layer*: the runtime dependencies of ``pyproject.toml`` installed for Lambda's Linux,
-  zipped once and cached by their pins (it is large and changes rarely);
+  zipped once and cached by its recipe (it is large and changes rarely); a synthesis that builds no
+  assets (the tests') stages only the recipe;
 - the *shared layer*: the domain library ``shared/``, packaged once for every function;
 - the *functions code*: ``functions/`` without the HTTP API, one asset for every plain handler;
 - the *Chalice project*: a throw-away project directory around ``functions/api/app.py`` that Chalice's
@@ -91,37 +92,64 @@ def prune(pattern: str, keep: Path, count: int = 2, min_age_s: float = 900) -> N
             path.unlink(missing_ok=True)
 
 
+ZIP_LEVEL = 6
+
+
 def _zip_dir(source: Path, target: Path) -> None:
     # Real modification times are kept: the bundled .pyc files are checked against them at import.
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for path in sorted(source.rglob("*")):
             if path.is_file():
                 archive.write(path, path.relative_to(source))
 
 
+def _pip_install(pins: list[str], target: Path, *, compile_bytecode: bool = True) -> list[str]:
+    """The command that installs ``pins`` for Lambda (Linux, x86_64, this Python) into ``target``."""
+    return [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON,
+            "--only-binary=:all:", *([] if compile_bytecode else ["--no-compile"]),
+            "--target", str(target), *pins]  # fmt: skip
+
+
+def dependencies_key() -> str:
+    """What the dependencies layer is made of: the pins and how they are installed and zipped. It names the
+    cached build, and the recipe's stand-in where the layer is not built (``dependencies_recipe``)."""
+    recipe = [_pip_install(requirements(), Path("python"))[1:], "zip", ZIP_LEVEL]  # the interpreter's path aside
+    return hashlib.sha256(json.dumps(recipe).encode()).hexdigest()[:16]
+
+
+def install_dependencies(target: Path, *, compile_bytecode: bool = True) -> Path:
+    """The layer's packages installed into ``target`` (its ``python/`` directory), as the layer builds them;
+    without bytecode for a reader that only imports them once (the tests)."""
+    result = subprocess.run(
+        _pip_install(requirements(), target, compile_bytecode=compile_bytecode),
+        check=False, capture_output=True, text=True,
+    )  # fmt: skip
+    if result.returncode:
+        raise RuntimeError(f"installing the layer's dependencies failed:\n{result.stdout}\n{result.stderr}")
+    return target
+
+
 def dependencies_layer() -> Path:
-    """A zip with ``python/<packages>`` for Lambda (Linux, x86_64, this Python), built once per pin set."""
-    pins = requirements()
-    key = hashlib.sha256(json.dumps([pins, PLATFORM, PYTHON]).encode()).hexdigest()[:16]
-    target = CACHE / f"deps-{key}.zip"
+    """A zip with ``python/<packages>`` for Lambda (Linux, x86_64, this Python), built once per recipe."""
+    target = CACHE / f"deps-{dependencies_key()}.zip"
     with _locked("deps"):
         if target.exists():
             return target
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            site = Path(tmp) / "layer" / "python"
-            result = subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON,
-                 "--only-binary=:all:", "--target", str(site), *pins],
-                check=False, capture_output=True, text=True,
-            )  # fmt: skip
-            if result.returncode:
-                raise RuntimeError(f"installing the layer's dependencies failed:\n{result.stdout}\n{result.stderr}")
+            site = install_dependencies(Path(tmp) / "layer" / "python")
             partial = Path(tmp) / "deps.zip"
             _zip_dir(site.parent, partial)
             partial.replace(target)
         prune("deps-*.zip", keep=target)
     return target
+
+
+def dependencies_recipe() -> Path:
+    """The layer's stand-in where a synthesis builds no assets (``aws:cdk:bundling-stacks``): a directory
+    with its ``requirements.txt``, staged under the hash of ``dependencies_key``. Never deployed: the
+    templates around it are read by the tests (``infra.cdk.app.build(..., templates_only=True)``)."""
+    return _write_tree("deps-recipe", {"requirements.txt": "\n".join(requirements()) + "\n"})
 
 
 def _copy_tree(name: str, sources: dict[str, Path]) -> Path:
@@ -138,6 +166,20 @@ def _copy_tree(name: str, sources: dict[str, Path]) -> Path:
                     shutil.copytree(src, dest, ignore=_IGNORED)
                 else:
                     shutil.copy2(src, dest)
+            partial.rename(target)
+            prune(f"{name}-*", keep=target)
+    return target
+
+
+def _write_tree(name: str, files: dict[str, str]) -> Path:
+    """A directory of small text files (relative path -> text), named by their hash."""
+    target = CACHE / f"{name}-{hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]}"
+    with _locked(name):
+        if not target.exists():
+            partial = Path(tempfile.mkdtemp(dir=CACHE))
+            for rel, text in files.items():
+                (partial / rel).parent.mkdir(parents=True, exist_ok=True)
+                (partial / rel).write_text(text)
             partial.rename(target)
             prune(f"{name}-*", keep=target)
     return target

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import AssetHashType, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
@@ -75,10 +75,21 @@ class Layers(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         runtime = lambda_.Runtime(bundle.runtime(), lambda_.RuntimeFamily.PYTHON)
+        # Built only where the stack's assets are (CDK's ``aws:cdk:bundling-stacks``: every stack unless
+        # narrowed, as ``infra.cdk.app.build(..., templates_only=True)`` does); elsewhere its recipe stands
+        # in, hashed by the recipe. A built layer keeps CDK's hash of its content: the pins include ranges.
+        if Stack.of(self).bundling_required:
+            dependencies = lambda_.Code.from_asset(str(bundle.dependencies_layer()))
+        else:
+            dependencies = lambda_.Code.from_asset(
+                str(bundle.dependencies_recipe()),
+                asset_hash=bundle.dependencies_key(),
+                asset_hash_type=AssetHashType.CUSTOM,
+            )
         self.dependencies = lambda_.LayerVersion(
             self,
             "Dependencies",
-            code=lambda_.Code.from_asset(str(bundle.dependencies_layer())),
+            code=dependencies,
             compatible_runtimes=[runtime],
             compatible_architectures=[lambda_.Architecture.X86_64],
             description="Runtime dependencies pinned in pyproject.toml",

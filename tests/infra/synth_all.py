@@ -2,7 +2,8 @@
 
 ``python -m tests.infra.synth_all OUTDIR`` writes:
 
-- ``OUTDIR/assembly``: the dev, staging and prod stacks, built exactly as ``make synth`` builds each;
+- ``OUTDIR/assembly``: the dev, staging and prod stacks, the templates ``make synth`` writes for each (the
+  assets but the dependencies layer: ``infra.cdk.app.build(..., templates_only=True)``);
 - ``OUTDIR/variant``: the dev stack after changing ``shared.resources`` (the app prefix, a schedule's
   expression, one more schedule, one more table) and with the optional custom domain and alarm e-mail,
   plus ``plan.json``: what ``infra.local.provision.plan`` makes of the same changed definitions.
@@ -78,9 +79,9 @@ def local_plan(stage: str) -> dict | None:
 def main(outdir: Path) -> None:
     for key in OPERATOR_ENV:
         os.environ.pop(key, None)
-    synth(STAGES, outdir / "assembly")
+    synth(STAGES, outdir / "assembly", templates_only=True)
     with variant():
-        synth(["dev"], outdir / "variant")
+        synth(["dev"], outdir / "variant", templates_only=True)
         (outdir / "variant" / "plan.json").write_text(json.dumps(local_plan("dev"), indent=1))
 
 
