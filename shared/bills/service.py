@@ -8,7 +8,7 @@ from what was already charged, in the same transaction as the bill's new version
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from shared.bills.model import PAY_LATER_GRACE, Bill, bill_id_for, price_until
@@ -111,7 +111,7 @@ class BillingService:
         bill; a price never rises here. Idempotent: priced again, the lines take off nothing more. Returns
         the bills concerned (lowered now or before), for the caller to refund what they leave overpaid."""
         out = []
-        for bill in self._money.bills_of_plate(plate):
+        for bill in self._newest(plate):
             if (bill.lot_id != lot.lot_id or bill.is_open or bill.entered_at is None or bill.priced_until is None
                     or bill.tariff_id is None or not (bill.entered_at < end and start < bill.exited_at)):
                 continue
@@ -162,27 +162,35 @@ class BillingService:
         return self._money.bill_at_lane(lot_id, lane, self._clock.now() - LANE_LOOKBACK)
 
     def latest_unsettled(self, plate: str, lot_id: str | None = None) -> Bill | None:
-        for bill in self._money.bills_of_plate(plate):
+        for bill in self._newest(plate):
             if (lot_id is None or bill.lot_id == lot_id) and bill.due_fen > 0 and not bill.is_open:
                 return bill
         return None
 
     def of_plate(self, plate: str) -> list[Bill]:
-        return self._money.bills_of_plate(plate)
+        return list(self._newest(plate))
+
+    def _newest(self, plate: str) -> Iterator[Bill]:
+        """A plate's newest 50 bills, newest first, read a page, then twice as many, at a time: a reader that
+        stops at the first fitting bill (the pay page's ``latest_unsettled``) reads a few, not fifty."""
+        ids = [k.bill_id for k in self._money.bill_keys_of_plate(plate)]
+        start, size = 0, PAGE
+        while start < len(ids):
+            yield from self._money.bills_by_id(ids[start:start + size])
+            start, size = start + size, size * 2
 
     def page_of_plates(
         self, plates: Sequence[str], owns: Callable[[str, datetime], bool], limit: int = PAGE,
         after: BillCursor | None = None,
     ) -> tuple[list[Bill], BillCursor | None]:
         """The newest ``limit`` bills of ``plates`` that ``owns`` accepts, after ``after``; and the cursor of
-        the next page (None: no more). One index query per plate, of ``limit + 1`` bills: ``owns`` drops only
-        a plate's bills from before its keeper proved it, which are older than every bill it keeps."""
-        found = [b for plate in dict.fromkeys(plates) for b in self._money.bills_of_plate(plate, limit + 1, after)
-                 if owns(plate, b.created_at)]
-        found.sort(key=lambda b: (b.created_at, b.bill_id), reverse=True)
-        page = found[:limit]
-        more = len(found) > limit
-        return page, (BillCursor(page[-1].created_at, page[-1].bill_id) if more else None)
+        the next page (None: no more). One index query per plate, of ``limit + 1`` keys (the one more tells
+        whether a next page exists), then the page's bills by id: ``owns`` drops only a plate's bills from
+        before its keeper proved it, which are older than every bill it keeps."""
+        keys = sorted((k for plate in dict.fromkeys(plates) for k in self._money.bill_keys_of_plate(plate, limit + 1, after)
+                       if owns(plate, k.created_at)), reverse=True)  # fmt: skip
+        page = self._money.bills_by_id([k.bill_id for k in keys[:limit]])
+        return page, (keys[limit - 1] if len(keys) > limit else None)
 
 
 def _off(breakdown: dict | None, kinds: tuple[str, ...]) -> int:

@@ -6,7 +6,7 @@ to ``MoneyStore.commit``, which stores it whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -42,7 +42,7 @@ class MoneyStore(Protocol):
       delivery seen before; a success callback that applies its payment is recorded by the payment instead,
       ``Payment.succeeded_event``) and ``record_finding`` (False: a re-run).
     - ``bill_at_lane`` is the newest bill that left through the lane at or after ``since``;
-      ``bills_of_plate`` newest first (nothing lists a lot's bills: stays per lot come from the archived
+      ``bill_keys_of_plate`` newest first (nothing lists a lot's bills: stays per lot come from the archived
       events, ``SignalService.archived``); ``payments_on`` a provider's payments created on a
       local (Asia/Shanghai) day.
     - ``ledger`` is the ledger the postings go to.
@@ -64,10 +64,16 @@ class MoneyStore(Protocol):
 
     def bill_at_lane(self, lot_id: str, lane: str, since: datetime) -> Bill | None: ...
 
-    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
-        """A plate's newest ``limit`` bills, newest first (by created_at, then bill id, both descending);
-        with ``after``, only those after that bill in this order (the next page). From an index that may
-        lag a write: whoever changes a bill reads it again by id."""
+    def bill_keys_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[BillCursor]:
+        """Where a plate's newest ``limit`` bills stand (created_at, bill id), newest first (both descending);
+        with ``after``, only those after that bill in this order (the next page). No bill is read: the
+        reader fetches the ones it shows (``bills_by_id``), and a page learns that another follows from
+        one more key, not one more bill. From an index that may lag a write."""
+        ...
+
+    def bills_by_id(self, bill_ids: Sequence[str]) -> list[Bill]:
+        """The bills of ``bill_ids`` in the order given, those not found left out; eventually consistent
+        like the listing they come from: whoever changes a bill reads it again by id (``bill``)."""
         ...
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.bills.paging import BillCursor
 from shared.payments.model import PaymentState
 from shared.payments.ports import Change
 from tests.contracts.records import T0, bill, charge, payment
@@ -69,7 +70,20 @@ def test_bills_are_found_by_lane_and_plate_newest_first(stores, uid):
     assert money.commit(Change(bills=[older, newer]))
     assert money.bill_at_lane(lot, "out-1", T0 - timedelta(minutes=1)).bill_id == newer.bill_id
     assert money.bill_at_lane(lot, "out-1", T0 + timedelta(minutes=6)) is None
-    assert [b.bill_id for b in money.bills_of_plate(plate)] == [newer.bill_id, older.bill_id]
+    keys = money.bill_keys_of_plate(plate)
+    assert keys == [BillCursor(newer.created_at, newer.bill_id), BillCursor(older.created_at, older.bill_id)]
+    assert [b.bill_id for b in money.bills_by_id([k.bill_id for k in keys] + [f"gone-{uid}"])] == [newer.bill_id, older.bill_id]
+
+
+def test_a_plates_bill_keys_page_newest_first_ties_by_bill_id(stores, uid):
+    money, plate = stores.money, f"苏B{uid[:5]}"
+    made = [bill(f"b{n}-{uid}", plate=plate, created_at=T0 + timedelta(minutes=n // 2)) for n in range(5)]  # pairs share an instant
+    assert money.commit(Change(bills=made))
+    newest_first = sorted((BillCursor(b.created_at, b.bill_id) for b in made), reverse=True)
+    assert money.bill_keys_of_plate(plate, limit=2) == newest_first[:2]
+    assert money.bill_keys_of_plate(plate, limit=2, after=newest_first[1]) == newest_first[2:4]
+    assert money.bill_keys_of_plate(plate, limit=9, after=newest_first[3]) == newest_first[4:]
+    assert money.bill_keys_of_plate(plate, after=newest_first[4]) == []
 
 
 def test_receipts_and_findings_are_recorded_once(stores, uid):

@@ -8,7 +8,7 @@ from fresh reads; a posting that already exists means the movement already happe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -116,20 +116,24 @@ class MoneyStore:
         )
         return next((self.bill(i.pk) for i in items), None)
 
-    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
-        """The index holds keys only (issue 10: a paid bill's update writes nothing to it): one query of the
-        keys, then the bills by key in one batch, eventually consistent like the index itself. A bill may lag
-        a write by a moment; whoever changes a bill reads it again by id (``bill``) and writes conditionally.
-        A next page asks for bills created at or before the cursor's bill (one more: the cursor's bill
-        itself, or one sharing its instant) and drops those not after it."""
-        if after is None:
-            keys = [i.pk for i in BillItem.by_plate.query(plate, scan_index_forward=False, limit=limit)]
-            return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys, consistent_read=False)]
-        keys = [i.pk for i in BillItem.by_plate.query(plate, BillItem.created_at <= after.created_at.isoformat(),
-                                                      scan_index_forward=False, limit=limit + 1)]
-        bills = [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, keys, consistent_read=False)]
-        bills = [b for b in bills if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
-        return sorted(bills, key=lambda b: (b.created_at, b.bill_id), reverse=True)[:limit]
+    def bill_keys_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[BillCursor]:
+        """The index holds keys only (issue 10: a paid bill's update writes nothing to it), newest first by
+        created_at alone: the query is read on, a page of keys at a time, until ``limit`` keys after the
+        cursor are found and the instant of the last is complete (bills sharing an instant are ordered by id
+        here, not by the index)."""
+        since = None if after is None else BillItem.created_at <= after.created_at.isoformat()
+        keys: list[BillCursor] = []
+        for item in BillItem.by_plate.query(plate, since, scan_index_forward=False, page_size=limit + 2):
+            key = BillCursor(datetime.fromisoformat(item.created_at), item.pk)
+            if len(keys) >= limit and key.created_at < keys[-1].created_at:
+                break
+            if after is None or key < after:
+                keys.append(key)
+        return sorted(keys, reverse=True)[:limit]
+
+    def bills_by_id(self, bill_ids: Sequence[str]) -> list[Bill]:
+        """One eventually consistent batch read (half the units of a strong one) per 100 ids."""
+        return [Bill.model_validate(i.doc) for i in read_by_keys(BillItem, list(bill_ids), consistent_read=False)]
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
         """One query of the sparse index (keys only, eventually consistent: read each bill by id)."""

@@ -3,12 +3,13 @@ checked whole, then applied whole, under one lock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from shared.adapters.memory.db import LOCK, dump, fits
 from shared.adapters.memory.ledger import Ledger
 from shared.bills.model import Bill
+from shared.bills.paging import BillCursor
 from shared.clock import SHANGHAI
 from shared.payments.model import Payment, Refund
 from shared.payments.ports import Change
@@ -52,11 +53,12 @@ class MoneyStore:
         left = [b for b in self._bills() if b.lot_id == lot_id and b.lane == lane and b.exited_at and b.exited_at >= since]
         return max(left, key=lambda b: b.exited_at, default=None)
 
-    def bills_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[Bill]:
-        found = sorted((b for b in self._bills() if b.plate == plate), key=lambda b: (b.created_at, b.bill_id), reverse=True)
-        if after is not None:
-            found = [b for b in found if (b.created_at, b.bill_id) < (after.created_at, after.bill_id)]
-        return found[:limit]
+    def bill_keys_of_plate(self, plate: str, limit: int = 50, after: BillCursor | None = None) -> list[BillCursor]:
+        keys = sorted((BillCursor(b.created_at, b.bill_id) for b in self._bills() if b.plate == plate), reverse=True)
+        return [k for k in keys if after is None or k < after][:limit]
+
+    def bills_by_id(self, bill_ids: Sequence[str]) -> list[Bill]:
+        return [b for b in map(self.bill, bill_ids) if b is not None]
 
     def bills_at_grace_end(self, until: datetime, limit: int = 500) -> list[str]:
         due = sorted((b for b in self._bills() if b.awaiting_grace_end and b.grace_ends <= until), key=lambda b: b.grace_ends)
