@@ -32,6 +32,7 @@ import orjson
 
 from bench.report import git_commit, machine_info
 from bench.report import write as write_report
+from shared.audit.archived import decode_lines
 from shared.audit.replay import ALL, Replay
 from shared.protocol.events import EntryEvent, ExitEvent
 from shared.registry.model import Lot
@@ -112,7 +113,8 @@ def replay_rate(path: Path, lot_map: dict[str, Lot], validate: bool = False) -> 
     else:  # as `tongting replay` on a verified archive
         replay = Replay(lot_map, price, trusted=True, keep=frozenset())
     with Timer() as t, path.open("rb") as f:
-        replay.run(map(orjson.loads, f))
+        # as `tongting replay` reads: a verified archive's lines into typed structs, else dicts to validate
+        replay.run(decode_lines(f) if replay.trusted else map(orjson.loads, f))
     return t, replay
 
 

@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import blake2b
 
+import msgspec
 from pydantic import TypeAdapter, ValidationError
 
 from shared.archive import books as money_records
+from shared.audit.archived import ArchivedRecord
 from shared.clock import local_date
 from shared.ledger.model import Posting, PostingKind
 from shared.plates import PlateColour
@@ -76,6 +78,7 @@ _SIZE = {kind: len(cls.model_fields) for kind, cls in _SESSION_EVENTS.items()}
 _new = object.__new__
 _SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = model_setters(EntryEvent)
 _ENTRIES = frozenset({"entry", "berth_start"})
+_SESSION_TYPES = frozenset(_SESSION_EVENTS)
 
 
 def decode_trusted(event: dict):
@@ -196,29 +199,41 @@ class Replay:
             return None
         return event
 
-    def apply(self, record: dict) -> None:
-        """One archived record (a decoded JSON line)."""
+    def apply(self, record: ArchivedRecord | dict) -> None:
+        """One archived record: a line decoded by ``shared.audit.archived.decode_line`` (a verified archive's
+        event as a typed struct) or by a JSON decoder (a dict)."""
         self.events += 1
-        if "record" in record:
-            self._book(record)
-            return
-        if self.trusted:
-            try:
-                event = decode_trusted(record["event"])
-            except (KeyError, TypeError, ValueError):
-                self.skipped["undecodable"] += 1
+        if type(record) is ArchivedRecord:  # typed already: nothing to decode
+            if not self.trusted:  # not verified: validated as any other record
+                self.events -= 1
+                return self.apply(msgspec.to_builtins(record))
+            event = record.event
+            if event is None or event.type not in _SESSION_TYPES:
+                self.skipped["undecodable" if event is None else event.type] += 1
                 return
-            if event is None:
-                self.skipped[str(record["event"].get("type"))] += 1
-                return
+            accepted_at = record.accepted_at
         else:
-            event = self._validated(record)
-            if event is None:
+            if "record" in record:
+                self._book(record)
                 return
+            if self.trusted:
+                try:
+                    event = decode_trusted(record["event"])
+                except (KeyError, TypeError, ValueError):
+                    self.skipped["undecodable"] += 1
+                    return
+                if event is None:
+                    self.skipped[str(record["event"].get("type"))] += 1
+                    return
+            else:
+                event = self._validated(record)
+                if event is None:
+                    return
+            accepted_at = record.get("accepted_at")
         if self.lot_at is None:
             lot = self.lots.get(event.lot_id)
         else:  # the version the live path read: the one in force when the event was accepted
-            lot = self.lot_at(event.lot_id, record.get("accepted_at"))
+            lot = self.lot_at(event.lot_id, accepted_at)
         if lot is None:
             self.skipped["unknown_lot"] += 1
             return
@@ -265,7 +280,7 @@ class Replay:
             events = tuple(e for e in (s.entry_event_id, s.exit_event_id) if e)
             self.charges[s.session_id] = Charge(s.session_id, operator, lot.lot_id, day, fen, quote.tariff_id, events)
 
-    def run(self, records: Iterable[dict], progress: Callable[[int], None] | None = None) -> Replay:
+    def run(self, records: Iterable[ArchivedRecord | dict], progress: Callable[[int], None] | None = None) -> Replay:
         apply = self.apply
         if progress is None:
             for r in records:
@@ -278,9 +293,15 @@ class Replay:
         return self
 
 
-def in_accepted_order(records: Iterable[dict]) -> list[dict]:
+def _accepted_at(record: ArchivedRecord | dict) -> str:
+    if type(record) is ArchivedRecord:
+        return record.accepted_at or ""
+    return record.get("accepted_at", "")
+
+
+def in_accepted_order(records: Iterable[ArchivedRecord | dict]) -> list[ArchivedRecord | dict]:
     """Records sorted as they were applied: accepted time, then archive order (stable sort)."""
-    return sorted(records, key=lambda r: r.get("accepted_at", ""))
+    return sorted(records, key=_accepted_at)
 
 
 @dataclass(frozen=True)
