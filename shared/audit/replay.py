@@ -265,18 +265,21 @@ class Replay:
             self.books[posting.posting_id] = posting
 
     def _charge(self, lot: Lot, s: ParkingSession) -> None:
-        if s.entered_at is None or s.exited_at is None:
+        entered_at, exited_at = s.entered_at, s.exited_at
+        if entered_at is None or exited_at is None:
             return
-        quote = self.price(lot, s.entered_at, s.exited_at, s)
+        quote = self.price(lot, entered_at, exited_at, s)
         if quote is None:
             return
-        fen, day, operator = quote.amount_fen, local_date(s.exited_at), lot.operator_id
+        fen, day, operator = quote.amount_fen, local_date(exited_at), lot.operator_id
         self.sessions_charged += 1
         self.replayed_fen += fen
         self.totals[(operator, day)] += fen
         if fen:
-            self.fingerprints[operator] = (self.fingerprints[operator] + session_hash(s.session_id) * fen) % P
-        if self.keep is ALL or operator in self.keep:
+            prints = self.fingerprints
+            prints[operator] = (prints[operator] + session_hash(s.session_id) * fen) % P
+        keep = self.keep
+        if keep is ALL or operator in keep:
             events = tuple(e for e in (s.entry_event_id, s.exit_event_id) if e)
             self.charges[s.session_id] = Charge(s.session_id, operator, lot.lot_id, day, fen, quote.tariff_id, events)
 

@@ -59,6 +59,7 @@ class Plan:
 # Berth events by their ``type``: ``isinstance`` against a pydantic model goes through its metaclass's check,
 # several times the cost of the rest of these helpers (replay asks for them once or twice per event).
 _BERTH_TYPES = frozenset({"berth_start", "berth_end"})
+_EXACT = plates.MatchKind.EXACT.value
 
 
 def subject_of(event: EntryLike | ExitLike) -> str:
@@ -87,7 +88,7 @@ def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, s
     """The session whose plate matches ``read`` (exact first, then a single fuzzy candidate)."""
     for s in sessions:  # what best_match finds first, without parsing every plate
         if s.plate == read:
-            return s, plates.MatchKind.EXACT.value
+            return s, _EXACT
     found = plates.best_match(plates.Plate(read), [plates.Plate(s.plate) for s in sessions])
     if found is None:
         return None
@@ -96,16 +97,15 @@ def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, s
 
 
 def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> ParkingSession:
-    return ParkingSession.trusted(  # the event was validated, and the fields are the planner's own
-        session_id=session_id_for(event.lot_id, event.event_id),
-        lot_id=event.lot_id,
-        district_code=district_code,
-        berth=_berth(event),
-        plate=event.plate,
-        plate_colour=event.plate_colour,
-        vehicle_class=event.vehicle_class,
-        **fields,
-    )
+    # the event was validated, and the fields are the planner's own: built without validating them again
+    fields["session_id"] = session_id_for(event.lot_id, event.event_id)
+    fields["lot_id"] = event.lot_id
+    fields["district_code"] = district_code
+    fields["berth"] = event.berth if event.type in _BERTH_TYPES else None
+    fields["plate"] = event.plate
+    fields["plate_colour"] = event.plate_colour
+    fields["vehicle_class"] = event.vehicle_class
+    return ParkingSession.trusted_from(fields)
 
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
@@ -182,21 +182,30 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
 def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
     at, berth = event.occurred_at, _berth(event)
     current = snap.open_for_subject
-    candidates = [current, *snap.open_in_lot] if current is not None else list(snap.open_in_lot)
-    started_before = [s for s in candidates if s.entered_at is None or s.entered_at <= at]
-    # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
-    if berth is not None:
-        started_before = [s for s in started_before if s.berth == berth]
-    if len(started_before) > 1:
-        started_before = _unique(started_before)
-    found = _match(event.plate, started_before) if started_before else None
+    if (
+        current is not None
+        and not snap.open_in_lot
+        and current.plate == event.plate
+        and (current.entered_at is None or current.entered_at <= at)
+        and (berth is None or current.berth == berth)
+    ):  # the only candidate, and an exact match: what the search below finds, without it (the common exit)
+        found: tuple[ParkingSession, str] | None = (current, _EXACT)
+    else:
+        candidates = [current, *snap.open_in_lot] if current is not None else list(snap.open_in_lot)
+        started_before = [s for s in candidates if s.entered_at is None or s.entered_at <= at]
+        # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
+        if berth is not None:
+            started_before = [s for s in started_before if s.berth == berth]
+        if len(started_before) > 1:
+            started_before = _unique(started_before)
+        found = _match(event.plate, started_before) if started_before else None
     read_flags = _read_flags(event)
 
     if found:
         session, kind = found
         flags = ([Flag.FUZZY_MATCH] if kind == "fuzzy" else []) + read_flags
-        closed = _bump(
-            session,
+        closed = session.evolved(
+            version=session.version + 1,
             status=SessionStatus.CLOSED,
             exited_at=event.occurred_at,
             exit_event_id=event.event_id,
