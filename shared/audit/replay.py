@@ -57,7 +57,12 @@ ALL = None  # keep every operator's per-session charges
 
 
 def session_hash(session_id: str) -> int:
-    return int.from_bytes(blake2b(session_id.encode(), digest_size=16).digest(), "big") % P
+    h = _BLAKE2B.copy()  # the same digest as blake2b(..., digest_size=16); a copy costs less than a new hasher
+    h.update(session_id.encode())
+    return int.from_bytes(h.digest(), "big") % P
+
+
+_BLAKE2B = blake2b(digest_size=16)
 
 
 def book_hash(p: Posting) -> int:
@@ -79,6 +84,7 @@ _new = object.__new__
 _SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = model_setters(EntryEvent)
 _ENTRIES = frozenset({"entry", "berth_start"})
 _SESSION_TYPES = frozenset(_SESSION_EVENTS)
+_tuple, _Snapshot = tuple.__new__, planner.Snapshot
 
 
 def decode_trusted(event: dict):
@@ -128,10 +134,11 @@ class LotState:
     def snapshot(self, event) -> planner.Snapshot:
         current = self.open.get(planner.subject_of(event))
         kind = event.type  # not isinstance: a pydantic model's class check costs more than the rest here
+        # built as NamedTuple's __new__ builds it (tuple.__new__), without its Python-level frame: one per event
         if kind in _ENTRIES:
-            return planner.Snapshot(current, (), tuple(self.unmatched.values()) if self.unmatched else ())
+            return _tuple(_Snapshot, (current, (), tuple(self.unmatched.values()) if self.unmatched else ()))
         others = () if current is not None or kind == "berth_end" else tuple(self.open.values())
-        return planner.Snapshot(current, others)
+        return _tuple(_Snapshot, (current, others, ()))
 
     def apply(self, plan: planner.Plan) -> None:
         for s in plan.creates:

@@ -42,6 +42,10 @@ class PointerWrite(NamedTuple):
     expected: str | None
 
 
+# ``PointerWrite(...)`` as its ``__new__`` builds it, without that Python-level frame (one per event)
+_tuple = tuple.__new__
+
+
 @dataclass(slots=True)
 class Plan:
     session_id: str
@@ -152,7 +156,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         return Plan(
             new_open.session_id,
             creates=[new_open],
-            pointers=[PointerWrite(new_open.subject, new_open.session_id, None)],
+            pointers=[_tuple(PointerWrite, (new_open.subject, new_open.session_id, None))],
             open_delta=1,
             flags=read_flags,
         )
@@ -174,7 +178,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         new_open.session_id,
         creates=[new_open],
         updates=[orphaned],
-        pointers=[PointerWrite(new_open.subject, new_open.session_id, current.session_id)],
+        pointers=[_tuple(PointerWrite, (new_open.subject, new_open.session_id, current.session_id))],
         flags=read_flags + [Flag.ORPHANED_BY_NEW_ENTRY],
     )
 
@@ -217,7 +221,7 @@ def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
         return Plan(
             closed.session_id,
             updates=[closed],
-            pointers=[PointerWrite(session.subject, None, session.session_id)],
+            pointers=[_tuple(PointerWrite, (session.subject, None, session.session_id))],
             open_delta=-1,
             match=kind,
             flags=flags,
