@@ -85,6 +85,8 @@ _SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = model_setters(EntryEvent)
 _ENTRIES = frozenset({"entry", "berth_start"})
 _SESSION_TYPES = frozenset(_SESSION_EVENTS)
 _tuple, _Snapshot = tuple.__new__, planner.Snapshot
+# as module constants: an enum member's lookup through its class costs several times a global's on CPython 3.11
+_OPEN, _CLOSED, _AWAITING_ENTRY = SessionStatus.OPEN, SessionStatus.CLOSED, SessionStatus.AWAITING_ENTRY
 
 
 def decode_trusted(event: dict):
@@ -157,12 +159,12 @@ class LotState:
 
     def _keep(self, s: ParkingSession) -> None:
         sid, status = s.session_id, s.status
-        if status is SessionStatus.AWAITING_ENTRY:
+        if status is _AWAITING_ENTRY:
             self.unmatched[sid] = self.sessions[sid] = s
             return
         if self.unmatched:
             self.unmatched.pop(sid, None)
-        if status is SessionStatus.OPEN:
+        if status is _OPEN:
             self.sessions[sid] = s
         else:
             self.sessions.pop(sid, None)  # closed or orphaned: nothing will change it again
@@ -254,7 +256,7 @@ class Replay:
             plan = planner.plan_exit(event, lot.district_code, snap)
         state.apply(plan)
         closed = plan.closed
-        if closed is not None and closed.status is SessionStatus.CLOSED:
+        if closed is not None and closed.status is _CLOSED:
             self._charge(lot, closed)
 
     def _book(self, record: dict) -> None:
