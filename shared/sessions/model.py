@@ -78,13 +78,23 @@ class ParkingSession(BaseModel):
         for name in _FACTORIES:
             if name not in fields:
                 values[name] = []
-        return _assemble(values, set(fields))
+        session = _new(ParkingSession)  # _assemble's body: one call fewer on the planner's path
+        _SET_DICT(session, values)
+        _SET_FIELDS(session, set(fields))
+        _SET_EXTRA(session, None)
+        _SET_PRIVATE(session, None)
+        return session
 
     def evolved(self, **changes) -> ParkingSession:
         """``model_copy(update=changes)`` without pydantic's generic copy: the same values and fields set."""
         values = self.__dict__.copy()
         values.update(changes)
-        return _assemble(values, self.__pydantic_fields_set__ | changes.keys())
+        session = _new(ParkingSession)  # _assemble's body: one call fewer on the planner's path
+        _SET_DICT(session, values)
+        _SET_FIELDS(session, self.__pydantic_fields_set__ | changes.keys())
+        _SET_EXTRA(session, None)
+        _SET_PRIVATE(session, None)
+        return session
 
     @property
     def subject(self) -> str:

@@ -116,7 +116,7 @@ def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> P
 
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
-    berth = _berth(event)
+    berth = event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline: once per event
     waiting = snap.unmatched_in_lot and sorted(
         (
             u
@@ -187,7 +187,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
 
 
 def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
-    at, berth = event.occurred_at, _berth(event)
+    at, berth = event.occurred_at, event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline
     current = snap.open_for_subject
     if (
         current is not None
