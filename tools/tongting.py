@@ -71,11 +71,13 @@ def _selected(key: str, args) -> bool:
     return not args.lot or lot in args.lot
 
 
-def records(archive, keys: list[str]) -> Iterator[dict]:
+def records(archive, keys: list[str], decode=None) -> Iterator:
+    """The archived records of ``keys``, each line decoded by ``decode`` (default: a dict)."""
+    decode = decode or _loads
     for key in keys:
         for line in (archive.get(key) or b"").split(b"\n"):
             if line:
-                yield _loads(line)
+                yield decode(line)
 
 
 def load_registry(source: str, archive=None):
@@ -152,6 +154,7 @@ def cmd_verify(args) -> int:
 
 def cmd_replay(args) -> int:
     from shared.audit import verify
+    from shared.audit.archived import decode_line
     from shared.audit.note import Verifier
     from shared.audit.replay import Replay, compare, in_accepted_order
     from tools import replay_report as report
@@ -170,13 +173,15 @@ def cmd_replay(args) -> int:
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
 
     def replay_all(keep, keep_books, quiet: bool) -> Replay:
-        # A verified archive is not validated again (decode_trusted); per-session charges only for ``keep``,
-        # rebuilt money postings only for the kinds in ``keep_books``.
+        # A verified archive is not validated again: its lines are decoded into typed structs
+        # (shared.audit.archived); per-session charges only for ``keep``, rebuilt money postings only for the
+        # kinds in ``keep_books``.
         replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books,
                         lot_at=lot_at)  # fmt: skip
         with report.progress(len(keys), enabled=not quiet) as advance:
             for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
-                replay.run(in_accepted_order(records(archive, partitions[partition])))
+                lines = records(archive, partitions[partition], decode_line if verification is not None else None)
+                replay.run(in_accepted_order(lines))
                 advance(len(partitions[partition]))
         return replay
 

@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import blake2b
 
+import msgspec
 from pydantic import TypeAdapter, ValidationError
 
 from shared.archive import books as money_records
+from shared.audit.archived import ArchivedRecord
 from shared.clock import local_date
 from shared.ledger.model import Posting, PostingKind
 from shared.plates import PlateColour
@@ -55,7 +57,12 @@ ALL = None  # keep every operator's per-session charges
 
 
 def session_hash(session_id: str) -> int:
-    return int.from_bytes(blake2b(session_id.encode(), digest_size=16).digest(), "big") % P
+    h = _BLAKE2B.copy()  # the same digest as blake2b(..., digest_size=16); a copy costs less than a new hasher
+    h.update(session_id.encode())
+    return int.from_bytes(h.digest(), "big") % P
+
+
+_BLAKE2B = blake2b(digest_size=16)
 
 
 def book_hash(p: Posting) -> int:
@@ -76,6 +83,10 @@ _SIZE = {kind: len(cls.model_fields) for kind, cls in _SESSION_EVENTS.items()}
 _new = object.__new__
 _SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = model_setters(EntryEvent)
 _ENTRIES = frozenset({"entry", "berth_start"})
+_SESSION_TYPES = frozenset(_SESSION_EVENTS)
+_tuple, _Snapshot = tuple.__new__, planner.Snapshot
+# as module constants: an enum member's lookup through its class costs several times a global's on CPython 3.11
+_OPEN, _CLOSED, _AWAITING_ENTRY = SessionStatus.OPEN, SessionStatus.CLOSED, SessionStatus.AWAITING_ENTRY
 
 
 def decode_trusted(event: dict):
@@ -125,10 +136,11 @@ class LotState:
     def snapshot(self, event) -> planner.Snapshot:
         current = self.open.get(planner.subject_of(event))
         kind = event.type  # not isinstance: a pydantic model's class check costs more than the rest here
+        # built as NamedTuple's __new__ builds it (tuple.__new__), without its Python-level frame: one per event
         if kind in _ENTRIES:
-            return planner.Snapshot(current, (), tuple(self.unmatched.values()) if self.unmatched else ())
+            return _tuple(_Snapshot, (current, (), tuple(self.unmatched.values()) if self.unmatched else ()))
         others = () if current is not None or kind == "berth_end" else tuple(self.open.values())
-        return planner.Snapshot(current, others)
+        return _tuple(_Snapshot, (current, others, ()))
 
     def apply(self, plan: planner.Plan) -> None:
         for s in plan.creates:
@@ -147,12 +159,12 @@ class LotState:
 
     def _keep(self, s: ParkingSession) -> None:
         sid, status = s.session_id, s.status
-        if status is SessionStatus.AWAITING_ENTRY:
+        if status is _AWAITING_ENTRY:
             self.unmatched[sid] = self.sessions[sid] = s
             return
         if self.unmatched:
             self.unmatched.pop(sid, None)
-        if status is SessionStatus.OPEN:
+        if status is _OPEN:
             self.sessions[sid] = s
         else:
             self.sessions.pop(sid, None)  # closed or orphaned: nothing will change it again
@@ -196,29 +208,41 @@ class Replay:
             return None
         return event
 
-    def apply(self, record: dict) -> None:
-        """One archived record (a decoded JSON line)."""
+    def apply(self, record: ArchivedRecord | dict) -> None:
+        """One archived record: a line decoded by ``shared.audit.archived.decode_line`` (a verified archive's
+        event as a typed struct) or by a JSON decoder (a dict)."""
         self.events += 1
-        if "record" in record:
-            self._book(record)
-            return
-        if self.trusted:
-            try:
-                event = decode_trusted(record["event"])
-            except (KeyError, TypeError, ValueError):
-                self.skipped["undecodable"] += 1
+        if type(record) is ArchivedRecord:  # typed already: nothing to decode
+            if not self.trusted:  # not verified: validated as any other record
+                self.events -= 1
+                return self.apply(msgspec.to_builtins(record))
+            event = record.event
+            if event is None or event.type not in _SESSION_TYPES:
+                self.skipped["undecodable" if event is None else event.type] += 1
                 return
-            if event is None:
-                self.skipped[str(record["event"].get("type"))] += 1
-                return
+            accepted_at = record.accepted_at
         else:
-            event = self._validated(record)
-            if event is None:
+            if "record" in record:
+                self._book(record)
                 return
+            if self.trusted:
+                try:
+                    event = decode_trusted(record["event"])
+                except (KeyError, TypeError, ValueError):
+                    self.skipped["undecodable"] += 1
+                    return
+                if event is None:
+                    self.skipped[str(record["event"].get("type"))] += 1
+                    return
+            else:
+                event = self._validated(record)
+                if event is None:
+                    return
+            accepted_at = record.get("accepted_at")
         if self.lot_at is None:
             lot = self.lots.get(event.lot_id)
         else:  # the version the live path read: the one in force when the event was accepted
-            lot = self.lot_at(event.lot_id, record.get("accepted_at"))
+            lot = self.lot_at(event.lot_id, accepted_at)
         if lot is None:
             self.skipped["unknown_lot"] += 1
             return
@@ -232,7 +256,7 @@ class Replay:
             plan = planner.plan_exit(event, lot.district_code, snap)
         state.apply(plan)
         closed = plan.closed
-        if closed is not None and closed.status is SessionStatus.CLOSED:
+        if closed is not None and closed.status is _CLOSED:
             self._charge(lot, closed)
 
     def _book(self, record: dict) -> None:
@@ -250,22 +274,25 @@ class Replay:
             self.books[posting.posting_id] = posting
 
     def _charge(self, lot: Lot, s: ParkingSession) -> None:
-        if s.entered_at is None or s.exited_at is None:
+        entered_at, exited_at = s.entered_at, s.exited_at
+        if entered_at is None or exited_at is None:
             return
-        quote = self.price(lot, s.entered_at, s.exited_at, s)
+        quote = self.price(lot, entered_at, exited_at, s)
         if quote is None:
             return
-        fen, day, operator = quote.amount_fen, local_date(s.exited_at), lot.operator_id
+        fen, day, operator = quote.amount_fen, local_date(exited_at), lot.operator_id
         self.sessions_charged += 1
         self.replayed_fen += fen
         self.totals[(operator, day)] += fen
         if fen:
-            self.fingerprints[operator] = (self.fingerprints[operator] + session_hash(s.session_id) * fen) % P
-        if self.keep is ALL or operator in self.keep:
+            prints = self.fingerprints
+            prints[operator] = (prints[operator] + session_hash(s.session_id) * fen) % P
+        keep = self.keep
+        if keep is ALL or operator in keep:
             events = tuple(e for e in (s.entry_event_id, s.exit_event_id) if e)
             self.charges[s.session_id] = Charge(s.session_id, operator, lot.lot_id, day, fen, quote.tariff_id, events)
 
-    def run(self, records: Iterable[dict], progress: Callable[[int], None] | None = None) -> Replay:
+    def run(self, records: Iterable[ArchivedRecord | dict], progress: Callable[[int], None] | None = None) -> Replay:
         apply = self.apply
         if progress is None:
             for r in records:
@@ -278,9 +305,15 @@ class Replay:
         return self
 
 
-def in_accepted_order(records: Iterable[dict]) -> list[dict]:
+def _accepted_at(record: ArchivedRecord | dict) -> str:
+    if type(record) is ArchivedRecord:
+        return record.accepted_at or ""
+    return record.get("accepted_at", "")
+
+
+def in_accepted_order(records: Iterable[ArchivedRecord | dict]) -> list[ArchivedRecord | dict]:
     """Records sorted as they were applied: accepted time, then archive order (stable sort)."""
-    return sorted(records, key=lambda r: r.get("accepted_at", ""))
+    return sorted(records, key=_accepted_at)
 
 
 @dataclass(frozen=True)

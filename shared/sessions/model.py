@@ -69,11 +69,32 @@ class ParkingSession(BaseModel):
                 values[name] = []
         return _assemble(values, set(fields))
 
+    @classmethod
+    def trusted_from(cls, fields: dict) -> ParkingSession:
+        """``trusted(**fields)`` from a dict the caller hands over (the planner builds one per new session):
+        one keyword packing fewer. ``fields`` must not be used afterwards."""
+        values = _TEMPLATE.copy()
+        values.update(fields)
+        for name in _FACTORIES:
+            if name not in fields:
+                values[name] = []
+        session = _new(ParkingSession)  # _assemble's body: one call fewer on the planner's path
+        _SET_DICT(session, values)
+        _SET_FIELDS(session, set(fields))
+        _SET_EXTRA(session, None)
+        _SET_PRIVATE(session, None)
+        return session
+
     def evolved(self, **changes) -> ParkingSession:
         """``model_copy(update=changes)`` without pydantic's generic copy: the same values and fields set."""
         values = self.__dict__.copy()
         values.update(changes)
-        return _assemble(values, self.__pydantic_fields_set__ | changes.keys())
+        session = _new(ParkingSession)  # _assemble's body: one call fewer on the planner's path
+        _SET_DICT(session, values)
+        _SET_FIELDS(session, self.__pydantic_fields_set__ | changes.keys())
+        _SET_EXTRA(session, None)
+        _SET_PRIVATE(session, None)
+        return session
 
     @property
     def subject(self) -> str:

@@ -42,6 +42,10 @@ class PointerWrite(NamedTuple):
     expected: str | None
 
 
+# ``PointerWrite(...)`` as its ``__new__`` builds it, without that Python-level frame (one per event)
+_tuple = tuple.__new__
+
+
 @dataclass(slots=True)
 class Plan:
     session_id: str
@@ -59,6 +63,10 @@ class Plan:
 # Berth events by their ``type``: ``isinstance`` against a pydantic model goes through its metaclass's check,
 # several times the cost of the rest of these helpers (replay asks for them once or twice per event).
 _BERTH_TYPES = frozenset({"berth_start", "berth_end"})
+_EXACT = plates.MatchKind.EXACT.value
+# The members the common paths name, as module constants: on CPython 3.11 ``SessionStatus.OPEN`` costs
+# several times a global's lookup (measured ~0.5 µs more here), and replay names a few per event.
+_OPEN, _CLOSED, _AWAITING_ENTRY = SessionStatus.OPEN, SessionStatus.CLOSED, SessionStatus.AWAITING_ENTRY
 
 
 def subject_of(event: EntryLike | ExitLike) -> str:
@@ -87,7 +95,7 @@ def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, s
     """The session whose plate matches ``read`` (exact first, then a single fuzzy candidate)."""
     for s in sessions:  # what best_match finds first, without parsing every plate
         if s.plate == read:
-            return s, plates.MatchKind.EXACT.value
+            return s, _EXACT
     found = plates.best_match(plates.Plate(read), [plates.Plate(s.plate) for s in sessions])
     if found is None:
         return None
@@ -96,20 +104,19 @@ def _match(read: str, sessions: list[ParkingSession]) -> tuple[ParkingSession, s
 
 
 def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> ParkingSession:
-    return ParkingSession.trusted(  # the event was validated, and the fields are the planner's own
-        session_id=session_id_for(event.lot_id, event.event_id),
-        lot_id=event.lot_id,
-        district_code=district_code,
-        berth=_berth(event),
-        plate=event.plate,
-        plate_colour=event.plate_colour,
-        vehicle_class=event.vehicle_class,
-        **fields,
-    )
+    # the event was validated, and the fields are the planner's own: built without validating them again
+    fields["session_id"] = session_id_for(event.lot_id, event.event_id)
+    fields["lot_id"] = event.lot_id
+    fields["district_code"] = district_code
+    fields["berth"] = event.berth if event.type in _BERTH_TYPES else None
+    fields["plate"] = event.plate
+    fields["plate_colour"] = event.plate_colour
+    fields["vehicle_class"] = event.vehicle_class
+    return ParkingSession.trusted_from(fields)
 
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
-    berth = _berth(event)
+    berth = event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline: once per event
     waiting = snap.unmatched_in_lot and sorted(
         (
             u
@@ -124,7 +131,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         flags = [Flag.LATE_ENTRY_RECONCILED] + ([Flag.FUZZY_MATCH] if kind == "fuzzy" else [])
         reconciled = _bump(
             session,
-            status=SessionStatus.CLOSED,
+            status=_CLOSED,
             entered_at=event.occurred_at,
             entry_event_id=event.event_id,
             entry_evidence_ref=event.evidence_ref,
@@ -141,7 +148,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
     new_open = _new_session(
         event,
         district_code,
-        status=SessionStatus.OPEN,
+        status=_OPEN,
         entered_at=event.occurred_at,
         entry_event_id=event.event_id,
         entry_evidence_ref=event.evidence_ref,
@@ -152,7 +159,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         return Plan(
             new_open.session_id,
             creates=[new_open],
-            pointers=[PointerWrite(new_open.subject, new_open.session_id, None)],
+            pointers=[_tuple(PointerWrite, (new_open.subject, new_open.session_id, None))],
             open_delta=1,
             flags=read_flags,
         )
@@ -174,30 +181,39 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
         new_open.session_id,
         creates=[new_open],
         updates=[orphaned],
-        pointers=[PointerWrite(new_open.subject, new_open.session_id, current.session_id)],
+        pointers=[_tuple(PointerWrite, (new_open.subject, new_open.session_id, current.session_id))],
         flags=read_flags + [Flag.ORPHANED_BY_NEW_ENTRY],
     )
 
 
 def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
-    at, berth = event.occurred_at, _berth(event)
+    at, berth = event.occurred_at, event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline
     current = snap.open_for_subject
-    candidates = [current, *snap.open_in_lot] if current is not None else list(snap.open_in_lot)
-    started_before = [s for s in candidates if s.entered_at is None or s.entered_at <= at]
-    # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
-    if berth is not None:
-        started_before = [s for s in started_before if s.berth == berth]
-    if len(started_before) > 1:
-        started_before = _unique(started_before)
-    found = _match(event.plate, started_before) if started_before else None
+    if (
+        current is not None
+        and not snap.open_in_lot
+        and current.plate == event.plate
+        and (current.entered_at is None or current.entered_at <= at)
+        and (berth is None or current.berth == berth)
+    ):  # the only candidate, and an exact match: what the search below finds, without it (the common exit)
+        found: tuple[ParkingSession, str] | None = (current, _EXACT)
+    else:
+        candidates = [current, *snap.open_in_lot] if current is not None else list(snap.open_in_lot)
+        started_before = [s for s in candidates if s.entered_at is None or s.entered_at <= at]
+        # A berth exit can only close the session on that berth; a gate exit any open session in the lot.
+        if berth is not None:
+            started_before = [s for s in started_before if s.berth == berth]
+        if len(started_before) > 1:
+            started_before = _unique(started_before)
+        found = _match(event.plate, started_before) if started_before else None
     read_flags = _read_flags(event)
 
     if found:
         session, kind = found
         flags = ([Flag.FUZZY_MATCH] if kind == "fuzzy" else []) + read_flags
-        closed = _bump(
-            session,
-            status=SessionStatus.CLOSED,
+        closed = session.evolved(
+            version=session.version + 1,
+            status=_CLOSED,
             exited_at=event.occurred_at,
             exit_event_id=event.event_id,
             exit_evidence_ref=event.evidence_ref,
@@ -208,7 +224,7 @@ def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
         return Plan(
             closed.session_id,
             updates=[closed],
-            pointers=[PointerWrite(session.subject, None, session.session_id)],
+            pointers=[_tuple(PointerWrite, (session.subject, None, session.session_id))],
             open_delta=-1,
             match=kind,
             flags=flags,
@@ -218,7 +234,7 @@ def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
     waiting = _new_session(
         event,
         district_code,
-        status=SessionStatus.AWAITING_ENTRY,
+        status=_AWAITING_ENTRY,
         exited_at=event.occurred_at,
         exit_event_id=event.event_id,
         exit_evidence_ref=event.evidence_ref,
