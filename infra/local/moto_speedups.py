@@ -11,6 +11,10 @@
   botocore's endpoint rules and the DynamoDB service model from disk again (~0.1 s each, ~30 models: the
   largest part of a process's first stack). Here they share one session; creating a client on it is
   serialised, as pynamodb's thread-local sessions avoided botocore's unsafe concurrent client creation.
+- Powertools' ``parameters.clear_caches()`` drops the SSM provider with the cached values, and the next
+  read builds a provider with a boto3 session and client of its own (~0.3 s: botocore reads the endpoint
+  rules and the SSM model from disk again). ``forget_parameters`` clears the values and keeps one provider
+  on the process's SSM client.
 """
 
 from __future__ import annotations
@@ -19,9 +23,13 @@ import functools
 import threading
 
 import botocore.session
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.kms import models as kms_models
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from pynamodb.connection import base as pynamodb_base
+
+from shared.adapters.aws import client
 
 _valid: set[str] = set()
 _original_validate = StepFunctionsParserBackend._validate_definition
@@ -62,3 +70,10 @@ def install() -> None:
     StepFunctionsParserBackend._validate_definition = staticmethod(_validate_once)
     kms_models.generate_private_key = _key_pair
     pynamodb_base.get_session = _pynamodb_session
+
+
+def forget_parameters() -> None:
+    """Forget the cached parameter values (a fresh or restored embedded AWS holds others); the next read
+    asks the embedded SSM again."""
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS["ssm"] = parameters.SSMProvider(boto3_client=client("ssm"))
