@@ -54,7 +54,7 @@ class ManualClock:
         if self._now.tzinfo is None:
             raise ValueError("ManualClock needs an aware datetime")
         self._cond = threading.Condition()
-        self._sleepers = 0
+        self._deadlines: list[datetime] = []  # one per thread blocked in ``sleep`` or ``wait_for``
 
     def now(self) -> datetime:
         with self._cond:
@@ -63,12 +63,12 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         with self._cond:
             deadline = self._now + timedelta(seconds=seconds)
-            self._sleepers += 1
+            self._deadlines.append(deadline)
             try:
                 while self._now < deadline:
                     self._cond.wait()
             finally:
-                self._sleepers -= 1
+                self._deadlines.remove(deadline)
 
     def wait_for(self, predicate: Callable[[], bool], seconds: float) -> bool:
         """Block until ``predicate()`` holds (True) or ``advance`` moves time ``seconds`` past the call (False);
@@ -76,7 +76,7 @@ class ManualClock:
         every few milliseconds of real time. Counts in ``sleepers`` while blocked, like ``sleep``."""
         with self._cond:
             deadline = self._now + timedelta(seconds=seconds)
-            self._sleepers += 1
+            self._deadlines.append(deadline)
             try:
                 while not predicate():
                     if self._now >= deadline:
@@ -84,7 +84,7 @@ class ManualClock:
                     self._cond.wait(_POLL_S)
                 return True
             finally:
-                self._sleepers -= 1
+                self._deadlines.remove(deadline)
 
     def advance(self, seconds: float = 0, **delta: float) -> datetime:
         with self._cond:
@@ -102,7 +102,13 @@ class ManualClock:
         """How many threads are blocked in ``sleep`` or ``wait_for`` (tests wait for a workflow to reach its Wait
         state or its task-token wait)."""
         with self._cond:
-            return self._sleepers
+            return len(self._deadlines)
+
+    def next_wake(self) -> datetime | None:
+        """The earliest instant a blocked thread waits for (None: no thread is blocked): a test moving time
+        in steps can skip the steps that would wake no one."""
+        with self._cond:
+            return min(self._deadlines, default=None)
 
 
 def has_offset(instant: datetime) -> bool:

@@ -14,10 +14,10 @@ import os
 import pickle
 from pathlib import Path
 
-from aws_lambda_powertools.utilities import parameters
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from infra.local import moto_speedups
 from shared import resources
 from shared.adapters.aws import client
 
@@ -75,5 +75,5 @@ def restore(path: Path) -> bool:
     _backend("kms").keys[old_id] = key  # ciphertexts name the key they were sealed with
     client("ssm").put_parameter(Name=resources.parameter_name(resources.ADMIN_TOKEN_PARAMETER),
                                 Value=state["token_key"], Type="SecureString", Overwrite=True)
-    parameters.clear_caches()
+    moto_speedups.forget_parameters()
     return True

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import time
 
-from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
@@ -57,7 +56,7 @@ class LocalStack:
         moto_speedups.install()
         clock_hooks.install(self.clock)
         aws.reset()
-        parameters.clear_caches()
+        moto_speedups.forget_parameters()
         os.environ.update(provision())
         self.services = bootstrap.configure(self.clock)
         self.pumps = [StreamPump(f) for f in resources.FUNCTIONS if f.stream_source]

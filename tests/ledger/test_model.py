@@ -151,24 +151,35 @@ _amount = st.integers(min_value=1, max_value=10**9)
 _helper = st.sampled_from(sorted(HELPERS))
 
 
+# Strategies built once and drawn inside the composites (built inside a draw, each is built and validated
+# again for every posting of every example: most of this property's CPU, for the same data).
+_kinds = st.sampled_from([k for k in AccountKind if k is not AccountKind.PLATFORM_FEE])
+_accounts = st.lists(st.tuples(_kinds, _ids), min_size=2, max_size=6, unique=True)
+_nonzero = st.integers(-(10**6), 10**6).filter(bool)
+_amount_lists = {n: st.lists(_nonzero, min_size=n, max_size=n) for n in range(1, 6)}
+_posting_kinds = st.sampled_from(PostingKind)
+
+
 @st.composite
-def _posting(draw, n: int) -> Posting:
+def _posting_drawn(draw):
+    """A posting as a function of its number ``n`` (its id and time): what is drawn does not depend on ``n``."""
     if draw(st.booleans()):
         make, args, *_ = HELPERS[draw(_helper)]
         args = tuple(draw(_ids) for _ in args)
-        return make(f"p{n}", *args, draw(_amount), AT + timedelta(minutes=n))
-    kinds = [k for k in AccountKind if k is not AccountKind.PLATFORM_FEE]
-    accounts = draw(st.lists(st.tuples(st.sampled_from(kinds), _ids), min_size=2, max_size=6, unique=True))
-    nonzero = st.integers(-(10**6), 10**6).filter(bool)
-    amounts = draw(st.lists(nonzero, min_size=len(accounts) - 1, max_size=len(accounts) - 1))
+        amount = draw(_amount)
+        return lambda n: make(f"p{n}", *args, amount, AT + timedelta(minutes=n))
+    accounts = draw(_accounts)
+    amounts = draw(_amount_lists[len(accounts) - 1])
     last = -sum(amounts)
     assume(last != 0)
     entries = [
         Entry(account=f"{k.value}:{i}", amount_fen=a) for (k, i), a in zip(accounts, [*amounts, last], strict=True)
     ]
-    return Posting(
-        posting_id=f"p{n}", kind=draw(st.sampled_from(PostingKind)), entries=entries, occurred_at=AT.astimezone(UTC)
-    )
+    kind = draw(_posting_kinds)
+    return lambda n: Posting(posting_id=f"p{n}", kind=kind, entries=entries, occurred_at=AT.astimezone(UTC))
+
+
+_a_posting = _posting_drawn()
 
 
 @st.composite
@@ -178,7 +189,7 @@ def _postings(draw) -> list[Posting]:
         if postings and draw(st.integers(0, 4)) == 0:  # now and then undo an earlier one, in full
             postings.append(Posting.reversal(f"p{n}", draw(st.sampled_from(postings)), AT))
         else:
-            postings.append(draw(_posting(n)))
+            postings.append(draw(_a_posting)(n))
     return postings
 
 

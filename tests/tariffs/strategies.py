@@ -32,16 +32,24 @@ clock_minute = st.one_of(st.sampled_from([0, 420, 450, 480, 600, 720, 1080, 1200
 day_sets = st.sampled_from([["workday"], ["rest_day"], ["workday", "rest_day"]])
 
 
+# Every strategy is built once, here, and drawn from inside the composites: a strategy built inside a draw
+# is built and validated again for every example (over half of these properties' CPU, for the same data).
+window_length = st.one_of(st.sampled_from([60, 240, 600, 720, 750, 1440]), st.integers(1, 1440))
+
+
 @st.composite
 def windows(draw) -> dict:
     start = draw(clock_minute)
-    length = draw(st.one_of(st.sampled_from([60, 240, 600, 720, 750, 1440]), st.integers(1, 1440)))
+    length = draw(window_length)
     end = (start + length) % 1440
     return {
         "days": draw(day_sets),
         "start": _hhmm(start),
         "end": "24:00" if end == 0 and draw(st.booleans()) else _hhmm(end),
     }
+
+
+a_window = windows()
 
 
 # Realistic values first: hypothesis otherwise favours 1-minute periods and zero prices, which hide bugs.
@@ -59,6 +67,9 @@ def blocks(draw) -> list[dict]:
     return out
 
 
+some_blocks = blocks()
+
+
 free_time = st.one_of(
     st.none(),
     st.builds(
@@ -66,6 +77,13 @@ free_time = st.one_of(
     ),
 )
 ratio = st.builds(lambda n, d: {"num": n, "den": d}, st.integers(0, 5), st.integers(1, 4))
+restarts = st.sampled_from(["each_run", "never"])
+min_minutes = st.sampled_from([1, 1, 30, 61, 600])
+cap_periods = st.sampled_from(["calendar_day", "rolling_24h"])
+class_ratios = st.dictionaries(st.sampled_from([c.value for c in VehicleClass]), ratio, max_size=3)
+new_energy_ratio = st.none() | ratio
+calendar_days = st.dates(FIRST_DAY, LAST_DAY)
+holiday_lists = st.lists(calendar_days, max_size=12, unique=True)
 
 
 def _valid(version: dict) -> bool:
@@ -80,19 +98,19 @@ def _valid(version: dict) -> bool:
 def versions(draw, effective_from: datetime) -> dict:
     version: dict = {"effective_from": effective_from.isoformat(), "free": draw(free_time), "rules": []}
     if draw(st.integers(0, 4)) == 0:
-        version["rules"].append({"kind": "progressive", "blocks": draw(blocks()), "restart": "never"})
+        version["rules"].append({"kind": "progressive", "blocks": draw(some_blocks), "restart": "never"})
     else:
         # Windows are added one by one and kept only if the version stays valid (no overlap).
         for _ in range(draw(st.integers(0, 3))):
             rule: dict = {"windows": []}
             if draw(st.booleans()):
                 rule.update(
-                    kind="progressive", blocks=draw(blocks()), restart=draw(st.sampled_from(["each_run", "never"]))
+                    kind="progressive", blocks=draw(some_blocks), restart=draw(restarts)
                 )
             else:
-                rule.update(kind="flat", price_fen=draw(price), min_minutes=draw(st.sampled_from([1, 1, 30, 61, 600])))
+                rule.update(kind="flat", price_fen=draw(price), min_minutes=draw(min_minutes))
             version["rules"].append(rule)
-            candidates = [draw(windows()) for _ in range(draw(st.integers(1, 3)))]
+            candidates = [draw(a_window) for _ in range(draw(st.integers(1, 3)))]
             if draw(st.integers(0, 3)) == 0:  # windows that touch: consecutive occurrences form one run
                 w = candidates[0]
                 days = w["days"] if draw(st.integers(0, 2)) else draw(day_sets)
@@ -108,22 +126,18 @@ def versions(draw, effective_from: datetime) -> dict:
     floor = _cap_floor(version)
     if draw(st.booleans()):
         version["cap"] = {
-            "period": draw(st.sampled_from(["calendar_day", "rolling_24h"])),
+            "period": draw(cap_periods),
             "amount_fen": floor + draw(st.integers(0, 4000)),
             "restart_progression": draw(st.booleans()),
         }
-    version["vehicle_classes"] = draw(
-        st.dictionaries(st.sampled_from([c.value for c in VehicleClass]), ratio, max_size=3)
-    )
+    version["vehicle_classes"] = draw(class_ratios)
     if draw(st.booleans()):
-        nev: dict = {"free": draw(free_time), "ratio": draw(st.none() | ratio)}
+        nev: dict = {"free": draw(free_time), "ratio": draw(new_energy_ratio)}
         if "cap" in version and draw(st.booleans()):
             nev["cap_fen"] = floor + draw(st.integers(0, 3000))
         version["new_energy"] = nev
-    holidays = draw(st.lists(st.dates(FIRST_DAY, LAST_DAY), max_size=12, unique=True))
-    workdays = draw(
-        st.lists(st.dates(FIRST_DAY, LAST_DAY).filter(lambda d: d not in holidays), max_size=4, unique=True)
-    )
+    holidays = draw(holiday_lists)
+    workdays = draw(st.lists(calendar_days.filter(lambda d: d not in holidays), max_size=4, unique=True))
     version["calendar"] = {"holidays": holidays, "workdays": workdays}
     return version
 
@@ -145,10 +159,12 @@ def _cap_floor(version: dict) -> int:
     return floor
 
 
+first_version = versions(datetime(2020, 1, 1, tzinfo=SHANGHAI))
+
+
 @st.composite
 def tariffs(draw) -> Tariff:
-    first = datetime(2020, 1, 1, tzinfo=SHANGHAI)
-    items = [draw(versions(first))]
+    items = [draw(first_version)]
     if draw(st.booleans()):  # a second version in force from some day within the stays' range
         switch = datetime(2026, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
         items.append(draw(versions(switch)))
