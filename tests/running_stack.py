@@ -40,10 +40,14 @@ def rank(scope: str) -> int:
     """The order the xdist scheduler hands out scopes in (a stable sort, so ties keep xdist's order: the
     scopes with most tests first). The ``make run`` group first: it is the longest in wall time (servers,
     Chromium, the chaos's settling: mostly waiting, so the other worker and the background synthesis fill
-    the cores meanwhile) and would otherwise end the session alone; the modules that need templates last."""
+    the cores meanwhile) and would otherwise end the session alone; the modules that need templates last, the
+    longest of them (``test_assets``: it installs the layer's packages, ~10 s) first, so that it does not end
+    the session on one worker while the other is idle."""
     if scope == "make-run":
         return 0
-    return 2 if scope.startswith(AFTER_SYNTHESIS) else 1
+    if scope.startswith("tests/infra/test_assets.py"):
+        return 2
+    return 3 if scope.startswith(AFTER_SYNTHESIS) else 1
 
 
 def free_port() -> int:
