@@ -7,8 +7,8 @@ class as the protocol's enums. msgspec decodes the JSON line into these structs 
 included: a wrong type is an error, not a silent default), where ``orjson.loads`` then ``decode_trusted``
 built a dict and then a pydantic model (~2 µs a line against ~7 µs, ``bench/README.md``).
 
-The structs are *data*, not rules: they carry the same fields, with the same defaults, as the protocol's
-session events (``tests/audit/test_archived.py`` checks both, and that a decoded struct has the values the
+The structs are *data*, not rules: they are built from the protocol's session events, with the same fields
+and defaults (``tests/audit/test_archived.py`` checks both, and that a decoded struct has the values the
 validated model has), and the live planner takes them as it takes the models (it reads attributes only). A
 line this module does not type (a money record, an event kind with no struct, anything malformed) is decoded
 by ``orjson`` into the dict replay has always taken, and replay applies it as before.
@@ -19,73 +19,34 @@ from __future__ import annotations
 import typing
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import ClassVar, Union
+from typing import Union
 
 import msgspec
 import orjson
+from pydantic import AwareDatetime
 
-from shared.plates import PlateColour
-from shared.protocol.events import DeviceEvent, VehicleClass
+from shared.protocol.events import BerthEndEvent, BerthStartEvent, DeviceEvent, EntryEvent, ExitEvent
 
 # gc=False: these hold strings, numbers, datetimes and enums only, so they can never be part of a cycle, and
 # the collector need not track the millions a replay makes. frozen: as the protocol's models.
+_STRUCT = {"tag_field": "type", "frozen": True, "gc": False}
 
 
-class ArchivedEntry(msgspec.Struct, tag="entry", tag_field="type", frozen=True, gc=False):
-    type: ClassVar[str] = "entry"
-    event_id: str
-    lot_id: str
-    occurred_at: datetime
-    plate: str
-    plate_colour: PlateColour
-    lane: str
-    vehicle_class: VehicleClass = VehicleClass.SMALL
-    confidence: float = 1.0
-    evidence_ref: str | None = None
+def _session_struct(model: type) -> type:
+    """The struct of a session event: the protocol model's fields (but ``type``, the tag), its defaults, and
+    its types with pydantic's ``AwareDatetime`` as a ``datetime`` (msgspec keeps the offset it was written
+    with); ``type`` as a class constant. Built from the model, so the two cannot drift apart."""
+    kind = typing.get_args(model.model_fields["type"].annotation)[0]
+    fields = [
+        (name, datetime if f.annotation is AwareDatetime else f.annotation,
+         *(() if f.is_required() else (f.default,)))
+        for name, f in model.model_fields.items() if name != "type"
+    ]  # fmt: skip
+    name = f"Archived{model.__name__.removesuffix('Event')}"
+    return msgspec.defstruct(name, fields, tag=kind, kw_only=True, namespace={"type": kind}, **_STRUCT)
 
 
-class ArchivedExit(msgspec.Struct, tag="exit", tag_field="type", frozen=True, gc=False):
-    type: ClassVar[str] = "exit"
-    event_id: str
-    lot_id: str
-    occurred_at: datetime
-    plate: str
-    plate_colour: PlateColour
-    lane: str
-    vehicle_class: VehicleClass = VehicleClass.SMALL
-    confidence: float = 1.0
-    evidence_ref: str | None = None
-    etc_obu: bool = False
-    opened_manually: bool = False
-
-
-class ArchivedBerthStart(msgspec.Struct, tag="berth_start", tag_field="type", frozen=True, gc=False):
-    type: ClassVar[str] = "berth_start"
-    event_id: str
-    lot_id: str
-    occurred_at: datetime
-    plate: str
-    plate_colour: PlateColour
-    berth: str
-    vehicle_class: VehicleClass = VehicleClass.SMALL
-    confidence: float = 1.0
-    evidence_ref: str | None = None
-
-
-class ArchivedBerthEnd(msgspec.Struct, tag="berth_end", tag_field="type", frozen=True, gc=False):
-    type: ClassVar[str] = "berth_end"
-    event_id: str
-    lot_id: str
-    occurred_at: datetime
-    plate: str
-    plate_colour: PlateColour
-    berth: str
-    vehicle_class: VehicleClass = VehicleClass.SMALL
-    confidence: float = 1.0
-    evidence_ref: str | None = None
-
-
-SESSION_EVENTS = (ArchivedEntry, ArchivedExit, ArchivedBerthStart, ArchivedBerthEnd)
+SESSION_EVENTS = tuple(_session_struct(m) for m in (EntryEvent, ExitEvent, BerthStartEvent, BerthEndEvent))
 
 
 def _other_kinds() -> tuple[type, ...]:
@@ -96,8 +57,7 @@ def _other_kinds() -> tuple[type, ...]:
     union = typing.get_args(DeviceEvent)[0]
     kinds = [typing.get_args(m.model_fields["type"].annotation)[0] for m in typing.get_args(union)]
     return tuple(
-        msgspec.defstruct(f"Archived_{kind}", [], tag=kind, tag_field="type", frozen=True, gc=False,
-                          namespace={"type": kind})  # fmt: skip
+        msgspec.defstruct(f"Archived_{kind}", [], tag=kind, namespace={"type": kind}, **_STRUCT)
         for kind in kinds
         if kind not in session
     )
