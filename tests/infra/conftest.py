@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.cdk.bundle import CACHE, ROOT, prune, tree_hash
+from infra.cdk.bundle import CACHE, ROOT, install_dependencies, prune, tree_hash
 from infra.cdk.stages import STAGES, stack_name
 
 TOOLS = ROOT / "infra" / "cdk" / "tools"
@@ -70,6 +71,18 @@ def synthesise(out: Path) -> None:
             (out / "done").write_text("")
 
 
+def layer_packages(out: Path) -> Path:
+    """The dependencies layer's packages (``python/<packages>``) in ``out/deps-layer``, installed by the layer's
+    recipe without bytecode (``bundle.install_dependencies``), once per set of inputs (the pins are one)."""
+    layer = out / "deps-layer"
+    with _lock(CACHE / ".tests-deps.lock"):
+        if not (out / "deps-layer.done").exists():
+            shutil.rmtree(layer, ignore_errors=True)
+            install_dependencies(layer / "python", compile_bytecode=False)
+            (out / "deps-layer.done").write_text("")
+    return layer
+
+
 # W3005: CDK adds DependsOn next to a Ref/GetAtt that already orders the resources. Harmless, and not
 # ours to remove.
 LINT_IGNORED = ["W3005"]
@@ -111,18 +124,21 @@ _BACKGROUND: list[subprocess.Popen] = []
 
 
 def pytest_collection_finish(session):
-    """Start the synthesis (and cfn-lint, if ``cfn_lint`` is asked for) in the background, from one xdist
-    worker, when a collected test needs templates and they are not there yet."""
+    """Start the synthesis (and cfn-lint, if ``cfn_lint`` is asked for; the layer's packages, if
+    ``dependencies`` is) in the background, from one xdist worker, when a collected test needs templates and
+    they are not there yet."""
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or _BACKGROUND:
         return
     needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
     if "synth_dir" not in needed:
         return
-    out, linting = output_dir(), "cfn_lint" in needed
-    if (out / "done").exists() and (not linting or list(out.glob("cfn-lint-*.json"))):
+    out, linting, packages = output_dir(), "cfn_lint" in needed, "dependencies" in needed
+    if ((out / "done").exists() and (not linting or list(out.glob("cfn-lint-*.json")))
+            and (not packages or (out / "deps-layer.done").exists())):
         return
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out), *(["--lint"] if linting else [])],
+    _BACKGROUND.append(subprocess.Popen([sys.executable, "-m", "tests.infra.prepare", str(out), *(["--lint"] if linting else []),
+                                         *(["--packages"] if packages else [])],
                                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True))  # its own group: stopped whole (below)
 

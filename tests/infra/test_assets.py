@@ -2,9 +2,10 @@
 the handlers import, and nothing of the repository's tooling (checked on the synthesised dev stack).
 
 The tests' synthesis does not build the dependencies layer (``infra.cdk.app.build(..., templates_only=True)``):
-its recipe stands in. Its packages are installed here as the layer installs them, without the bytecode
-(~7 s of CPU where the build with bytecode and zip took ~22 s); the build itself (bytecode, zip, cache)
-runs on one small pin."""
+its recipe stands in. Its packages are installed as the layer installs them, without the bytecode (~7 s of
+CPU where the build with bytecode and zip took ~22 s), by the background preparation beside the synthesis
+(``tests/infra/conftest.py``: it no longer ends the session on one worker); the build itself (bytecode, zip,
+cache) runs here on one small pin."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 
 from infra.cdk import bundle
 from tests.infra import cfn
+from tests.infra.conftest import layer_packages, output_dir
 
 pytestmark = pytest.mark.cdk
 PLAIN = cfn.PLAIN
@@ -56,11 +58,10 @@ def assets(synth_dir, raw_templates) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def dependencies(tmp_path_factory) -> Path:
-    """The dependencies layer's directory (``python/<packages>``), installed by its recipe."""
-    layer = tmp_path_factory.mktemp("deps-layer")
-    bundle.install_dependencies(layer / "python", compile_bytecode=False)
-    return layer
+def dependencies() -> Path:
+    """The dependencies layer's directory (``python/<packages>``), installed by its recipe (in the background
+    with the synthesis, ``tests/infra/conftest.py``; here if that has not done it)."""
+    return layer_packages(output_dir())
 
 
 def test_dependencies_layer_has_linux_wheels_and_no_chalice(dependencies):
