@@ -108,7 +108,7 @@ def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> P
     fields["session_id"] = session_id_for(event.lot_id, event.event_id)
     fields["lot_id"] = event.lot_id
     fields["district_code"] = district_code
-    fields["berth"] = event.berth if event.type in _BERTH_TYPES else None
+    fields["berth"] = _berth(event)
     fields["plate"] = event.plate
     fields["plate_colour"] = event.plate_colour
     fields["vehicle_class"] = event.vehicle_class
@@ -116,7 +116,7 @@ def _new_session(event: EntryLike | ExitLike, district_code: str, **fields) -> P
 
 
 def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
-    berth = event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline: once per event
+    berth = _berth(event)
     waiting = snap.unmatched_in_lot and sorted(
         (
             u
@@ -187,7 +187,7 @@ def plan_entry(event: EntryLike, district_code: str, snap: Snapshot) -> Plan:
 
 
 def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
-    at, berth = event.occurred_at, event.berth if event.type in _BERTH_TYPES else None  # _berth(event), inline
+    at, berth = event.occurred_at, _berth(event)
     current = snap.open_for_subject
     if (
         current is not None
@@ -211,8 +211,8 @@ def plan_exit(event: ExitLike, district_code: str, snap: Snapshot) -> Plan:
     if found:
         session, kind = found
         flags = ([Flag.FUZZY_MATCH] if kind == "fuzzy" else []) + read_flags
-        closed = session.evolved(
-            version=session.version + 1,
+        closed = _bump(
+            session,
             status=_CLOSED,
             exited_at=event.occurred_at,
             exit_event_id=event.event_id,
