@@ -1,4 +1,4 @@
-"""Two of moto's costs that a fresh embedded AWS pays again and again, paid once per process instead.
+"""Costs that a fresh embedded AWS pays again and again (moto's and Powertools'), paid once per process instead.
 
 - Creating a state machine parses its ASL with moto's ANTLR parser only to validate it (~0.2 s each,
   three machines per stack): a definition already found valid is not parsed again. An execution still
@@ -7,10 +7,6 @@
 - moto gives every KMS key an RSA-2048 private key, even a symmetric one, whose encryption uses other key
   material (~0.1-0.3 s a key): the key pair is generated once per key spec. Tongting has no asymmetric
   KMS keys, so no test signs with a key pair another key shares.
-- pynamodb gives every model's connection a botocore session of its own, and each new session reads
-  botocore's endpoint rules and the DynamoDB service model from disk again (~0.1 s each, ~30 models: the
-  largest part of a process's first stack). Here they share one session; creating a client on it is
-  serialised, as pynamodb's thread-local sessions avoided botocore's unsafe concurrent client creation.
 - Powertools' ``parameters.clear_caches()`` drops the SSM provider with the cached values, and the next
   read builds a provider with a boto3 session and client of its own (~0.3 s: botocore reads the endpoint
   rules and the SSM model from disk again). ``forget_parameters`` clears the values and keeps one provider
@@ -20,21 +16,17 @@
 from __future__ import annotations
 
 import functools
-import threading
 
-import botocore.session
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.kms import models as kms_models
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-from pynamodb.connection import base as pynamodb_base
 
 from shared.adapters.aws import client
 
 _valid: set[str] = set()
 _original_validate = StepFunctionsParserBackend._validate_definition
 _original_key = kms_models.generate_private_key
-_lock = threading.Lock()
 
 
 def _validate_once(definition: str) -> None:
@@ -48,28 +40,9 @@ def _key_pair(key_spec: str):
     return _original_key(key_spec)
 
 
-@functools.cache
-def _shared_session() -> botocore.session.Session:
-    session = botocore.session.get_session()
-    create_client = session.create_client
-
-    def create_client_serialised(*args, **kwargs):
-        with _lock:
-            return create_client(*args, **kwargs)
-
-    session.create_client = create_client_serialised
-    return session
-
-
-def _pynamodb_session() -> botocore.session.Session:
-    with _lock:
-        return _shared_session()
-
-
 def install() -> None:
     StepFunctionsParserBackend._validate_definition = staticmethod(_validate_once)
     kms_models.generate_private_key = _key_pair
-    pynamodb_base.get_session = _pynamodb_session
 
 
 def forget_parameters() -> None:

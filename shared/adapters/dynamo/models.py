@@ -13,6 +13,7 @@ import threading
 import zlib
 from typing import Any
 
+import botocore.session
 from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
@@ -76,21 +77,43 @@ class _Meta:
         return type("Meta", (), attrs)
 
 
-# One botocore session per thread for every table's connection. PynamoDB gives each model's connection a
-# session of its own, and each session loads botocore's endpoint data (~8 MB of Python objects) and the
-# DynamoDB service model again: an API container that touches ten tables held ~80 MB of copies
-# (bench/footprint.py). Thread-local as PynamoDB's own (creating a client from a session is not thread-safe).
-_sessions = threading.local()
+class _OneSession:
+    """What a PynamoDB connection keeps its botocore session in (its ``_local``), shared by every table's
+    connection in every thread. PynamoDB gives each model's connection a session of its own, per thread, and
+    each session loads botocore's endpoint data (~8 MB of Python objects) and the DynamoDB service model
+    again: an API container that touches ten tables held ~80 MB of copies (bench/footprint.py), and the local
+    stack, whose HTTP server answers each request on a thread of its own, loaded them again per request.
+    Creating a client from a session is not thread-safe (why PynamoDB keeps one per thread): here clients
+    are created one at a time."""
+
+    def __init__(self) -> None:
+        self._lock, self._session = threading.Lock(), None
+
+    @property
+    def session(self) -> botocore.session.Session:
+        with self._lock:
+            if self._session is None:
+                session, create_client = botocore.session.get_session(), None
+
+                def serialised(*args, **kwargs):
+                    with self._lock:
+                        return create_client(*args, **kwargs)
+
+                create_client, session.create_client = session.create_client, serialised
+                self._session = session
+            return self._session
+
+
+_SESSION = _OneSession()
 
 
 class _SharedSession:
-    """Mixed into every table's model: its connection creates its botocore client from the thread's
-    shared session."""
+    """Mixed into every table's model: its connection creates its botocore client from the one session."""
 
     @classmethod
     def _get_connection(cls):
         table = super()._get_connection()
-        table.connection._local = _sessions
+        table.connection._local = _SESSION
         return table
 
 
@@ -103,7 +126,7 @@ def transaction_connection() -> Connection:
     if _connection is None:
         meta = SessionItem.Meta
         _connection = Connection(region=meta.region, host=getattr(meta, "host", None))
-        _connection._local = _sessions
+        _connection._local = _SESSION
     return _connection
 
 
