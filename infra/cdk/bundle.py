@@ -26,7 +26,7 @@ import tempfile
 import time
 import tomllib
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,37 +152,43 @@ def dependencies_recipe() -> Path:
     return _write_tree("deps-recipe", {"requirements.txt": "\n".join(requirements()) + "\n"})
 
 
-def _copy_tree(name: str, sources: dict[str, Path]) -> Path:
-    """Copies ``sources`` (destination relative path -> source path) into a directory named by their hash."""
-    key = tree_hash(*sources.values())
+def _staged(name: str, key: str, fill: Callable[[Path], None]) -> Path:
+    """The directory ``<name>-<key>`` in the cache, filled by ``fill`` once (in a scratch directory renamed
+    into place, so a half-filled one is never seen); older ones pruned."""
     target = CACHE / f"{name}-{key}"
     with _locked(name):
         if not target.exists():
             partial = Path(tempfile.mkdtemp(dir=CACHE))
-            for rel, src in sources.items():
-                dest = partial / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                if src.is_dir():
-                    shutil.copytree(src, dest, ignore=_IGNORED)
-                else:
-                    shutil.copy2(src, dest)
+            fill(partial)
             partial.rename(target)
             prune(f"{name}-*", keep=target)
     return target
+
+
+def _copy_tree(name: str, sources: dict[str, Path]) -> Path:
+    """Copies ``sources`` (destination relative path -> source path) into a directory named by their hash."""
+
+    def fill(partial: Path) -> None:
+        for rel, src in sources.items():
+            dest = partial / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dest, ignore=_IGNORED)
+            else:
+                shutil.copy2(src, dest)
+
+    return _staged(name, tree_hash(*sources.values()), fill)
 
 
 def _write_tree(name: str, files: dict[str, str]) -> Path:
     """A directory of small text files (relative path -> text), named by their hash."""
-    target = CACHE / f"{name}-{hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]}"
-    with _locked(name):
-        if not target.exists():
-            partial = Path(tempfile.mkdtemp(dir=CACHE))
-            for rel, text in files.items():
-                (partial / rel).parent.mkdir(parents=True, exist_ok=True)
-                (partial / rel).write_text(text)
-            partial.rename(target)
-            prune(f"{name}-*", keep=target)
-    return target
+
+    def fill(partial: Path) -> None:
+        for rel, text in files.items():
+            (partial / rel).parent.mkdir(parents=True, exist_ok=True)
+            (partial / rel).write_text(text)
+
+    return _staged(name, hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16], fill)
 
 
 def shared_layer() -> Path:
