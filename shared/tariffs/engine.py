@@ -23,7 +23,7 @@ from __future__ import annotations
 import weakref
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from shared.plates import PlateColour
 from shared.protocol.events import VehicleClass
@@ -115,6 +115,7 @@ _COMPILED: dict[int, tuple[weakref.ref, _Compiled]] = {}
 # id(tariff) -> (weak reference, (each version's effective_from as time since the epoch, the versions))
 _STARTS: dict[int, tuple[weakref.ref, tuple[list[timedelta], list[TariffVersion]]]] = {}
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ZERO = timedelta(0)
 
 
 def _forget(cache: dict, key: int, ref: weakref.ref) -> None:
@@ -289,15 +290,17 @@ def quote(
 ) -> Quote:
     """What a stay costs, to the fen, with an itemised breakdown per cap period (``itemised=False``: the
     same amount without the breakdown, ``cycles`` empty, remembered per shape of stay)."""
+    if not itemised:
+        found = _remembered(tariff, entered_at, exited_at, vehicle_class, plate_colour)
+        if found is not None:
+            return found
     start, end = stay_minutes(entered_at, exited_at)
     version = _version_at(tariff, entered_at)
     c = compile_version(version)
     new_energy = plate_colour in NEW_ENERGY_COLOURS
     free = c.nev_free if new_energy else c.free
     cap_fen = c.nev_cap_fen if new_energy else c.cap_fen
-    cn, cd = c.class_ratio.get(vehicle_class, (1, 1))
-    nn, nd = c.nev_ratio if new_energy else (1, 1)
-    num, den = cn * nn, cd * nd
+    num, den = _ratio(c, vehicle_class, new_energy)
 
     minutes = end - start
     if not itemised:  # the same quote for every stay of this shape (quotes are immutable: shared)
@@ -315,6 +318,52 @@ def quote(
         return found
     cycles, counts = _charge(c, start, end, free)
     return _finish(tariff, version, c, cycles if minutes else None, counts, minutes, new_energy, cap_fen, num, den)
+
+
+def _ratio(c: _Compiled, vehicle_class: VehicleClass, new_energy: bool) -> tuple[int, int]:
+    """The class x new-energy multiplier, num/den (not reduced: part of a remembered quote's key)."""
+    cn, cd = c.class_ratio.get(vehicle_class, (1, 1))
+    if not new_energy:
+        return cn, cd
+    nn, nd = c.nev_ratio
+    return cn * nn, cd * nd
+
+
+def _remembered(tariff: Tariff, entered_at: datetime, exited_at: datetime, vehicle_class: VehicleClass,
+                plate_colour: PlateColour) -> Quote | None:
+    """The quote remembered for this stay's shape, found with the least work (replay asks once per closed
+    session, and almost every shape is remembered): None when anything is not at hand yet (the tariff's
+    versions or the version's compiled form not cached, no quote of this shape yet) or the stay is not a
+    plain one (times with a zone rather than a fixed offset, or naive; a negative stay; no version in
+    force), and ``quote`` then takes its general path, which checks, raises and remembers as before.
+    The same version, ratio and key as that path (``tests/tariffs/test_properties.py`` compares the two)."""
+    if type(entered_at.tzinfo) is not timezone or type(exited_at.tzinfo) is not timezone:
+        return None
+    cached = _STARTS.get(id(tariff))
+    if cached is None or cached[0]() is not tariff:
+        return None
+    starts_at, versions = cached[1]
+    i = bisect_right(starts_at, entered_at - _UTC_EPOCH)
+    if not i:
+        return None
+    version = versions[i - 1]
+    compiled = _COMPILED.get(id(version))
+    if compiled is None or compiled[0]() is not version:
+        return None
+    c = compiled[1]
+    if c.clock_free:  # the length alone: no local clock needed (the start's minute is not part of the shape)
+        stay = exited_at - entered_at
+        if stay < _ZERO:
+            return None
+        shape = ((stay.days * 86400 + stay.seconds) // 60,)
+    else:
+        start, end = stay_minutes(entered_at, exited_at)
+        shape = c.shape(start, end)
+        if shape is None:
+            return None
+    new_energy = plate_colour in NEW_ENERGY_COLOURS
+    num, den = _ratio(c, vehicle_class, new_energy)
+    return c.amounts.get((tariff.id, new_energy, num, den, shape))
 
 
 def _charge(c: _Compiled, start: int, end: int, free: tuple[int, bool] | None) -> tuple[_Cycles, dict]:

@@ -128,3 +128,23 @@ def test_local_minutes_are_the_zones_wall_clock(wall, zone):
     local = instant.astimezone(UTC).astimezone(SHANGHAI).replace(tzinfo=None) - datetime(1970, 1, 1)
     assert local_minute(instant) == local.days * 1440 + local.seconds // 60
 
+
+
+@PROPERTY
+@given(tariffs(), instants(), durations(9 * 1440), vehicle_classes, plate_colours)
+def test_a_remembered_quote_is_found_again_by_the_short_path(tariff, entered, stay, vehicle, colour):
+    # ``quote`` first looks the stay's shape up without the general path (``_remembered``): once a shape is
+    # remembered, the short path finds that very quote for a stay of the same shape (fixed offsets; a zone's
+    # times take the general path, None here)
+    from shared.tariffs.engine import _remembered
+
+    if entered < tariff.versions[0].effective_from:
+        return
+    first = quote(tariff, entered, entered + stay, vehicle, colour, itemised=False)
+    found = _remembered(tariff, entered, entered + stay, vehicle, colour)
+    if type(entered.tzinfo) is not timezone:
+        assert found is None
+        return
+    if stay < timedelta(days=7):  # every such stay has a shape (a longer one only if the clock does not matter)
+        assert found is first
+    assert found is None or found is first
