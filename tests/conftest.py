@@ -62,7 +62,6 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("TONGTING_REVIEW_WINDOW_S", "900")
 
-from chalice.test import Client  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 # Properties, not timings: a per-example deadline fails at random on a loaded 2-core CI machine.
@@ -195,6 +194,8 @@ def services(platform):
 
 @pytest.fixture
 def api(platform):
+    from chalice.test import Client  # here, not at the top: the xdist controller loads this file and runs no test
+
     from functions.api.app import app
     from infra.local.gateway import shape_test_client
 
