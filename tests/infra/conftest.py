@@ -127,8 +127,8 @@ def pytest_collection_finish(session):
     """Start the synthesis (and cfn-lint, if ``cfn_lint`` is asked for; the layer's packages, if
     ``dependencies`` is) in the background, from one xdist worker, when a collected test needs templates and
     they are not there yet."""
-    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or _BACKGROUND:
-        return
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or _BACKGROUND or session.config.option.collectonly:
+        return  # (--collect-only runs no test: nothing to prepare, nothing to wait for at its end)
     needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items))
     if "synth_dir" not in needed:
         return
