@@ -30,7 +30,7 @@ def test_concurrent_requests_never_read_each_others_headers(stack, city, clock):
 
     server = api_server(app, "127.0.0.1", 0)
     port = server.server.server_address[1]
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     admin = {"Authorization": "Bearer " + tokens.mint(stack.services.token_key(), subject="c", role=Role.CITY_ADMIN, now=clock.now())}
     switch = sys.getswitchinterval()

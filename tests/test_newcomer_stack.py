@@ -147,7 +147,7 @@ def test_demo_heartbeats_keep_every_lot_online(stack, clock):
 @pytest.fixture
 def pay_app(stack):
     server = payment_app.serve(stack.services.providers, 0, verifier=stack.services.plate_verifier)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()  # prompt shutdown
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 

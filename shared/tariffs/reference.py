@@ -20,6 +20,7 @@ from shared.protocol.events import VehicleClass
 from shared.tariffs.model import Tariff, TariffVersion, Window
 
 MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
 
 
 @dataclass
@@ -46,20 +47,22 @@ class _Days:
         return self.known[day]
 
 
-def _window_start(days: _Days, w: Window, now: datetime) -> date | None:
-    """The start date of the occurrence of ``w`` containing ``now``, if any."""
-    minute = now.hour * 60 + now.minute
-    for day, offset in ((now.date(), 0), (now.date() - timedelta(days=1), 1440)):
-        if w.start_minute <= minute + offset < w.start_minute + w.length and days.kind(day) in w.days:
-            return day
+def _window_start(days: _Days, w: Window, today: date, minute: int) -> date | None:
+    """The start date of the occurrence of ``w`` containing minute ``minute`` of ``today``, if any."""
+    if w.start_minute <= minute < w.start_minute + w.length and days.kind(today) in w.days:
+        return today
+    if w.start_minute <= minute + 1440 < w.start_minute + w.length:  # an occurrence that started yesterday
+        yesterday = today - DAY
+        if days.kind(yesterday) in w.days:
+            return yesterday
     return None
 
 
-def _occurrence(days: _Days, windows: list[Window] | None, now: datetime) -> tuple | None:
+def _occurrence(days: _Days, windows: list[Window] | None, today: date, minute: int) -> tuple | None:
     if windows is None:
         return ("always",)
     for i, w in enumerate(windows):
-        day = _window_start(days, w, now)
+        day = _window_start(days, w, today, minute)
         if day is not None:
             return (i, day)
     return None
@@ -115,24 +118,25 @@ def reference_quote(
         {"position": 0, "group": 0, "last_minute": None, "last_cycle": None, "charged": set(), "seen": {}}
         for _ in version.rules
     ]
+    # What does not change from one minute to the next is read once (the walk is a month of minutes at most).
+    grace = free is not None and free.mode == "grace" and total_minutes <= free.minutes
+    deducted = free.minutes if free is not None and free.mode != "grace" else 0
+    cap_period = version.cap.period if version.cap else None
+    first_day = first.date()
     now, elapsed = first, 0
     while now < last:
-        if free is None:
-            is_free = False
-        elif free.mode == "grace":
-            is_free = total_minutes <= free.minutes
-        else:
-            is_free = elapsed < free.minutes
-        if version.cap is None:
+        is_free = grace or elapsed < deducted  # a grace period frees the whole stay or none of it
+        today, minute = now.date(), now.hour * 60 + now.minute
+        if cap_period is None:
             cycle = 0
-        elif version.cap.period == "rolling_24h":
+        elif cap_period == "rolling_24h":
             cycle = elapsed // 1440
         else:
-            cycle = (now.date() - first.date()).days
+            cycle = (today - first_day).days
         raw.setdefault(cycle, 0)
 
         for rule, st in zip(version.rules, state):
-            occurrence = _occurrence(days, rule.windows, now)
+            occurrence = _occurrence(days, rule.windows, today, minute)
             if occurrence is None:
                 continue
             if rule.kind == "flat":

@@ -16,26 +16,50 @@ ASL_DIR = ROOT / "state_machines"
 ASL_FILES = sorted(ASL_DIR.glob("*.asl.json"))
 
 
-def validate(validator, path) -> subprocess.CompletedProcess:
+def validate(validator, *paths) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(validator), "--json-path", str(path)], check=False, capture_output=True, text=True, timeout=60
-    )
+        [str(validator), *(a for p in paths for a in ("--json-path", str(p)))],
+        check=False, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
 
 
-@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
-def test_definition_is_valid_states_language(asl_validator, path):
-    result = validate(asl_validator, path)
-    assert result.returncode == 0, result.stdout + result.stderr
+def _verdicts(result: subprocess.CompletedProcess, paths) -> dict[str, tuple[bool, str]]:
+    """Each file's verdict from one run of the CLI over several files: ``✓ ... "<path>" is valid`` on stdout,
+    or ``✕ ... "<path>" is invalid:`` on stderr followed by its errors (up to the next file's line)."""
+    out: dict[str, tuple[bool, str]] = {}
+    for path in map(str, paths):
+        if f'"{path}" is valid' in result.stdout:
+            out[path] = (True, "")
+        elif (mark := f'"{path}" is invalid:') in result.stderr:
+            text = result.stderr.split(mark, 1)[1].split("\u2715 State machine definition", 1)[0]
+            out[path] = (False, text)
+    return out
 
 
-def test_validator_rejects_a_missing_transition(asl_validator, tmp_path):
+@pytest.fixture(scope="module")
+def verdicts(asl_validator, tmp_path_factory):
+    """One validator process (node starts once, ~0.4 s of CPU each) over every definition and a broken copy
+    of the first; each test reads its file's verdict."""
     definition = json.loads(ASL_FILES[0].read_text())
     state = next(s for s in definition["States"].values() if "Next" in s)
     state["Next"] = "NoSuchState"
-    broken = tmp_path / "broken.asl.json"
+    broken = tmp_path_factory.mktemp("asl") / "broken.asl.json"
     broken.write_text(json.dumps(definition))
-    result = validate(asl_validator, broken)
-    assert result.returncode != 0 and "NoSuchState" in result.stdout + result.stderr
+    result = validate(asl_validator, *ASL_FILES, broken)
+    assert result.returncode == 1, result.stdout + result.stderr  # a validation error (2: the program failed)
+    return _verdicts(result, [*ASL_FILES, broken]), broken, result
+
+
+@pytest.mark.parametrize("path", ASL_FILES, ids=lambda p: p.name)
+def test_definition_is_valid_states_language(verdicts, path):
+    by_path, _, result = verdicts
+    assert by_path.get(str(path)) == (True, ""), result.stdout + result.stderr
+
+
+def test_validator_rejects_a_missing_transition(verdicts):
+    by_path, broken, result = verdicts
+    valid, errors = by_path.get(str(broken), (True, ""))
+    assert not valid and "NoSuchState" in errors, result.stdout + result.stderr
 
 
 def test_every_file_belongs_to_exactly_one_state_machine():

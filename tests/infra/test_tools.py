@@ -20,7 +20,9 @@ def ssm(monkeypatch):
         "AWS_DEFAULT_REGION": "cn-north-1",
     }.items():
         monkeypatch.setenv(key, value)
-    with mock_aws():
+    # the process's boto3 session kept (moto would start a fresh one per test, whose first client reads the
+    # service models and endpoint rules from disk again: ~0.3-1 s of CPU a test, as in tests' LocalStack)
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         yield boto3.client("ssm")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import cache
 
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -34,6 +35,10 @@ day_sets = st.sampled_from([["workday"], ["rest_day"], ["workday", "rest_day"]])
 
 # Every strategy is built once, here, and drawn from inside the composites: a strategy built inside a draw
 # is built and validated again for every example (over half of these properties' CPU, for the same data).
+# ``_ints(lo, hi)`` is st.integers(lo, hi) built once per bounds (hypothesis's own cache of strategies hashes
+# and checks the arguments on every call: ~6% of the properties' CPU).
+_ints = cache(st.integers)
+_booleans = st.booleans()
 window_length = st.one_of(st.sampled_from([60, 240, 600, 720, 750, 1440]), st.integers(1, 1440))
 
 
@@ -45,7 +50,7 @@ def windows(draw) -> dict:
     return {
         "days": draw(day_sets),
         "start": _hhmm(start),
-        "end": "24:00" if end == 0 and draw(st.booleans()) else _hhmm(end),
+        "end": "24:00" if end == 0 and draw(_booleans) else _hhmm(end),
     }
 
 
@@ -59,9 +64,9 @@ price = st.one_of(st.sampled_from([300, 500, 100, 250, 0]), st.integers(0, 2000)
 
 @st.composite
 def blocks(draw) -> list[dict]:
-    n = draw(st.integers(1, 3))
+    n = draw(_ints(1, 3))
     out = [
-        {"period_minutes": draw(period), "price_fen": draw(price), "periods": draw(st.integers(1, 6))} for _ in range(n)
+        {"period_minutes": draw(period), "price_fen": draw(price), "periods": draw(_ints(1, 6))} for _ in range(n)
     ]
     out[-1]["periods"] = None
     return out
@@ -84,6 +89,7 @@ class_ratios = st.dictionaries(st.sampled_from([c.value for c in VehicleClass]),
 new_energy_ratio = st.none() | ratio
 calendar_days = st.dates(FIRST_DAY, LAST_DAY)
 holiday_lists = st.lists(calendar_days, max_size=12, unique=True)
+workday_lists = st.lists(calendar_days, max_size=4, unique=True)
 
 
 def _valid(version: dict) -> bool:
@@ -94,26 +100,27 @@ def _valid(version: dict) -> bool:
         return False
 
 
-@st.composite
-def versions(draw, effective_from: datetime) -> dict:
+def _version(draw, effective_from: datetime) -> dict:
+    """A random valid version, drawn with the caller's ``draw`` (a composite made per effective date, as the second
+    version's is drawn, would be a strategy built again for every example)."""
     version: dict = {"effective_from": effective_from.isoformat(), "free": draw(free_time), "rules": []}
-    if draw(st.integers(0, 4)) == 0:
+    if draw(_ints(0, 4)) == 0:
         version["rules"].append({"kind": "progressive", "blocks": draw(some_blocks), "restart": "never"})
     else:
         # Windows are added one by one and kept only if the version stays valid (no overlap).
-        for _ in range(draw(st.integers(0, 3))):
+        for _ in range(draw(_ints(0, 3))):
             rule: dict = {"windows": []}
-            if draw(st.booleans()):
+            if draw(_booleans):
                 rule.update(
                     kind="progressive", blocks=draw(some_blocks), restart=draw(restarts)
                 )
             else:
                 rule.update(kind="flat", price_fen=draw(price), min_minutes=draw(min_minutes))
             version["rules"].append(rule)
-            candidates = [draw(a_window) for _ in range(draw(st.integers(1, 3)))]
-            if draw(st.integers(0, 3)) == 0:  # windows that touch: consecutive occurrences form one run
+            candidates = [draw(a_window) for _ in range(draw(_ints(1, 3)))]
+            if draw(_ints(0, 3)) == 0:  # windows that touch: consecutive occurrences form one run
                 w = candidates[0]
-                days = w["days"] if draw(st.integers(0, 2)) else draw(day_sets)
+                days = w["days"] if draw(_ints(0, 2)) else draw(day_sets)
                 candidates.insert(1, {"days": days, "start": w["end"].replace("24:00", "00:00"), "end": w["start"]})
             for candidate in candidates:
                 rule["windows"].append(candidate)
@@ -124,20 +131,20 @@ def versions(draw, effective_from: datetime) -> dict:
             if not rule["windows"]:
                 version["rules"].pop()
     floor = _cap_floor(version)
-    if draw(st.booleans()):
+    if draw(_booleans):
         version["cap"] = {
             "period": draw(cap_periods),
-            "amount_fen": floor + draw(st.integers(0, 4000)),
-            "restart_progression": draw(st.booleans()),
+            "amount_fen": floor + draw(_ints(0, 4000)),
+            "restart_progression": draw(_booleans),
         }
     version["vehicle_classes"] = draw(class_ratios)
-    if draw(st.booleans()):
+    if draw(_booleans):
         nev: dict = {"free": draw(free_time), "ratio": draw(new_energy_ratio)}
-        if "cap" in version and draw(st.booleans()):
-            nev["cap_fen"] = floor + draw(st.integers(0, 3000))
+        if "cap" in version and draw(_booleans):
+            nev["cap_fen"] = floor + draw(_ints(0, 3000))
         version["new_energy"] = nev
     holidays = draw(holiday_lists)
-    workdays = draw(st.lists(calendar_days.filter(lambda d: d not in holidays), max_size=4, unique=True))
+    workdays = [d for d in draw(workday_lists) if d not in holidays]  # a holiday is no working day
     version["calendar"] = {"holidays": holidays, "workdays": workdays}
     return version
 
@@ -159,27 +166,30 @@ def _cap_floor(version: dict) -> int:
     return floor
 
 
-first_version = versions(datetime(2020, 1, 1, tzinfo=SHANGHAI))
+first_version = st.composite(lambda draw: _version(draw, datetime(2020, 1, 1, tzinfo=SHANGHAI)))()
 
 
 @st.composite
 def tariffs(draw) -> Tariff:
     items = [draw(first_version)]
-    if draw(st.booleans()):  # a second version in force from some day within the stays' range
-        switch = datetime(2026, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(st.integers(0, 60 * 24 * 60)))
-        items.append(draw(versions(switch)))
+    if draw(_booleans):  # a second version in force from some day within the stays' range
+        switch = datetime(2026, 1, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(_ints(0, 60 * 24 * 60)))
+        items.append(_version(draw, switch))
     return Tariff.model_validate({"id": "random", "name": "random", "versions": items})
+
+
+month_ends, offsets = st.sampled_from(MONTH_ENDS), st.sampled_from(OFFSETS)
 
 
 @st.composite
 def instants(draw) -> datetime:
-    if draw(st.integers(0, 3)) == 0:
-        base = draw(st.sampled_from(MONTH_ENDS)) + timedelta(minutes=draw(st.integers(-180, 180)))
+    if draw(_ints(0, 3)) == 0:
+        base = draw(month_ends) + timedelta(minutes=draw(_ints(-180, 180)))
     else:
         span = (LAST_DAY - FIRST_DAY).days * 1440
-        base = datetime(2025, 12, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(st.integers(0, span)))
-    base += timedelta(seconds=draw(st.integers(0, 59)))
-    return base.astimezone(draw(st.sampled_from(OFFSETS)))
+        base = datetime(2025, 12, 1, tzinfo=SHANGHAI) + timedelta(minutes=draw(_ints(0, span)))
+    base += timedelta(seconds=draw(_ints(0, 59)))
+    return base.astimezone(draw(offsets))
 
 
 def durations(max_minutes: int) -> st.SearchStrategy[timedelta]:
