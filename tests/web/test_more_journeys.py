@@ -12,8 +12,8 @@ from typing import Callable
 
 from shared.clock import SHANGHAI
 
-from tests.web.test_citizen_pages import (  # noqa: F401
-    By, Select, check_page, device, local, mint, minting, pytestmark, sms_code, stack_env, until, wait_for)
+from tests.web.test_citizen_pages import By, Select, check_page, device, local, mint, minting, pytestmark  # noqa: F401
+from tests.web.test_citizen_pages import sms_code, stack_env, until, wait_for
 
 PHONE, PLATE = "13900139000", "苏B5T321"
 
