@@ -66,6 +66,14 @@ def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict 
             logger.exception("local background loop")
 
 
+def _at_once(*calls) -> None:
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def _stop(*_) -> None:
     # Unwind serve_forever like Ctrl-C. (server.shutdown() here would deadlock: the signal handler
     # runs on the very thread that serve_forever blocks, and shutdown waits for that loop to end.)
@@ -106,7 +114,8 @@ def main() -> None:
     stop, wake = threading.Event(), threading.Event()
     # one current_request per thread (not LocalDevServer's shared one)
     server = api_server(app, "127.0.0.1", API_PORT, after_write=wake.set)
-    threading.Thread(target=background_loop, args=(stack, stop, credentials, wake), daemon=True).start()
+    loop = threading.Thread(target=background_loop, args=(stack, stop, credentials, wake), daemon=True)
+    loop.start()
     pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier, after_write=wake.set)
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
@@ -133,8 +142,9 @@ Ctrl-C stops and keeps the state in {SNAPSHOT} (make run CLEAN=1, or --clean, st
     finally:
         stop.set()
         wake.set()
-        pay_app.shutdown()
-        city_receiver.stop()
+        # the servers at once: each waits for its own loop's next look (up to 0.5 s)
+        _at_once(pay_app.shutdown, city_receiver.stop, stack.stop_serving)
+        loop.join(timeout=5)  # its pass under way ends first: one pump at a time
         try:
             stack.pump_streams()
             snapshot.save(SNAPSHOT)
