@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from tests.web.chromium import AVAILABLE, MISSING, check_page, until, wait_for  # noqa: F401 (the journeys' helpers)
+from tests.web.chromium import AVAILABLE, MISSING, check_page, paste, until, wait_for  # noqa: F401 (the journeys' helpers)
 
 if AVAILABLE:
     from selenium.common.exceptions import StaleElementReferenceException  # noqa: F401
@@ -127,7 +127,7 @@ def test_district_staff_see_their_district_and_not_another(local, browser):
     browser.get(f"{local.api}/web/console.html")
     browser.execute_script("sessionStorage.clear()")
     browser.refresh()
-    wait_for(browser, "#token").send_keys(liangxi())  # Liangxi
+    paste(browser, wait_for(browser, "#token"), liangxi())  # Liangxi
     browser.find_element(By.ID, "sign-in").click()
     assert "320213" in wait_for(browser, "#signed-in").text
     wait_for(browser, "#lot-liangxi-lot-01")
@@ -140,7 +140,7 @@ def test_district_staff_see_their_district_and_not_another(local, browser):
     check_page(browser, "7-console-liangxi")
 
     browser.find_element(By.ID, "token").clear()
-    browser.find_element(By.ID, "token").send_keys(xinwu())  # Xinwu
+    paste(browser, browser.find_element(By.ID, "token"), xinwu())  # Xinwu
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#lot-xinwu-lot-01"))
     assert not browser.find_elements(By.CSS_SELECTOR, "[id^=lot-liangxi-]")

@@ -13,7 +13,7 @@ from typing import Callable
 from shared.clock import SHANGHAI
 
 from tests.web.test_citizen_pages import By, Select, check_page, device, local, mint, minting, pytestmark  # noqa: F401
-from tests.web.test_citizen_pages import sms_code, stack_env, until, wait_for
+from tests.web.test_citizen_pages import paste, sms_code, stack_env, until, wait_for
 
 PHONE, PLATE = "13900139000", "苏B5T321"
 
@@ -148,7 +148,7 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     browser.get(f"{local.api}/web/console.html")
     browser.execute_script("sessionStorage.clear()")
     browser.refresh()
-    wait_for(browser, "#token").send_keys(staff())
+    paste(browser, wait_for(browser, "#token"), staff())
     browser.find_element(By.ID, "sign-in").click()
     wait_for(browser, "#register-device")
     settled(browser)
@@ -177,7 +177,7 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     until(browser, lambda d: "upheld" in d.find_element(By.ID, f"dispute-{bill_id}").text, timeout=10)
 
     browser.find_element(By.ID, "token").clear()  # an auditor reads but is offered no form
-    browser.find_element(By.ID, "token").send_keys(auditor())
+    paste(browser, browser.find_element(By.ID, "token"), auditor())
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: "auditor" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#disputes-section")
@@ -187,7 +187,7 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "form.decide, form.contact"))
 
     browser.find_element(By.ID, "token").clear()  # an operator: its own settlements, no registry or dispute forms
-    browser.find_element(By.ID, "token").send_keys(operator())
+    paste(browser, browser.find_element(By.ID, "token"), operator())
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: "operator" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#settlements-section")
