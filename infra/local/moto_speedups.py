@@ -7,12 +7,6 @@
 - moto gives every KMS key an RSA-2048 private key, even a symmetric one, whose encryption uses other key
   material (~0.1-0.3 s a key): the key pair is generated once per key spec. Tongting has no asymmetric
   KMS keys, so no test signs with a key pair another key shares.
-- moto's Step Functions interpreter imports its Batch integration, whose ``from moto.batch.utils import ...``
-  runs ``moto/batch/__init__.py``, which imports Batch's backend and with it all of moto's EC2 (~0.8 s of
-  CPU in every process: each ``make run`` start, each test worker). Tongting's workflows have no Batch task
-  (``tests/test_local_moto_speedups.py`` checks the ASL files), so that package's own ``__init__`` runs on
-  first use instead (``deferred_init``): ``moto.batch.utils`` loads alone, ``moto.batch.batch_backends``
-  still answers.
 - Powertools' ``parameters.clear_caches()`` drops the SSM provider with the cached values, and the next
   read builds a provider with a boto3 session and client of its own (~0.3 s: botocore reads the endpoint
   rules and the SSM model from disk again). ``forget_parameters`` clears the values and keeps one provider
@@ -22,43 +16,8 @@
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.util
-import sys
-import types
 
-
-def deferred_init(package: str) -> None:
-    """``package``'s ``__init__`` runs when one of its own attributes is first read, not when a submodule of
-    it is imported. Nothing happens if it is already imported."""
-    if package in sys.modules:
-        return
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.submodule_search_locations is None:
-        return
-    stand_in = types.ModuleType(package)
-    stand_in.__path__ = list(spec.submodule_search_locations)
-    stand_in.__spec__, stand_in.__file__, stand_in.__package__ = spec, spec.origin, package
-
-    def __getattr__(name: str):
-        if sys.modules.get(package) is stand_in:  # the real package replaces the stand-in, submodules kept
-            del sys.modules[package]
-            real = importlib.import_module(package)
-            for key, value in vars(stand_in).items():
-                if isinstance(value, types.ModuleType) and not hasattr(real, key):
-                    setattr(real, key, value)
-        return getattr(sys.modules[package], name)
-
-    stand_in.__getattr__ = __getattr__
-    sys.modules[package] = stand_in
-    parent, _, name = package.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], name, stand_in)  # as an import would: ``moto.batch`` names it
-
-
-deferred_init("moto.batch")
-
-from aws_lambda_powertools.utilities import parameters  # noqa: E402 (after the deferral above)
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto.kms import models as kms_models
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
