@@ -11,6 +11,8 @@ Device credentials and an admin token are written to .local/ (git-ignored).
 
 from __future__ import annotations
 
+from infra.local import botocore_once  # noqa: F401,I001 (first: before any botocore session is made)
+
 import json
 import os
 import signal
