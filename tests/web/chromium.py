@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from tests import running_stack
@@ -34,6 +35,12 @@ MISSING = ("browser tests need selenium + axe-selenium-python (test extra) and D
            "chromium-driver (make test apt-installs them when run as root)")
 
 
+# Every page counts its fetches under way (``idle`` reads it); the page's own code is untouched.
+_COUNT_FETCHES = """(() => { let busy = 0; const fetch = window.fetch;
+  window.__fetchesUnderWay = () => busy;
+  window.fetch = function (...args) { busy++; return fetch.apply(this, args).finally(() => { busy--; }); }; })();"""
+
+
 def start() -> tuple[object, str]:
     """A fresh headless Chromium and its profile directory (the caller quits it and removes the directory)."""
     profile = tempfile.mkdtemp(prefix="tongting-chromium-")
@@ -46,6 +53,7 @@ def start() -> tuple[object, str]:
     options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _COUNT_FETCHES})
     driver.set_page_load_timeout(30)
     SHOTS.mkdir(parents=True, exist_ok=True)
     return driver, profile
@@ -70,6 +78,22 @@ def until(driver, condition, timeout: float = 15):
     between the look-up and the read is looked up again)."""
     return WebDriverWait(driver, timeout, poll_frequency=POLL_S,
                          ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def idle(driver, quiet_s: float = 0.2, timeout: float = 30) -> None:
+    """Until the page has had no fetch under way for ``quiet_s``: what it asked for is in and rendered, so
+    no late answer to an earlier view lands after this (e.g. before signing in with another token)."""
+    deadline, since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        busy = driver.execute_script("return window.__fetchesUnderWay ? window.__fetchesUnderWay() : 0")
+        if busy:
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(POLL_S)
+    raise AssertionError(f"the page still fetching after {timeout} s")
 
 
 def wait_for(driver, css: str, timeout: float = 15):

@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from tests.web.chromium import AVAILABLE, MISSING, check_page, paste, until, wait_for  # noqa: F401 (the journeys' helpers)
+from tests.web.chromium import AVAILABLE, MISSING, check_page, idle, paste, until, wait_for  # noqa: F401 (the journeys' helpers)
 
 if AVAILABLE:
     from selenium.common.exceptions import StaleElementReferenceException  # noqa: F401
@@ -139,6 +139,7 @@ def test_district_staff_see_their_district_and_not_another(local, browser):
     wait_for(browser, "#disputes-section")
     check_page(browser, "7-console-liangxi")
 
+    idle(browser)  # Liangxi's views are all in: none of their answers lands in Xinwu's console
     browser.find_element(By.ID, "token").clear()
     paste(browser, browser.find_element(By.ID, "token"), xinwu())  # Xinwu
     browser.find_element(By.ID, "sign-in").click()

@@ -13,7 +13,7 @@ from typing import Callable
 from shared.clock import SHANGHAI
 
 from tests.web.test_citizen_pages import By, Select, check_page, device, local, mint, minting, pytestmark  # noqa: F401
-from tests.web.test_citizen_pages import paste, sms_code, stack_env, until, wait_for
+from tests.web.test_citizen_pages import idle, paste, sms_code, stack_env, until, wait_for
 
 PHONE, PLATE = "13900139000", "苏B5T321"
 
@@ -176,21 +176,25 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     browser.find_element(By.ID, f"decide-{bill_id}").click()
     until(browser, lambda d: "upheld" in d.find_element(By.ID, f"dispute-{bill_id}").text, timeout=10)
 
+    idle(browser)  # the staff's views are all in: none of their answers lands in the auditor's console
     browser.find_element(By.ID, "token").clear()  # an auditor reads but is offered no form
     paste(browser, browser.find_element(By.ID, "token"), auditor())
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: "auditor" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#disputes-section")
+    idle(browser)
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     # The lists re-render once the auditor's answers are in (the district's still-open cases and disputes
     # of other journeys keep their forms until then), and then offer no form.
     until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "form.decide, form.contact"))
 
+    idle(browser)
     browser.find_element(By.ID, "token").clear()  # an operator: its own settlements, no registry or dispute forms
     paste(browser, browser.find_element(By.ID, "token"), operator())
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: "operator" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#settlements-section")
+    idle(browser)
     assert browser.find_element(By.ID, "disputes-section").get_attribute("hidden") is not None  # the API refuses it
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     check_page(browser, "21-console-operator")
