@@ -96,7 +96,7 @@ def make_run(tmp_path_factory):
 def _stop_make_run() -> None:
     stack = _MAKE_RUN.pop("stack", None)
     if stack is not None:
-        stack.stop()
+        stack.discard()  # its state is not read again (tests/test_walkthrough.py restarts it with ``stop``)
 
 
 def pytest_collection_modifyitems(items):

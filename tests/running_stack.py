@@ -87,6 +87,12 @@ class RunningStack:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
+    def discard(self) -> None:
+        """End it without keeping its state (SIGKILL): for the session's end, when no test reads the state
+        again. ``stop`` is ``make run``'s own Ctrl-C, which writes the snapshot (~1-3 s) a restart reads."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
     def relaunch(self) -> None:
         """Start again after ``stop`` in the same directory (.local/ kept), on the same ports if still free."""
         try:

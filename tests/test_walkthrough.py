@@ -48,21 +48,23 @@ def test_readme_quotes_the_walkthrough():
 
 def _settled_lots(api: str) -> list[dict]:
     """The lots once the walk-through's events are counted: open counts come from the acks stream, which
-    ``make run`` delivers every second (issue 10), so read until two reads a tick apart agree."""
+    ``make run`` delivers soon after a write and every second anyway (issue 10), so read until the counts
+    have stayed the same for longer than that second (one pass of its loop at least, with nothing new)."""
     import json
     import time
     import urllib.request
 
     def read():
-        return json.loads(urllib.request.urlopen(f"{api}/v1/lots?lat=31.57&lon=120.30&radius_m=3000").read())["lots"]
+        lots = json.loads(urllib.request.urlopen(f"{api}/v1/lots?lat=31.57&lon=120.30&radius_m=3000").read())["lots"]
+        return lots, [(l["lot_id"], l["free"]) for l in lots]
 
-    lots = read()
-    for _ in range(20):
-        time.sleep(1.5)
-        again = read()
-        if [(l["lot_id"], l["free"]) for l in again] == [(l["lot_id"], l["free"]) for l in lots]:
-            return again
-        lots = again
+    lots, counts = read()
+    since, deadline = time.monotonic(), time.monotonic() + 30
+    while time.monotonic() - since < 1.2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        lots, again = read()
+        if again != counts:
+            counts, since = again, time.monotonic()
     return lots
 
 

@@ -14,6 +14,7 @@ a request could read another's headers).
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from chalice.config import Config
 from chalice.local import (
@@ -43,12 +44,25 @@ class ShapedRequestHandler(ChaliceRequestHandler):
         self._send_http_response(*shaped(error))
 
 
-def api_server(app, host: str, port: int, stage: str = "local") -> LocalDevServer:
-    """Chalice's ``create_local_server`` (thread-local current_request), with gateway refusals reshaped."""
+def api_server(app, host: str, port: int, stage: str = "local", after_write: Callable[[], None] | None = None) -> LocalDevServer:
+    """Chalice's ``create_local_server`` (thread-local current_request), with gateway refusals reshaped;
+    ``after_write`` is called once a request other than GET/HEAD/OPTIONS is answered (``make run``'s loop
+    then delivers what it queued without waiting for its next second)."""
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, Config(chalice_stage=stage), host, port, handler_cls=ShapedRequestHandler)
+    handler = ShapedRequestHandler
+    if after_write:
+        class handler(ShapedRequestHandler):  # noqa: N801
+            def _generic_handle(self) -> None:
+                try:
+                    super()._generic_handle()
+                finally:
+                    if self.command not in ("GET", "HEAD", "OPTIONS"):
+                        after_write()
+
+            do_PUT = do_POST = do_DELETE = do_PATCH = _generic_handle
+    return LocalDevServer(app, Config(chalice_stage=stage), host, port, handler_cls=handler)
 
 
 def shape_test_client(http_client):

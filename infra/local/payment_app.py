@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+from typing import Callable
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -86,7 +87,8 @@ def sms_page(messages: list[dict]) -> bytes:
         + (f'<ul style="list-style:none;padding:0">{items}</ul>' if items else "<p>还没有短信。No messages yet.</p>")))
 
 
-def serve(providers: dict, port: int, verifier=None) -> ThreadingHTTPServer:
+def serve(providers: dict, port: int, verifier=None, after_write: Callable[[], None] | None = None) -> ThreadingHTTPServer:
+    """``after_write``: called once a POST (an approval, a decline, an ETC answer: a callback queued) is answered."""
     sandbox, issuer = providers.get("sandbox"), providers["etc"].issuer if "etc" in providers else None
 
     class Handler(BaseHTTPRequestHandler):
@@ -143,7 +145,11 @@ def serve(providers: dict, port: int, verifier=None) -> ThreadingHTTPServer:
             self._route("GET")
 
         def do_POST(self) -> None:
-            self._route("POST")
+            try:
+                self._route("POST")
+            finally:
+                if after_write:
+                    after_write()
 
         def log_message(self, *args) -> None:
             return None

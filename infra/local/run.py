@@ -4,11 +4,14 @@
 - the sandbox payment app (payer and providers) on 127.0.0.1:8001
 - the embedded AWS (moto) on 127.0.0.1:4566 for the AWS CLI / boto3
 - a local receiver of the city push (the city operation platform's stand-in) on 127.0.0.1:8002
-- streams pumped and schedules fired every second on the real clock
+- streams pumped, schedules fired and the providers' callbacks delivered every second on the real clock, and
+  soon after a request that may have queued work (a write to the API, an approval on the payment app)
 Device credentials and an admin token are written to .local/ (git-ignored).
 """
 
 from __future__ import annotations
+
+from infra.local import botocore_once  # noqa: F401,I001 (first: before any botocore session is made)
 
 import json
 import os
@@ -37,11 +40,23 @@ AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 CITY_PUSH_PORT = int(os.environ.get("TONGTING_CITY_PUSH_PORT", "8002"))
 LOCAL_DIR = Path(".local")
 SNAPSHOT = LOCAL_DIR / "aws-state.pickle"  # the embedded AWS's state between runs (make run CLEAN=1 starts afresh)
+TICK_S = 1.0  # the loop's period when nothing wakes it
+BURST_S = 0.05  # woken: the rest of the burst of requests lands first and is delivered in the same pass
 
 
-def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None) -> None:
+def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None,
+                    wake: threading.Event | None = None) -> None:
+    """Every ``TICK_S``, or once ``wake`` is set (a request that may have queued work: records on a stream,
+    a callback to deliver), as the streams' event-source mappings and the providers do in AWS: within moments,
+    not on a fixed second. ``stop`` ends it (set ``wake`` too, to end it now)."""
+    wake = wake or threading.Event()
     next_heartbeat = 0.0
-    while not stop.wait(1.0):
+    while True:
+        if wake.wait(TICK_S):
+            time.sleep(BURST_S)
+            wake.clear()
+        if stop.is_set():
+            return
         try:
             if credentials and time.monotonic() >= next_heartbeat:  # the demo devices keep their lots online
                 demo_devices.send_heartbeats(stack.services, credentials)
@@ -51,6 +66,14 @@ def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict 
             payment_app.deliver_callbacks(stack.services.providers, f"http://127.0.0.1:{API_PORT}")
         except Exception:  # keep serving; the next tick retries from the same stream position
             logger.exception("local background loop")
+
+
+def _at_once(*calls) -> None:
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _stop(*_) -> None:
@@ -90,10 +113,12 @@ def main() -> None:
 
     from functions.api.app import app
 
-    server = api_server(app, "127.0.0.1", API_PORT)  # one current_request per thread (not LocalDevServer's shared one)
-    stop = threading.Event()
-    threading.Thread(target=background_loop, args=(stack, stop, credentials), daemon=True).start()
-    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier)
+    stop, wake = threading.Event(), threading.Event()
+    # one current_request per thread (not LocalDevServer's shared one)
+    server = api_server(app, "127.0.0.1", API_PORT, after_write=wake.set)
+    loop = threading.Thread(target=background_loop, args=(stack, stop, credentials, wake), daemon=True)
+    loop.start()
+    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier, after_write=wake.set)
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
@@ -118,8 +143,10 @@ Ctrl-C stops and keeps the state in {SNAPSHOT} (make run CLEAN=1, or --clean, st
         pass
     finally:
         stop.set()
-        pay_app.shutdown()
-        city_receiver.stop()
+        wake.set()
+        # the servers at once: each waits for its own loop's next look (up to 0.5 s)
+        _at_once(pay_app.shutdown, city_receiver.stop, stack.stop_serving)
+        loop.join(timeout=5)  # its pass under way ends first: one pump at a time
         try:
             stack.pump_streams()
             snapshot.save(SNAPSHOT)

@@ -63,9 +63,14 @@ class LocalStack:
         self.scheduler = Scheduler(self.clock.now())
         return self
 
-    def stop(self) -> None:
+    def stop_serving(self) -> None:
+        """Stop answering on 127.0.0.1 (the in-process state stays, e.g. for a snapshot)."""
         if self._server:
             self._server.stop()
+            self._server = None
+
+    def stop(self) -> None:
+        self.stop_serving()
         self._mock.stop()
 
     def __enter__(self) -> "LocalStack":

@@ -5,14 +5,15 @@ hotline ticket; district staff decide a dispute in the console. Screenshots, axe
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta
-
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from typing import Callable
 
 from shared.clock import SHANGHAI
 
-from tests.web.test_citizen_pages import browser, check_page, device, local, mint, pytestmark, sms_code, wait_for  # noqa: F401
+from tests.web.test_citizen_pages import By, Select, check_page, device, local, mint, minting, pytestmark  # noqa: F401
+from tests.web.test_citizen_pages import idle, paste, sms_code, stack_env, until, wait_for
 
 PHONE, PLATE = "13900139000", "苏B5T321"
 
@@ -30,12 +31,13 @@ def sign_in(local, browser, phone: str) -> None:
 
 def prove_plate(local, browser, plate: str) -> None:
     wait_for(browser, "#open-account").click()
+    wait_for(browser, "#account-status")  # the account is open and its card re-rendered: the form below stays put
     wait_for(browser, "#plate-input").send_keys(plate)
     browser.find_element(By.ID, "add-plate-submit").click()
     wait_for(browser, "#message [role=status]")
     browser.find_element(By.ID, "plate-code").send_keys(sms_code(local, browser, plate))
     browser.find_element(By.ID, "verify-plate").click()
-    WebDriverWait(browser, 10).until(lambda d: plate in d.find_element(By.ID, "plates").text)
+    until(browser, lambda d: plate in d.find_element(By.ID, "plates").text, timeout=10)
 
 
 def test_pay_two_unpaid_bills_with_one_payment(local, browser):
@@ -45,7 +47,7 @@ def test_pay_two_unpaid_bills_with_one_payment(local, browser):
         device(local, "entry", "liangxi-lot-01-in1", "--plate", PLATE, "--lane", "in-1", "--ago", ago_in)
         device(local, "exit", "liangxi-lot-01-out1", "--plate", PLATE, "--lane", "out-1", "--ago", ago_out)
     browser.refresh()
-    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills input.choose")) == 2)
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills input.choose")) == 2)
     button = browser.find_element(By.ID, "pay-together")
     assert not button.is_enabled()
     dues = []
@@ -75,25 +77,19 @@ def test_pay_two_unpaid_bills_with_one_payment(local, browser):
     Select(browser.find_element(By.ID, f"reason-{bill_id}")).select_by_value("missed_exit")
     browser.find_element(By.ID, f"detail-{bill_id}").send_keys("我提前离场了")
     browser.find_element(By.ID, f"dispute-{bill_id}").click()
-    WebDriverWait(browser, 10).until(lambda d: "disputed" in d.find_element(By.ID, f"bill-{bill_id}").text)
+    until(browser, lambda d: "disputed" in d.find_element(By.ID, f"bill-{bill_id}").text, timeout=10)
 
 
 def settled(browser) -> None:
     """Every lot's status and devices are in (the list above the forms stops growing: no tap lands elsewhere)."""
-    WebDriverWait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#lots ul.devices"))
-                                     == min(20, len(d.find_elements(By.CSS_SELECTOR, "#lots > li"))))
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#lots ul.devices"))
+          == min(20, len(d.find_elements(By.CSS_SELECTOR, "#lots > li"))), timeout=60)
 
 
-def mint_auditor(local, *claims: str) -> str:
-    """An auditor's token (no district), or with ``claims`` another role's, e.g. "--role", "operator", ..."""
-    import subprocess
-    import sys
-
-    env = {**local.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{local.aws_port}", "AWS_ACCESS_KEY_ID": "local",
-           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
-    out = subprocess.run([sys.executable, "-m", "tools.mint_token", *(claims or ("--role", "auditor")), "--sub", "audit"],
-                         cwd=local.workdir, env=env, capture_output=True, text=True, timeout=60, check=True)
-    return out.stdout.strip()
+def mint_auditor(local, *claims: str) -> Callable[[], str]:
+    """An auditor's token (no district), or with ``claims`` another role's, e.g. "--role", "operator", ...,
+    minted in the background: call the answer when the token is needed."""
+    return minting(local, *(claims or ("--role", "auditor")), "--sub", "audit")
 
 
 def _post(local, path: str, token: str, data: dict) -> dict:
@@ -108,20 +104,21 @@ def _post(local, path: str, token: str, data: dict) -> dict:
 
 def test_book_a_hospital_slot_apply_for_sharing_and_follow_a_ticket(local, browser):
     plate = "苏B6H777"
+    staff = mint(local, "district_admin", "320213")  # for the district's answer to the ticket below
     sign_in(local, browser, "13700137000")
     prove_plate(local, browser, plate)
     tomorrow = (datetime.now(SHANGHAI) + timedelta(days=1)).date().isoformat()
     browser.get(f"{local.api}/web/services.html?lot=liangxi-hospital-01&offer=binhu-office-nights&date={tomorrow}")
-    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#book-plate option[value='{plate}']"))
+    until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"#book-plate option[value='{plate}']"))
     browser.find_element(By.ID, "show-slots").click()
-    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#book-slot option")) > 3)
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#book-slot option")) > 3)
     Select(browser.find_element(By.ID, "book-slot")).select_by_index(3)
     browser.find_element(By.ID, "book-submit").click()
     booking = wait_for(browser, "#bookings li[id^=booking-]")
     assert plate in booking.text and "booked" in booking.text
     check_page(browser, "16-hospital-booked")
     booking.find_element(By.CSS_SELECTOR, "button[id^=cancel-]").click()
-    WebDriverWait(browser, 10).until(lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, "#bookings li[id^=booking-]").text)
+    until(browser, lambda d: "cancelled" in d.find_element(By.CSS_SELECTOR, "#bookings li[id^=booking-]").text, timeout=10)
 
     browser.find_element(By.ID, "show-offer").click()
     assert "政务中心" in wait_for(browser, "#offer-text").text
@@ -138,18 +135,20 @@ def test_book_a_hospital_slot_apply_for_sharing_and_follow_a_ticket(local, brows
     check_page(browser, "17-services")
 
     ticket_id = ticket.get_attribute("id").removeprefix("ticket-")  # the district answers it
-    _post(local, f"/v1/admin/hotline/tickets/{ticket_id}/resolve", mint(local, "district_admin", "320213"), {"resolution": "已核实，费用退回"})
+    _post(local, f"/v1/admin/hotline/tickets/{ticket_id}/resolve", staff(), {"resolution": "已核实，费用退回"})
     browser.refresh()
     wait_for(browser, f"#confirm-{ticket_id}").click()
-    WebDriverWait(browser, 10).until(lambda d: "closed" in d.find_element(By.ID, f"ticket-{ticket_id}").text)
+    until(browser, lambda d: "closed" in d.find_element(By.ID, f"ticket-{ticket_id}").text, timeout=10)
     check_page(browser, "18-ticket-closed")
 
 
 def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(local, browser):
+    staff, auditor = mint(local, "district_admin", "320213"), mint_auditor(local)
+    operator = mint_auditor(local, "--role", "operator", "--operator", "liangxi-gov-parking")
     browser.get(f"{local.api}/web/console.html")
     browser.execute_script("sessionStorage.clear()")
     browser.refresh()
-    wait_for(browser, "#token").send_keys(mint(local, "district_admin", "320213"))
+    paste(browser, wait_for(browser, "#token"), staff())
     browser.find_element(By.ID, "sign-in").click()
     wait_for(browser, "#register-device")
     settled(browser)
@@ -160,7 +159,7 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     Select(browser.find_element(By.ID, "device-kind")).select_by_value("gate_camera")
     browser.find_element(By.ID, "device-lane").send_keys("in-9")
     browser.find_element(By.ID, "register-submit").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_element(By.ID, "register-result").text)
+    until(browser, lambda d: d.find_element(By.ID, "register-result").text, timeout=30)
     assert browser.find_elements(By.ID, "device-secret"), browser.find_element(By.ID, "register-result").text
     assert len(browser.find_element(By.ID, "device-secret").text) >= 32  # shown once
     assert "liangxi-lot-01-in9" in browser.find_element(By.ID, "registered").text
@@ -175,64 +174,72 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     browser.find_element(By.ID, f"note-{bill_id}").send_keys("出口记录缺失，按 1 元计")
     check_page(browser, "20-console-dispute")
     browser.find_element(By.ID, f"decide-{bill_id}").click()
-    WebDriverWait(browser, 10).until(lambda d: "upheld" in d.find_element(By.ID, f"dispute-{bill_id}").text)
+    until(browser, lambda d: "upheld" in d.find_element(By.ID, f"dispute-{bill_id}").text, timeout=10)
 
+    idle(browser)  # the staff's views are all in: none of their answers lands in the auditor's console
     browser.find_element(By.ID, "token").clear()  # an auditor reads but is offered no form
-    browser.find_element(By.ID, "token").send_keys(mint_auditor(local))
+    paste(browser, browser.find_element(By.ID, "token"), auditor())
     browser.find_element(By.ID, "sign-in").click()
-    WebDriverWait(browser, 15).until(lambda d: "auditor" in d.find_element(By.ID, "signed-in").text)
+    until(browser, lambda d: "auditor" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#disputes-section")
+    idle(browser)
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     # The lists re-render once the auditor's answers are in (the district's still-open cases and disputes
     # of other journeys keep their forms until then), and then offer no form.
-    WebDriverWait(browser, 15).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "form.decide, form.contact"))
+    until(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, "form.decide, form.contact"))
 
+    idle(browser)
     browser.find_element(By.ID, "token").clear()  # an operator: its own settlements, no registry or dispute forms
-    browser.find_element(By.ID, "token").send_keys(mint_auditor(local, "--role", "operator", "--operator", "liangxi-gov-parking"))
+    paste(browser, browser.find_element(By.ID, "token"), operator())
     browser.find_element(By.ID, "sign-in").click()
-    WebDriverWait(browser, 15).until(lambda d: "operator" in d.find_element(By.ID, "signed-in").text)
+    until(browser, lambda d: "operator" in d.find_element(By.ID, "signed-in").text)
     wait_for(browser, "#settlements-section")
+    idle(browser)
     assert browser.find_element(By.ID, "disputes-section").get_attribute("hidden") is not None  # the API refuses it
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     check_page(browser, "21-console-operator")
 
 
-def _bills_in_the_stack(local, plate: str, n: int) -> None:
-    """``n`` bills of ``plate`` stored in the running stack's tables (a citizen with a long history)."""
-    import subprocess
-    import sys
-
+def _bills_in_the_stack(local, plate: str, n: int) -> Callable[[], None]:
+    """``n`` bills of ``plate`` stored in the running stack's tables (a citizen with a long history), by a
+    process that starts now (~2 s of imports, in the background) and writes when the answer is called (which
+    waits until they are stored)."""
     script = (
         "import sys\nfrom datetime import datetime, timedelta, timezone\n"
         "from shared.bootstrap import dynamo_stores\nfrom shared.bills.model import Bill\nfrom shared.payments.ports import Change\n"
-        "money = dynamo_stores().money\nnow = datetime.now(timezone.utc)\n"
+        "money = dynamo_stores().money\nsys.stdin.readline()\nnow = datetime.now(timezone.utc)\n"
         "for i in range(int(sys.argv[2])):\n"
         "    assert money.commit(Change(bills=[Bill(bill_id=f'bill_history_{i:03d}', session_id=f's-history-{i}', "
         "lot_id='liangxi-lot-01', operator_id='op', district_code='320213', plate=sys.argv[1], plate_colour='blue', "
         "vehicle_class='small', amount_fen=300 + i, paid_fen=300 + i, created_at=now + timedelta(seconds=i))]))\n"
     )
-    env = {**local.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{local.aws_port}", "AWS_ACCESS_KEY_ID": "local",
-           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
-    subprocess.run([sys.executable, "-c", script, plate, str(n)], cwd=local.workdir, env=env, capture_output=True,
-                   text=True, timeout=120, check=True)
+    writer = subprocess.Popen([sys.executable, "-c", script, plate, str(n)], cwd=local.workdir, env=stack_env(local),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def store() -> None:
+        _, err = writer.communicate("write\n", timeout=120)
+        assert writer.returncode == 0, err
+
+    return store
 
 
 def test_a_long_bill_history_comes_a_page_at_a_time(local, browser):
     """``GET /v1/me/bills`` answers 4 bills and a cursor: the page shows them, and "more" appends the next page
     until there is no cursor."""
     plate = "苏B6H789"
+    store = _bills_in_the_stack(local, plate, 6)  # its imports meanwhile the citizen signs in and proves the plate
     sign_in(local, browser, "13600136000")  # a phone of its own: the hospital journey signs in with 137...
     prove_plate(local, browser, plate)
-    _bills_in_the_stack(local, plate, 6)
+    store()
     browser.refresh()
-    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 4)
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 4)
     more = wait_for(browser, "#more-bills")
     assert more.text == "更多账单"
     ids = [li.get_attribute("id") for li in browser.find_elements(By.CSS_SELECTOR, "#bills li.bill")]
     assert ids == [f"bill-bill_history_{i:03d}" for i in range(5, 1, -1)]  # newest first
     check_page(browser, "30-bills-first-page")
     more.click()
-    WebDriverWait(browser, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 6)
+    until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bills li.bill")) == 6)
     ids = [li.get_attribute("id") for li in browser.find_elements(By.CSS_SELECTOR, "#bills li.bill")]
     assert ids == [f"bill-bill_history_{i:03d}" for i in range(5, -1, -1)]
     assert not browser.find_element(By.ID, "more-bills").is_displayed()  # the last page: no cursor

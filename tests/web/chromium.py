@@ -1,0 +1,142 @@
+"""The browser tests' plumbing: Debian's headless Chromium through chromedriver (phone viewport), waits that
+re-check a condition every 50 ms until it holds, and the check every page gets (screenshot, axe-core, console).
+
+A wait re-reads the page each time, so an element the page re-rendered meanwhile is looked up afresh rather
+than failing stale: the condition is "the page shows X", however many renders it takes to get there."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from tests import running_stack
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+SHOTS = running_stack.REPO / "build" / "screenshots"
+POLL_S = 0.05  # selenium's default is 0.5 s: most of a journey's time went on waiting for the next look
+
+try:
+    from axe_selenium_python import Axe
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # pragma: no cover - the test extra installs them
+    webdriver = None
+
+AVAILABLE = webdriver is not None and Path(CHROMIUM).exists() and Path(DRIVER).exists()
+MISSING = ("browser tests need selenium + axe-selenium-python (test extra) and Debian's chromium and "
+           "chromium-driver (make test apt-installs them when run as root)")
+
+
+# Every page counts its fetches under way (``idle`` reads it); the page's own code is untouched.
+_COUNT_FETCHES = """(() => { let busy = 0; const fetch = window.fetch;
+  window.__fetchesUnderWay = () => busy;
+  window.fetch = function (...args) { busy++; return fetch.apply(this, args).finally(() => { busy--; }); }; })();"""
+
+
+def start() -> tuple[object, str]:
+    """A fresh headless Chromium and its profile directory (the caller quits it and removes the directory)."""
+    profile = tempfile.mkdtemp(prefix="tongting-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                f"--user-data-dir={profile}", "--window-size=390,844", "--lang=zh-CN"):
+        options.add_argument(arg)
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _COUNT_FETCHES})
+    driver.set_page_load_timeout(30)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return driver, profile
+
+
+def forget(driver, origins: list[str]) -> None:
+    """Back to a blank tab with no cookies and nothing stored for ``origins``: the next journey starts as a
+    fresh browser would (the one Chromium of the session serves every journey)."""
+    handles = driver.window_handles
+    for handle in handles[1:]:
+        driver.switch_to.window(handle)
+        driver.close()
+    driver.switch_to.window(handles[0])
+    driver.get("about:blank")
+    driver.delete_all_cookies()
+    for origin in origins:
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+
+
+def until(driver, condition, timeout: float = 15):
+    """``condition(driver)``'s first truthy answer, looking again every ``POLL_S`` (an element re-rendered
+    between the look-up and the read is looked up again)."""
+    return WebDriverWait(driver, timeout, poll_frequency=POLL_S,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+def idle(driver, quiet_s: float = 0.2, timeout: float = 30) -> None:
+    """Until the page has had no fetch under way for ``quiet_s``: what it asked for is in and rendered, so
+    no late answer to an earlier view lands after this (e.g. before signing in with another token)."""
+    deadline, since = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        busy = driver.execute_script("return window.__fetchesUnderWay ? window.__fetchesUnderWay() : 0")
+        if busy:
+            since = None
+        elif since is None:
+            since = time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+        time.sleep(POLL_S)
+    raise AssertionError(f"the page still fetching after {timeout} s")
+
+
+def wait_for(driver, css: str, timeout: float = 15):
+    return until(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), timeout)
+
+
+def paste(driver, element, text: str) -> None:
+    """``text`` into ``element`` as a paste puts it (all at once, one input event), e.g. a staff token from
+    ``tools.mint_token``'s output: typing its few hundred characters one key at a time took ~0.3 s a token."""
+    driver.execute_script("const [field, text] = arguments; field.focus(); field.value = text;"
+                          "field.dispatchEvent(new Event('input', {bubbles: true}));"
+                          "field.dispatchEvent(new Event('change', {bubbles: true}));", element, text)
+
+
+def console_errors(driver) -> list[dict]:
+    """The JavaScript errors logged since the last read; a refused fetch the page handles (e.g. "no account
+    yet", 404) is network noise."""
+    return [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and e.get("source") != "network"]
+
+
+@functools.cache
+def _axe_source() -> str:
+    return Path(Axe(None).script_url).read_text(encoding="utf8")
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core's violations on the page as it is now (every rule axe-selenium-python's ``Axe.run`` runs):
+    axe is injected once per document (a page checked twice keeps it), and only the violations come back
+    over the wire, not the passes and inapplicable rules we never read."""
+    if not driver.execute_script("return typeof window.axe !== 'undefined'"):
+        driver.execute_script(_axe_source())
+    out = driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                      "axe.run({resultTypes: ['violations']}).then((r) => done({violations: r.violations}),"
+                                      " (e) => done({error: String(e)}));")
+    assert "error" not in out, out
+    return out["violations"]
+
+
+def check_page(driver, name: str) -> None:
+    """Screenshot, no serious accessibility violation, no JavaScript error in the console."""
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    serious = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in axe_violations(driver)
+               if v.get("impact") in ("serious", "critical")]
+    assert not serious, f"{name}: {serious}"
+    errors = console_errors(driver)
+    assert not errors, f"{name}: JavaScript console errors {errors}"
