@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -199,6 +200,32 @@ def test_district_staff_register_a_device_and_decide_a_dispute_in_the_console(lo
     assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
     check_page(browser, "21-console-operator")
 
+
+def test_a_late_answer_to_the_previous_token_never_shows_in_the_console(local, browser):
+    """District staff sign in and, before their answers are in (every answer 300 ms late), an auditor signs in
+    on the same console: none of the staff's answers lands in the auditor's view (the register form stays
+    hidden). The console drops answers to an earlier sign-in (``generation`` in console.js)."""
+    staff, auditor = mint(local, "district_admin", "320213"), mint_auditor(local)
+    staff_token, auditor_token = staff(), auditor()
+    browser.get(f"{local.api}/web/console.html")
+    browser.execute_script("sessionStorage.clear()")
+    browser.refresh()
+    token = wait_for(browser, "#token")
+    browser.execute_cdp_cmd("Network.enable", {})
+    slow = {"offline": False, "latency": 300, "downloadThroughput": -1, "uploadThroughput": -1}
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", slow)
+    try:
+        paste(browser, token, staff_token)
+        browser.find_element(By.ID, "sign-in").click()
+        paste(browser, token, auditor_token)
+        browser.find_element(By.ID, "sign-in").click()
+        until(browser, lambda d: "auditor" in d.find_element(By.ID, "signed-in").text)
+        time.sleep(0.8)  # the staff's first answers (asked before the switch, 300 ms late) arrive meanwhile
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {**slow, "latency": 0})
+    idle(browser)
+    assert browser.find_element(By.ID, "register-section").get_attribute("hidden") is not None
+    assert not browser.find_elements(By.CSS_SELECTOR, "form.decide, form.contact")
 
 def _bills_in_the_stack(local, plate: str, n: int) -> Callable[[], None]:
     """``n`` bills of ``plate`` stored in the running stack's tables (a citizen with a long history), by a

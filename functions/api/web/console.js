@@ -41,13 +41,19 @@ function claims() {
   try { return JSON.parse(atob(staff().split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))); } catch (e) { return {}; }
 }
 
-async function section(id, path, render) {
+// Each load() is a generation: an answer that arrives after a later load() began (another token signed in,
+// or a newer view after a decision) is dropped, so a slow answer to the previous token never shows.
+let generation = 0;
+const current = (mine) => mine === generation;
+
+async function section(id, path, render, mine) {
   const box = document.getElementById(id);
   try {
     const body = await api(path, auth());
+    if (!current(mine)) return;
     box.hidden = false;
-    render(body);
-  } catch (err) { box.hidden = true; }  // refused or unavailable: the console shows nothing of it
+    render(body, mine);
+  } catch (err) { if (current(mine)) box.hidden = true; }  // refused or unavailable: the console shows nothing of it
 }
 
 function items(listId, rows) {
@@ -56,26 +62,31 @@ function items(listId, rows) {
 }
 
 async function load() {
+  const mine = ++generation;
   if (!staff()) return;
+  const show = (id, path, render) => section(id, path, render, mine);
   const c = claims();
   document.getElementById("who").replaceChildren(el("p", { class: "card", id: "signed-in" },
     t("signed_in", { role: c.role || "?", district: c.district || c.operator || "" })));
   await Promise.all([
-    section("lots-section", "/v1/admin/lots", async (body) => {
+    show("lots-section", "/v1/admin/lots", async (body) => {
       items("lots", body.lots.map((lot) => el("li", { class: "card", id: "lot-" + lot.lot_id },
         el("strong", {}, lot.name), " ", el("span", { class: "muted" }, `${lot.lot_id} · ${lot.district_code} · ${lot.capacity}`),
         el("div", { class: "status" }))));
       for (const lot of body.lots.slice(0, 20)) {
         try {
           const s = await api(`/v1/admin/lots/${encodeURIComponent(lot.lot_id)}/status`, auth());
+          if (!current(mine)) return;
           const seen = Object.values(s.devices_last_seen || {}).sort().pop();
           document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).replaceChildren(
             el("span", { class: s.free > 0 ? "free" : "full" }, t("free_of", { free: s.free, total: s.total })), " · ",
             s.online === false ? t("offline_now") : t("online"), seen ? " · " + t("last_seen", { at: when(seen) }) : "");
           const anomalies = (await api(`/v1/admin/lots/${encodeURIComponent(lot.lot_id)}/anomalies?days=30`, auth())).anomalies || [];
+          if (!current(mine)) return;
           if (anomalies.length) document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).append(el("p", { class: "anomalies" },
             t("anomalies", { n: anomalies.length, open: anomalies.some((a) => !a.restored_at) ? t("open_now") : "" })));
           const devices = (await api(`/v1/admin/lots/${encodeURIComponent(lot.lot_id)}/devices`, auth())).devices || [];
+          if (!current(mine)) return;
           const lastSeen = s.devices_last_seen || {};
           document.querySelector(`#lot-${CSS.escape(lot.lot_id)} .status`).append(el("ul", { class: "devices muted" },
             ...devices.map((d) => el("li", { id: "device-" + d.device_id }, `${d.device_id} · ${d.kind}${d.lane ? " · " + d.lane : ""} · `
@@ -83,35 +94,35 @@ async function load() {
         } catch (err) { /* a lot the caller may list but not inspect keeps its row without status */ }
       }
     }),
-    section("tariffs-section", "/v1/admin/tariffs", (body) => items("tariffs", (body.tariffs || []).map((tr) =>
+    show("tariffs-section", "/v1/admin/tariffs", (body) => items("tariffs", (body.tariffs || []).map((tr) =>
       el("li", { class: "card" }, el("strong", {}, (tr.tariff && tr.tariff.name) || tr.tariff_id), " ",
         el("span", { class: "muted" }, `${tr.tariff_id} · ${tr.district_code || "city"}`))))),
-    section("arrears-section", "/v1/admin/arrears", (body) => items("arrears-list", (body.cases || []).map((cs) =>
+    show("arrears-section", "/v1/admin/arrears", (body) => items("arrears-list", (body.cases || []).map((cs) =>
       el("li", { class: "card", id: "case-" + cs.case_id }, `${cs.plate} · ${cs.lot_id} · ${yuan(cs.amount_fen)} · ${cs.state}`,
         ...(may("record_contact") && cs.state === "open" ? [contactForm(cs)] : []))))),
-    section("disputes-section", "/v1/admin/disputes", (body) => items("disputes", (body.disputes || []).map((d) =>
+    show("disputes-section", "/v1/admin/disputes", (body) => items("disputes", (body.disputes || []).map((d) =>
       el("li", { class: "card", id: "dispute-" + d.bill_id }, `${d.bill_id} · ${d.reason} · ${when(d.opened_at)}`,
         d.detail ? el("p", { class: "muted" }, d.detail) : "",
         d.decision ? el("p", { class: "decided" }, t("decided", { decision: d.decision }))
           : (may("decide_dispute") ? decisionForm(d) : ""))))),
     // An operator's own statements (others name an operator: GET /v1/admin/settlements?operator=, not offered here).
-    claims().role === "operator" ? section("settlements-section", `/v1/admin/settlements?from=${daysAgo(31)}&to=${daysAgo(0)}`,
+    claims().role === "operator" ? show("settlements-section", `/v1/admin/settlements?from=${daysAgo(31)}&to=${daysAgo(0)}`,
       (body) => items("settlements", (body.statements || []).map((st) => el("li", { class: "card" },
         t("settled_day", { day: st.day, total: yuan(st.collected_total_fen) }))))) : hide("settlements-section"),
-    section("findings-section", "/v1/admin/reconciliation/findings", (body) => items("findings", (body.findings || []).slice(0, 50).map((f) =>
+    show("findings-section", "/v1/admin/reconciliation/findings", (body) => items("findings", (body.findings || []).slice(0, 50).map((f) =>
       el("li", { class: "card" }, `${f.day} · ${f.provider} · ${f.kind}`, el("br"),
         el("span", { class: "muted" }, `${f.payment_id || f.provider_ref || ""} · ${f.platform_amount_fen != null ? yuan(f.platform_amount_fen) : "—"} / ${f.provider_amount_fen != null ? yuan(f.provider_amount_fen) : "—"}`))))),
-    section("tickets-section", "/v1/admin/hotline/tickets", (body) => items("tickets", (body.tickets || []).map((k) =>
+    show("tickets-section", "/v1/admin/hotline/tickets", (body) => items("tickets", (body.tickets || []).map((k) =>
       el("li", { class: "card" }, `${k.ticket_id} · ${k.category} · ${k.status}`, el("br"), k.description || "")))),
-    section("compliance-section", "/v1/admin/compliance", (body) => items("compliance", [
+    show("compliance-section", "/v1/admin/compliance", (body) => items("compliance", [
       ...Object.entries(body.by_district || {}).map(([d, r]) => el("li", { class: "card" }, t("rate", { name: d, ok: r.compliant, lots: r.lots }))),
       ...(body.failing || []).slice(0, 20).map((f) => el("li", { class: "card muted" }, t("failing", { lot: f.lot_id, reasons: f.reasons.join(", ") })))])),
-    section("hotspots-section", `/v1/admin/hotspots?day=${daysAgo(1)}`, hotspots),
-    section("signals-section", `/v1/admin/signals?from=${daysAgo(30)}&to=${daysAgo(0)}`, (body) => items("signals",
+    show("hotspots-section", `/v1/admin/hotspots?day=${daysAgo(1)}`, hotspots),
+    show("signals-section", `/v1/admin/signals?from=${daysAgo(30)}&to=${daysAgo(0)}`, (body) => items("signals",
       (body.signals || []).slice(0, 50).map((sg) => el("li", { class: "card", id: "signal-" + sg.signal_id },
         el("strong", {}, `${sg.day} · ${sg.lot_id} · ${sg.kind}`), el("br"), sg.explanation,
         sg.review ? el("p", { class: "decided" }, t("reviewed", { decision: sg.review.decision })) : "")))),
-    may("register_device") ? section("register-section", "/v1/admin/lots", registerForm) : hide("register-section"),
+    may("register_device") ? show("register-section", "/v1/admin/lots", registerForm) : hide("register-section"),
   ]);
 }
 
@@ -120,7 +131,7 @@ function hide(id) { document.getElementById(id).hidden = true; }
 const fail = (where) => (err) => showError(where, err);
 
 // Yesterday's report of the daily scan: the hottest lot-hours, and the heat map (SVG from the same route).
-async function hotspots(body) {
+async function hotspots(body, mine) {
   items("hotspots", !body.stored ? [el("li", { class: "muted" }, t("not_scanned"))]
     : body.hotspots.slice(0, 10).map((h) => el("li", { class: "card" },
       t("hot", { lot: h.lot_id, hour: h.hour, pct: Math.round(h.utilisation * 100) }))));
@@ -129,7 +140,9 @@ async function hotspots(body) {
   if (!body.stored) return;
   const resp = await fetch(`/v1/admin/hotspots?day=${body.day}&format=svg`, auth());
   if (!resp.ok) return;
-  const svg = new DOMParser().parseFromString(await resp.text(), "image/svg+xml").documentElement;
+  const text = await resp.text();
+  if (!current(mine)) return;
+  const svg = new DOMParser().parseFromString(text, "image/svg+xml").documentElement;
   if (svg.nodeName === "svg") map.append(document.importNode(svg, true));
 }
 
