@@ -7,12 +7,15 @@ leave no JavaScript error in the console. Skips, saying why, where Chromium or c
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+import boto3.session
 import pytest
+
+from shared import resources, tokens
+from shared.auth import Role
 
 from tests.web.chromium import AVAILABLE, MISSING, check_page, idle, paste, until, wait_for  # noqa: F401 (the journeys' helpers)
 
@@ -95,24 +98,37 @@ def stack_env(local) -> dict[str, str]:
             "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
-_MINTED: dict[tuple, object] = {}  # (embedded AWS port, tool arguments) -> the running tool, then its token
+_MINTED: dict[tuple, str] = {}  # (embedded AWS port, tool arguments) -> the token
+_KEYS: dict[int, str] = {}  # embedded AWS port -> the stage's signing key, read from its SSM
+
+
+def _signing_key(local) -> str:
+    """The key ``tools.mint_token`` reads: the stage's admin-token parameter in the running stack's SSM, read
+    once per stack with the caller's (local) credentials, as the tool does (``tests/test_tools.py`` runs it)."""
+    if local.aws_port not in _KEYS:
+        env = stack_env(local)
+        # a session of its own: boto3's default one, made here before a later test's moto starts, would escape it
+        ssm = boto3.session.Session().client("ssm", endpoint_url=env["AWS_ENDPOINT_URL"],
+                                             region_name=env["AWS_DEFAULT_REGION"],
+                                             aws_access_key_id="local", aws_secret_access_key="local")
+        name = resources.parameter_name(resources.ADMIN_TOKEN_PARAMETER, env.get("TONGTING_STAGE"))
+        _KEYS[local.aws_port] = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    return _KEYS[local.aws_port]
 
 
 def minting(local, *args: str) -> Callable[[], str]:
-    """``tools.mint_token *args`` started in the background (it takes about a second of CPU): call the answer
-    for the token. Run once per stack and claims in the session: staff keep a token for their shift."""
+    """What ``tools.mint_token *args`` prints, minted in this process with the same key and claims (a
+    subprocess cost about a second of CPU to import the tool): call the answer for the token. Once per stack
+    and claims in the session: staff keep a token for their shift."""
     key = (local.aws_port, args)
-    if key not in _MINTED:
-        _MINTED[key] = subprocess.Popen([sys.executable, "-m", "tools.mint_token", *args], cwd=local.workdir,
-                                        env=stack_env(local), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def token() -> str:
-        got = _MINTED[key]
-        if isinstance(got, subprocess.Popen):
-            out, err = got.communicate(timeout=60)
-            assert got.returncode == 0, f"mint_token {args}: {err}"
-            _MINTED[key] = got = out.strip()
-        return got
+        if key not in _MINTED:
+            opts = dict(zip(args[::2], args[1::2], strict=True))
+            _MINTED[key] = tokens.mint(_signing_key(local), subject=opts["--sub"], role=Role(opts["--role"]),
+                                       now=datetime.now(timezone.utc), district_code=opts.get("--district"),
+                                       operator_id=opts.get("--operator"), ttl=timedelta(hours=12))
+        return _MINTED[key]
 
     return token
 
