@@ -44,24 +44,25 @@ class ShapedRequestHandler(ChaliceRequestHandler):
         self._send_http_response(*shaped(error))
 
 
-def api_server(app, host: str, port: int, stage: str = "local", after_write: Callable[[], None] | None = None) -> LocalDevServer:
+def api_server(app, host: str, port: int, stage: str = "local",
+               after_write: Callable[[], None] | None = None) -> LocalDevServer:
     """Chalice's ``create_local_server`` (thread-local current_request), with gateway refusals reshaped;
-    ``after_write`` is called once a request other than GET/HEAD/OPTIONS is answered (``make run``'s loop
-    then delivers what it queued without waiting for its next second)."""
+    ``after_write`` is called once a PUT, POST, DELETE or PATCH is answered (``make run``'s loop then
+    delivers what it queued without waiting for its next second)."""
     if not isinstance(app, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
         app.__class__ = CustomLocalChalice
     handler = ShapedRequestHandler
     if after_write:
         class handler(ShapedRequestHandler):  # noqa: N801
-            def _generic_handle(self) -> None:
+            def _write_handle(self) -> None:
                 try:
-                    super()._generic_handle()
+                    self._generic_handle()
                 finally:
-                    if self.command not in ("GET", "HEAD", "OPTIONS"):
-                        after_write()
+                    after_write()
 
-            do_PUT = do_POST = do_DELETE = do_PATCH = _generic_handle
+            # chalice binds every do_<METHOD> to its _generic_handle: the writes are rebound, reads stay as they are
+            do_PUT = do_POST = do_DELETE = do_PATCH = _write_handle
     return LocalDevServer(app, Config(chalice_stage=stage), host, port, handler_cls=handler)
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Callable
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 from shared.errors import DomainError
@@ -87,7 +87,8 @@ def sms_page(messages: list[dict]) -> bytes:
         + (f'<ul style="list-style:none;padding:0">{items}</ul>' if items else "<p>还没有短信。No messages yet.</p>")))
 
 
-def serve(providers: dict, port: int, verifier=None, after_write: Callable[[], None] | None = None) -> ThreadingHTTPServer:
+def serve(providers: dict, port: int, verifier=None,
+          after_write: Callable[[], None] | None = None) -> ThreadingHTTPServer:
     """``after_write``: called once a POST (an approval, a decline, an ETC answer: a callback queued) is answered."""
     sandbox, issuer = providers.get("sandbox"), providers["etc"].issuer if "etc" in providers else None
 

@@ -18,13 +18,13 @@ import os
 import signal
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
 from infra.local import payment_app
 from infra.local.gateway import api_server
-from infra.local import demo_devices, snapshot
+from infra.local import snapshot
+from infra.local.loop import background_loop
 from infra.local.seed import seed
 from infra.local.seed_scenarios import seed_scenarios
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
@@ -40,34 +40,6 @@ AWS_PORT = int(os.environ.get("TONGTING_AWS_PORT", "4566"))
 CITY_PUSH_PORT = int(os.environ.get("TONGTING_CITY_PUSH_PORT", "8002"))
 LOCAL_DIR = Path(".local")
 SNAPSHOT = LOCAL_DIR / "aws-state.pickle"  # the embedded AWS's state between runs (make run CLEAN=1 starts afresh)
-TICK_S = 1.0  # the loop's period when nothing wakes it
-BURST_S = 0.05  # woken: the rest of the burst of requests lands first and is delivered in the same pass
-
-
-def background_loop(stack: LocalStack, stop: threading.Event, credentials: dict | None = None,
-                    wake: threading.Event | None = None) -> None:
-    """Every ``TICK_S``, or once ``wake`` is set (a request that may have queued work: records on a stream,
-    a callback to deliver), as the streams' event-source mappings and the providers do in AWS: within moments,
-    not on a fixed second. ``stop`` ends it (set ``wake`` too, to end it now)."""
-    wake = wake or threading.Event()
-    next_heartbeat = 0.0
-    while True:
-        if wake.wait(TICK_S):
-            time.sleep(BURST_S)
-            wake.clear()
-        if stop.is_set():
-            return
-        try:
-            if credentials and time.monotonic() >= next_heartbeat:  # the demo devices keep their lots online
-                demo_devices.send_heartbeats(stack.services, credentials)
-                next_heartbeat = time.monotonic() + demo_devices.HEARTBEAT_EVERY_S
-            stack.pump_streams()
-            stack.run_due_schedules()
-            payment_app.deliver_callbacks(stack.services.providers, f"http://127.0.0.1:{API_PORT}")
-        except Exception:  # keep serving; the next tick retries from the same stream position
-            logger.exception("local background loop")
-
-
 def _at_once(*calls) -> None:
     threads = [threading.Thread(target=call) for call in calls]
     for thread in threads:
@@ -116,9 +88,11 @@ def main() -> None:
     stop, wake = threading.Event(), threading.Event()
     # one current_request per thread (not LocalDevServer's shared one)
     server = api_server(app, "127.0.0.1", API_PORT, after_write=wake.set)
-    loop = threading.Thread(target=background_loop, args=(stack, stop, credentials, wake), daemon=True)
+    api_base = f"http://127.0.0.1:{API_PORT}"
+    loop = threading.Thread(target=background_loop, args=(stack, stop, api_base, credentials, wake), daemon=True)
     loop.start()
-    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier, after_write=wake.set)
+    pay_app = payment_app.serve(stack.services.providers, PAY_PORT, verifier=stack.services.plate_verifier,
+                                after_write=wake.set)
     threading.Thread(target=pay_app.serve_forever, daemon=True).start()
     lots = {c["lot_id"] for c in credentials.values() if c["lot_id"]}
     print(f"""
