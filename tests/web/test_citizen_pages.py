@@ -155,8 +155,7 @@ def test_district_staff_see_their_district_and_not_another(local, browser):
     wait_for(browser, "#disputes-section")
     check_page(browser, "7-console-liangxi")
 
-    idle(browser)  # Liangxi's views are all in: none of their answers lands in Xinwu's console
-    browser.find_element(By.ID, "token").clear()
+    browser.find_element(By.ID, "token").clear()  # answers to Liangxi still on their way are dropped (console.js)
     paste(browser, browser.find_element(By.ID, "token"), xinwu())  # Xinwu
     browser.find_element(By.ID, "sign-in").click()
     until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#lot-xinwu-lot-01"))
