@@ -1,0 +1,100 @@
+"""The replay of ``bench.bench_replay`` (a verified archive, flat) over an archive's first lines, with a digest of
+everything it computed (events, sessions charged, fen, totals per operator and day, fingerprints, skips) and its
+rate per CPU second: run it once with the source tree and once with a compiled one (``build.sh``) on the same
+archive, and the digests must be equal. It names the modules that were imported compiled.
+
+    PYTHONPATH=TREE .venv/bin/python -m bench.compiled.digest ARCHIVE [--events N] [--struct-sessions]
+
+``--struct-sessions`` is the fifth round's prototype (bench/README.md), not the product: the planner builds its
+sessions as a ``msgspec.Struct`` with the model's fields instead of the pydantic ``ParkingSession``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from bench.bench_replay import lots
+from shared.audit.archived import decode_lines
+from shared.audit.replay import Replay
+from shared.plates import PlateColour
+from shared.protocol.events import VehicleClass
+from shared.sessions import planner
+from shared.sessions.model import Flag, SessionStatus
+from shared.tariffs.engine import quote
+from shared.tariffs.samples import ZHUMADIAN_CLASS1
+
+HOT = ("shared.sessions.planner", "shared.audit.replay", "shared.tariffs.engine", "shared.clock", "shared.tariffs.quote")
+
+
+class SessionStruct(msgspec.Struct, kw_only=True):
+    """``ParkingSession``'s fields and defaults as a struct, with what the planner and replay call on a session."""
+
+    session_id: str
+    lot_id: str
+    district_code: str
+    berth: str | None = None
+    plate: str
+    plate_colour: PlateColour
+    vehicle_class: VehicleClass
+    status: SessionStatus
+    entered_at: datetime | None = None
+    exited_at: datetime | None = None
+    entry_event_id: str | None = None
+    exit_event_id: str | None = None
+    exit_plate: str | None = None
+    match: str | None = None
+    flags: list[Flag] = []
+    entry_evidence_ref: str | None = None
+    exit_evidence_ref: str | None = None
+    corrections: list[dict] = []
+    version: int = 1
+
+    @classmethod
+    def trusted_from(cls, fields: dict) -> SessionStruct:
+        return cls(**fields)
+
+    def evolved(self, **changes) -> SessionStruct:
+        return msgspec.structs.replace(self, **changes)
+
+    @property
+    def subject(self) -> str:
+        return f"B#{self.berth}" if self.berth else f"P#{self.plate}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("archive", type=Path)
+    parser.add_argument("--events", type=int, default=None, help="the archive's first N lines (default: all)")
+    parser.add_argument("--struct-sessions", action="store_true")
+    args = parser.parse_args(argv)
+    lot_map = lots(200)
+    if args.struct_sessions:
+        planner.ParkingSession = SessionStruct  # the planner's global (compiled, mypyc reads it from the module too)
+
+    def price(lot, entered_at, until, session):
+        return quote(ZHUMADIAN_CLASS1, entered_at, until, session.vehicle_class, session.plate_colour, itemised=False)
+
+    replay = Replay(lot_map, price, trusted=True, keep=frozenset())
+    with args.archive.open("rb") as f:
+        cpu = time.process_time()
+        replay.run(itertools.islice(decode_lines(f), args.events))
+        cpu = time.process_time() - cpu
+    state = (replay.events, replay.sessions_charged, replay.replayed_fen, sorted(replay.totals.items()),
+             sorted(replay.fingerprints.items()), sorted(replay.skipped.items()))  # fmt: skip
+    compiled = [name for name in HOT if not sys.modules[name].__file__.endswith(".py")]
+    print(f"events={replay.events} charged={replay.sessions_charged} fen={replay.replayed_fen} "
+          f"digest={hashlib.sha256(repr(state).encode()).hexdigest()[:16]} cpu_s={cpu:.3f} "
+          f"events_per_cpu_s={replay.events / cpu:.0f} compiled={','.join(compiled) or 'none'}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
