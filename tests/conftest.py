@@ -63,7 +63,8 @@ def pytest_collection(session):
     if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
         from tests import rewrite_ahead
 
-        rewrite_ahead.rewrite_from_the_end(session.config, session.config.rootpath / "tests")
+        config = session.config
+        rewrite_ahead.rewrite_from_the_end(config, rewrite_ahead.modules_of(config.args, config.invocation_params.dir))
 
 
 os.environ.setdefault("TONGTING_STAGE", "test")

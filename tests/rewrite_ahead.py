@@ -26,9 +26,21 @@ def _in_collection_order(root: Path) -> list[Path]:
     return out
 
 
-def rewrite_from_the_end(config, root: Path) -> int:
-    """Write the cached rewrites of ``root``'s test modules, last first, until one is found cached already.
-    Returns how many were written."""
+def modules_of(args: list[str], rootpath: Path) -> list[Path]:
+    """The test modules and conftests the command line's arguments (directories, files, node ids) collect."""
+    out: list[Path] = []
+    for arg in args:
+        path = (rootpath / arg.split("::")[0]).resolve()
+        if path.is_dir():
+            out += _in_collection_order(path)
+        elif path.is_file() and path not in out:
+            out.append(path)
+    return out
+
+
+def rewrite_from_the_end(config, modules: list[Path]) -> int:
+    """Write the cached rewrites of ``modules`` (in collection order), last first, until one is found cached
+    already. Returns how many were written."""
     if sys.dont_write_bytecode:
         return 0
     try:  # pytest's own machinery (the same calls as its import hook); an older or newer pytest: nothing done
@@ -46,7 +58,7 @@ def rewrite_from_the_end(config, root: Path) -> int:
     except (ImportError, KeyError):
         return 0
     written = 0
-    for fn in reversed(_in_collection_order(root)):
+    for fn in reversed(modules):
         cache_dir = get_cache_dir(fn)
         if not try_makedirs(cache_dir):
             return written

@@ -46,15 +46,18 @@ def test_the_second_worker_writes_the_rewrites_from_the_last_module_back_to_one_
     order = rewrite_ahead._in_collection_order(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in order] == ["b/test_c.py", "conftest.py", "test_a.py", "test_d.py"]
 
-    assert rewrite_ahead.rewrite_from_the_end(request.config, tmp_path) == 4
+    assert rewrite_ahead.modules_of([str(tmp_path)], tmp_path) == order
+    assert rewrite_ahead.modules_of(["b", "test_d.py::test_x", "test_a.py"], tmp_path) == [order[0], order[3], order[2]]
+    assert rewrite_ahead.rewrite_from_the_end(request.config, order) == 4
     for fn in order:
         assert _read_pyc(fn, fn.parent / "__pycache__" / (fn.name[:-3] + PYC_TAIL), lambda *a: None) is not None
-    assert rewrite_ahead.rewrite_from_the_end(request.config, tmp_path) == 0  # the last one is cached: done
+    assert rewrite_ahead.rewrite_from_the_end(request.config, order) == 0  # the last one is cached: done
 
     (tmp_path / "conftest.py").unlink()
     (tmp_path / "test_d.py").write_text("def test_x():\n    assert 3 == 3\n")  # changed: its cache is stale
-    assert rewrite_ahead.rewrite_from_the_end(request.config, tmp_path) == 1  # then test_a.py is found cached
+    order.remove(tmp_path / "conftest.py")
+    assert rewrite_ahead.rewrite_from_the_end(request.config, order) == 1  # then test_a.py is found cached
 
     monkeypatch.setattr("sys.dont_write_bytecode", True)
     (tmp_path / "test_d.py").write_text("def test_x():\n    assert 4 == 4\n")
-    assert rewrite_ahead.rewrite_from_the_end(request.config, tmp_path) == 0
+    assert rewrite_ahead.rewrite_from_the_end(request.config, order) == 0
