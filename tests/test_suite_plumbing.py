@@ -61,3 +61,7 @@ def test_the_second_worker_writes_the_rewrites_from_the_last_module_back_to_one_
     monkeypatch.setattr("sys.dont_write_bytecode", True)
     (tmp_path / "test_d.py").write_text("def test_x():\n    assert 4 == 4\n")
     assert rewrite_ahead.rewrite_from_the_end(request.config, order) == 0
+
+    (tmp_path / "test_e.py").write_text("def test_x(:\n")  # broken: left to collection, which reports it
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    assert rewrite_ahead.rewrite_from_the_end(request.config, [*order, tmp_path / "test_e.py"]) == 0
