@@ -56,6 +56,17 @@ def pytest_unconfigure(config):
     _UNCONFIGURED.append(True)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session):
+    """The second xdist worker writes the test modules' assert rewrites from the last one backwards while the
+    first collects from the first (tests/rewrite_ahead.py says why)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") == "gw1":
+        from tests import rewrite_ahead
+
+        config = session.config
+        rewrite_ahead.rewrite_from_the_end(config, rewrite_ahead.modules_of(config.args, config.invocation_params.dir))
+
+
 os.environ.setdefault("TONGTING_STAGE", "test")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")

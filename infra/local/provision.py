@@ -100,10 +100,12 @@ def _placeholder_zip() -> bytes:
 
 
 def create_functions(env: dict[str, str]) -> dict[str, str]:
+    from infra.local import moto_speedups  # here: ``plan`` is read without moto
+
     role = _role(LAMBDA_ROLE, "lambda.amazonaws.com")
-    arns = {}
-    for fn in resources.FUNCTIONS:
-        out = client("lambda").create_function(
+
+    def create(fn: resources.Function) -> str:
+        return client("lambda").create_function(
             FunctionName=fn.name,
             Runtime="python3.11",
             Role=role,
@@ -111,9 +113,9 @@ def create_functions(env: dict[str, str]) -> dict[str, str]:
             Code={"ZipFile": _placeholder_zip()},
             Timeout=fn.timeout_s,
             Environment={"Variables": env},
-        )
-        arns[fn.logical] = out["FunctionArn"]
-    return arns
+        )["FunctionArn"]
+
+    return moto_speedups.functions_once(resources.FUNCTIONS, env, create)
 
 
 def definition(machine: resources.StateMachine, function_arns: dict[str, str]) -> str:
@@ -153,8 +155,9 @@ def create_key_and_parameters() -> None:
 
 def provision() -> dict[str, str]:
     """Everything, in dependency order. Returns the env each function would get in AWS."""
-    for table in resources.TABLES:
-        create_table(table)
+    from infra.local import moto_speedups  # here: ``plan`` is read without moto
+
+    moto_speedups.tables_once(resources.TABLES, create_table)
     for bucket in resources.BUCKETS:
         create_bucket(bucket)
     create_key_and_parameters()
