@@ -30,8 +30,6 @@ try:
     from selenium.common.exceptions import (JavascriptException, NoSuchElementException,
                                             StaleElementReferenceException, TimeoutException)
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
 except ImportError:  # pragma: no cover - the test extra installs them
     webdriver = None
 
@@ -153,8 +151,48 @@ def idle(driver, quiet_s: float = 0.2, timeout: float = 30) -> None:
     raise AssertionError(f"the page still fetching after {timeout} s")
 
 
+# ``wait_for``'s looks, in the page: the first element ``css`` selects (as chromedriver's find does:
+# querySelector), once selenium's own visibility atom (what ``is_displayed`` runs) says it is shown; null if
+# none is by ``ms``. Looks again on each change of the page (``_COUNT_FETCHES``), at the latest every 300 ms.
+_WAIT_VISIBLE = """const [css, ms, done] = arguments;
+  const shown = (%s);
+  const look = () => { const el = document.querySelector(css); return el && shown(el) ? el : null; };
+  const end = performance.now() + ms;
+  let turn = 0;
+  (function again() {
+    const mine = ++turn, el = look(), left = end - performance.now();
+    if (el || left <= 0) return done(el);
+    const timer = setTimeout(() => mine === turn && again(), Math.min(left, 300));
+    if (window.__onChange) window.__onChange(() => { if (mine === turn) { clearTimeout(timer); again(); } });
+  })();"""
+
+
+@functools.cache
+def _wait_visible_script() -> str:
+    import pkgutil
+
+    return _WAIT_VISIBLE % pkgutil.get_data("selenium.webdriver.remote", "isDisplayed.js").decode("utf8")
+
+
 def wait_for(driver, css: str, timeout: float = 15):
-    return until(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), timeout)
+    """The first element ``css`` selects once it is visible (``EC.visibility_of_element_located``'s answer),
+    the looks in the page: one WebDriver round trip where each look took two (find, then is_displayed). As
+    ``until``: a ``TimeoutException`` after ``timeout``."""
+    end_time = time.monotonic() + timeout
+    while True:
+        left = end_time - time.monotonic()
+        try:
+            element = driver.execute_async_script(_wait_visible_script(), css, max(1, round(left * 1000)))
+        except JavascriptException as exc:
+            if "unloaded" not in str(exc):
+                raise  # e.g. a selector querySelector refuses, as find_element would
+            element = None  # a navigation meanwhile: look again on the new page
+        except TimeoutException:  # to another origin (``_next_change``)
+            element = None
+        if element:
+            return element
+        if time.monotonic() > end_time:
+            raise TimeoutException("", None, None)
 
 
 def paste(driver, element, text: str) -> None:
