@@ -1,8 +1,13 @@
 """The browser tests' plumbing: Debian's headless Chromium through chromedriver (phone viewport), waits that
-re-check a condition every 50 ms until it holds, and the check every page gets (screenshot, axe-core, console).
+re-check a condition each time the page changes until it holds, and the check every page gets (screenshot,
+axe-core, console).
 
 A wait re-reads the page each time, so an element the page re-rendered meanwhile is looked up afresh rather
-than failing stale: the condition is "the page shows X", however many renders it takes to get there."""
+than failing stale: the condition is "the page shows X", however many renders it takes to get there. Between
+two looks the wait sleeps IN the page until the page changes (a DOM mutation, a fetch starting or ending) or
+``LOOK_AGAIN_S`` passes, in one WebDriver round trip: polling every 50 ms from here cost Chromium and
+chromedriver ~0.1 s of CPU per second of waiting (each look is HTTP to chromedriver, CDP messages and a
+renderer evaluation)."""
 
 from __future__ import annotations
 
@@ -17,16 +22,14 @@ from tests import running_stack
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SHOTS = running_stack.REPO / "build" / "screenshots"
-POLL_S = 0.05  # selenium's default is 0.5 s: most of a journey's time went on waiting for the next look
+LOOK_AGAIN_S = 0.3  # a wait's next look when the page has not changed (e.g. a style sheet that loaded)
 
 try:
     from axe_selenium_python import Axe
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import (JavascriptException, NoSuchElementException,
+                                            StaleElementReferenceException, TimeoutException)
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:  # pragma: no cover - the test extra installs them
     webdriver = None
 
@@ -35,10 +38,40 @@ MISSING = ("browser tests need selenium + axe-selenium-python (test extra) and D
            "chromium-driver (make test apt-installs them when run as root)")
 
 
-# Every page counts its fetches under way (``idle`` reads it); the page's own code is untouched.
-_COUNT_FETCHES = """(() => { let busy = 0; const fetch = window.fetch;
+# Every page counts its fetches under way (``idle`` reads it) and its changes (``until`` sleeps until the next
+# one): a DOM mutation or a fetch starting or ending; the page's own code is untouched.
+_COUNT_FETCHES = """(() => { let busy = 0, changes = 0; const fetch = window.fetch, waiting = [];
+  const changed = () => { changes++; waiting.splice(0).forEach((wake) => wake()); };
   window.__fetchesUnderWay = () => busy;
-  window.fetch = function (...args) { busy++; return fetch.apply(this, args).finally(() => { busy--; }); }; })();"""
+  window.__changes = () => changes;
+  window.__onChange = (wake) => waiting.push(wake);
+  new MutationObserver(changed).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  window.fetch = function (...args) {
+    busy++; changed();
+    return fetch.apply(this, args).finally(() => { busy--; changed(); }); }; })();"""
+
+# Until the page's change count differs from ``seen`` or ``ms`` pass: the count now (-1: a page without it).
+# ``seen`` null (the first look failed, the count before it unknown): until the next change, or 50 ms at most
+# (a change between that look and this wait is not missed for longer than the old polling's period).
+_NEXT_CHANGE = """const [seen, ms, done] = arguments;
+  const now = () => (window.__changes ? window.__changes() : -1);
+  const wait = seen === null ? Math.min(ms, 50) : ms;
+  if ((seen !== null && now() !== seen) || !window.__onChange) { setTimeout(() => done(now()), seen !== null && now() !== seen ? 0 : wait); return; }
+  const timer = setTimeout(() => done(now()), wait);
+  window.__onChange(() => { clearTimeout(timer); done(now()); });"""
+
+# ``idle``'s looks, in the page: every 50 ms, until no fetch has been under way for ``quietMs`` (true) or
+# ``timeoutMs`` passed (false).
+_IDLE = """const [quietMs, timeoutMs, done] = arguments;
+  const busy = () => (window.__fetchesUnderWay ? window.__fetchesUnderWay() : 0);
+  const start = performance.now();
+  let since = null;
+  (function look() {
+    const t = performance.now();
+    if (busy()) since = null; else if (since === null) since = t; else if (t - since >= quietMs) return done(true);
+    if (t - start >= timeoutMs) return done(false);
+    setTimeout(look, 50);
+  })();"""
 
 
 def start() -> tuple[object, str]:
@@ -50,11 +83,12 @@ def start() -> tuple[object, str]:
                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
                 f"--user-data-dir={profile}", "--window-size=390,844", "--lang=zh-CN"):
         options.add_argument(arg)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2}})
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1}})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _COUNT_FETCHES})
     driver.set_page_load_timeout(30)
+    driver.set_script_timeout(120)  # above every wait's own timeout: the waits run in the page
     SHOTS.mkdir(parents=True, exist_ok=True)
     return driver, profile
 
@@ -73,31 +107,92 @@ def forget(driver, origins: list[str]) -> None:
         driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
 
 
-def until(driver, condition, timeout: float = 15):
-    """``condition(driver)``'s first truthy answer, looking again every ``POLL_S`` (an element re-rendered
-    between the look-up and the read is looked up again)."""
-    return WebDriverWait(driver, timeout, poll_frequency=POLL_S,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+def _next_change(driver, seen: int | None, timeout_s: float) -> int:
+    """Sleep in the page until it changes after ``seen`` (its change count; None: from now, 50 ms at most) or
+    ``timeout_s`` passes; the count now. A navigation meanwhile ends the sleep (the new document is a change)."""
+    try:
+        return driver.execute_async_script(_NEXT_CHANGE, seen, max(1, round(timeout_s * 1000)))
+    except (JavascriptException, TimeoutException):  # a navigation: "document unloaded while waiting
+        return -2  # for result", or, to another origin, "script timeout" at once
+
+
+def until(driver, condition, timeout: float = 15, message: str = ""):
+    """``condition(driver)``'s first truthy answer, looking again whenever the page changes (at the latest
+    after ``LOOK_AGAIN_S``); an element re-rendered between the look-up and the read, or not there yet, is
+    looked up again. As selenium's ``WebDriverWait(...).until``: a ``TimeoutException`` after ``timeout``."""
+    screen = stacktrace = None
+    end_time = time.monotonic() + timeout
+    seen = None  # most conditions hold at the first look: no round trip before it
+    while True:
+        try:
+            value = condition(driver)
+            if value:
+                return value
+        except (NoSuchElementException, StaleElementReferenceException) as exc:
+            screen, stacktrace = getattr(exc, "screen", None), getattr(exc, "stacktrace", None)
+        left = end_time - time.monotonic()
+        if left < 0:
+            break
+        seen = _next_change(driver, seen, min(LOOK_AGAIN_S, left + 0.01))
+    raise TimeoutException(message, screen, stacktrace)
 
 
 def idle(driver, quiet_s: float = 0.2, timeout: float = 30) -> None:
     """Until the page has had no fetch under way for ``quiet_s``: what it asked for is in and rendered, so
-    no late answer to an earlier view lands after this (e.g. before signing in with another token)."""
-    deadline, since = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        busy = driver.execute_script("return window.__fetchesUnderWay ? window.__fetchesUnderWay() : 0")
-        if busy:
-            since = None
-        elif since is None:
-            since = time.monotonic()
-        elif time.monotonic() - since >= quiet_s:
-            return
-        time.sleep(POLL_S)
+    no late answer to an earlier view lands after this (e.g. before signing in with another token). The
+    looks (every 50 ms) run in the page."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            if driver.execute_async_script(_IDLE, round(quiet_s * 1000), round(left * 1000)):
+                return
+        except (JavascriptException, TimeoutException):  # a navigation meanwhile (see ``_next_change``):
+            continue  # the new page's fetches from here
     raise AssertionError(f"the page still fetching after {timeout} s")
 
 
+# ``wait_for``'s looks, in the page: the first element ``css`` selects (as chromedriver's find does:
+# querySelector), once selenium's own visibility atom (what ``is_displayed`` runs) says it is shown; null if
+# none is by ``ms``. Looks again on each change of the page (``_COUNT_FETCHES``), at the latest every 300 ms.
+_WAIT_VISIBLE = """const [css, ms, done] = arguments;
+  const shown = (%s);
+  const look = () => { const el = document.querySelector(css); return el && shown(el) ? el : null; };
+  const end = performance.now() + ms;
+  let turn = 0;
+  (function again() {
+    const mine = ++turn, el = look(), left = end - performance.now();
+    if (el || left <= 0) return done(el);
+    const timer = setTimeout(() => mine === turn && again(), Math.min(left, 300));
+    if (window.__onChange) window.__onChange(() => { if (mine === turn) { clearTimeout(timer); again(); } });
+  })();"""
+
+
+@functools.cache
+def _wait_visible_script() -> str:
+    import pkgutil
+
+    return _WAIT_VISIBLE % pkgutil.get_data("selenium.webdriver.remote", "isDisplayed.js").decode("utf8")
+
+
 def wait_for(driver, css: str, timeout: float = 15):
-    return until(driver, EC.visibility_of_element_located((By.CSS_SELECTOR, css)), timeout)
+    """The first element ``css`` selects once it is visible (``EC.visibility_of_element_located``'s answer),
+    the looks in the page: one WebDriver round trip where each look took two (find, then is_displayed). As
+    ``until``: a ``TimeoutException`` after ``timeout``."""
+    end_time = time.monotonic() + timeout
+    while True:
+        left = end_time - time.monotonic()
+        try:
+            element = driver.execute_async_script(_wait_visible_script(), css, max(1, round(left * 1000)))
+        except JavascriptException as exc:
+            if "unloaded" not in str(exc):
+                raise  # e.g. a selector querySelector refuses, as find_element would
+            element = None  # a navigation meanwhile: look again on the new page
+        except TimeoutException:  # to another origin (``_next_change``)
+            element = None
+        if element:
+            return element
+        if time.monotonic() > end_time:
+            raise TimeoutException("", None, None)
 
 
 def paste(driver, element, text: str) -> None:
