@@ -16,7 +16,6 @@ import hashlib
 import itertools
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 import msgspec
@@ -24,49 +23,34 @@ import msgspec
 from bench.bench_replay import lots
 from shared.audit.archived import decode_lines
 from shared.audit.replay import Replay
-from shared.plates import PlateColour
-from shared.protocol.events import VehicleClass
 from shared.sessions import planner
-from shared.sessions.model import Flag, SessionStatus
+from shared.sessions.model import ParkingSession
 from shared.tariffs.engine import quote
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 
 HOT = ("shared.sessions.planner", "shared.audit.replay", "shared.tariffs.engine", "shared.clock", "shared.tariffs.quote")
 
 
-class SessionStruct(msgspec.Struct, kw_only=True):
-    """``ParkingSession``'s fields and defaults as a struct, with what the planner and replay call on a session."""
+def _session_struct() -> type:
+    """``ParkingSession``'s fields and defaults as a struct (built from the model, so the two cannot drift), with
+    what the planner and replay call on a session."""
+    fields = []
+    for name, f in ParkingSession.model_fields.items():
+        if f.is_required():
+            fields.append((name, f.annotation))
+        elif f.default_factory is not None:
+            fields.append((name, f.annotation, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((name, f.annotation, f.default))
+    namespace = {
+        "trusted_from": classmethod(lambda cls, values: cls(**values)),
+        "evolved": lambda self, **changes: msgspec.structs.replace(self, **changes),
+        "subject": property(ParkingSession.subject.fget),
+    }
+    return msgspec.defstruct("SessionStruct", fields, kw_only=True, namespace=namespace)
 
-    session_id: str
-    lot_id: str
-    district_code: str
-    berth: str | None = None
-    plate: str
-    plate_colour: PlateColour
-    vehicle_class: VehicleClass
-    status: SessionStatus
-    entered_at: datetime | None = None
-    exited_at: datetime | None = None
-    entry_event_id: str | None = None
-    exit_event_id: str | None = None
-    exit_plate: str | None = None
-    match: str | None = None
-    flags: list[Flag] = []
-    entry_evidence_ref: str | None = None
-    exit_evidence_ref: str | None = None
-    corrections: list[dict] = []
-    version: int = 1
 
-    @classmethod
-    def trusted_from(cls, fields: dict) -> SessionStruct:
-        return cls(**fields)
-
-    def evolved(self, **changes) -> SessionStruct:
-        return msgspec.structs.replace(self, **changes)
-
-    @property
-    def subject(self) -> str:
-        return f"B#{self.berth}" if self.berth else f"P#{self.plate}"
+SessionStruct = _session_struct()
 
 
 def main(argv: list[str] | None = None) -> int:
