@@ -66,6 +66,7 @@ def forget_parameters() -> None:
 
 
 _created_tables: dict[tuple, bytes] = {}
+_created_functions: dict[tuple, bytes] = {}
 
 
 def tables_once(tables: Sequence, create_table: Callable[[object], None]) -> None:
@@ -103,6 +104,3 @@ def functions_once(functions: Sequence, env: dict[str, str], create_function: Ca
     if all(fn is not None and fn.function_arn == arns[logical] for logical, fn in created):
         _created_functions[key] = pickle.dumps(created)
     return arns
-
-
-_created_functions: dict[tuple, bytes] = {}

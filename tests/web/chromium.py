@@ -153,8 +153,9 @@ def idle(driver, quiet_s: float = 0.2, timeout: float = 30) -> None:
 
 # ``wait_for``'s looks, in the page: the first element ``css`` selects (as chromedriver's find does:
 # querySelector), once selenium's own visibility atom (what ``is_displayed`` runs) says it is shown; null if
-# none is by ``ms``. Looks again on each change of the page (``_COUNT_FETCHES``), at the latest every 300 ms.
-_WAIT_VISIBLE = """const [css, ms, done] = arguments;
+# none is by ``ms``. Looks again on each change of the page (``_COUNT_FETCHES``), at the latest every ``againMs``
+# (``LOOK_AGAIN_S``, as ``until``).
+_WAIT_VISIBLE = """const [css, ms, againMs, done] = arguments;
   const shown = (%s);
   const look = () => { const el = document.querySelector(css); return el && shown(el) ? el : null; };
   const end = performance.now() + ms;
@@ -162,7 +163,7 @@ _WAIT_VISIBLE = """const [css, ms, done] = arguments;
   (function again() {
     const mine = ++turn, el = look(), left = end - performance.now();
     if (el || left <= 0) return done(el);
-    const timer = setTimeout(() => mine === turn && again(), Math.min(left, 300));
+    const timer = setTimeout(() => mine === turn && again(), Math.min(left, againMs));
     if (window.__onChange) window.__onChange(() => { if (mine === turn) { clearTimeout(timer); again(); } });
   })();"""
 
@@ -182,7 +183,8 @@ def wait_for(driver, css: str, timeout: float = 15):
     while True:
         left = end_time - time.monotonic()
         try:
-            element = driver.execute_async_script(_wait_visible_script(), css, max(1, round(left * 1000)))
+            element = driver.execute_async_script(_wait_visible_script(), css, max(1, round(left * 1000)),
+                                                   round(LOOK_AGAIN_S * 1000))
         except JavascriptException as exc:
             if "unloaded" not in str(exc):
                 raise  # e.g. a selector querySelector refuses, as find_element would
