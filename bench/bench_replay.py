@@ -26,6 +26,8 @@ import resource
 import sys
 import tempfile
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,9 +37,11 @@ import orjson
 from bench.report import git_commit, machine_info
 from bench.report import write as write_report
 from shared.audit.archived import decode_lines
-from shared.audit.replay import ALL, Replay
+from shared.audit.replay import ALL, P, Replay, session_hash
+from shared.clock import local_date
 from shared.protocol.events import EntryEvent, ExitEvent
 from shared.registry.model import Lot
+from shared.sessions.model import session_id_for
 from shared.tariffs.engine import quote
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
 
@@ -121,6 +125,53 @@ def replay_rate(path: Path, lot_map: dict[str, Lot], validate: bool = False) -> 
     return t, replay
 
 
+@dataclass
+class Floor:
+    """What the floor computed: to compare with the replay's (``tests/audit/test_bench_floor.py``)."""
+
+    sessions_charged: int = 0
+    replayed_fen: int = 0
+    totals: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))  # (operator, day) -> fen
+    fingerprints: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # as Replay's
+
+
+def floor_rate(path: Path, lot_map: dict[str, Lot]) -> tuple[Timer, Floor]:
+    """The least a replay that reuses the decoder, the tariff engine and the charge's bookkeeping can cost,
+    a measuring stick for the aims, not a replay: the same lines decoded the same way (``decode_lines``),
+    each exit paired with its plate's open entry by one dict look-up (no planner, no lot state, no session
+    object: none of the planner's rules), priced by the live ``quote`` as ``replay_rate`` prices, and the
+    charge kept as ``Replay._charge`` keeps it (session id, local day, totals, fingerprint term). On the
+    synthetic archive, where every exit has its exact plate's entry, it charges the sessions replay charges,
+    to the fen and fingerprint (the bench warns otherwise; a test compares them)."""
+    tariff, lot_of = ZHUMADIAN_CLASS1, lot_map.get
+    parked: dict[tuple[str, str], tuple[str, datetime, object, object]] = {}
+    out = Floor()
+    totals, prints, charged, fen_total = out.totals, out.fingerprints, 0, 0
+    with Timer() as t, path.open("rb") as f:
+        for record in decode_lines(f):
+            event = record.event
+            lot = lot_of(event.lot_id)
+            if lot is None:
+                continue
+            if event.type == "entry":
+                sid = session_id_for(lot.lot_id, event.event_id)
+                parked[(lot.lot_id, event.plate)] = (sid, event.occurred_at, event.vehicle_class, event.plate_colour)
+                continue
+            entry = parked.pop((lot.lot_id, event.plate), None)
+            if entry is None:
+                continue
+            sid, entered_at, vehicle, colour = entry
+            fen = quote(tariff, entered_at, event.occurred_at, vehicle, colour, itemised=False).amount_fen
+            operator = lot.operator_id
+            charged += 1
+            fen_total += fen
+            totals[(operator, local_date(event.occurred_at))] += fen
+            if fen:
+                prints[operator] = (prints[operator] + session_hash(sid) * fen) % P
+    out.sessions_charged, out.replayed_fen = charged, fen_total
+    return t, out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -144,8 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         mem_raw = peak_mb()
         replay_t, replay = replay_rate(path, lot_map, args.validate)
         mem_replay = peak_mb()
+        floor_t, floor_done = floor_rate(path, lot_map)
     raw, raw_ms, rate = count / raw_t.cpu, count / raw_ms_t.cpu, replay.events / replay_t.cpu
-    fastest = max(raw, raw_ms)
+    fastest, floor = max(raw, raw_ms), count / floor_t.cpu
+    if floor_done.fingerprints != replay.fingerprints or floor_done.totals != replay.totals:
+        print(f"note: the floor charged {floor_done.sessions_charged} sessions, {floor_done.replayed_fen} fen; replay "
+              f"{replay.sessions_charged}, {replay.replayed_fen} (an archive with more than exact pairs)")  # fmt: skip
     report = {
         "benchmark": "replay",
         "commit": git_commit(),
@@ -163,6 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         "replay_events_per_wall_s": round(replay.events / replay_t.wall),
         "ratio_replay_to_raw_wall": round((replay.events / replay_t.wall) / (count / raw_t.wall), 3),
         "sessions_charged": replay.sessions_charged,
+        # the floor: no planner rules, the rest as replay (floor_rate); the aims against what no replay can beat
+        "floor_events_per_cpu_s": round(floor),
+        "ratio_floor_to_fastest_raw": round(floor / fastest, 3),
+        "ratio_replay_to_floor": round(rate / floor, 3),
+        "floor_sessions_charged": floor_done.sessions_charged,
         "peak_rss_mb_after_raw": round(mem_raw),
         "peak_rss_mb_after_replay": round(mem_replay),
         "aims": {"ratio": 0.3, "events_per_s": 150_000},
