@@ -2,8 +2,8 @@
 
     tongting verify --archive DIR|s3://BUCKET --key VERIFIER_KEY
     tongting replay --archive DIR|s3://BUCKET [--key VERIFIER_KEY] [--ledger FILE.jsonl|dynamo]
-                    [--registry FILE.json|dynamo] [--from DATE] [--to DATE] [--lot LOT]...
-                    [--json report.json] [--markdown report.md]
+                    [--registry FILE.json|dynamo|archive] [--from DATE] [--to DATE] [--lot LOT]...
+                    [--jobs N] [--json report.json] [--markdown report.md]
 
 An archive is the event-archive bucket (``s3://name``; the local stack's S3 when ``AWS_ENDPOINT_URL`` is
 set) or a directory copied out of it (``aws s3 sync s3://name DIR``): ``events/...jsonl`` (device events),
@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 try:
@@ -152,6 +156,59 @@ def cmd_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+@dataclass(frozen=True)
+class Share:
+    """One worker's task in ``tongting replay --jobs``: whole lots (every day of each, in order) or the money
+    records, with what the worker needs to replay them on its own (it opens the archive and loads the
+    registry itself: a spawned process shares nothing with this one)."""
+
+    archive: str
+    registry: str
+    trusted: bool
+    keep: frozenset[str]
+    keep_books: frozenset[str]
+    partitions: tuple[tuple[str, ...], ...]  # each partition's keys, partitions in replay order
+
+
+def shares(partitions: dict[str, list[str]], tasks: int) -> list[tuple[tuple[str, ...], ...]]:
+    """The partitions (``events/date=D/district=X/lot=L`` or ``books/date=D/kind=K`` -> keys) cut into at most
+    ``tasks`` shares of whole lots, the money records together, the largest lots first onto the lightest
+    share; each share's partitions in sorted order (by date, then lot), so each lot's days stay in order."""
+    groups: dict[str, list[str]] = {}
+    for partition in partitions:
+        groups.setdefault(partition.split("lot=", 1)[1] if "lot=" in partition else "", []).append(partition)
+    loads: list[list] = [[0, []] for _ in range(max(1, min(tasks, len(groups))))]
+    for lot in sorted(groups, key=lambda g: (-sum(len(partitions[p]) for p in groups[g]), g)):
+        lightest = min(loads, key=lambda x: x[0])
+        lightest[0] += sum(len(partitions[p]) for p in groups[lot])
+        lightest[1].extend(groups[lot])
+    return [tuple(tuple(partitions[p]) for p in sorted(share)) for _, share in loads if share]
+
+
+_LOADED: dict[tuple[str, str], tuple] = {}  # a worker's archive and registry, loaded once per process
+
+
+def replay_share(share: Share):
+    """A worker's replay of its share, detached (``Replay.detached``) to be sent back and absorbed."""
+    from shared.audit.archived import decode_line
+    from shared.audit.replay import Replay, in_accepted_order
+
+    key = (share.archive, share.registry)
+    if key not in _LOADED:
+        archive = open_archive(share.archive)
+        _LOADED.clear()
+        _LOADED[key] = (archive, *load_registry(share.registry, archive))
+    archive, lots, price, lot_at = _LOADED[key]
+    replay = Replay(lots, price, trusted=share.trusted, keep=share.keep, keep_books=share.keep_books, lot_at=lot_at)
+    for keys in share.partitions:
+        replay.run(in_accepted_order(records(archive, list(keys), decode_line if share.trusted else None)))
+    return replay.detached()
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cmd_replay(args) -> int:
     from shared.audit import verify
     from shared.audit.archived import decode_line
@@ -172,12 +229,24 @@ def cmd_replay(args) -> int:
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
 
+    jobs = args.jobs or cores()
+
     def replay_all(keep, keep_books, quiet: bool) -> Replay:
         # A verified archive is not validated again: its lines are decoded into typed structs
         # (shared.audit.archived); per-session charges only for ``keep``, rebuilt money postings only for the
         # kinds in ``keep_books``.
         replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books,
                         lot_at=lot_at)  # fmt: skip
+        if jobs > 1:  # whole lots per worker (the planner reads one lot's sessions), absorbed in a fixed order
+            tasks = [Share(args.archive, args.registry, replay.trusted, keep, keep_books, part)
+                     for part in shares(partitions, 4 * jobs)]  # fmt: skip
+            spawn = multiprocessing.get_context("spawn")  # not fork: this process may hold threads and locks
+            with report.progress(len(keys), enabled=not quiet) as advance, \
+                    ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:  # fmt: skip
+                for task, part in zip(tasks, pool.map(replay_share, tasks)):
+                    replay.absorb(part)
+                    advance(sum(map(len, task.partitions)))
+            return replay
         with report.progress(len(keys), enabled=not quiet) as advance:
             for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
                 lines = records(archive, partitions[partition], decode_line if verification is not None else None)
@@ -215,10 +284,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--from", dest="date_from")
     r.add_argument("--to", dest="date_to")
     r.add_argument("--lot", action="append")
+    r.add_argument("--jobs", type=int, default=1, help="replay whole lots in this many processes (0: one per usable core); the report is the same")
     r.add_argument("--json")
     r.add_argument("--markdown")
     r.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "replay" and args.jobs < 0:
+        parser.error("--jobs: a number of processes, or 0 for one per usable core")
     return cmd_verify(args) if args.command == "verify" else cmd_replay(args)
 
 

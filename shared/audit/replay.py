@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from hashlib import blake2b
 
@@ -291,6 +291,30 @@ class Replay:
         if keep is ALL or operator in keep:
             events = tuple(e for e in (s.entry_event_id, s.exit_event_id) if e)
             self.charges[s.session_id] = Charge(s.session_id, operator, lot.lot_id, day, fen, quote.tariff_id, events)
+
+    def detached(self) -> Replay:
+        """The figures without the registry, the pricer and the per-lot state: what a worker of ``tongting replay
+        --jobs`` sends back (the pricer is a closure, which does not pickle, and the state is done with)."""
+        return replace(self, lots={}, price=None, lot_at=None, _state={})  # type: ignore[arg-type]
+
+    def absorb(self, other: Replay) -> None:
+        """Add the figures of a replay of other lots (and other money records). The planner reads one lot's
+        sessions only and a money record stands alone, so the replays of the parts of a partition of the
+        lots, absorbed into one, are the replay of them all, field for field
+        (``tests/audit/test_replay_parallel.py``, which also fails if a new field is not absorbed here)."""
+        self.events += other.events
+        self.sessions_charged += other.sessions_charged
+        self.replayed_fen += other.replayed_fen
+        self.books_replayed += other.books_replayed
+        self.charges.update(other.charges)
+        self.books.update(other.books)
+        for mine, theirs in ((self.totals, other.totals), (self.skipped, other.skipped),
+                             (self.book_totals, other.book_totals)):  # fmt: skip
+            for key, value in theirs.items():
+                mine[key] += value
+        for mine, theirs in ((self.fingerprints, other.fingerprints), (self.book_prints, other.book_prints)):
+            for key, value in theirs.items():
+                mine[key] = (mine[key] + value) % P
 
     def run(self, records: Iterable[ArchivedRecord | dict], progress: Callable[[int], None] | None = None) -> Replay:
         apply = self.apply
