@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark present, one after the other, and fail if any reports a problem.
 
-bench_ingest always; bench_tariffs, bench_paylater, bench_chaos, bench_settlement, bench_cost, bench_replay and bench_verify when those modules exist. Each writes its own results
+bench_ingest always; bench_tariffs, bench_paylater, bench_chaos, bench_settlement, bench_cost, bench_replay, bench_replay_jobs and bench_verify when those modules exist. Each writes its own results
 file under bench/results/ and prints its own summary.
 """
 
@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs", "bench.bench_paylater", "bench.bench_chaos", "bench.bench_settlement", "bench.bench_cost", "bench.bench_replay", "bench.bench_verify")
+BENCHMARKS = ("bench.bench_ingest", "bench.bench_tariffs", "bench.bench_paylater", "bench.bench_chaos", "bench.bench_settlement", "bench.bench_cost", "bench.bench_replay", "bench.bench_replay_jobs", "bench.bench_verify")
 REQUIRED = {"bench.bench_ingest"}
 
 
