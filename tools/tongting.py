@@ -218,33 +218,40 @@ def cmd_replay(args) -> int:
 
     archive = open_archive(args.archive)
     keys = [k for k in archive.keys() if _selected(k, args)]
+    jobs = args.jobs or cores()
     verification = None
-    if args.key:
+
+    def verified() -> bool:
+        nonlocal verification
         verification = verify.verify_archive(archive.get, archive.keys(), Verifier.from_key(args.key))
         if not verification.ok:
             print("archive fails verification:\n  " + "\n  ".join(verification.problems), file=sys.stderr)
-            return 2
+        return verification.ok
+
+    if args.key and jobs == 1 and not verified():  # one process: verify, then replay
+        return 2
     lots, price, lot_at = load_registry(args.registry, archive)
     partitions: dict[str, list[str]] = {}
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
 
-    jobs = args.jobs or cores()
-
-    def replay_all(keep, keep_books, quiet: bool) -> Replay:
+    def replay_all(keep, keep_books, quiet: bool, meanwhile=None) -> Replay | None:
         # A verified archive is not validated again: its lines are decoded into typed structs
         # (shared.audit.archived); per-session charges only for ``keep``, rebuilt money postings only for the
-        # kinds in ``keep_books``.
-        replay = Replay(lots, price, trusted=verification is not None, keep=keep, keep_books=keep_books,
-                        lot_at=lot_at)  # fmt: skip
+        # kinds in ``keep_books``. ``meanwhile`` runs here while the workers replay; False: None, nothing kept.
+        replay = Replay(lots, price, trusted=bool(args.key), keep=keep, keep_books=keep_books, lot_at=lot_at)
         if jobs > 1:  # whole lots per worker (the planner reads one lot's sessions), absorbed in a fixed order
             tasks = [Share(args.archive, args.registry, replay.trusted, keep, keep_books, part)
                      for part in shares(partitions, 4 * jobs)]  # fmt: skip
             spawn = multiprocessing.get_context("spawn")  # not fork: this process may hold threads and locks
             with report.progress(len(keys), enabled=not quiet) as advance, \
                     ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:  # fmt: skip
-                for task, part in zip(tasks, pool.map(replay_share, tasks)):
-                    replay.absorb(part)
+                running = [pool.submit(replay_share, task) for task in tasks]
+                if meanwhile is not None and not meanwhile():  # what the workers computed is dropped unread
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    return None
+                for task, part in zip(tasks, running):
+                    replay.absorb(part.result())
                     advance(sum(map(len, task.partitions)))
             return replay
         with report.progress(len(keys), enabled=not quiet) as advance:
@@ -254,7 +261,10 @@ def cmd_replay(args) -> int:
                 advance(len(partitions[partition]))
         return replay
 
-    replay = replay_all(frozenset(), frozenset(), args.quiet)
+    # with workers, this process verifies the archive while they replay it; nothing is reported unless it passes
+    replay = replay_all(frozenset(), frozenset(), args.quiet, verified if args.key and jobs > 1 else None)
+    if replay is None:
+        return 2
     comparison = compare(replay, load_ledger(args.ledger)) if args.ledger else None
     if comparison is not None and (comparison.unresolved or comparison.unresolved_books):
         # name the sessions and postings: again, keeping only the operators and money kinds that differ

@@ -77,16 +77,10 @@ def test_shares_keep_each_lot_whole_and_its_days_in_order():
     assert shares(partitions, 50) and len(shares(partitions, 50)) == 5  # no more shares than lots (and books)
 
 
-def test_the_cli_with_jobs_reports_what_one_process_reports(archive, tmp_path, monkeypatch):
+def _directory(archive, root):
+    """The archive as copied out of the bucket (one object per lot and day, and the money records), sequenced
+    in a signed log; the registry as an export. (root, verifier key, registry path)"""
     lot_map, events, books = archive
-    pools = []
-
-    class Pool(tongting.ProcessPoolExecutor):  # the workers really are other processes
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            pools.append(kwargs["max_workers"])
-
-    monkeypatch.setattr(tongting, "ProcessPoolExecutor", Pool)
     bucket, signer = Bucket(), Signer.generate("tongting.test/archive-log")
     log = TransparencyLog(MemoryLogHeads(), bucket, bucket, signer, Clock())
     keys = []
@@ -96,28 +90,53 @@ def test_the_cli_with_jobs_reports_what_one_process_reports(archive, tmp_path, m
         return f"events/date={r['accepted_at'][:10]}/district=320213/lot={r['lot_id']}"
 
     for prefix, group in groupby(sorted(events, key=where), key=where):  # sorted is stable: accepted order kept
-        body = b"\n".join(group) + b"\n"
-        bucket.put(f"{prefix}/obj.jsonl", body)
+        bucket.put(f"{prefix}/obj.jsonl", b"\n".join(group) + b"\n")
         keys.append(f"{prefix}/obj.jsonl")
     bucket.put("books/date=2026-12-01/kind=payment/obj.jsonl", b"".join(books))
     keys.append("books/date=2026-12-01/kind=payment/obj.jsonl")
     log.append(keys)
-    _copy_out(bucket, tmp_path / "archive")
-    registry = tmp_path / "registry.json"
+    _copy_out(bucket, root / "archive")
+    registry = root / "registry.json"
     tariff = RegisteredTariff(tariff_id=ZHUMADIAN_CLASS1.id, tariff=ZHUMADIAN_CLASS1)
     registry.write_text(json.dumps({"lots": [lot.model_dump(mode="json") for lot in lot_map.values()],
                                     "tariffs": [tariff.model_dump(mode="json")]}))  # fmt: skip
+    return root / "archive", signer.verifier_key(), registry
+
+
+def _replay(where, key, registry, jobs, out):
+    return main(["replay", "--archive", str(where), "--key", key, "--registry", str(registry), "--jobs", jobs,
+                 "--quiet", "--json", str(out)])  # fmt: skip
+
+
+def test_the_cli_with_jobs_reports_what_one_process_reports(archive, tmp_path, monkeypatch):
+    pools = []
+
+    class Pool(tongting.ProcessPoolExecutor):  # the workers really are other processes
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            pools.append(kwargs["max_workers"])
+
+    monkeypatch.setattr(tongting, "ProcessPoolExecutor", Pool)
+    where, key, registry = _directory(archive, tmp_path)
     reports = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"report-{jobs}.json"
-        code = main(["replay", "--archive", str(tmp_path / "archive"), "--key", signer.verifier_key(), "--registry",
-                     str(registry), "--jobs", jobs, "--quiet", "--json", str(out)])  # fmt: skip
-        assert code == 0
+        assert _replay(where, key, registry, jobs, out) == 0
         reports[jobs] = json.loads(out.read_text())
     assert reports["1"]["summary"]["sessions_charged"] > 1500 and reports["1"]["verification"]["ok"]
-    assert reports["1"]["summary"]["money_records"] == len(books)
+    assert reports["1"]["summary"]["money_records"] == len(archive[2])
     assert reports["2"] == reports["1"]
     assert pools == [2]  # one pool, for --jobs 2; --jobs 1 replays in this process
+
+
+def test_with_jobs_a_doctored_archive_still_fails_verification_and_reports_nothing(archive, tmp_path, capsys):
+    where, key, registry = _directory(archive, tmp_path)  # verified while the workers replay, not before
+    target = sorted(where.glob("events/**/*.jsonl"))[0]
+    lines = target.read_bytes().split(b"\n")
+    target.write_bytes(b"\n".join([lines[1], lines[0], *lines[2:]]))  # two records swapped
+    out = tmp_path / "report.json"
+    assert _replay(where, key, registry, "2", out) == 2
+    assert not out.exists() and "fails verification" in capsys.readouterr().err
 
 
 def test_a_negative_number_of_jobs_is_a_usage_error(capsys):
