@@ -256,7 +256,7 @@ def cmd_replay(args) -> int:
             return replay
         with report.progress(len(keys), enabled=not quiet) as advance:
             for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
-                lines = records(archive, partitions[partition], decode_line if verification is not None else None)
+                lines = records(archive, partitions[partition], decode_line if replay.trusted else None)
                 replay.run(in_accepted_order(lines))
                 advance(len(partitions[partition]))
         return replay
