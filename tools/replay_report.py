@@ -25,7 +25,7 @@ def as_json(replay, comparison, verification) -> dict:
     doc: dict = {
         "summary": {
             "records": replay.events,
-            "skipped": dict(replay.skipped),
+            "skipped": dict(sorted(replay.skipped.items())),  # by kind: the same text whatever the order of the work
             "sessions_charged": replay.sessions_charged,
             "replayed_fen": replay.replayed_fen,
             "money_records": replay.books_replayed,

@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,12 +83,13 @@ def records(archive, keys: list[str], decode=None) -> Iterator:
                 yield decode(line)
 
 
-def load_registry(source: str, archive=None):
-    """Lots by id, a pricer over the registered tariffs, and which lot version was in force at a time (or
-    None: the one version given). From the archive itself (``archive``: every archived version of each lot
-    and tariff, each in force from when it was stored), a JSON export or, read-only, the live tables."""
+def read_registry(source: str, archive=None) -> tuple[list, list, object]:
+    """The lots, the tariffs and (from the archive) their history, as data: read once, and handed as they are
+    to ``tongting replay --jobs``'s workers, so that every process prices with the same registry. From the
+    archive itself (``archive``: every archived version of each lot and tariff, each in force from when it
+    was stored), a JSON export or, read-only, the live tables."""
     from shared.registry.model import Lot
-    from shared.tariffs.registry import RegisteredTariff, TariffService
+    from shared.tariffs.registry import RegisteredTariff
 
     history = None
     if source == "archive":
@@ -108,6 +108,15 @@ def load_registry(source: str, archive=None):
         data = json.loads(Path(source).read_text())
         lots = [Lot.model_validate(x) for x in data["lots"]]
         tariffs = [RegisteredTariff.model_validate(x) for x in data["tariffs"]]
+    return lots, tariffs, history
+
+
+def pricing(registry: tuple[list, list, object]):
+    """Lots by id, a pricer over the registered tariffs, and which lot version was in force at a time (or
+    None: the one version given), over a registry ``read_registry`` read."""
+    from shared.tariffs.registry import TariffService
+
+    lots, tariffs, history = registry
 
     class Records:  # read-only TariffRecords over the loaded tariffs: the version in force at ``instant``
         by_id = {t.tariff_id: t for t in tariffs}
@@ -144,12 +153,25 @@ def load_ledger(source: str):
                 yield Posting.model_validate(_loads(line))
 
 
-def cmd_verify(args) -> int:
-    from shared.audit import verify
+def _verifier(key: str):
+    """The log's verifier from ``--key``; None, said on stderr, if it is not one (the caller's error: exit 2)."""
     from shared.audit.note import Verifier
 
+    try:
+        return Verifier.from_key(key)
+    except ValueError as exc:  # NoteError, or base64's binascii.Error
+        print(f"--key is not a verifier key (name+hash+base64): {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_verify(args) -> int:
+    from shared.audit import verify
+
+    verifier = _verifier(args.key)
+    if verifier is None:
+        return 2
     archive = open_archive(args.archive)
-    result = verify.verify_archive(archive.get, archive.keys(), Verifier.from_key(args.key))
+    result = verify.verify_archive(archive.get, archive.keys(), verifier)
     cp = result.checkpoint
     print(json.dumps({"ok": result.ok, "tree_size": cp.size if cp else None, "records": result.records,
                       "problems": result.problems}, indent=2, ensure_ascii=False))  # fmt: skip
@@ -159,11 +181,8 @@ def cmd_verify(args) -> int:
 @dataclass(frozen=True)
 class Share:
     """One worker's task in ``tongting replay --jobs``: whole lots (every day of each, in order) or the money
-    records, with what the worker needs to replay them on its own (it opens the archive and loads the
-    registry itself: a spawned process shares nothing with this one)."""
+    records. The worker was started with the archive's location and the registry (``_start_worker``)."""
 
-    archive: str
-    registry: str
     trusted: bool
     keep: frozenset[str]
     keep_books: frozenset[str]
@@ -172,8 +191,9 @@ class Share:
 
 def shares(partitions: dict[str, list[str]], tasks: int) -> list[tuple[tuple[str, ...], ...]]:
     """The partitions (``events/date=D/district=X/lot=L`` or ``books/date=D/kind=K`` -> keys) cut into at most
-    ``tasks`` shares of whole lots, the money records together, the largest lots first onto the lightest
-    share; each share's partitions in sorted order (by date, then lot), so each lot's days stay in order."""
+    ``tasks`` shares of whole lots, the money records together, the lots with the most objects first onto the
+    share with the fewest (an object count, not bytes: listing gives no sizes); each share's partitions in
+    sorted order (by date, then lot), so each lot's days stay in order."""
     groups: dict[str, list[str]] = {}
     for partition in partitions:
         groups.setdefault(partition.split("lot=", 1)[1] if "lot=" in partition else "", []).append(partition)
@@ -185,7 +205,12 @@ def shares(partitions: dict[str, list[str]], tasks: int) -> list[tuple[tuple[str
     return [tuple(tuple(partitions[p]) for p in sorted(share)) for _, share in loads if share]
 
 
-_LOADED: dict[tuple[str, str], tuple] = {}  # a worker's archive and registry, loaded once per process
+_WORKER: tuple = ()  # in a worker: (archive, lots by id, pricer, lot_at), set once by _start_worker
+
+
+def _start_worker(archive: str, registry: tuple[list, list, object]) -> None:
+    global _WORKER
+    _WORKER = (open_archive(archive), *pricing(registry))
 
 
 def replay_share(share: Share):
@@ -193,16 +218,19 @@ def replay_share(share: Share):
     from shared.audit.archived import decode_line
     from shared.audit.replay import Replay, in_accepted_order
 
-    key = (share.archive, share.registry)
-    if key not in _LOADED:
-        archive = open_archive(share.archive)
-        _LOADED.clear()
-        _LOADED[key] = (archive, *load_registry(share.registry, archive))
-    archive, lots, price, lot_at = _LOADED[key]
+    archive, lots, price, lot_at = _WORKER
     replay = Replay(lots, price, trusted=share.trusted, keep=share.keep, keep_books=share.keep_books, lot_at=lot_at)
     for keys in share.partitions:
         replay.run(in_accepted_order(records(archive, list(keys), decode_line if share.trusted else None)))
     return replay.detached()
+
+
+def workers(jobs: int, archive: str, registry: tuple[list, list, object]):
+    """A pool of ``jobs`` spawned processes (not forked: this process may hold threads and locks), each started
+    with the archive and the registry. Leaving its ``with`` block terminates them: on an error or a failed
+    verification nothing waits for the shares still running."""
+    spawn = multiprocessing.get_context("spawn")
+    return spawn.Pool(jobs, initializer=_start_worker, initargs=(archive, registry))
 
 
 def cores() -> int:
@@ -212,7 +240,6 @@ def cores() -> int:
 def cmd_replay(args) -> int:
     from shared.audit import verify
     from shared.audit.archived import decode_line
-    from shared.audit.note import Verifier
     from shared.audit.replay import Replay, compare, in_accepted_order
     from tools import replay_report as report
 
@@ -220,17 +247,26 @@ def cmd_replay(args) -> int:
     keys = [k for k in archive.keys() if _selected(k, args)]
     jobs = args.jobs or cores()
     verification = None
+    verifier = _verifier(args.key) if args.key else None  # before any work
+    if verifier is None and args.key:
+        return 2
 
     def verified() -> bool:
         nonlocal verification
-        verification = verify.verify_archive(archive.get, archive.keys(), Verifier.from_key(args.key))
+        verification = verify.verify_archive(archive.get, archive.keys(), verifier)
         if not verification.ok:
             print("archive fails verification:\n  " + "\n  ".join(verification.problems), file=sys.stderr)
         return verification.ok
 
-    if args.key and jobs == 1 and not verified():  # one process: verify, then replay
+    if verifier and jobs == 1 and not verified():  # one process: verify, then replay
         return 2
-    lots, price, lot_at = load_registry(args.registry, archive)
+    try:
+        registry = read_registry(args.registry, archive)
+    except Exception:  # with workers, read before verifying: a doctored registry/ record fails verification
+        if verifier and verification is None and not verified():
+            return 2
+        raise
+    lots, price, lot_at = pricing(registry)
     partitions: dict[str, list[str]] = {}
     for key in keys:  # events/date=D/district=X/lot=L/<object>: one lot's day, possibly several objects
         partitions.setdefault(key.rsplit("/", 1)[0], []).append(key)
@@ -239,19 +275,16 @@ def cmd_replay(args) -> int:
         # A verified archive is not validated again: its lines are decoded into typed structs
         # (shared.audit.archived); per-session charges only for ``keep``, rebuilt money postings only for the
         # kinds in ``keep_books``. ``meanwhile`` runs here while the workers replay; False: None, nothing kept.
-        replay = Replay(lots, price, trusted=bool(args.key), keep=keep, keep_books=keep_books, lot_at=lot_at)
+        replay = Replay(lots, price, trusted=verifier is not None, keep=keep, keep_books=keep_books, lot_at=lot_at)
         if jobs > 1:  # whole lots per worker (the planner reads one lot's sessions), absorbed in a fixed order
-            tasks = [Share(args.archive, args.registry, replay.trusted, keep, keep_books, part)
-                     for part in shares(partitions, 4 * jobs)]  # fmt: skip
-            spawn = multiprocessing.get_context("spawn")  # not fork: this process may hold threads and locks
+            tasks = [Share(replay.trusted, keep, keep_books, part) for part in shares(partitions, 4 * jobs)]
             with report.progress(len(keys), enabled=not quiet) as advance, \
-                    ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:  # fmt: skip
-                running = [pool.submit(replay_share, task) for task in tasks]
-                if meanwhile is not None and not meanwhile():  # what the workers computed is dropped unread
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    workers(jobs, args.archive, registry) as pool:  # fmt: skip
+                running = [pool.apply_async(replay_share, (task,)) for task in tasks]
+                if meanwhile is not None and not meanwhile():  # the workers are stopped, their results unread
                     return None
                 for task, part in zip(tasks, running):
-                    replay.absorb(part.result())
+                    replay.absorb(part.get())
                     advance(sum(map(len, task.partitions)))
             return replay
         with report.progress(len(keys), enabled=not quiet) as advance:
@@ -262,7 +295,7 @@ def cmd_replay(args) -> int:
         return replay
 
     # with workers, this process verifies the archive while they replay it; nothing is reported unless it passes
-    replay = replay_all(frozenset(), frozenset(), args.quiet, verified if args.key and jobs > 1 else None)
+    replay = replay_all(frozenset(), frozenset(), args.quiet, verified if verifier and jobs > 1 else None)
     if replay is None:
         return 2
     comparison = compare(replay, load_ledger(args.ledger)) if args.ledger else None

@@ -1,11 +1,13 @@
 """``tongting replay --jobs``: whole lots replayed in separate processes and absorbed into one replay give the
 same figures, field for field, as one process replaying them all (lots are independent: the planner reads one
-lot's sessions, and a money record stands alone)."""
+lot's sessions, and a money record stands alone); with workers, the archive is verified while they replay,
+and nothing is reported unless it passes."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import UTC, datetime
 from itertools import groupby
 
 import orjson
@@ -13,11 +15,13 @@ import pytest
 
 from bench.bench_replay import generate, lots
 from shared.adapters.memory.audit_log import MemoryLogHeads
+from shared.archive import registry as registry_archive
 from shared.archive.books import KINDS, line
 from shared.audit.archived import decode_line
 from shared.audit.log import TransparencyLog
 from shared.audit.note import Signer
-from shared.audit.replay import ALL, Replay, in_accepted_order
+from shared.audit.replay import ALL, Replay
+from shared.ledger.model import Posting
 from shared.tariffs.engine import quote
 from shared.tariffs.registry import RegisteredTariff
 from shared.tariffs.samples import ZHUMADIAN_CLASS1
@@ -28,26 +32,39 @@ from tools import tongting
 from tools.tongting import main, shares
 
 NOT_FIGURES = {"lots", "price", "lot_at", "_state", "trusted", "keep", "keep_books"}
+LATE = "2026-11-30T00:00:00+00:00"  # after every generated record
 
 
 def _price(lot, entered_at, until, session):
     return quote(ZHUMADIAN_CLASS1, entered_at, until, session.vehicle_class, session.plate_colour, itemised=False)
 
 
+def _skipped_records() -> list[bytes]:
+    """Records replay skips: a heartbeat, and an entry at a lot the registry does not know."""
+    heartbeat = {"event_id": "hb-1", "lot_id": "lot-0000", "occurred_at": LATE, "type": "heartbeat", "status": "ok",
+                 "detail": None}  # fmt: skip
+    stranger = {"event_id": "e-x", "lot_id": "lot-9999", "occurred_at": LATE, "plate": "苏B99999", "plate_colour": "blue",
+                "vehicle_class": "small", "confidence": 0.97, "evidence_ref": None, "type": "entry", "lane": "l1"}  # fmt: skip
+    return [orjson.dumps({"lot_id": e["lot_id"], "district_code": "320213", "device_id": "cam", "accepted_at": LATE,
+                          "event": e, "ack": {}}) for e in (heartbeat, stranger)]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
-    """A synthetic archive of 12 lots (entries and exits over two days) and a few money records, as lines."""
+    """A synthetic archive of 12 lots (entries and exits over two days), two records replay skips, and a few
+    money records, as lines."""
     lot_map = lots(12)
     path = tmp_path_factory.mktemp("archive") / "a.jsonl"
     generate(path, 9000, list(lot_map))
-    events = [x for x in path.read_bytes().split(b"\n") if x]
+    events = [x for x in path.read_bytes().split(b"\n") if x] + _skipped_records()
     return lot_map, events, [line(p) for p in _postings() if p.kind.value in KINDS]  # charges are not money records
 
 
 def test_the_replays_of_parts_of_the_lots_absorbed_are_the_replay_of_all(archive):
     lot_map, events, books = archive
     whole = Replay(lot_map, _price, trusted=True, keep=ALL).run(map(decode_line, events + books))
-    parts = [{"lot-0000", "lot-0003", "lot-0007"}, {"lot-0001"}, set(lot_map) - {"lot-0000", "lot-0001", "lot-0003", "lot-0007"}]
+    parts = [{"lot-0000", "lot-0003", "lot-0007"}, {"lot-0001", "lot-9999"}]
+    parts.append(set(lot_map) - set().union(*parts))
     merged = Replay(lot_map, _price, trusted=True, keep=ALL)
     for part in parts:
         mine = [x for x in events if orjson.loads(x)["lot_id"] in part]
@@ -55,9 +72,11 @@ def test_the_replays_of_parts_of_the_lots_absorbed_are_the_replay_of_all(archive
         merged.absorb(replay.detached())
     merged.absorb(Replay(lot_map, _price, trusted=True, keep=ALL).run(map(decode_line, books)).detached())
     assert whole.sessions_charged > 1500 and whole.books_replayed == len(books)
+    assert whole.skipped == {"heartbeat": 1, "unknown_lot": 1}
     for f in dataclasses.fields(Replay):  # every figure, so a new one that absorb forgets fails here
         if f.name not in NOT_FIGURES:
             assert getattr(merged, f.name) == getattr(whole, f.name), f.name
+            assert getattr(whole, f.name), f"{f.name}: empty, so this test would not see it dropped"
 
 
 def test_shares_keep_each_lot_whole_and_its_days_in_order():
@@ -74,12 +93,13 @@ def test_shares_keep_each_lot_whole_and_its_days_in_order():
             owner.setdefault(name.split("lot=")[1] if "lot=" in name else "books", set()).add(i)
     assert all(len(where) == 1 for where in owner.values()), owner  # no lot split across shares
     assert sorted(k for share in cut for part in share for k in part) == sorted(k for ks in partitions.values() for k in ks)
-    assert shares(partitions, 50) and len(shares(partitions, 50)) == 5  # no more shares than lots (and books)
+    assert len(shares(partitions, 50)) == 5  # no more shares than lots (and the money records)
 
 
 def _directory(archive, root):
-    """The archive as copied out of the bucket (one object per lot and day, and the money records), sequenced
-    in a signed log; the registry as an export. (root, verifier key, registry path)"""
+    """The archive as copied out of the bucket (one object per lot and day, the money records, every lot's and
+    the tariff's registry record), sequenced in a signed log; the registry as an export too.
+    (archive directory, verifier key, export path)"""
     lot_map, events, books = archive
     bucket, signer = Bucket(), Signer.generate("tongting.test/archive-log")
     log = TransparencyLog(MemoryLogHeads(), bucket, bucket, signer, Clock())
@@ -94,52 +114,111 @@ def _directory(archive, root):
         keys.append(f"{prefix}/obj.jsonl")
     bucket.put("books/date=2026-12-01/kind=payment/obj.jsonl", b"".join(books))
     keys.append("books/date=2026-12-01/kind=payment/obj.jsonl")
+    tariff = RegisteredTariff(tariff_id=ZHUMADIAN_CLASS1.id, tariff=ZHUMADIAN_CLASS1)
+    records = [{"record": "lot", "id": lot.lot_id, "version": 1, "doc": lot.model_dump(mode="json")} for lot in lot_map.values()]
+    records.append({"record": "tariff", "id": tariff.tariff_id, "version": 1, "doc": tariff.model_dump(mode="json")})
+    for r in records:
+        bucket.put(registry_archive.object_key(r), registry_archive.line(r))
+        keys.append(registry_archive.object_key(r))
     log.append(keys)
     _copy_out(bucket, root / "archive")
-    registry = root / "registry.json"
-    tariff = RegisteredTariff(tariff_id=ZHUMADIAN_CLASS1.id, tariff=ZHUMADIAN_CLASS1)
-    registry.write_text(json.dumps({"lots": [lot.model_dump(mode="json") for lot in lot_map.values()],
-                                    "tariffs": [tariff.model_dump(mode="json")]}))  # fmt: skip
-    return root / "archive", signer.verifier_key(), registry
+    export = root / "registry.json"
+    export.write_text(json.dumps({"lots": [lot.model_dump(mode="json") for lot in lot_map.values()],
+                                  "tariffs": [tariff.model_dump(mode="json")]}))  # fmt: skip
+    return root / "archive", signer.verifier_key(), export
 
 
-def _replay(where, key, registry, jobs, out):
+def _replay(where, key, registry, jobs, out, *extra):
     return main(["replay", "--archive", str(where), "--key", key, "--registry", str(registry), "--jobs", jobs,
-                 "--quiet", "--json", str(out)])  # fmt: skip
+                 "--quiet", "--json", str(out), *extra])  # fmt: skip
 
 
-def test_the_cli_with_jobs_reports_what_one_process_reports(archive, tmp_path, monkeypatch):
-    pools = []
+@pytest.fixture
+def pools(monkeypatch):
+    """The job counts of the worker pools started: the workers really are other processes."""
+    started, real = [], tongting.workers
 
-    class Pool(tongting.ProcessPoolExecutor):  # the workers really are other processes
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            pools.append(kwargs["max_workers"])
+    def counting(jobs, *args):
+        started.append(jobs)
+        return real(jobs, *args)
 
-    monkeypatch.setattr(tongting, "ProcessPoolExecutor", Pool)
-    where, key, registry = _directory(archive, tmp_path)
-    reports = {}
-    for jobs in ("1", "2"):
-        out = tmp_path / f"report-{jobs}.json"
-        assert _replay(where, key, registry, jobs, out) == 0
-        reports[jobs] = json.loads(out.read_text())
-    assert reports["1"]["summary"]["sessions_charged"] > 1500 and reports["1"]["verification"]["ok"]
-    assert reports["1"]["summary"]["money_records"] == len(archive[2])
-    assert reports["2"] == reports["1"]
-    assert pools == [2]  # one pool, for --jobs 2; --jobs 1 replays in this process
+    monkeypatch.setattr(tongting, "workers", counting)
+    return started
+
+
+def test_the_cli_with_jobs_reports_what_one_process_reports(archive, tmp_path, pools):
+    where, key, export = _directory(archive, tmp_path)
+    for registry in (export, "archive"):
+        reports = {}
+        for jobs in ("1", "2"):
+            out = tmp_path / f"report-{jobs}.json"
+            assert _replay(where, key, registry, jobs, out) == 0
+            reports[jobs] = out.read_text()
+        doc = json.loads(reports["1"])
+        assert doc["summary"]["sessions_charged"] > 1500 and doc["verification"]["ok"]
+        assert doc["summary"]["money_records"] == len(archive[2])
+        assert doc["summary"]["skipped"] == {"heartbeat": 1, "unknown_lot": 1}
+        assert reports["2"] == reports["1"], registry  # the same text, not only the same data
+    assert pools == [2, 2]  # --jobs 1 replays in this process
+
+
+def test_with_jobs_the_ledger_comparison_its_second_pass_and_the_filters_report_what_one_process_does(archive, tmp_path, pools):
+    """A ledger with some sessions off by 7 fen: the fingerprints differ, so the CLI replays again keeping those
+    operators' sessions to name them; and the same with --lot, --from and --to."""
+    lot_map, events, _ = archive
+    where, key, export = _directory(archive, tmp_path)
+    whole = Replay(lot_map, _price, trusted=True, keep=ALL).run(map(decode_line, events))
+    postings = []
+    for i, c in enumerate(sorted(whole.charges.values(), key=lambda c: c.session_id)):
+        fen = c.amount_fen + (7 if i % 50 == 0 else 0)
+        if fen:
+            postings.append(Posting.charge(f"charge:{c.session_id}", "苏B00001", c.operator_id, fen,
+                                           datetime(2026, 11, 2, tzinfo=UTC), refs={"session_id": c.session_id}))  # fmt: skip
+    ledger = tmp_path / "ledger.jsonl"
+    ledger.write_text("".join(p.model_dump_json() + "\n" for p in postings))
+    for extra in ([], ["--lot", "lot-0003", "--lot", "lot-0008"], ["--from", "2026-11-02"], ["--to", "2026-11-01"]):
+        reports = {}
+        for jobs in ("1", "3"):
+            out = tmp_path / f"report-{jobs}.json"
+            code = _replay(where, key, export, jobs, out, "--ledger", str(ledger), *extra)
+            reports[jobs] = (code, out.read_text())
+        assert reports["3"] == reports["1"], extra
+        if not extra:
+            doc = json.loads(reports["1"][1])
+            charges = [d for d in doc["differences"] if d["kind"] == "charge"]  # (the ledger has no money postings)
+            assert reports["1"][0] == 1 and len(charges) >= 10  # named, session by session
+            assert {d["replayed_fen"] - d["ledger_fen"] for d in charges} == {-7}
+    assert pools == [3] * 8  # the second pass runs on workers too
 
 
 def test_with_jobs_a_doctored_archive_still_fails_verification_and_reports_nothing(archive, tmp_path, capsys):
-    where, key, registry = _directory(archive, tmp_path)  # verified while the workers replay, not before
+    where, key, export = _directory(archive, tmp_path)  # verified while the workers replay, not before
     target = sorted(where.glob("events/**/*.jsonl"))[0]
     lines = target.read_bytes().split(b"\n")
     target.write_bytes(b"\n".join([lines[1], lines[0], *lines[2:]]))  # two records swapped
     out = tmp_path / "report.json"
-    assert _replay(where, key, registry, "2", out) == 2
+    assert _replay(where, key, export, "2", out) == 2
     assert not out.exists() and "fails verification" in capsys.readouterr().err
 
 
-def test_a_negative_number_of_jobs_is_a_usage_error(capsys):
+def test_a_doctored_registry_record_fails_verification_with_or_without_jobs(archive, tmp_path, capsys):
+    """With workers the registry is read before verification ends: a record that no longer parses must still
+    be reported as the archive failing verification, not as a crash."""
+    where, key, _ = _directory(archive, tmp_path)
+    target = next(where.glob("registry/lot/lot-0000/*.jsonl"))
+    record = json.loads(target.read_text())
+    record["doc"]["capacity"] = "many"
+    target.write_text(json.dumps(record) + "\n")
+    for jobs in ("1", "2"):
+        out = tmp_path / f"report-{jobs}.json"
+        assert _replay(where, key, "archive", jobs, out) == 2, jobs
+        assert not out.exists() and "fails verification" in capsys.readouterr().err
+
+
+def test_a_malformed_key_or_a_negative_number_of_jobs_is_the_callers_error(tmp_path, capsys):
+    for command in ("verify", "replay"):
+        assert main([command, "--archive", str(tmp_path), "--key", "not-a-key"]) == 2
+        assert "--key is not a verifier key" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
         main(["replay", "--archive", "anywhere", "--jobs", "-1"])
     assert exit_.value.code == 2 and "--jobs" in capsys.readouterr().err
