@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -197,12 +197,28 @@ def shares(partitions: dict[str, list[str]], tasks: int) -> list[tuple[tuple[str
     groups: dict[str, list[str]] = {}
     for partition in partitions:
         groups.setdefault(partition.split("lot=", 1)[1] if "lot=" in partition else "", []).append(partition)
+    objects = {lot: sum(len(partitions[p]) for p in names) for lot, names in groups.items()}
     loads: list[list] = [[0, []] for _ in range(max(1, min(tasks, len(groups))))]
-    for lot in sorted(groups, key=lambda g: (-sum(len(partitions[p]) for p in groups[g]), g)):
+    for lot in sorted(groups, key=lambda g: (-objects[g], g)):
         lightest = min(loads, key=lambda x: x[0])
-        lightest[0] += sum(len(partitions[p]) for p in groups[lot])
+        lightest[0] += objects[lot]
         lightest[1].extend(groups[lot])
     return [tuple(tuple(partitions[p]) for p in sorted(share)) for _, share in loads if share]
+
+
+def replay_partitions(replay, archive, partitions: Iterable[Sequence[str]], advance=None):
+    """Each partition's objects (one lot's day) applied to ``replay`` in accepted order, decoded into typed
+    structs if the archive was verified (``replay.trusted``), else into dicts to validate; ``advance`` is told
+    how many objects each partition had. One process replays every partition so, a worker its share."""
+    from shared.audit.archived import decode_line
+    from shared.audit.replay import in_accepted_order
+
+    decode = decode_line if replay.trusted else None
+    for keys in partitions:
+        replay.run(in_accepted_order(records(archive, list(keys), decode)))
+        if advance is not None:
+            advance(len(keys))
+    return replay
 
 
 _WORKER: tuple = ()  # in a worker: (archive, lots by id, pricer, lot_at), set once by _start_worker
@@ -215,14 +231,11 @@ def _start_worker(archive: str, registry: tuple[list, list, object]) -> None:
 
 def replay_share(share: Share):
     """A worker's replay of its share, detached (``Replay.detached``) to be sent back and absorbed."""
-    from shared.audit.archived import decode_line
-    from shared.audit.replay import Replay, in_accepted_order
+    from shared.audit.replay import Replay
 
     archive, lots, price, lot_at = _WORKER
     replay = Replay(lots, price, trusted=share.trusted, keep=share.keep, keep_books=share.keep_books, lot_at=lot_at)
-    for keys in share.partitions:
-        replay.run(in_accepted_order(records(archive, list(keys), decode_line if share.trusted else None)))
-    return replay.detached()
+    return replay_partitions(replay, archive, share.partitions).detached()
 
 
 def workers(jobs: int, archive: str, registry: tuple[list, list, object]):
@@ -239,8 +252,7 @@ def cores() -> int:
 
 def cmd_replay(args) -> int:
     from shared.audit import verify
-    from shared.audit.archived import decode_line
-    from shared.audit.replay import Replay, compare, in_accepted_order
+    from shared.audit.replay import Replay, compare
     from tools import replay_report as report
 
     archive = open_archive(args.archive)
@@ -287,12 +299,8 @@ def cmd_replay(args) -> int:
                     replay.absorb(part.get())
                     advance(sum(map(len, task.partitions)))
             return replay
-        with report.progress(len(keys), enabled=not quiet) as advance:
-            for partition in sorted(partitions):  # by date, then lot: each lot's records in accepted order
-                lines = records(archive, partitions[partition], decode_line if replay.trusted else None)
-                replay.run(in_accepted_order(lines))
-                advance(len(partitions[partition]))
-        return replay
+        with report.progress(len(keys), enabled=not quiet) as advance:  # by date, then lot: each lot's days in order
+            return replay_partitions(replay, archive, (partitions[p] for p in sorted(partitions)), advance)
 
     # with workers, this process verifies the archive while they replay it; nothing is reported unless it passes
     replay = replay_all(frozenset(), frozenset(), args.quiet, verified if verifier and jobs > 1 else None)
