@@ -5,25 +5,27 @@ what an auditor with more cores waits for.
     .venv/bin/python -m bench.bench_replay_jobs [--events 1000000] [--jobs 1 2] [--rounds 2] [--dir /tmp/a1m]
 
 The archive is ``bench_replay``'s synthetic one (``generate``), cut into the bucket's layout
-(``events/date=D/district=X/lot=L/<object>.jsonl``, one object per lot and day), sequenced in a Merkle log
-with a fresh signing key, with the lots and the tariff as a registry export; kept in ``--dir`` if given
-(reused if it is there). Each run is ``python -m tools.tongting replay --key ... --jobs N`` in a subprocess:
-wall time, and CPU seconds of it and its workers (``RUSAGE_CHILDREN``); rounds alternate the job counts, and the
-reports of every run must be equal. ``tongting verify`` is timed once beside them: it runs in one process
-before any replay. Results: bench/results/replay_jobs.json.
+(``events/date=D/district=X/lot=L/<object>.jsonl``, one object per lot and day, as the archive writer names and
+renders them), sequenced in a Merkle log with a fresh signing key, with the lots and the tariff as a registry
+export; kept in ``--dir`` if given (reused if it is there). Each run is ``python -m tools.tongting replay --key ...
+--jobs N`` in a subprocess: wall time, and CPU seconds of it and its workers (``RUSAGE_CHILDREN``); rounds alternate
+the job counts, and the reports of every run must be equal. ``tongting verify`` is timed once beside them: one
+process verifies first, and with workers the CLI verifies while they replay. Results:
+bench/results/replay_jobs.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import orjson
@@ -32,6 +34,7 @@ from bench.bench_replay import generate, lots
 from bench.report import git_commit, machine_info
 from bench.report import write as write_report
 from shared.adapters.memory.audit_log import MemoryLogHeads, MemoryTiles
+from shared.archive.writer import ArchivedEvent, object_key, render
 from shared.audit.log import TransparencyLog
 from shared.audit.note import Signer
 from shared.clock import SystemClock
@@ -41,24 +44,34 @@ from shared.tariffs.samples import ZHUMADIAN_CLASS1
 RESULTS = Path(__file__).parent / "results" / "replay_jobs.json"
 
 
+def archive_objects(lines: Iterable[bytes]) -> dict[str, bytes]:
+    """Archive records (``bench_replay.generate``'s lines) as the archive writer lays them out and writes
+    them (``shared.archive.writer``): one object per lot and Shanghai day, named and rendered by the writer."""
+    events = []
+    for line in lines:
+        record = orjson.loads(line)
+        event = ArchivedEvent(pk=f"{record['device_id']}#{record['event']['event_id']}", **record)  # the ack's key
+        events.append((event.partition, event))
+    events.sort(key=itemgetter(0))
+    objects = {}
+    for partition, group in groupby(events, key=itemgetter(0)):
+        batch = [event for _, event in group]
+        objects[object_key(partition, batch)] = render(batch)
+    return objects
+
+
 def build(root: Path, events: int, lot_count: int) -> None:
     """The synthetic archive as a copied-out bucket: objects, log tiles and checkpoint; registry; key."""
     lot_map = lots(lot_count)
     lines = root / "lines.jsonl"
     generate(lines, events, list(lot_map))
-    records = [x for x in lines.read_bytes().split(b"\n") if x]
+    objects = archive_objects(x for x in lines.read_bytes().split(b"\n") if x)
     lines.unlink()
-
-    def partition(line: bytes) -> str:
-        r = orjson.loads(line)
-        return f"events/date={r['accepted_at'][:10]}/district=320213/lot={r['lot_id']}"
-
     bucket, signer = MemoryTiles(), Signer.generate("tongting.bench/archive-log")
     log = TransparencyLog(MemoryLogHeads(), bucket, bucket, signer, SystemClock())
-    keys = []
-    for prefix, group in groupby(sorted(records, key=partition), key=partition):  # stable: accepted order kept
-        bucket.put(f"{prefix}/bench.jsonl", b"\n".join(group) + b"\n")
-        keys.append(f"{prefix}/bench.jsonl")
+    for key, body in objects.items():
+        bucket.put(key, body)
+    keys = list(objects)
     for i in range(0, len(keys), 200):  # as the archiver appends: a batch of objects at a time
         log.append(keys[i : i + 200])
     for key, body in bucket.objects.items():
@@ -121,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         # against the fewest jobs run (one process, unless --jobs left 1 out)
         "fewest_jobs": min(best),
         "speedup_over_fewest_jobs": {str(j): round(best[min(best)] / w, 2) for j, w in best.items()},
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-    }
+    }  # the usable cores: machine.cpus_usable
     write_report(args.out, report)
     print(json.dumps(report, indent=2))
     return 0

@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
-from itertools import groupby
 
 import orjson
 import pytest
 
 from bench.bench_replay import generate, lots
+from bench.bench_replay_jobs import archive_objects
 from shared.adapters.memory.audit_log import MemoryLogHeads
 from shared.archive import registry as registry_archive
 from shared.archive.books import KINDS, line
@@ -104,14 +104,9 @@ def _directory(archive, root):
     bucket, signer = Bucket(), Signer.generate("tongting.test/archive-log")
     log = TransparencyLog(MemoryLogHeads(), bucket, bucket, signer, Clock())
     keys = []
-
-    def where(x):
-        r = orjson.loads(x)
-        return f"events/date={r['accepted_at'][:10]}/district=320213/lot={r['lot_id']}"
-
-    for prefix, group in groupby(sorted(events, key=where), key=where):  # sorted is stable: accepted order kept
-        bucket.put(f"{prefix}/obj.jsonl", b"\n".join(group) + b"\n")
-        keys.append(f"{prefix}/obj.jsonl")
+    for key, body in archive_objects(events).items():  # as the archive writer lays them out
+        bucket.put(key, body)
+        keys.append(key)
     bucket.put("books/date=2026-12-01/kind=payment/obj.jsonl", b"".join(books))
     keys.append("books/date=2026-12-01/kind=payment/obj.jsonl")
     tariff = RegisteredTariff(tariff_id=ZHUMADIAN_CLASS1.id, tariff=ZHUMADIAN_CLASS1)
